@@ -1,0 +1,80 @@
+"""The web application: ``create_app(settings) -> Starlette``.
+
+Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser),
+``/static/...`` (GraphiQL's own assets: nothing loads from a CDN),
+``/healthz`` (the process is up) and ``/readyz`` (the store answers).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from cmdb.api.context import Context
+from cmdb.api.graphql_http import GraphQLHTTP
+from cmdb.api.schema import build_schema
+from cmdb.errors import CmdbError
+from cmdb.model.records import Actor, Channel
+from cmdb.services import Cmdb
+from cmdb.settings import Settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("cmdb.api")
+
+
+def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> Starlette:
+    """Build the ASGI app. The store opens when the app starts and closes when it stops."""
+    settings = settings or Settings()
+    core = cmdb or Cmdb.build(settings)
+    schema = build_schema()
+
+    async def context(request: Request) -> Context:
+        language = "zh-CN" if request.headers.get("accept-language", "").lower().startswith(
+            "zh") else "en"
+        return Context(cmdb=core, actor=Actor(name="local", channel=Channel.API),
+                       language=language)
+
+    graphql = GraphQLHTTP(schema, settings, context,
+                          (STATIC / "graphiql.html").read_text(encoding="utf-8"))
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            await core.store.ping()
+        except CmdbError as exc:
+            return JSONResponse({"status": "unavailable", "code": exc.code,
+                                 "message": exc.message}, status_code=503)
+        return JSONResponse({"status": "ready", "store": core.store.kind})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await core.open()
+        try:
+            yield
+        finally:
+            await core.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        lifespan=lifespan,
+    )
+    app.state.cmdb = core
+    return app

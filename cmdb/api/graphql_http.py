@@ -1,0 +1,229 @@
+"""GraphQL over HTTP at ``/graphql``, following the GraphQL-over-HTTP specification.
+
+- POST with ``application/json``; GET with query parameters, for queries only
+  (a mutation over GET is 405).
+- The response media type follows ``Accept``: ``application/graphql-response+json``
+  (request errors are 4xx) or ``application/json`` (well-formed requests are 200).
+- A browser asking for HTML gets GraphiQL, served from the app itself.
+- Limits (body size, tokens, depth, aliases) refuse early with ``LIMIT_EXCEEDED``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from graphql import (
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    OperationType,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from cmdb.api.context import Context
+from cmdb.api.errors import format_error, request_error
+from cmdb.api.limits import alias_rule, depth_rule
+from cmdb.api.schema import CmdbSchema
+from cmdb.settings import Settings
+
+GQL_RESPONSE = "application/graphql-response+json"
+JSON_TYPE = "application/json"
+
+ContextFactory = Callable[[Request], Awaitable[Context]]
+
+
+class BadRequestError(Exception):
+    """A request that is not a well-formed GraphQL-over-HTTP request."""
+
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST",
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+        self.headers = headers or {}
+
+
+def _accepted(header: str | None) -> list[tuple[str, float]]:
+    out: list[tuple[str, float]] = []
+    for part in (header or "").split(","):
+        bits = [b.strip() for b in part.split(";")]
+        if not bits[0]:
+            continue
+        q = 1.0
+        for b in bits[1:]:
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        out.append((bits[0].lower(), q))
+    return sorted(out, key=lambda x: -x[1])
+
+
+def choose_media_type(accept: str | None) -> str | None:
+    """The response type for this Accept header; None when we can offer none of them."""
+    if not accept:
+        return JSON_TYPE
+    for media, q in _accepted(accept):
+        if q <= 0:
+            continue
+        if media == GQL_RESPONSE:
+            return GQL_RESPONSE
+        if media in (JSON_TYPE, "application/*", "*/*"):
+            return JSON_TYPE
+    return None
+
+
+def wants_html(request: Request) -> bool:
+    if request.method != "GET" or "query" in request.query_params:
+        return False
+    for media, q in _accepted(request.headers.get("accept")):
+        if q > 0 and media == "text/html":
+            return True
+        if q > 0 and media in (GQL_RESPONSE, JSON_TYPE):
+            return False
+    return False
+
+
+class GraphQLHTTP:
+    """The ``/graphql`` endpoint over a strawberry schema."""
+
+    def __init__(self, schema: CmdbSchema, settings: Settings, context: ContextFactory,
+                 graphiql_html: str) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.context = context
+        self.graphiql_html = graphiql_html
+        rules = [*specified_rules, depth_rule(settings.max_query_depth),
+                 alias_rule(settings.max_aliases)]
+        if not settings.introspection:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        self.rules = tuple(rules)
+
+    async def handle(self, request: Request) -> Response:
+        if wants_html(request):
+            return HTMLResponse(self.graphiql_html)
+        media = choose_media_type(request.headers.get("accept"))
+        if media is None:
+            return JSONResponse(
+                {"errors": [request_error(
+                    f"cannot answer with any of: {request.headers.get('accept')}; "
+                    f"accept {GQL_RESPONSE} or {JSON_TYPE}", "NOT_ACCEPTABLE")]},
+                status_code=406,
+            )
+        try:
+            params = await self._params(request)
+            return await self._execute(request, params, media)
+        except BadRequestError as exc:
+            return self._respond({"errors": [request_error(exc.message, exc.code)]},
+                                 exc.status, media, exc.headers)
+
+    def _respond(self, body: dict[str, Any], status: int, media: str,
+                 headers: dict[str, str] | None = None) -> Response:
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return Response(payload, status_code=status, headers=headers,
+                        media_type=f"{media}; charset=utf-8")
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        if request.method == "GET":
+            raw: dict[str, Any] = dict(request.query_params)
+            for key in ("variables", "extensions"):
+                if raw.get(key):
+                    try:
+                        raw[key] = json.loads(raw[key])
+                    except ValueError:
+                        raise BadRequestError(400, f"{key} is not valid JSON") from None
+                else:
+                    raw.pop(key, None)
+            return self._check(raw)
+        if request.method != "POST":
+            raise BadRequestError(405, "use GET or POST", "METHOD_NOT_ALLOWED",
+                             {"Allow": "GET, POST"})
+        content_type = request.headers.get("content-type", "")
+        mime = content_type.split(";")[0].strip().lower()
+        if mime != JSON_TYPE:
+            raise BadRequestError(415, f"POST a JSON body with Content-Type {JSON_TYPE}",
+                             "UNSUPPORTED_MEDIA_TYPE")
+        charset = [p.split("=", 1)[1].strip().lower() for p in content_type.split(";")[1:]
+                   if p.strip().lower().startswith("charset=")]
+        if charset and charset[0] not in ("utf-8", "utf8"):
+            raise BadRequestError(415, "the body must be UTF-8", "UNSUPPORTED_MEDIA_TYPE")
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise BadRequestError(413, f"the body is larger than {limit} bytes", "LIMIT_EXCEEDED")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise BadRequestError(413, f"the body is larger than {limit} bytes",
+                                      "LIMIT_EXCEEDED")
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequestError(400, "the body is not valid JSON", "BAD_JSON") from None
+        if not isinstance(data, dict):
+            raise BadRequestError(400, "the body must be a JSON object")
+        return self._check(data)
+
+    def _check(self, data: dict[str, Any]) -> dict[str, Any]:
+        query = data.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise BadRequestError(400, "a non-empty `query` string is required")
+        variables = data.get("variables")
+        if variables is not None and not isinstance(variables, dict):
+            raise BadRequestError(400, "`variables` must be a JSON object")
+        name = data.get("operationName")
+        if name is not None and not isinstance(name, str):
+            raise BadRequestError(400, "`operationName` must be a string")
+        extensions = data.get("extensions")
+        if extensions is not None and not isinstance(extensions, dict):
+            raise BadRequestError(400, "`extensions` must be a JSON object")
+        return {"query": query, "variables": variables, "operationName": name}
+
+    async def _execute(self, request: Request, params: dict[str, Any], media: str) -> Response:
+        request_status = 400 if media == GQL_RESPONSE else 200
+        try:
+            document = parse(params["query"], max_tokens=self.settings.max_tokens)
+        except GraphQLError as exc:
+            code = "LIMIT_EXCEEDED" if "token limit" in exc.message else "GRAPHQL_PARSE_FAILED"
+            if code == "LIMIT_EXCEEDED":
+                exc.extensions = {"code": code, "limit": self.settings.max_tokens}
+            else:
+                exc.extensions = {"code": code}
+            return self._respond({"errors": [format_error(exc)]}, request_status, media)
+        errors = validate(self.schema._schema, document, self.rules)
+        if errors:
+            return self._respond({"errors": [format_error(e) for e in errors]},
+                                 request_status, media)
+        operation = get_operation_ast(document, params["operationName"])
+        if operation is None:
+            return self._respond(
+                {"errors": [request_error("cannot tell which operation to run; "
+                                          "give operationName", "BAD_REQUEST")]},
+                request_status, media)
+        if request.method == "GET" and operation.operation is not OperationType.QUERY:
+            raise BadRequestError(405, "only queries may be sent with GET; POST mutations",
+                             "METHOD_NOT_ALLOWED", {"Allow": "POST"})
+        context = await self.context(request)
+        result = await self.schema.execute(
+            params["query"], variable_values=params["variables"], context_value=context,
+            operation_name=params["operationName"],
+        )
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [format_error(e) for e in result.errors]
+        if result.data is None and result.errors and _is_request_error(result.errors):
+            return self._respond(body, request_status, media)
+        body["data"] = result.data
+        return self._respond(body, 200, media)
+
+
+def _is_request_error(errors: list[GraphQLError]) -> bool:
+    """Errors raised before execution (e.g. bad variables) have no path."""
+    return all(e.path is None and e.original_error is None for e in errors)

@@ -1,0 +1,107 @@
+"""The errors a CMDB user can meet, each with a stable code.
+
+Every error raised on purpose by the CMDB is a :class:`CmdbError`. Its ``code``
+is part of the public contract: GraphQL clients read it from
+``errors[].extensions.code``, the CLI prints it, scripts branch on it. Anything
+that is not a ``CmdbError`` is an internal error and is masked before it
+leaves the process.
+
+The tree::
+
+    CmdbError                       INTERNAL (never raised itself)
+    ├── ValidationError             VALIDATION_ERROR   bad input: a field, a value, a type
+    │   ├── UnknownClassError       UNKNOWN_CLASS
+    │   └── RelationshipRuleError   RELATIONSHIP_NOT_ALLOWED
+    ├── NotFoundError               NOT_FOUND
+    ├── ConflictError               CONFLICT
+    │   ├── VersionConflictError    VERSION_CONFLICT   a stale ``expectedVersion``
+    │   └── DuplicateError          DUPLICATE          a unique value already taken
+    ├── InvalidTransitionError      INVALID_TRANSITION a lifecycle move that is not allowed
+    ├── SchemaDefinitionError       SCHEMA_ERROR       a bad file in ``schema/``
+    ├── LimitExceededError          LIMIT_EXCEEDED     a request over a configured bound
+    └── StoreUnavailableError       STORE_UNAVAILABLE  the database cannot be reached
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CmdbError(Exception):
+    """Root of every error the CMDB raises on purpose."""
+
+    code: ClassVar[str] = "INTERNAL"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = {k: v for k, v in details.items() if v is not None}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class ValidationError(CmdbError):
+    """Input that breaks a rule of the schema: a missing field, a wrong type, a bad value."""
+
+    code = "VALIDATION_ERROR"
+
+
+class UnknownClassError(ValidationError):
+    """A CI class name that ``schema/`` does not declare."""
+
+    code = "UNKNOWN_CLASS"
+
+
+class RelationshipRuleError(ValidationError):
+    """A relationship whose type, source class or target class is not allowed."""
+
+    code = "RELATIONSHIP_NOT_ALLOWED"
+
+
+class NotFoundError(CmdbError):
+    """A CI, relationship or other record that does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class ConflictError(CmdbError):
+    """The change cannot apply to the current state of the data."""
+
+    code = "CONFLICT"
+
+
+class VersionConflictError(ConflictError):
+    """Someone changed the record since the caller read it (optimistic concurrency)."""
+
+    code = "VERSION_CONFLICT"
+
+
+class DuplicateError(ConflictError):
+    """A value that must be unique (asset tag, serial number, ...) is already taken."""
+
+    code = "DUPLICATE"
+
+
+class InvalidTransitionError(CmdbError):
+    """A lifecycle transition that the lifecycle does not allow from the current state."""
+
+    code = "INVALID_TRANSITION"
+
+
+class SchemaDefinitionError(CmdbError):
+    """A file in ``schema/`` that cannot be loaded; the message names file and entry."""
+
+    code = "SCHEMA_ERROR"
+
+
+class LimitExceededError(CmdbError):
+    """A request beyond a configured bound (page size, depth, body size, ...)."""
+
+    code = "LIMIT_EXCEEDED"
+
+
+class StoreUnavailableError(CmdbError):
+    """The database behind the CMDB cannot be reached right now."""
+
+    code = "STORE_UNAVAILABLE"

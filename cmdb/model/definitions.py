@@ -1,0 +1,160 @@
+"""The file formats of ``schema/``: CI classes, relationship types, lifecycle.
+
+These pydantic models describe what a user may write in the YAML files. They
+forbid unknown keys, so a typo in a definition fails loudly instead of being
+ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+STATE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# Fields every CI has; an attribute may not reuse these names.
+CORE_FIELDS = frozenset(
+    {"id", "class", "class_name", "name", "state", "asset_tag", "serial_number", "version",
+     "created_at", "updated_at", "attributes", "provenance"}
+)
+
+
+class Strict(BaseModel):
+    """Base for every definition: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Labels(Strict):
+    """Display names of a thing, per language."""
+
+    en: str
+    zh_cn: str | None = Field(default=None, alias="zh-CN")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def get(self, language: str) -> str:
+        """The name in ``language`` (``en`` or ``zh-CN``), English when missing."""
+        if language.lower().startswith("zh") and self.zh_cn:
+            return self.zh_cn
+        return self.en
+
+
+class AttributeType(StrEnum):
+    """The value types an attribute can declare."""
+
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    ENUM = "enum"
+    MAC = "mac"
+    IP = "ip"
+    HOSTNAME = "hostname"
+    URL = "url"
+    EMAIL = "email"
+
+
+class AttributeDef(Strict):
+    """One attribute a class declares."""
+
+    type: AttributeType
+    label: Labels | None = None
+    required: bool = False
+    unique: bool = False
+    list: bool = False
+    values: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> AttributeDef:
+        if self.type is AttributeType.ENUM and not self.values:
+            raise ValueError("an enum attribute needs a non-empty `values` list")
+        if self.type is not AttributeType.ENUM and self.values is not None:
+            raise ValueError("`values` is only allowed on enum attributes")
+        if self.unique and self.list:
+            raise ValueError("a list attribute cannot be unique")
+        return self
+
+
+class ClassDef(Strict):
+    """One CI class: its parent, names and own attributes."""
+
+    parent: str | None = None
+    abstract: bool = False
+    label: Labels
+    aliases: tuple[str, ...] = ()
+    attributes: dict[str, AttributeDef] = Field(default_factory=dict)
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_names(cls, value: dict[str, AttributeDef]) -> dict[str, AttributeDef]:
+        for name in value:
+            if not ATTRIBUTE_NAME.match(name):
+                raise ValueError(f"attribute name {name!r} must be lower_snake_case")
+            if name in CORE_FIELDS:
+                raise ValueError(f"attribute name {name!r} is a core field of every CI")
+        return value
+
+
+class ClassesFile(Strict):
+    """``schema/classes.yaml``."""
+
+    version: Literal[1]
+    classes: dict[str, ClassDef]
+
+
+class Propagation(StrEnum):
+    """Which way a failure travels along a relationship ``A -[T]-> B``."""
+
+    TARGET_TO_SOURCE = "target_to_source"
+    SOURCE_TO_TARGET = "source_to_target"
+    REDUNDANCY = "redundancy"
+    NONE = "none"
+
+
+class RelationshipTypeDef(Strict):
+    """One relationship type: allowed ends and failure propagation."""
+
+    label: Labels
+    from_: tuple[str, ...] = Field(alias="from", min_length=1)
+    to: tuple[str, ...] = Field(min_length=1)
+    propagation: Propagation
+    single: bool = False
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RelationshipsFile(Strict):
+    """``schema/relationships.yaml``."""
+
+    version: Literal[1]
+    types: dict[str, RelationshipTypeDef]
+
+
+class StateDef(Strict):
+    """One lifecycle state with its display names and import aliases."""
+
+    label: Labels
+    aliases: tuple[str, ...] = ()
+
+
+class LifecycleFile(Strict):
+    """``schema/lifecycle.yaml``."""
+
+    version: Literal[1]
+    initial: str
+    states: dict[str, StateDef]
+    transitions: dict[str, tuple[str, ...]]
+    from_any: tuple[str, ...] = ()

@@ -1,0 +1,84 @@
+"""How callers ask for lists of CIs: filters, ordering, pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class CIOrderField(StrEnum):
+    NAME = "name"
+    ASSET_TAG = "asset_tag"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@dataclass(frozen=True)
+class CIOrder:
+    field: CIOrderField = CIOrderField.NAME
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class AttributeMatch:
+    """An attribute equal to a value (a list attribute: containing it)."""
+
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class CISelection:
+    """A CI filter already resolved by the services.
+
+    ``classes`` is the explicit list of concrete class names (subclasses
+    expanded); ``location_id`` matches CIs located in that place or anywhere
+    below it; ``text`` matches name, asset tag or serial number.
+    """
+
+    classes: tuple[str, ...] | None = None
+    states: tuple[str, ...] | None = None
+    location_id: str | None = None
+    owner_id: str | None = None
+    text: str | None = None
+    attributes: tuple[AttributeMatch, ...] = ()
+    ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the sort value and id of its last item."""
+
+    value: Any
+    id: str
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    has_next: bool
+    cursors: list[Cursor] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClosureRow:
+    """One CI reached by a bounded traversal, with one shortest way to it.
+
+    ``via`` is the relationship taken into this CI from ``parent`` (a CI one
+    step closer to the start); both are ``None`` for the start CIs.
+    """
+
+    ci_id: str
+    depth: int
+    parent_id: str | None
+    via_id: str | None
+    via_type: str | None
+
+
+@dataclass(frozen=True)
+class ClosureResult:
+    rows: list[ClosureRow]
+    truncated: bool

@@ -1,0 +1,145 @@
+"""The records the CMDB keeps: configuration items, relationships, history entries.
+
+These are plain pydantic models that every store adapter reads and writes.
+They know nothing of GraphQL or of a particular database.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def now() -> datetime:
+    """The current time, in UTC, to the microsecond."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A sortable, unique, URL-safe id: 12 hex digits of milliseconds then 12 random."""
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+
+
+class Channel(StrEnum):
+    """Through which road a change reached the CMDB."""
+
+    API = "api"
+    CLI = "cli"
+    IMPORT = "import"
+    AUDIT = "audit"
+    DEMO = "demo"
+    RESTORE = "restore"
+    SYSTEM = "system"
+
+
+class Actor(BaseModel):
+    """Who makes a change, and through which channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    channel: Channel = Channel.API
+    run_id: str | None = None
+
+
+class Provenance(BaseModel):
+    """Which source last set an attribute, and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    at: datetime
+    run_id: str | None = None
+
+
+class CI(BaseModel):
+    """A configuration item: an asset, a piece of software, a place, a person."""
+
+    id: str = Field(default_factory=new_id)
+    class_name: str
+    name: str
+    state: str
+    asset_tag: str | None = None
+    serial_number: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    provenance: dict[str, Provenance] = Field(default_factory=dict)
+    version: int = 1
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+
+    @property
+    def manufacturer(self) -> str | None:
+        value = self.attributes.get("manufacturer")
+        return value if isinstance(value, str) else None
+
+    @property
+    def serial_key(self) -> str | None:
+        """What must be unique: the serial number within its manufacturer."""
+        return serial_key(self.manufacturer, self.serial_number)
+
+
+def serial_key(manufacturer: str | None, serial: str | None) -> str | None:
+    if not serial:
+        return None
+    return f"{(manufacturer or '').strip().casefold()}\x1f{serial.strip().casefold()}"
+
+
+class Relationship(BaseModel):
+    """A typed, directed link ``source -[type]-> target``; ended, never deleted."""
+
+    id: str = Field(default_factory=new_id)
+    type: str
+    source_id: str
+    target_id: str
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    version: int = 1
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+    ended_at: datetime | None = None
+
+
+class EntityKind(StrEnum):
+    CI = "ci"
+    RELATIONSHIP = "relationship"
+
+
+class HistoryAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    TRANSITIONED = "transitioned"
+    DISPOSED = "disposed"
+    RELATED = "related"
+    UNRELATED = "unrelated"
+
+
+class FieldChange(BaseModel):
+    """One field before and after a change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class HistoryEntry(BaseModel):
+    """One recorded change: who, when, through which channel, what changed."""
+
+    id: str = Field(default_factory=new_id)
+    at: datetime = Field(default_factory=now)
+    actor: str
+    channel: Channel
+    run_id: str | None = None
+    action: HistoryAction
+    entity_kind: EntityKind
+    entity_id: str
+    ci_id: str
+    peer_id: str | None = None
+    reason: str | None = None
+    changes: list[FieldChange] = Field(default_factory=list)
+    version: int | None = None

@@ -1,0 +1,297 @@
+"""Creating, changing, moving through the lifecycle and relating configuration items.
+
+Every method runs as one unit of work on the store: the checks, the change and
+its history entries commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from cmdb.errors import (
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    RelationshipRuleError,
+    ValidationError,
+    VersionConflictError,
+)
+from cmdb.model.attributes import check_attributes
+from cmdb.model.records import (
+    CI,
+    Actor,
+    HistoryAction,
+    HistoryEntry,
+    Relationship,
+    now,
+)
+from cmdb.model.registry import ClassInfo, Registry
+from cmdb.services.history import ci_changes, ci_entry, relationship_entry
+from cmdb.services.inputs import CIChanges, NewCI
+from cmdb.store.base import Direction, Store, StoreTx
+
+DISPOSED = "disposed"
+LOCATION, OWNER = "LOCATED_IN", "OWNED_BY"
+DIRECTIONS: tuple[Direction, ...] = ("out", "in")
+
+
+def parse_input(model: type[NewCI] | type[CIChanges], data: dict[str, Any]) -> Any:
+    """Validate caller input, turning pydantic's error into a coded one naming the field."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ValidationError(f"{field}: {message}" if field else message, field=field) from exc
+
+
+class CIService:
+    """The rules of the CMDB for CIs and relationships, over any store."""
+
+    def __init__(self, store: Store, registry: Registry) -> None:
+        self.store = store
+        self.registry = registry
+
+    # ---- helpers -------------------------------------------------------------
+    async def _get(self, tx: StoreTx, ci_id: str) -> CI:
+        ci = await tx.get_ci(ci_id)
+        if ci is None:
+            raise NotFoundError(f"no CI with id {ci_id!r}", id=ci_id)
+        return ci
+
+    async def _check_unique(self, tx: StoreTx, info: ClassInfo, ci: CI) -> None:
+        if ci.asset_tag:
+            taken = [i for i in await tx.find_ci_ids(asset_tag=ci.asset_tag) if i != ci.id]
+            if taken:
+                raise DuplicateError(
+                    f"asset tag {ci.asset_tag!r} is already used by CI {taken[0]}",
+                    field="assetTag", existingId=taken[0],
+                )
+        if ci.serial_key:
+            taken = [i for i in await tx.find_ci_ids(serial_key=ci.serial_key) if i != ci.id]
+            if taken:
+                raise DuplicateError(
+                    f"serial number {ci.serial_number!r} of manufacturer "
+                    f"{ci.manufacturer or '(none)'!r} is already used by CI {taken[0]}",
+                    field="serialNumber", existingId=taken[0],
+                )
+        for name, d in info.attributes.items():
+            value = ci.attributes.get(name)
+            if not d.unique or value is None:
+                continue
+            classes = [c for c, i in self.registry.classes.items() if name in i.attributes]
+            taken = [i for i in await tx.find_ci_ids_by_attribute(classes, name, value)
+                     if i != ci.id]
+            if taken:
+                raise DuplicateError(
+                    f"attribute {name!r} value {value!r} is already used by CI {taken[0]}",
+                    field=name, existingId=taken[0],
+                )
+
+    async def _set_single(
+        self, tx: StoreTx, actor: Actor, ci: CI, rel_type: str, target_id: str | None,
+        history: list[HistoryEntry],
+    ) -> None:
+        """Point the CI's one ``LOCATED_IN``/``OWNED_BY`` relationship at ``target_id``."""
+        current = await tx.active_relationships(ci.id, "out", [rel_type])
+        if any(r.target_id == target_id for r in current):
+            return
+        for rel in current:
+            history.append(await self._end(tx, actor, rel, None))
+        if target_id is not None:
+            history.append(await self._relate(tx, actor, ci, rel_type, target_id, {}))
+
+    async def _relate(
+        self, tx: StoreTx, actor: Actor, source: CI, rel_type: str, target_id: str,
+        attributes: dict[str, Any],
+    ) -> HistoryEntry:
+        target = await tx.get_ci(target_id)
+        if target is None:
+            raise NotFoundError(f"no CI with id {target_id!r}", id=target_id, field="to")
+        if source.id == target.id:
+            raise RelationshipRuleError("a CI cannot be related to itself", field="to")
+        for end in (source, target):
+            if end.state == DISPOSED:
+                raise RelationshipRuleError(
+                    f"CI {end.id} ({end.name}) is disposed and cannot be related", id=end.id
+                )
+        self.registry.check_relationship(rel_type, source.class_name, target.class_name)
+        if self.registry.relationship_type(rel_type).single:
+            existing = await tx.active_relationships(source.id, "out", [rel_type])
+            if existing:
+                raise ConflictError(
+                    f"{source.name} already has a {rel_type} relationship "
+                    f"({existing[0].id}); end it first or update the CI",
+                    field="type", existingId=existing[0].id,
+                )
+        rel = Relationship(type=rel_type, source_id=source.id, target_id=target.id,
+                           attributes=dict(attributes))
+        await tx.insert_relationship(rel)
+        return relationship_entry(actor, HistoryAction.RELATED, rel)
+
+    async def _end(
+        self, tx: StoreTx, actor: Actor, rel: Relationship, reason: str | None
+    ) -> HistoryEntry:
+        stamp = now()
+        ended = rel.model_copy(update={"ended_at": stamp, "updated_at": stamp,
+                                       "version": rel.version + 1})
+        await tx.update_relationship(ended, rel.version)
+        return relationship_entry(actor, HistoryAction.UNRELATED, ended, reason)
+
+    # ---- CIs ---------------------------------------------------------------------
+    async def create(self, actor: Actor, data: NewCI | dict[str, Any]) -> CI:
+        """Register a new CI, with its location and owner when given."""
+        new = data if isinstance(data, NewCI) else parse_input(NewCI, data)
+        info = self.registry.concrete_class(new.class_name)
+        state = self.registry.check_state(new.state or self.registry.lifecycle.initial)
+        attributes = {k: v for k, v in check_attributes(info, new.attributes, complete=True).items()
+                      if v is not None}
+        ci = CI(class_name=info.name, name=new.name, state=state, asset_tag=new.asset_tag,
+                serial_number=new.serial_number, attributes=attributes)
+
+        async def work(tx: StoreTx) -> CI:
+            await self._check_unique(tx, info, ci)
+            await tx.insert_ci(ci)
+            history = [ci_entry(actor, HistoryAction.CREATED, ci, ci_changes(None, ci))]
+            for rel_type, target in ((LOCATION, new.location_id), (OWNER, new.owner_id)):
+                if target is not None:
+                    history.append(await self._relate(tx, actor, ci, rel_type, target, {}))
+            await tx.add_history(history)
+            return ci
+
+        return await self.store.write(work)
+
+    async def update(
+        self, actor: Actor, ci_id: str, expected_version: int,
+        changes: CIChanges | dict[str, Any], reason: str | None = None,
+    ) -> CI:
+        """Change a CI that is still at ``expected_version``; a stale version is refused."""
+        change = changes if isinstance(changes, CIChanges) else parse_input(CIChanges, changes)
+        fields = change.model_fields_set
+
+        async def work(tx: StoreTx) -> CI:
+            before = await self._get(tx, ci_id)
+            if before.version != expected_version:
+                raise_stale(before, expected_version)
+            if before.state == DISPOSED:
+                raise ConflictError(f"CI {before.name} is disposed and cannot change", id=ci_id)
+            info = self.registry.class_info(before.class_name)
+            update: dict[str, Any] = {}
+            if "name" in fields:
+                if change.name is None:
+                    raise ValidationError("name: a CI must have a name", field="name")
+                update["name"] = change.name
+            for key in ("asset_tag", "serial_number"):
+                if key in fields:
+                    update[key] = getattr(change, key)
+            if change.attributes is not None:
+                merged = dict(before.attributes)
+                for key, value in check_attributes(info, change.attributes,
+                                                   complete=False).items():
+                    if value is None:
+                        merged.pop(key, None)
+                    else:
+                        merged[key] = value
+                check_attributes(info, merged, complete=True)
+                update["attributes"] = merged
+            stamp = now()
+            after = before.model_copy(update={**update, "version": before.version + 1,
+                                              "updated_at": stamp})
+            history: list[HistoryEntry] = []
+            diff = ci_changes(before, after)
+            if diff:
+                await self._check_unique(tx, info, after)
+                await tx.update_ci(after, expected_version)
+                history.append(ci_entry(actor, HistoryAction.UPDATED, after, diff, reason))
+            else:
+                after = before
+            if "location_id" in fields:
+                await self._set_single(tx, actor, after, LOCATION, change.location_id, history)
+            if "owner_id" in fields:
+                await self._set_single(tx, actor, after, OWNER, change.owner_id, history)
+            await tx.add_history(history)
+            return after
+
+        return await self.store.write(work)
+
+    async def transition(
+        self, actor: Actor, ci_id: str, to: str, reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> CI:
+        """Move a CI to another lifecycle state, if the lifecycle allows it."""
+
+        async def work(tx: StoreTx) -> CI:
+            before = await self._get(tx, ci_id)
+            if expected_version is not None and before.version != expected_version:
+                raise_stale(before, expected_version)
+            self.registry.check_transition(before.state, to)
+            after = before.model_copy(update={"state": to, "version": before.version + 1,
+                                              "updated_at": now()})
+            await tx.update_ci(after, before.version)
+            action = HistoryAction.DISPOSED if to == DISPOSED else HistoryAction.TRANSITIONED
+            history = [ci_entry(actor, action, after, ci_changes(before, after), reason)]
+            if to == DISPOSED:
+                for direction in DIRECTIONS:
+                    for rel in await tx.active_relationships(ci_id, direction):
+                        history.append(await self._end(tx, actor, rel, reason or "disposed"))
+            await tx.add_history(history)
+            return after
+
+        return await self.store.write(work)
+
+    async def dispose(
+        self, actor: Actor, ci_id: str, reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> CI:
+        """Dispose of a CI: it stays queryable, its relationships end."""
+        return await self.transition(actor, ci_id, DISPOSED, reason, expected_version)
+
+    # ---- relationships -----------------------------------------------------------
+    async def relate(
+        self, actor: Actor, source_id: str, rel_type: str, target_id: str,
+        attributes: dict[str, Any] | None = None,
+    ) -> Relationship:
+        """Create ``source -[rel_type]-> target`` if the schema allows it."""
+        self.registry.relationship_type(rel_type)
+
+        async def work(tx: StoreTx) -> Relationship:
+            source = await tx.get_ci(source_id)
+            if source is None:
+                raise NotFoundError(f"no CI with id {source_id!r}", id=source_id, field="from")
+            entry = await self._relate(tx, actor, source, rel_type, target_id, attributes or {})
+            await tx.add_history([entry])
+            rel = (await tx.get_relationships([entry.entity_id]))[entry.entity_id]
+            return rel
+
+        return await self.store.write(work)
+
+    async def unrelate(
+        self, actor: Actor, relationship_id: str, reason: str | None = None
+    ) -> Relationship:
+        """End a relationship; it stays in history."""
+
+        async def work(tx: StoreTx) -> Relationship:
+            rel = (await tx.get_relationships([relationship_id])).get(relationship_id)
+            if rel is None:
+                raise NotFoundError(f"no relationship with id {relationship_id!r}",
+                                    id=relationship_id)
+            if rel.ended_at is not None:
+                raise ConflictError(f"relationship {relationship_id} has already ended",
+                                    id=relationship_id)
+            entry = await self._end(tx, actor, rel, reason)
+            await tx.add_history([entry])
+            return (await tx.get_relationships([relationship_id]))[relationship_id]
+
+        return await self.store.write(work)
+
+
+def raise_stale(ci: CI, expected: int) -> None:
+    """Refuse a change made against a version that is no longer current."""
+    raise VersionConflictError(
+        f"CI {ci.id} is at version {ci.version}, not {expected}: someone changed it since "
+        "you read it; read it again and retry",
+        id=ci.id, expectedVersion=expected, currentVersion=ci.version,
+    )

@@ -1,0 +1,107 @@
+"""What callers send to the CI services: new CIs, changes, filters.
+
+Field-level checks live here (lengths, control characters); rules that need
+the schema registry or the store live in the services.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean(value: str | None, what: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        raise ValueError(f"{what} must not be empty")
+    if len(value) > limit:
+        raise ValueError(f"{what} is longer than {limit} characters")
+    if CONTROL.search(value):
+        raise ValueError(f"{what} contains a control character")
+    return value
+
+
+class NewCI(BaseModel):
+    """A CI to create."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    class_name: str
+    name: str
+    state: str | None = None
+    asset_tag: str | None = None
+    serial_number: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    location_id: str | None = None
+    owner_id: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        out = _clean(v, "name", 200)
+        assert out is not None
+        return out
+
+    @field_validator("asset_tag")
+    @classmethod
+    def _tag(cls, v: str | None) -> str | None:
+        return _clean(v, "asset tag", 64)
+
+    @field_validator("serial_number")
+    @classmethod
+    def _serial(cls, v: str | None) -> str | None:
+        return _clean(v, "serial number", 128)
+
+
+class CIChanges(BaseModel):
+    """Changes to a CI; only the fields that are set change.
+
+    ``attributes`` are merged into the existing ones; an attribute set to
+    ``None`` is removed. ``asset_tag``/``serial_number``/``location_id``/
+    ``owner_id`` set to ``None`` clear the value.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    asset_tag: str | None = None
+    serial_number: str | None = None
+    attributes: dict[str, Any] | None = None
+    location_id: str | None = None
+    owner_id: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return _clean(v, "name", 200)
+
+    @field_validator("asset_tag")
+    @classmethod
+    def _tag(cls, v: str | None) -> str | None:
+        return _clean(v, "asset tag", 64)
+
+    @field_validator("serial_number")
+    @classmethod
+    def _serial(cls, v: str | None) -> str | None:
+        return _clean(v, "serial number", 128)
+
+
+class CIFilterInput(BaseModel):
+    """A list filter as a caller states it (class names, not yet expanded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    class_name: str | None = None
+    classes: list[str] | None = None
+    states: list[str] | None = None
+    location_id: str | None = None
+    owner_id: str | None = None
+    text: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, Any] | None = None
+    ids: list[str] | None = None

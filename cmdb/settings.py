@@ -1,0 +1,35 @@
+"""Configuration, from the environment (``CMDB_*``) or a ``.env``-style settings file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB = Path("cmdb.sqlite3")
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Secrets are never logged."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CMDB_", env_file=None, extra="forbid", frozen=True
+    )
+
+    store_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DB}",
+        description="sqlite:///path/to/file or neo4j://host:7687 (bolt://, neo4j+s:// too)",
+    )
+    store_user: str = "neo4j"
+    store_password: SecretStr = SecretStr("")
+    schema_dir: Path | None = Field(
+        default=None, description="a folder with classes.yaml, relationships.yaml, lifecycle.yaml"
+    )
+    public_base_url: str = "http://127.0.0.1:8000"
+    max_page_size: int = Field(default=500, ge=1)
+    max_query_depth: int = Field(default=12, ge=2)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=5000, ge=100)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    introspection: bool = True

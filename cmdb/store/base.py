@@ -1,0 +1,200 @@
+"""The store port: the one interface every database adapter implements.
+
+The services speak only to this interface. A change is a unit of work run by
+:meth:`Store.write`: the adapter opens a transaction, hands the work a
+:class:`StoreTx`, and commits when the work returns (or rolls back when it
+raises). An adapter may run the work more than once when the database
+reports a transient failure, so the work must do nothing but talk to ``tx``.
+
+Reads outside a unit of work go through the :class:`Store` methods; each is
+one round trip, counted in :attr:`Store.calls` so tests can prove that a
+GraphQL query costs a constant number of store calls (no N+1).
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Literal, ParamSpec, TypeVar
+
+from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page
+from cmdb.model.records import CI, HistoryEntry, Relationship
+
+T = TypeVar("T")
+P = ParamSpec("P")
+Direction = Literal["in", "out"]
+
+
+def counted(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Count each call of a store read in ``store.calls[name]``."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        store = args[0]
+        assert isinstance(store, Store)
+        store.calls[method.__name__] += 1
+        return await method(*args, **kwargs)
+
+    return wrapper
+
+
+class StoreTx(ABC):
+    """What a unit of work may do inside one transaction."""
+
+    @abstractmethod
+    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
+        """The CIs with these ids (missing ids are absent from the result)."""
+
+    async def get_ci(self, ci_id: str) -> CI | None:
+        return (await self.get_cis([ci_id])).get(ci_id)
+
+    @abstractmethod
+    async def find_ci_ids(
+        self, *, asset_tag: str | None = None, serial_key: str | None = None
+    ) -> list[str]:
+        """Ids of the CIs holding this asset tag or serial key."""
+
+    @abstractmethod
+    async def find_ci_ids_by_attribute(
+        self, classes: Sequence[str], name: str, value: Any
+    ) -> list[str]:
+        """Ids of CIs of ``classes`` whose attribute ``name`` equals ``value``."""
+
+    @abstractmethod
+    async def insert_ci(self, ci: CI) -> None:
+        """Add a new CI; a taken asset tag or serial key raises ``DuplicateError``."""
+
+    @abstractmethod
+    async def update_ci(self, ci: CI, expected_version: int) -> None:
+        """Replace a CI if its stored version is still ``expected_version``.
+
+        ``ci.version`` is the new version. A different stored version raises
+        ``VersionConflictError``: this compare-and-set is what keeps
+        concurrent updates from losing each other.
+        """
+
+    @abstractmethod
+    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
+        """Relationships by id, ended ones included."""
+
+    @abstractmethod
+    async def active_relationships(
+        self, ci_id: str, direction: Direction, types: Sequence[str] | None = None
+    ) -> list[Relationship]:
+        """The not-ended relationships leaving (``out``) or entering (``in``) a CI."""
+
+    @abstractmethod
+    async def insert_relationship(self, rel: Relationship) -> None:
+        """Add a relationship; an identical active one raises ``DuplicateError``."""
+
+    @abstractmethod
+    async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
+        """Replace a relationship (e.g. to end it), compare-and-set on its version."""
+
+    @abstractmethod
+    async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
+        """Append history entries, in the same transaction as the change."""
+
+
+class Store(ABC):
+    """A CMDB database: one of the adapters in this package."""
+
+    #: ``sqlite`` or ``neo4j``: what tests and logs call the adapter.
+    kind: str
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect, and bring the database schema up to date."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Return when the database answers; raise ``StoreUnavailableError`` otherwise."""
+
+    @abstractmethod
+    async def write(self, work: Callable[[StoreTx], Awaitable[T]]) -> T:
+        """Run ``work`` in one write transaction and return its result."""
+
+    # ---- reads -----------------------------------------------------------------
+    @abstractmethod
+    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
+        """The CIs with these ids, in one round trip."""
+
+    @abstractmethod
+    async def find_ci_by_asset_tag(self, asset_tag: str) -> CI | None:
+        """The CI carrying this asset tag."""
+
+    @abstractmethod
+    async def list_cis(
+        self, query: CISelection, order: CIOrder, first: int, after: Cursor | None
+    ) -> Page[CI]:
+        """One page of CIs matching ``query`` in ``order``, after ``after``."""
+
+    @abstractmethod
+    async def count_cis(self, query: CISelection) -> int:
+        """How many CIs match ``query``."""
+
+    @abstractmethod
+    async def relationships_of(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[Relationship]]:
+        """Active relationships leaving or entering each of ``ci_ids``, in one round trip."""
+
+    @abstractmethod
+    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
+        """Relationships by id, ended ones included."""
+
+    @abstractmethod
+    async def history(
+        self,
+        *,
+        ci_id: str | None = None,
+        actor: str | None = None,
+        run_id: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[HistoryEntry]:
+        """History entries, newest first, for a CI (its relationships included),
+        an actor or an import run; ``after`` is the id of the last entry seen."""
+
+    @abstractmethod
+    async def closure(
+        self,
+        start_ids: Sequence[str],
+        direction: Direction,
+        types: Sequence[str],
+        max_depth: int,
+    ) -> ClosureResult:
+        """Every CI reachable from ``start_ids`` within ``max_depth`` steps.
+
+        ``out`` follows relationships from source to target (what a CI needs),
+        ``in`` from target to source (what needs a CI). Only active
+        relationships of ``types`` are followed. Each CI appears once, at its
+        shortest depth, with one shortest way to it; cycles never loop.
+        ``truncated`` tells whether more was reachable past ``max_depth``.
+        """
+
+    @abstractmethod
+    def iter_all(self, what: Literal["cis", "relationships", "history"]) -> AsyncIterator[Any]:
+        """Every record of a kind, in a stable order (for backups and checks)."""
+
+    @abstractmethod
+    async def wipe(self) -> None:
+        """Delete all data (tests and restores into a fresh store only)."""

@@ -1,0 +1,563 @@
+"""The embedded store: one SQLite file in WAL mode, zero set-up.
+
+Writes go through one connection, serialised by a lock and run as
+``BEGIN IMMEDIATE`` transactions; reads use a second connection that sees
+the last committed state. Traversals are recursive CTEs in SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from cmdb.errors import DuplicateError, StoreUnavailableError, VersionConflictError
+from cmdb.model.queries import (
+    CIOrder,
+    CIOrderField,
+    CISelection,
+    ClosureResult,
+    ClosureRow,
+    Cursor,
+    Page,
+)
+from cmdb.model.records import CI, HistoryEntry, Provenance, Relationship
+from cmdb.store.base import Direction, Store, StoreTx, counted
+from cmdb.store.sqlite_schema import MIGRATIONS
+
+T = TypeVar("T")
+
+ORDER_COLUMNS = {
+    CIOrderField.NAME: "name",
+    CIOrderField.ASSET_TAG: "COALESCE(asset_tag, '')",
+    CIOrderField.CREATED_AT: "created_at",
+    CIOrderField.UPDATED_AT: "updated_at",
+}
+CI_COLUMNS = (
+    "id, class, name, state, asset_tag, serial_number, serial_key, attributes, provenance, "
+    "version, created_at, updated_at"
+)
+REL_COLUMNS = (
+    "id, type, source_id, target_id, attributes, version, created_at, updated_at, ended_at"
+)
+
+
+def ts(value: datetime) -> str:
+    """A timestamp as fixed-width UTC text, so text order is time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _ci_row(ci: CI) -> tuple[Any, ...]:
+    return (
+        ci.id, ci.class_name, ci.name, ci.state, ci.asset_tag, ci.serial_number, ci.serial_key,
+        json.dumps(ci.attributes, ensure_ascii=False),
+        json.dumps({k: v.model_dump(mode="json") for k, v in ci.provenance.items()}),
+        ci.version, ts(ci.created_at), ts(ci.updated_at),
+    )
+
+
+def _ci(row: sqlite3.Row) -> CI:
+    return CI.model_construct(
+        id=row["id"], class_name=row["class"], name=row["name"], state=row["state"],
+        asset_tag=row["asset_tag"], serial_number=row["serial_number"],
+        attributes=json.loads(row["attributes"]),
+        provenance={k: Provenance.model_validate(v)
+                    for k, v in json.loads(row["provenance"]).items()},
+        version=row["version"], created_at=parse_ts(row["created_at"]),
+        updated_at=parse_ts(row["updated_at"]),
+    )
+
+
+def _rel_row(rel: Relationship) -> tuple[Any, ...]:
+    return (
+        rel.id, rel.type, rel.source_id, rel.target_id,
+        json.dumps(rel.attributes, ensure_ascii=False), rel.version,
+        ts(rel.created_at), ts(rel.updated_at), ts(rel.ended_at) if rel.ended_at else None,
+    )
+
+
+def _rel(row: sqlite3.Row) -> Relationship:
+    return Relationship.model_construct(
+        id=row["id"], type=row["type"], source_id=row["source_id"], target_id=row["target_id"],
+        attributes=json.loads(row["attributes"]), version=row["version"],
+        created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
+        ended_at=parse_ts(row["ended_at"]) if row["ended_at"] else None,
+    )
+
+
+def _history(row: sqlite3.Row) -> HistoryEntry:
+    return HistoryEntry.model_validate({
+        "id": row["id"], "at": parse_ts(row["at"]), "actor": row["actor"],
+        "channel": row["channel"], "run_id": row["run_id"], "action": row["action"],
+        "entity_kind": row["entity_kind"], "entity_id": row["entity_id"], "ci_id": row["ci_id"],
+        "peer_id": row["peer_id"], "reason": row["reason"],
+        "changes": json.loads(row["changes"]), "version": row["version"],
+    })
+
+
+def _duplicate(exc: sqlite3.IntegrityError) -> DuplicateError:
+    text = str(exc)
+    if "cis.asset_tag" in text:
+        return DuplicateError("asset tag already in use", field="assetTag")
+    if "cis.serial_key" in text:
+        return DuplicateError("serial number already in use for this manufacturer",
+                              field="serialNumber")
+    if "relationships." in text:
+        return DuplicateError("an identical active relationship already exists")
+    return DuplicateError(f"duplicate value: {text}")
+
+
+def _json_list(values: Sequence[Any]) -> str:
+    return json.dumps(list(values))
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StoreUnavailableError(f"the SQLite database cannot be used: {exc}") from exc
+
+
+class SqliteTx(StoreTx):
+    """A unit of work on the writer connection, inside ``BEGIN IMMEDIATE``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
+        return _get_cis(self.conn, ids)
+
+    async def find_ci_ids(
+        self, *, asset_tag: str | None = None, serial_key: str | None = None
+    ) -> list[str]:
+        if asset_tag is not None:
+            sql, arg = "SELECT id FROM cis WHERE asset_tag = ?", asset_tag
+        elif serial_key is not None:
+            sql, arg = "SELECT id FROM cis WHERE serial_key = ?", serial_key
+        else:
+            return []
+        return [r["id"] for r in self.conn.execute(sql, (arg,))]
+
+    async def find_ci_ids_by_attribute(
+        self, classes: Sequence[str], name: str, value: Any
+    ) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT id FROM cis WHERE class IN (SELECT value FROM json_each(?))"
+            " AND json_extract(attributes, ?) = ?",
+            (_json_list(classes), f"$.{name}", value),
+        )
+        return [r["id"] for r in rows]
+
+    async def insert_ci(self, ci: CI) -> None:
+        try:
+            self.conn.execute(
+                f"INSERT INTO cis ({CI_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", _ci_row(ci)
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def update_ci(self, ci: CI, expected_version: int) -> None:
+        row = _ci_row(ci)
+        try:
+            cur = self.conn.execute(
+                "UPDATE cis SET class=?, name=?, state=?, asset_tag=?, serial_number=?,"
+                " serial_key=?, attributes=?, provenance=?, version=?, created_at=?, updated_at=?"
+                " WHERE id=? AND version=?",
+                (*row[1:], ci.id, expected_version),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+        if cur.rowcount != 1:
+            raise VersionConflictError(
+                f"CI {ci.id} was changed by someone else (expected version {expected_version})",
+                id=ci.id, expectedVersion=expected_version,
+            )
+
+    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
+        return _get_relationships(self.conn, ids)
+
+    async def active_relationships(
+        self, ci_id: str, direction: Direction, types: Sequence[str] | None = None
+    ) -> list[Relationship]:
+        return _relationships_of(self.conn, [ci_id], direction, types).get(ci_id, [])
+
+    async def insert_relationship(self, rel: Relationship) -> None:
+        try:
+            self.conn.execute(
+                f"INSERT INTO relationships ({REL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                _rel_row(rel),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
+        row = _rel_row(rel)
+        cur = self.conn.execute(
+            "UPDATE relationships SET type=?, source_id=?, target_id=?, attributes=?, version=?,"
+            " created_at=?, updated_at=?, ended_at=? WHERE id=? AND version=?",
+            (*row[1:], rel.id, expected_version),
+        )
+        if cur.rowcount != 1:
+            raise VersionConflictError(
+                f"relationship {rel.id} was changed by someone else", id=rel.id
+            )
+
+    async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
+        self.conn.executemany(
+            "INSERT INTO history (id, at, actor, channel, run_id, action, entity_kind, entity_id,"
+            " ci_id, peer_id, reason, changes, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (e.id, ts(e.at), e.actor, e.channel.value, e.run_id, e.action.value,
+                 e.entity_kind.value, e.entity_id, e.ci_id, e.peer_id, e.reason,
+                 json.dumps([c.model_dump(mode="json") for c in e.changes], ensure_ascii=False),
+                 e.version)
+                for e in entries
+            ],
+        )
+
+
+def _get_cis(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, CI]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT {CI_COLUMNS} FROM cis WHERE id IN (SELECT value FROM json_each(?))",
+        (_json_list(ids),),
+    )
+    return {r["id"]: _ci(r) for r in rows}
+
+
+def _get_relationships(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Relationship]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT {REL_COLUMNS} FROM relationships WHERE id IN (SELECT value FROM json_each(?))",
+        (_json_list(ids),),
+    )
+    return {r["id"]: _rel(r) for r in rows}
+
+
+def _relationships_of(
+    conn: sqlite3.Connection, ci_ids: Sequence[str], direction: Direction,
+    types: Sequence[str] | None,
+) -> dict[str, list[Relationship]]:
+    end = "source_id" if direction == "out" else "target_id"
+    sql = (f"SELECT {REL_COLUMNS} FROM relationships WHERE {end} IN"
+           " (SELECT value FROM json_each(?)) AND ended_at IS NULL")
+    args: list[Any] = [_json_list(ci_ids)]
+    if types is not None:
+        sql += " AND type IN (SELECT value FROM json_each(?))"
+        args.append(_json_list(types))
+    out: dict[str, list[Relationship]] = {i: [] for i in ci_ids}
+    for row in conn.execute(sql + " ORDER BY created_at, id", args):
+        out[row[end]].append(_rel(row))
+    return out
+
+
+def closure_sql(direction: Direction) -> str:
+    """The bounded, cycle-safe traversal as one recursive CTE.
+
+    ``walk`` keeps distinct (CI, depth) pairs only, so a cycle or a diamond
+    adds at most one row per CI and depth; ``best`` keeps each CI's shortest
+    depth, and ``via`` picks one relationship from a CI one step closer.
+    Parameters: 1 start ids (JSON), 2 types (JSON), 3 max depth.
+    """
+    near, far = ("source_id", "target_id") if direction == "out" else ("target_id", "source_id")
+    return f"""
+    WITH RECURSIVE
+    walk(id, depth) AS (
+        SELECT value, 0 FROM json_each(?1)
+        UNION
+        SELECT r.{far}, w.depth + 1
+        FROM walk w JOIN relationships r ON r.{near} = w.id AND r.ended_at IS NULL
+        WHERE w.depth < ?3 AND r.type IN (SELECT value FROM json_each(?2))
+    ),
+    best(id, depth) AS (SELECT id, MIN(depth) FROM walk GROUP BY id)
+    SELECT b.id, b.depth,
+        (SELECT r.id || char(31) || r.type || char(31) || r.{near}
+           FROM relationships r JOIN best p ON p.id = r.{near} AND p.depth = b.depth - 1
+          WHERE r.{far} = b.id AND r.ended_at IS NULL
+            AND r.type IN (SELECT value FROM json_each(?2))
+          ORDER BY r.{near}, r.id LIMIT 1) AS via,
+        (b.depth = ?3 AND EXISTS (
+            SELECT 1 FROM relationships r
+             WHERE r.{near} = b.id AND r.ended_at IS NULL
+               AND r.type IN (SELECT value FROM json_each(?2))
+               AND r.{far} NOT IN (SELECT id FROM best))) AS more
+    FROM best b
+    ORDER BY b.depth, b.id
+    """
+
+
+class SqliteStore(Store):
+    """The CMDB in one SQLite file."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
+    async def open(self) -> None:
+        with _unavailable():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = self._connect()
+            self._migrate(self._writer)
+            self._reader = self._connect()
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (version, name, ts(datetime.now(UTC))),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        row = self._r.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def _r(self) -> sqlite3.Connection:
+        if self._reader is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        return self._reader
+
+    async def ping(self) -> None:
+        with _unavailable():
+            self._r.execute("SELECT 1").fetchone()
+
+    async def write(self, work: Callable[[StoreTx], Awaitable[T]]) -> T:
+        async with self._lock:
+            conn = self._writer
+            if conn is None:
+                raise StoreUnavailableError("the SQLite store is not open")
+            with _unavailable():
+                conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = await work(SqliteTx(conn))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            with _unavailable():
+                conn.execute("COMMIT")
+            return result
+
+    # ---- reads -----------------------------------------------------------------
+    @counted
+    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
+        with _unavailable():
+            return _get_cis(self._r, ids)
+
+    @counted
+    async def find_ci_by_asset_tag(self, asset_tag: str) -> CI | None:
+        with _unavailable():
+            row = self._r.execute(
+                f"SELECT {CI_COLUMNS} FROM cis WHERE asset_tag = ?", (asset_tag,)
+            ).fetchone()
+        return _ci(row) if row else None
+
+    def _where(self, query: CISelection) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if query.ids is not None:
+            clauses.append("id IN (SELECT value FROM json_each(?))")
+            args.append(_json_list(query.ids))
+        if query.classes is not None:
+            clauses.append("class IN (SELECT value FROM json_each(?))")
+            args.append(_json_list(query.classes))
+        if query.states is not None:
+            clauses.append("state IN (SELECT value FROM json_each(?))")
+            args.append(_json_list(query.states))
+        if query.location_id is not None:
+            clauses.append(
+                "id IN (WITH RECURSIVE inside(id) AS (SELECT ? UNION"
+                " SELECT r.source_id FROM relationships r JOIN inside i ON r.target_id = i.id"
+                " WHERE r.type = 'LOCATED_IN' AND r.ended_at IS NULL) SELECT id FROM inside)"
+                " AND id <> ?"
+            )
+            args += [query.location_id, query.location_id]
+        if query.owner_id is not None:
+            clauses.append(
+                "id IN (SELECT source_id FROM relationships WHERE type = 'OWNED_BY'"
+                " AND target_id = ? AND ended_at IS NULL)"
+            )
+            args.append(query.owner_id)
+        if query.text:
+            pattern = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_") + "%"
+            clauses.append(
+                "(name LIKE ? ESCAPE '\\' OR asset_tag LIKE ? ESCAPE '\\'"
+                " OR serial_number LIKE ? ESCAPE '\\')"
+            )
+            args += [pattern] * 3
+        for match in query.attributes:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(cis.attributes, ?) WHERE json_each.value = ?)"
+            )
+            args += [f"$.{match.name}", match.value]
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    @counted
+    async def list_cis(
+        self, query: CISelection, order: CIOrder, first: int, after: Cursor | None
+    ) -> Page[CI]:
+        where, args = self._where(query)
+        column = ORDER_COLUMNS[order.field]
+        op, direction = ("<", "DESC") if order.descending else (">", "ASC")
+        if after is not None:
+            where += (" AND " if where else " WHERE ") + f"({column}, id) {op} (?, ?)"
+            args += [after.value, after.id]
+        sql = (f"SELECT {CI_COLUMNS}, {column} AS sort_value FROM cis{where}"
+               f" ORDER BY {column} {direction}, id {direction} LIMIT ?")
+        with _unavailable():
+            rows = self._r.execute(sql, [*args, first + 1]).fetchall()
+        page = rows[:first]
+        return Page(
+            items=[_ci(r) for r in page],
+            has_next=len(rows) > first,
+            cursors=[Cursor(r["sort_value"], r["id"]) for r in page],
+        )
+
+    @counted
+    async def count_cis(self, query: CISelection) -> int:
+        where, args = self._where(query)
+        with _unavailable():
+            return int(self._r.execute(f"SELECT COUNT(*) FROM cis{where}", args).fetchone()[0])
+
+    @counted
+    async def relationships_of(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[Relationship]]:
+        with _unavailable():
+            return _relationships_of(self._r, ci_ids, direction, types)
+
+    @counted
+    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
+        with _unavailable():
+            return _get_relationships(self._r, ids)
+
+    @counted
+    async def history(
+        self,
+        *,
+        ci_id: str | None = None,
+        actor: str | None = None,
+        run_id: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[HistoryEntry]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if ci_id is not None:
+            clauses.append("seq IN (SELECT seq FROM history WHERE ci_id = ?"
+                           " UNION SELECT seq FROM history WHERE peer_id = ?)")
+            args += [ci_id, ci_id]
+        if actor is not None:
+            clauses.append("actor = ?")
+            args.append(actor)
+        if run_id is not None:
+            clauses.append("run_id = ?")
+            args.append(run_id)
+        if after is not None:
+            clauses.append("seq < (SELECT seq FROM history WHERE id = ?)")
+            args.append(after)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        with _unavailable():
+            rows = self._r.execute(
+                f"SELECT * FROM history{where} ORDER BY seq DESC LIMIT ?", [*args, first + 1]
+            ).fetchall()
+        return Page(items=[_history(r) for r in rows[:first]], has_next=len(rows) > first)
+
+    @counted
+    async def closure(
+        self,
+        start_ids: Sequence[str],
+        direction: Direction,
+        types: Sequence[str],
+        max_depth: int,
+    ) -> ClosureResult:
+        with _unavailable():
+            rows = self._r.execute(
+                closure_sql(direction), (_json_list(start_ids), _json_list(types), max_depth)
+            ).fetchall()
+        out: list[ClosureRow] = []
+        truncated = False
+        for row in rows:
+            via = row["via"]
+            rel_id = rel_type = parent = None
+            if via:
+                rel_id, rel_type, parent = via.split("\x1f")
+            out.append(ClosureRow(row["id"], row["depth"], parent, rel_id, rel_type))
+            truncated = truncated or bool(row["more"])
+        return ClosureResult(out, truncated)
+
+    async def iter_all(
+        self, what: Literal["cis", "relationships", "history"]
+    ) -> AsyncIterator[Any]:
+        conn = self._connect()
+        try:
+            if what == "cis":
+                for row in conn.execute(f"SELECT {CI_COLUMNS} FROM cis ORDER BY id"):
+                    yield _ci(row)
+            elif what == "relationships":
+                for row in conn.execute(f"SELECT {REL_COLUMNS} FROM relationships ORDER BY id"):
+                    yield _rel(row)
+            else:
+                for row in conn.execute("SELECT * FROM history ORDER BY seq"):
+                    yield _history(row)
+        finally:
+            conn.close()
+
+    async def wipe(self) -> None:
+        async def work(tx: StoreTx) -> None:
+            assert isinstance(tx, SqliteTx)
+            for table in ("history", "relationships", "cis"):
+                tx.conn.execute(f"DELETE FROM {table}")
+
+        await self.write(work)

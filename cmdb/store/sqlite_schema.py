@@ -1,0 +1,74 @@
+"""The SQLite database schema, as numbered migrations.
+
+Each migration runs once, in order, inside a transaction, and is recorded in
+``schema_migrations``. Never edit a released migration: add the next one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "configuration items, relationships, history",
+        """
+        CREATE TABLE cis (
+            id            TEXT PRIMARY KEY,
+            class         TEXT NOT NULL,
+            name          TEXT NOT NULL,
+            state         TEXT NOT NULL,
+            asset_tag     TEXT,
+            serial_number TEXT,
+            serial_key    TEXT,
+            attributes    TEXT NOT NULL,
+            provenance    TEXT NOT NULL,
+            version       INTEGER NOT NULL,
+            created_at    TEXT NOT NULL,
+            updated_at    TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX cis_asset_tag ON cis(asset_tag) WHERE asset_tag IS NOT NULL;
+        CREATE UNIQUE INDEX cis_serial_key ON cis(serial_key) WHERE serial_key IS NOT NULL;
+        CREATE INDEX cis_name ON cis(name, id);
+        CREATE INDEX cis_class_name ON cis(class, name, id);
+        CREATE INDEX cis_state ON cis(state);
+        CREATE INDEX cis_created ON cis(created_at, id);
+        CREATE INDEX cis_updated ON cis(updated_at, id);
+
+        CREATE TABLE relationships (
+            id         TEXT PRIMARY KEY,
+            type       TEXT NOT NULL,
+            source_id  TEXT NOT NULL REFERENCES cis(id),
+            target_id  TEXT NOT NULL REFERENCES cis(id),
+            attributes TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            ended_at   TEXT
+        );
+        CREATE INDEX rel_source ON relationships(source_id, type) WHERE ended_at IS NULL;
+        CREATE INDEX rel_target ON relationships(target_id, type) WHERE ended_at IS NULL;
+        CREATE UNIQUE INDEX rel_active ON relationships(source_id, type, target_id)
+            WHERE ended_at IS NULL;
+
+        CREATE TABLE history (
+            seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+            id          TEXT NOT NULL UNIQUE,
+            at          TEXT NOT NULL,
+            actor       TEXT NOT NULL,
+            channel     TEXT NOT NULL,
+            run_id      TEXT,
+            action      TEXT NOT NULL,
+            entity_kind TEXT NOT NULL,
+            entity_id   TEXT NOT NULL,
+            ci_id       TEXT NOT NULL,
+            peer_id     TEXT,
+            reason      TEXT,
+            changes     TEXT NOT NULL,
+            version     INTEGER
+        );
+        CREATE INDEX history_ci ON history(ci_id, seq);
+        CREATE INDEX history_peer ON history(peer_id, seq) WHERE peer_id IS NOT NULL;
+        CREATE INDEX history_actor ON history(actor, seq);
+        CREATE INDEX history_run ON history(run_id, seq) WHERE run_id IS NOT NULL;
+        """,
+    ),
+]

@@ -1,0 +1,82 @@
+"""A real CMDB server on a free loopback port, and a client that speaks GraphQL to it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from cmdb.api.app import create_app
+from cmdb.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A uvicorn server running the app in a thread, reachable over real HTTP."""
+
+    url: str
+    app: Any
+    client: httpx.Client
+
+    def gql(self, query: str, variables: dict[str, Any] | None = None,
+            **headers: str) -> dict[str, Any]:
+        r = self.client.post("/graphql", json={"query": query, "variables": variables},
+                             headers=headers)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    def ok(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.gql(query, variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def error(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.gql(query, variables)
+        assert body.get("errors"), body
+        first: dict[str, Any] = body["errors"][0]
+        return first
+
+
+def run_server(settings: Settings) -> Iterator[LiveServer]:
+    port = free_port()
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the CMDB server did not start")
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=url, timeout=30) as client:
+        try:
+            yield LiveServer(url, app, client)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=20)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server on a fresh SQLite file."""
+    yield from run_server(Settings(store_url=f"sqlite:///{tmp_path / 'api.sqlite3'}",
+                                   max_body_bytes=200_000))

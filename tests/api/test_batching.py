@@ -1,0 +1,41 @@
+"""Listing CIs with their relationships costs a constant number of store calls (no N+1)."""
+
+from __future__ import annotations
+
+from cmdb.model.records import Actor
+from tests.api.conftest import LiveServer
+
+QUERY = """query($n: Int!) { cis(first: $n, filter: {class: "Server"}) { totalCount edges { node {
+  name location { name } owner { name }
+  outgoing { edges { node { type to { name location { name } } } } }
+  incoming { edges { node { type from { name } } } } } } } }"""
+
+
+async def build(live: LiveServer, servers: int) -> None:
+    cmdb = live.app.state.cmdb
+    actor = Actor(name="test")
+    room = await cmdb.cis.create(actor, {"class_name": "Room", "name": "room"})
+    team = await cmdb.cis.create(actor, {"class_name": "Team", "name": "team"})
+    switch = await cmdb.cis.create(actor, {"class_name": "Switch", "name": "sw",
+                                           "location_id": room.id})
+    for i in range(servers):
+        srv = await cmdb.cis.create(actor, {"class_name": "Server", "name": f"s{i:03d}",
+                                            "location_id": room.id, "owner_id": team.id})
+        await cmdb.cis.relate(actor, srv.id, "CONNECTS_TO", switch.id)
+        vm = await cmdb.cis.create(actor, {"class_name": "VirtualMachine", "name": f"vm{i}"})
+        await cmdb.cis.relate(actor, vm.id, "HOSTED_ON", srv.id)
+
+
+def calls(live: LiveServer, n: int) -> int:
+    store = live.app.state.cmdb.store
+    before = sum(store.calls.values())
+    data = live.ok(QUERY, {"n": n})
+    assert len(data["cis"]["edges"]) == n
+    return int(sum(store.calls.values()) - before)
+
+
+async def test_store_calls_do_not_grow_with_the_page(live: LiveServer) -> None:
+    await build(live, 100)
+    small, large = calls(live, 5), calls(live, 100)
+    assert large == small
+    assert large <= 10, large

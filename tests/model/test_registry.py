@@ -1,0 +1,110 @@
+"""The model as data: schema/ loads, bad definitions name file and entry, users extend it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cmdb.errors import InvalidTransitionError, SchemaDefinitionError
+from cmdb.model.registry import DEFAULT_SCHEMA_DIR, Registry, load_registry
+
+
+@pytest.fixture
+def schema_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "schema"
+    shutil.copytree(DEFAULT_SCHEMA_DIR, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_shipped_schema_has_the_design_classes(registry: Registry) -> None:
+    for name in ("Server", "VirtualMachine", "Switch", "Router", "Firewall", "AccessPoint",
+                 "Storage", "Workstation", "Laptop", "MobileDevice", "Printer", "Rack", "Ups",
+                 "Pdu", "BusinessService", "Application", "Database", "Middleware",
+                 "SoftwareProduct", "SoftwareInstallation", "Licence", "Site", "Building",
+                 "Room", "Person", "Team", "Cluster"):
+        assert not registry.class_info(name).abstract, name
+    assert set(registry.descendants("NetworkDevice")) == {
+        "NetworkDevice", "Switch", "Router", "Firewall", "AccessPoint"}
+    assert registry.class_info("Switch").is_a("Hardware")
+    assert "mac_addresses" in registry.class_info("Laptop").attributes
+
+
+def test_propagation_is_declared_per_type(registry: Registry) -> None:
+    props = {n: d.propagation.value for n, d in registry.relationship_types.items()}
+    assert props["RUNS_ON"] == "target_to_source"
+    assert props["MEMBER_OF"] == "redundancy"
+    assert {props[t] for t in ("OWNED_BY", "MANAGED_BY", "LICENSED_BY")} == {"none"}
+
+
+def test_chinese_and_english_aliases(registry: Registry) -> None:
+    assert registry.resolve_class("服务器") == "Server"
+    assert registry.resolve_class("笔记本电脑") == "Laptop"
+    assert registry.resolve_class("network device") == "NetworkDevice"
+    assert registry.resolve_state("在用") == "deployed"
+    assert registry.resolve_state("库存") == "in_stock"
+    assert registry.resolve_state("In Use") == "deployed"
+    assert registry.resolve_class("spaceship") is None
+
+
+def test_lifecycle_rules(registry: Registry) -> None:
+    assert registry.allowed_transitions("lost") == ["in_stock", "stolen"]
+    assert "lost" in registry.allowed_transitions("deployed")
+    with pytest.raises(InvalidTransitionError, match="allowed from 'disposed': lost, stolen"):
+        registry.check_transition("disposed", "deployed")
+
+
+def test_user_adds_a_class_and_an_attribute_without_code(schema_copy: Path) -> None:
+    edit(schema_copy / "classes.yaml", "  Printer: {parent: Hardware",
+         "  Camera:\n    parent: Hardware\n    label: {en: CCTV camera, zh-CN: 摄像头}\n"
+         "    attributes:\n      resolution: {type: enum, values: [720p, 1080p, 4k]}\n"
+         "  Printer: {parent: Hardware")
+    reg = load_registry(schema_copy)
+    assert reg.class_info("Camera").attributes["resolution"].values == ("720p", "1080p", "4k")
+    assert reg.resolve_class("摄像头") == "Camera"
+    assert "Camera" in reg.descendants("Hardware")
+
+
+@pytest.mark.parametrize(("file", "old", "new", "where"), [
+    ("classes.yaml", "  Printer: {parent: Hardware", "  Printer: {parent: Hardwre",
+     "classes.Printer.parent"),
+    ("classes.yaml", "cpu_cores: {type: integer", "cpu_cores: {type: integr",
+     "classes.Server.attributes.cpu_cores.type"),
+    ("classes.yaml", "cpu_cores: {type: integer", "cpu_cores: {colour: red, type: integer",
+     "classes.Server.attributes.cpu_cores.colour"),
+    ("classes.yaml", "criticality: {type: enum, values: [low, medium, high, critical],",
+     "criticality: {type: enum,", "classes.BusinessService.attributes.criticality"),
+    ("relationships.yaml", "    to: [PowerDevice]", "    to: [PowerSupply]",
+     "types.POWERED_BY.to"),
+    ("relationships.yaml", "    propagation: redundancy", "    propagation: sometimes",
+     "types.MEMBER_OF.propagation"),
+    ("lifecycle.yaml", "  retired: [disposed, in_stock]", "  retired: [disposed, recycled]",
+     "transitions.retired"),
+    ("lifecycle.yaml", "initial: planned", "initial: dreamt", "initial"),
+    ("classes.yaml", "aliases: [notebook, 笔记本]", "aliases: [notebook, 服务器]",
+     "Laptop"),
+])
+def test_bad_definition_names_file_and_entry(
+    schema_copy: Path, file: str, old: str, new: str, where: str
+) -> None:
+    edit(schema_copy / file, old, new)
+    with pytest.raises(SchemaDefinitionError) as exc:
+        load_registry(schema_copy)
+    assert exc.value.message.startswith(file), exc.value.message
+    assert where in exc.value.message, exc.value.message
+
+
+def test_broken_yaml_and_missing_file(schema_copy: Path) -> None:
+    (schema_copy / "lifecycle.yaml").write_text("states: [unclosed", encoding="utf-8")
+    with pytest.raises(SchemaDefinitionError, match=r"lifecycle\.yaml: not valid YAML"):
+        load_registry(schema_copy)
+    (schema_copy / "lifecycle.yaml").unlink()
+    with pytest.raises(SchemaDefinitionError, match=r"lifecycle\.yaml: file is missing"):
+        load_registry(schema_copy)
