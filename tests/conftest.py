@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -48,18 +48,3 @@ async def cmdb(store: Store, tmp_path: Path, registry: Registry) -> Cmdb:
 @pytest.fixture
 def actor() -> Actor:
     return Actor(name="alice", channel=Channel.API)
-
-
-@pytest.fixture
-def data_dir() -> Path:
-    return Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def make_dir(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
-    def make(name: str) -> Path:
-        p = tmp_path / name
-        p.mkdir(parents=True, exist_ok=True)
-        return p
-
-    return make

@@ -68,6 +68,11 @@ class StoreTx(ABC):
     async def insert_ci(self, ci: CI) -> None:
         """Add a new CI; a taken asset tag or serial key raises ``DuplicateError``."""
 
+    async def insert_cis(self, cis: Sequence[CI]) -> None:
+        """Add many new CIs at once (bulk loads, restores); adapters batch this."""
+        for ci in cis:
+            await self.insert_ci(ci)
+
     @abstractmethod
     async def update_ci(self, ci: CI, expected_version: int) -> None:
         """Replace a CI if its stored version is still ``expected_version``.
@@ -90,6 +95,11 @@ class StoreTx(ABC):
     @abstractmethod
     async def insert_relationship(self, rel: Relationship) -> None:
         """Add a relationship; an identical active one raises ``DuplicateError``."""
+
+    async def insert_relationships(self, rels: Sequence[Relationship]) -> None:
+        """Add many relationships at once (bulk loads, restores); adapters batch this."""
+        for rel in rels:
+            await self.insert_relationship(rel)
 
     @abstractmethod
     async def update_relationship(self, rel: Relationship, expected_version: int) -> None:

@@ -53,7 +53,7 @@ def ts(value: datetime) -> str:
 
 
 def parse_ts(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(value)
 
 
 def _ci_row(ci: CI) -> tuple[Any, ...]:
@@ -71,7 +71,8 @@ def _ci(row: sqlite3.Row) -> CI:
         asset_tag=row["asset_tag"], serial_number=row["serial_number"],
         attributes=json.loads(row["attributes"]),
         provenance={k: Provenance.model_validate(v)
-                    for k, v in json.loads(row["provenance"]).items()},
+                    for k, v in json.loads(row["provenance"]).items()}
+        if row["provenance"] != "{}" else {},
         version=row["version"], created_at=parse_ts(row["created_at"]),
         updated_at=parse_ts(row["updated_at"]),
     )
@@ -166,6 +167,15 @@ class SqliteTx(StoreTx):
         except sqlite3.IntegrityError as exc:
             raise _duplicate(exc) from exc
 
+    async def insert_cis(self, cis: Sequence[CI]) -> None:
+        try:
+            self.conn.executemany(
+                f"INSERT INTO cis ({CI_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [_ci_row(ci) for ci in cis],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
     async def update_ci(self, ci: CI, expected_version: int) -> None:
         row = _ci_row(ci)
         try:
@@ -196,6 +206,15 @@ class SqliteTx(StoreTx):
             self.conn.execute(
                 f"INSERT INTO relationships ({REL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
                 _rel_row(rel),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def insert_relationships(self, rels: Sequence[Relationship]) -> None:
+        try:
+            self.conn.executemany(
+                f"INSERT INTO relationships ({REL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                [_rel_row(r) for r in rels],
             )
         except sqlite3.IntegrityError as exc:
             raise _duplicate(exc) from exc
@@ -266,28 +285,28 @@ def _relationships_of(
 def closure_sql(direction: Direction) -> str:
     """The bounded, cycle-safe traversal as one recursive CTE.
 
-    ``walk`` keeps distinct (CI, depth) pairs only, so a cycle or a diamond
-    adds at most one row per CI and depth; ``best`` keeps each CI's shortest
-    depth, and ``via`` picks one relationship from a CI one step closer.
+    ``walk`` keeps distinct (CI, depth, relationship) rows, so a cycle or a
+    diamond adds at most one row per relationship and depth and the depth bound
+    ends every path; ``best`` keeps each CI once, at its shortest depth, with
+    the relationship that reached it there (SQLite takes the bare columns from
+    the row holding the MIN). ``more`` tells whether a CI at the depth bound
+    has a neighbour not reached: the answer was truncated.
     Parameters: 1 start ids (JSON), 2 types (JSON), 3 max depth.
     """
     near, far = ("source_id", "target_id") if direction == "out" else ("target_id", "source_id")
     return f"""
     WITH RECURSIVE
-    walk(id, depth) AS (
-        SELECT value, 0 FROM json_each(?1)
+    walk(id, depth, parent, rel, type) AS (
+        SELECT value, 0, NULL, NULL, NULL FROM json_each(?1)
         UNION
-        SELECT r.{far}, w.depth + 1
+        SELECT r.{far}, w.depth + 1, w.id, r.id, r.type
         FROM walk w JOIN relationships r ON r.{near} = w.id AND r.ended_at IS NULL
         WHERE w.depth < ?3 AND r.type IN (SELECT value FROM json_each(?2))
     ),
-    best(id, depth) AS (SELECT id, MIN(depth) FROM walk GROUP BY id)
-    SELECT b.id, b.depth,
-        (SELECT r.id || char(31) || r.type || char(31) || r.{near}
-           FROM relationships r JOIN best p ON p.id = r.{near} AND p.depth = b.depth - 1
-          WHERE r.{far} = b.id AND r.ended_at IS NULL
-            AND r.type IN (SELECT value FROM json_each(?2))
-          ORDER BY r.{near}, r.id LIMIT 1) AS via,
+    best(id, depth, parent, rel, type) AS MATERIALIZED (
+        SELECT id, MIN(depth), parent, rel, type FROM walk GROUP BY id
+    )
+    SELECT b.id, b.depth, b.parent, b.rel, b.type,
         (b.depth = ?3 AND EXISTS (
             SELECT 1 FROM relationships r
              WHERE r.{near} = b.id AND r.ended_at IS NULL
@@ -529,11 +548,8 @@ class SqliteStore(Store):
         out: list[ClosureRow] = []
         truncated = False
         for row in rows:
-            via = row["via"]
-            rel_id = rel_type = parent = None
-            if via:
-                rel_id, rel_type, parent = via.split("\x1f")
-            out.append(ClosureRow(row["id"], row["depth"], parent, rel_id, rel_type))
+            out.append(ClosureRow(row["id"], row["depth"], row["parent"], row["rel"],
+                                  row["type"]))
             truncated = truncated or bool(row["more"])
         return ClosureResult(out, truncated)
 

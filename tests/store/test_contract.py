@@ -331,6 +331,27 @@ async def test_closure_from_several_starts(store: Store) -> None:
     assert reached(g, res.rows) == {("A", 0), ("B", 0), ("X", 1), ("Y", 1)}
 
 
+async def test_bulk_inserts_are_atomic(store: Store) -> None:
+    cis = [ci(f"bulk{i}", asset_tag=f"B{i}") for i in range(50)]
+    rels = [Relationship(type="DEPENDS_ON", source_id=cis[i].id, target_id=cis[i + 1].id)
+            for i in range(49)]
+
+    async def load(tx: StoreTx) -> None:
+        await tx.insert_cis(cis)
+        await tx.insert_relationships(rels)
+
+    await store.write(load)
+    assert await store.count_cis(CISelection()) == 50
+    assert len([r async for r in store.iter_all("relationships")]) == 49
+
+    async def clash(tx: StoreTx) -> None:
+        await tx.insert_cis([ci("new"), ci("dup", asset_tag="B3")])
+
+    with pytest.raises(DuplicateError):
+        await store.write(clash)
+    assert await store.count_cis(CISelection()) == 50
+
+
 async def test_iter_all_and_wipe(store: Store) -> None:
     a, b = ci("a"), ci("b")
     await add(store, a, b)
