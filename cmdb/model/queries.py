@@ -45,6 +45,7 @@ class CISelection:
     owner_id: str | None = None
     text: str | None = None
     attributes: tuple[AttributeMatch, ...] = ()
+    missing_attributes: tuple[str, ...] = ()
     ids: tuple[str, ...] | None = None
 
 

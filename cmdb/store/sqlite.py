@@ -460,6 +460,9 @@ class SqliteStore(Store):
                 "EXISTS (SELECT 1 FROM json_each(cis.attributes, ?) WHERE json_each.value = ?)"
             )
             args += [f"$.{match.name}", match.value]
+        for name in query.missing_attributes:
+            clauses.append("json_extract(attributes, ?) IS NULL")
+            args.append(f"$.{name}")
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
     @counted

@@ -181,6 +181,8 @@ async def test_list_filters(store: Store) -> None:
     assert await names(attributes=(AttributeMatch("mac_addresses", "3c:d9:2b:11:22:33"),)) \
         == {"srv"}
     assert await names(ids=(sw.id, owner.id)) == {"sw", "Ann"}
+    assert await names(classes=("Switch", "Server"), missing_attributes=("manufacturer",)) \
+        == {"srv"}
     assert await store.count_cis(CISelection(classes=("Switch", "Server"))) == 2
 
 
