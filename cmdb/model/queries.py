@@ -36,7 +36,8 @@ class CISelection:
 
     ``classes`` is the explicit list of concrete class names (subclasses
     expanded); ``location_id`` matches CIs located in that place or anywhere
-    below it; ``text`` matches name, asset tag or serial number.
+    below it; ``text`` matches name, asset tag or serial number;
+    ``missing_attributes`` are attributes the CI must not have (e.g. never printed).
     """
 
     classes: tuple[str, ...] | None = None
