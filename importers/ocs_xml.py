@@ -1,0 +1,23 @@
+"""Importer ``ocs``: OCS Inventory agent XML inventory (.ocs/.xml, one computer per file)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from cmdb.importers.agent import parse_agent
+from cmdb.importers.errors import RecordError
+from cmdb.importers.models import Kind, Observation
+from cmdb.importers.options import ParseOptions
+
+SOURCE: Final = "ocs"
+KIND: Final[Kind] = "inventory"
+DESCRIPTION: Final = "OCS Inventory agent XML inventory (.ocs/.xml, one computer per file)"
+
+
+def parse(
+    path: Path, *, options: ParseOptions | None = None
+) -> Iterator[Observation | RecordError]:
+    """Parse one inventory file lazily into one observation (or its RecordErrors)."""
+    return parse_agent(SOURCE, path, options or ParseOptions())

@@ -1,0 +1,84 @@
+"""Registry of importers by name: ``get_importer("nmap")``, ``importer_names()``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from cmdb.importers import (
+    csv_sheet,
+    glpi_xml,
+    lshw_json,
+    nmap_xml,
+    ocs_xml,
+    scans_csv,
+    xlsx_sheet,
+)
+from cmdb.importers.errors import ImportFileError, RecordError
+from cmdb.importers.models import Kind, Observation
+from cmdb.importers.options import ParseOptions
+
+ParseFn = Callable[..., Iterator[Observation | RecordError]]
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One registered importer: its name, kind, description and parse function.
+
+    ``parse(path, options=ParseOptions(...))`` returns a lazy iterator of
+    observations and record errors; whole-file problems raise ``ImportFileError``
+    while iterating.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    parse: ParseFn
+
+    def run(
+        self, path: Path, *, options: ParseOptions | None = None
+    ) -> Iterator[Observation | RecordError]:
+        """Parse ``path`` with this importer (typed convenience around ``parse``)."""
+        result: Iterator[Observation | RecordError] = self.parse(path, options=options)
+        return result
+
+
+def _from_module(module: ModuleType) -> Importer:
+    """Build the registry entry from a source module's SOURCE/KIND/DESCRIPTION/parse."""
+    return Importer(
+        name=module.SOURCE, kind=module.KIND, description=module.DESCRIPTION, parse=module.parse
+    )
+
+
+_REGISTRY: dict[str, Importer] = {
+    imp.name: imp
+    for imp in map(
+        _from_module, (csv_sheet, xlsx_sheet, nmap_xml, glpi_xml, ocs_xml, lshw_json, scans_csv)
+    )
+}
+
+
+def importer_names() -> list[str]:
+    """Return the registered importer names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_importer(name: str) -> Importer:
+    """Return the importer registered as ``name``; ``ImportFileError`` if there is none."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ImportFileError(
+            "IMPORT_UNKNOWN_IMPORTER",
+            f"no importer named {name!r}; known: {', '.join(importer_names())}",
+            file="",
+        ) from None
+
+
+def parse_file(
+    name: str, path: Path, *, options: ParseOptions | None = None
+) -> Iterator[Observation | RecordError]:
+    """Parse ``path`` with the importer registered as ``name`` (lazy)."""
+    return get_importer(name).run(path, options=options)

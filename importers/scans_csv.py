@@ -1,0 +1,26 @@
+"""Importer ``scans``: inspection/audit scan CSV (asset tag, location, auditor, time, condition)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from cmdb.importers.columns import SCAN_TARGETS
+from cmdb.importers.csv_sheet import parse_sheet_csv
+from cmdb.importers.errors import RecordError
+from cmdb.importers.models import Kind, Observation
+from cmdb.importers.options import ParseOptions
+from cmdb.importers.tabular import SheetSpec
+
+SOURCE: Final = "scans"
+KIND: Final[Kind] = "inspection"
+DESCRIPTION: Final = "Inspection scans CSV: asset tag, location, auditor, time, condition, note"
+SPEC = SheetSpec(SOURCE, KIND, SCAN_TARGETS, require_asset_tag=True)
+
+
+def parse(
+    path: Path, *, options: ParseOptions | None = None
+) -> Iterator[Observation | RecordError]:
+    """Parse an inspection scan CSV lazily: one observation (or RecordErrors) per scan."""
+    return parse_sheet_csv(SPEC, path, options or ParseOptions())
