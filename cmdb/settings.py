@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,7 +15,8 @@ class Settings(BaseSettings):
     """Everything an operator can set. Secrets are never logged."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CMDB_", env_file=None, extra="forbid", frozen=True
+        env_prefix="CMDB_", env_file=None, env_file_encoding="utf-8", extra="forbid",
+        frozen=True
     )
 
     store_url: str = Field(
@@ -23,10 +25,23 @@ class Settings(BaseSettings):
     )
     store_user: str = "neo4j"
     store_password: SecretStr = SecretStr("")
+    store_database: str | None = Field(default=None, description="Neo4j database name")
+    store_timeout: float = Field(
+        default=5.0, gt=0, description="seconds before an unreachable store is reported"
+    )
     schema_dir: Path | None = Field(
         default=None, description="a folder with classes.yaml, relationships.yaml, lifecycle.yaml"
     )
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where people reach this CMDB; label QR codes point to {this}/a/{tag}",
+    )
+    organisation_name: str | None = Field(
+        default=None, max_length=200, description="printed at the foot of every asset label"
+    )
+    label_qr_content: Literal["url", "tag"] = Field(
+        default="url", description="what label QR codes hold: the asset page URL or the bare tag"
+    )
     max_page_size: int = Field(default=500, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +12,11 @@ from cmdb.model.registry import Registry, load_registry
 from cmdb.services import Cmdb
 from cmdb.settings import Settings
 from cmdb.store.base import Store
+from cmdb.store.neo4j import Neo4jStore
 from cmdb.store.sqlite import SqliteStore
+from tests.support.neo4j_server import Neo4jServer
 
-ADAPTERS = ["sqlite"]
+ADAPTERS = ["sqlite", "neo4j"]
 
 
 @pytest.fixture(scope="session")
@@ -22,17 +24,38 @@ def registry() -> Registry:
     return load_registry()
 
 
-def make_store(kind: str, tmp_path: Path) -> Store:
+@pytest.fixture(scope="session")
+def neo4j_server() -> Iterator[Neo4jServer]:
+    """One real Neo4j 5 server for the session, started by the project (or CMDB_TEST_NEO4J_URI).
+
+    If it cannot start, every Neo4j test fails with the reason: never a skip.
+    """
+    server = Neo4jServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def make_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest,
+               registry: Registry) -> Store:
     if kind == "sqlite":
         return SqliteStore(tmp_path / "cmdb.sqlite3")
+    if kind == "neo4j":
+        server: Neo4jServer = request.getfixturevalue("neo4j_server")
+        return Neo4jStore(server.uri, server.auth, sorted(registry.relationship_types))
     raise AssertionError(f"no such adapter {kind}")
 
 
 @pytest.fixture(params=ADAPTERS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, registry: Registry
+) -> AsyncIterator[Store]:
     """A fresh, empty, real store of each adapter kind."""
-    s = make_store(request.param, tmp_path)
+    s = make_store(request.param, tmp_path, request, registry)
     await s.open()
+    await s.wipe()
     try:
         yield s
     finally:

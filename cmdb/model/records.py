@@ -143,3 +143,22 @@ class HistoryEntry(BaseModel):
     reason: str | None = None
     changes: list[FieldChange] = Field(default_factory=list)
     version: int | None = None
+
+
+class Doc(BaseModel):
+    """A record of another kind than CIs and relationships: an import run, an outcome,
+    a change, a campaign, a finding, an API token.
+
+    ``parent`` links it to what it belongs to (an outcome to its run, a finding to its
+    campaign) and ``key`` is one more value to look it up by (a state, a token hash).
+    ``version`` guards updates like a CI's.
+    """
+
+    kind: str
+    id: str = Field(default_factory=new_id)
+    parent: str | None = None
+    key: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    version: int = 1
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)

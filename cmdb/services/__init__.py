@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from cmdb.model.registry import Registry, load_registry
+from cmdb.services.changes import ChangeService
 from cmdb.services.cis import CIService
+from cmdb.services.impact import ImpactService
 from cmdb.services.queries import CIQueries
 from cmdb.settings import Settings
 from cmdb.store import store_from_url
 from cmdb.store.base import Store
+
+if TYPE_CHECKING:
+    from cmdb.services.labels import LabelService
 
 
 @dataclass
@@ -28,9 +35,31 @@ class Cmdb:
     ) -> Cmdb:
         """Load the schema and wire the services; call :meth:`open` before use."""
         registry = registry or load_registry(settings.schema_dir)
-        store = store or store_from_url(settings.store_url)
+        store = store or store_from_url(
+            settings.store_url, user=settings.store_user,
+            password=settings.store_password.get_secret_value(),
+            relationship_types=sorted(registry.relationship_types),
+            database=settings.store_database, timeout=settings.store_timeout,
+        )
         return cls(settings, registry, store, CIService(store, registry),
                    CIQueries(store, registry, settings.max_page_size))
+
+    @cached_property
+    def impact(self) -> ImpactService:
+        """Impact analysis, dependencies and single points of failure."""
+        return ImpactService(self.store, self.registry)
+
+    @cached_property
+    def changes(self) -> ChangeService:
+        """Change records with their planned impact and conflicts."""
+        return ChangeService(self.store, self.impact)
+
+    @cached_property
+    def labels(self) -> LabelService:
+        """Asset labels; built on first use, since the drawing libraries take ~0.4 s to load."""
+        from cmdb.services.labels import LabelService
+
+        return LabelService(self.store, self.registry, self.cis, self.queries, self.settings)
 
     async def open(self) -> None:
         await self.store.open()

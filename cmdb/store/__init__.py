@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -19,8 +20,19 @@ def sqlite_path(url: str) -> Path:
     return Path(unquote(url[len("sqlite:///"):]))
 
 
-def store_from_url(url: str) -> Store:
-    """The store a URL names: ``sqlite:///path`` or ``neo4j://``, ``bolt://``, ``neo4j+s://``."""
+NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+def store_from_url(
+    url: str, *, user: str | None = None, password: str | None = None,
+    relationship_types: Sequence[str] = (), database: str | None = None,
+    timeout: float = 5.0,
+) -> Store:
+    """The store a URL names: ``sqlite:///path`` or ``neo4j://``, ``bolt://``, ``neo4j+s://``.
+
+    Neo4j credentials come separately (never inside the URL, so it can be logged);
+    the adapter needs the relationship types to create their indexes.
+    """
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         if not url.startswith("sqlite:///"):
@@ -31,6 +43,18 @@ def store_from_url(url: str) -> Store:
         from cmdb.store.sqlite import SqliteStore
 
         return SqliteStore(sqlite_path(url))
+    if scheme in NEO4J_SCHEMES:
+        from cmdb.store.neo4j import Neo4jStore
+
+        parts = urlsplit(url)
+        if parts.username or parts.password:
+            raise ValidationError(
+                "put Neo4j credentials in CMDB_STORE_USER / CMDB_STORE_PASSWORD, not in the URL",
+                field="store_url",
+            )
+        auth = (user, password) if user and password else None
+        return Neo4jStore(url, auth, relationship_types, database=database, timeout=timeout)
     raise ValidationError(
-        f"unsupported store URL scheme {scheme!r}; use sqlite:///path", field="store_url"
+        f"unsupported store URL scheme {scheme!r}; use sqlite:///path or neo4j://host:7687",
+        field="store_url",
     )

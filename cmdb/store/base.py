@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page
-from cmdb.model.records import CI, HistoryEntry, Relationship
+from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -109,6 +109,18 @@ class StoreTx(ABC):
     async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
         """Append history entries, in the same transaction as the change."""
 
+    @abstractmethod
+    async def put_docs(self, docs: Sequence[Doc]) -> None:
+        """Add new docs (a taken kind and id raises ``DuplicateError``)."""
+
+    @abstractmethod
+    async def update_doc(self, doc: Doc, expected_version: int) -> None:
+        """Replace a doc if its stored version is still ``expected_version``."""
+
+    @abstractmethod
+    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+        """Docs of a kind by id, as this transaction sees them."""
+
 
 class Store(ABC):
     """A CMDB database: one of the adapters in this package."""
@@ -191,18 +203,40 @@ class Store(ABC):
         direction: Direction,
         types: Sequence[str],
         max_depth: int,
+        reverse_types: Sequence[str] = (),
     ) -> ClosureResult:
         """Every CI reachable from ``start_ids`` within ``max_depth`` steps.
 
         ``out`` follows relationships from source to target (what a CI needs),
         ``in`` from target to source (what needs a CI). Only active
-        relationships of ``types`` are followed. Each CI appears once, at its
-        shortest depth, with one shortest way to it; cycles never loop.
-        ``truncated`` tells whether more was reachable past ``max_depth``.
+        relationships of ``types`` are followed, and those of ``reverse_types``
+        the other way round (a cluster member's failure travels member -> group,
+        against the other types). Each CI appears once, at its shortest depth,
+        with one shortest way to it; cycles never loop. ``truncated`` tells
+        whether more was reachable past ``max_depth``.
         """
 
     @abstractmethod
-    def iter_all(self, what: Literal["cis", "relationships", "history"]) -> AsyncIterator[Any]:
+    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+        """Docs of a kind by id, in one round trip."""
+
+    @abstractmethod
+    async def find_docs(
+        self, kind: str, *, parent: str | None = None, key: str | None = None,
+        first: int = 50, after: str | None = None, newest_first: bool = True,
+    ) -> Page[Doc]:
+        """Docs of a kind, optionally with this parent and/or key, in the order they were
+        added (newest first by default); ``after`` is the id of the last doc seen."""
+
+    @abstractmethod
+    async def count_docs(self, kind: str, *, parent: str | None = None,
+                         key: str | None = None) -> int:
+        """How many docs of a kind (with this parent / key) there are."""
+
+    @abstractmethod
+    def iter_all(
+        self, what: Literal["cis", "relationships", "history", "docs"]
+    ) -> AsyncIterator[Any]:
         """Every record of a kind, in a stable order (for backups and checks)."""
 
     @abstractmethod

@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from cmdb.errors import DuplicateError, StoreUnavailableError, VersionConflictError
+from cmdb.errors import (
+    DuplicateError,
+    NotFoundError,
+    StoreUnavailableError,
+    VersionConflictError,
+)
 from cmdb.model.queries import (
     CIOrder,
     CIOrderField,
@@ -26,7 +31,7 @@ from cmdb.model.queries import (
     Cursor,
     Page,
 )
-from cmdb.model.records import CI, HistoryEntry, Provenance, Relationship
+from cmdb.model.records import CI, Doc, HistoryEntry, Provenance, Relationship
 from cmdb.store.base import Direction, Store, StoreTx, counted
 from cmdb.store.sqlite_schema import MIGRATIONS
 
@@ -105,8 +110,36 @@ def _history(row: sqlite3.Row) -> HistoryEntry:
     })
 
 
-def _duplicate(exc: sqlite3.IntegrityError) -> DuplicateError:
+DOC_COLUMNS = "kind, id, parent, key, data, version, created_at, updated_at"
+
+
+def _doc_row(doc: Doc) -> tuple[Any, ...]:
+    return (doc.kind, doc.id, doc.parent, doc.key, json.dumps(doc.data, ensure_ascii=False),
+            doc.version, ts(doc.created_at), ts(doc.updated_at))
+
+
+def _doc(row: sqlite3.Row) -> Doc:
+    return Doc.model_construct(
+        kind=row["kind"], id=row["id"], parent=row["parent"], key=row["key"],
+        data=json.loads(row["data"]), version=row["version"],
+        created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
+    )
+
+
+def _get_docs(conn: sqlite3.Connection, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT {DOC_COLUMNS} FROM docs WHERE kind = ? AND id IN"
+        " (SELECT value FROM json_each(?))", (kind, _json_list(ids)),
+    )
+    return {r["id"]: _doc(r) for r in rows}
+
+
+def _duplicate(exc: sqlite3.IntegrityError) -> DuplicateError | NotFoundError:
     text = str(exc)
+    if "FOREIGN KEY" in text:
+        return NotFoundError("a relationship end does not exist")
     if "cis.asset_tag" in text:
         return DuplicateError("asset tag already in use", field="assetTag")
     if "cis.serial_key" in text:
@@ -114,6 +147,8 @@ def _duplicate(exc: sqlite3.IntegrityError) -> DuplicateError:
                               field="serialNumber")
     if "relationships." in text:
         return DuplicateError("an identical active relationship already exists")
+    if "docs." in text:
+        return DuplicateError("a record with this id already exists")
     return DuplicateError(f"duplicate value: {text}")
 
 
@@ -129,7 +164,38 @@ def _unavailable() -> Iterator[None]:
         raise StoreUnavailableError(f"the SQLite database cannot be used: {exc}") from exc
 
 
-class SqliteTx(StoreTx):
+class _DocTx:
+    """The doc half of a SQLite unit of work."""
+
+    conn: sqlite3.Connection
+
+    async def put_docs(self, docs: Sequence[Doc]) -> None:
+        try:
+            self.conn.executemany(
+                f"INSERT INTO docs ({DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                [_doc_row(d) for d in docs],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def update_doc(self, doc: Doc, expected_version: int) -> None:
+        row = _doc_row(doc)
+        cur = self.conn.execute(
+            "UPDATE docs SET parent=?, key=?, data=?, version=?, updated_at=?"
+            " WHERE kind=? AND id=? AND version=?",
+            (row[2], row[3], row[4], row[5], row[7], doc.kind, doc.id, expected_version),
+        )
+        if cur.rowcount != 1:
+            raise VersionConflictError(
+                f"{doc.kind} {doc.id} was changed by someone else "
+                f"(expected version {expected_version})", id=doc.id,
+            )
+
+    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+        return _get_docs(self.conn, kind, ids)
+
+
+class SqliteTx(_DocTx, StoreTx):
     """A unit of work on the writer connection, inside ``BEGIN IMMEDIATE``."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -287,11 +353,12 @@ def closure_sql(direction: Direction) -> str:
 
     ``walk`` keeps distinct (CI, depth, relationship) rows, so a cycle or a
     diamond adds at most one row per relationship and depth and the depth bound
-    ends every path; ``best`` keeps each CI once, at its shortest depth, with
-    the relationship that reached it there (SQLite takes the bare columns from
-    the row holding the MIN). ``more`` tells whether a CI at the depth bound
-    has a neighbour not reached: the answer was truncated.
-    Parameters: 1 start ids (JSON), 2 types (JSON), 3 max depth.
+    ends every path; the second recursive step follows the reverse types the
+    other way. ``best`` keeps each CI once, at its shortest depth, with the
+    relationship that reached it there (SQLite takes the bare columns from the
+    row holding the MIN). ``more`` tells whether a CI at the depth bound has a
+    neighbour not reached: the answer was truncated.
+    Parameters: 1 start ids (JSON), 2 types (JSON), 3 max depth, 4 reverse types (JSON).
     """
     near, far = ("source_id", "target_id") if direction == "out" else ("target_id", "source_id")
     return f"""
@@ -302,16 +369,25 @@ def closure_sql(direction: Direction) -> str:
         SELECT r.{far}, w.depth + 1, w.id, r.id, r.type
         FROM walk w JOIN relationships r ON r.{near} = w.id AND r.ended_at IS NULL
         WHERE w.depth < ?3 AND r.type IN (SELECT value FROM json_each(?2))
+        UNION
+        SELECT r.{near}, w.depth + 1, w.id, r.id, r.type
+        FROM walk w JOIN relationships r ON r.{far} = w.id AND r.ended_at IS NULL
+        WHERE w.depth < ?3 AND r.type IN (SELECT value FROM json_each(?4))
     ),
     best(id, depth, parent, rel, type) AS MATERIALIZED (
         SELECT id, MIN(depth), parent, rel, type FROM walk GROUP BY id
     )
     SELECT b.id, b.depth, b.parent, b.rel, b.type,
-        (b.depth = ?3 AND EXISTS (
+        (b.depth = ?3 AND (EXISTS (
             SELECT 1 FROM relationships r
              WHERE r.{near} = b.id AND r.ended_at IS NULL
                AND r.type IN (SELECT value FROM json_each(?2))
-               AND r.{far} NOT IN (SELECT id FROM best))) AS more
+               AND r.{far} NOT IN (SELECT id FROM best))
+          OR EXISTS (
+            SELECT 1 FROM relationships r
+             WHERE r.{far} = b.id AND r.ended_at IS NULL
+               AND r.type IN (SELECT value FROM json_each(?4))
+               AND r.{near} NOT IN (SELECT id FROM best)))) AS more
     FROM best b
     ORDER BY b.depth, b.id
     """
@@ -543,10 +619,12 @@ class SqliteStore(Store):
         direction: Direction,
         types: Sequence[str],
         max_depth: int,
+        reverse_types: Sequence[str] = (),
     ) -> ClosureResult:
         with _unavailable():
             rows = self._r.execute(
-                closure_sql(direction), (_json_list(start_ids), _json_list(types), max_depth)
+                closure_sql(direction),
+                (_json_list(start_ids), _json_list(types), max_depth, _json_list(reverse_types)),
             ).fetchall()
         out: list[ClosureRow] = []
         truncated = False
@@ -556,8 +634,48 @@ class SqliteStore(Store):
             truncated = truncated or bool(row["more"])
         return ClosureResult(out, truncated)
 
+    @counted
+    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+        with _unavailable():
+            return _get_docs(self._r, kind, ids)
+
+    def _doc_where(self, kind: str, parent: str | None, key: str | None
+                   ) -> tuple[str, list[Any]]:
+        clauses, args = ["kind = ?"], [kind]
+        if parent is not None:
+            clauses.append("parent = ?")
+            args.append(parent)
+        if key is not None:
+            clauses.append("key = ?")
+            args.append(key)
+        return " WHERE " + " AND ".join(clauses), args
+
+    @counted
+    async def find_docs(
+        self, kind: str, *, parent: str | None = None, key: str | None = None,
+        first: int = 50, after: str | None = None, newest_first: bool = True,
+    ) -> Page[Doc]:
+        where, args = self._doc_where(kind, parent, key)
+        op, direction = ("<", "DESC") if newest_first else (">", "ASC")
+        if after is not None:
+            where += f" AND seq {op} (SELECT seq FROM docs WHERE kind = ? AND id = ?)"
+            args += [kind, after]
+        with _unavailable():
+            rows = self._r.execute(
+                f"SELECT {DOC_COLUMNS} FROM docs{where} ORDER BY seq {direction} LIMIT ?",
+                [*args, first + 1],
+            ).fetchall()
+        return Page(items=[_doc(r) for r in rows[:first]], has_next=len(rows) > first)
+
+    @counted
+    async def count_docs(self, kind: str, *, parent: str | None = None,
+                         key: str | None = None) -> int:
+        where, args = self._doc_where(kind, parent, key)
+        with _unavailable():
+            return int(self._r.execute(f"SELECT COUNT(*) FROM docs{where}", args).fetchone()[0])
+
     async def iter_all(
-        self, what: Literal["cis", "relationships", "history"]
+        self, what: Literal["cis", "relationships", "history", "docs"]
     ) -> AsyncIterator[Any]:
         conn = self._connect()
         try:
@@ -567,6 +685,9 @@ class SqliteStore(Store):
             elif what == "relationships":
                 for row in conn.execute(f"SELECT {REL_COLUMNS} FROM relationships ORDER BY id"):
                     yield _rel(row)
+            elif what == "docs":
+                for row in conn.execute(f"SELECT {DOC_COLUMNS} FROM docs ORDER BY seq"):
+                    yield _doc(row)
             else:
                 for row in conn.execute("SELECT * FROM history ORDER BY seq"):
                     yield _history(row)
@@ -576,7 +697,7 @@ class SqliteStore(Store):
     async def wipe(self) -> None:
         async def work(tx: StoreTx) -> None:
             assert isinstance(tx, SqliteTx)
-            for table in ("history", "relationships", "cis"):
+            for table in ("docs", "history", "relationships", "cis"):
                 tx.conn.execute(f"DELETE FROM {table}")
 
         await self.write(work)

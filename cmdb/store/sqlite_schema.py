@@ -71,4 +71,24 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX history_run ON history(run_id, seq) WHERE run_id IS NOT NULL;
         """,
     ),
+    (
+        2,
+        "docs: import runs, outcomes, changes, campaigns, findings, tokens",
+        """
+        CREATE TABLE docs (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind       TEXT NOT NULL,
+            id         TEXT NOT NULL,
+            parent     TEXT,
+            key        TEXT,
+            data       TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (kind, id)
+        );
+        CREATE INDEX docs_parent ON docs(kind, parent, seq);
+        CREATE INDEX docs_key ON docs(kind, key, seq);
+        """,
+    ),
 ]

@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from cmdb.api.app import create_app
 from cmdb.settings import Settings
+from tests.support.neo4j_server import Neo4jServer, wipe
 
 
 def free_port() -> int:
@@ -80,3 +82,16 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
     """A server on a fresh SQLite file."""
     yield from run_server(Settings(store_url=f"sqlite:///{tmp_path / 'api.sqlite3'}",
                                    max_body_bytes=200_000))
+
+
+@pytest.fixture(params=["sqlite", "neo4j"])
+def live_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """A server on a fresh store of each adapter kind (SQLite file, wiped Neo4j)."""
+    if request.param == "sqlite":
+        settings = Settings(store_url=f"sqlite:///{tmp_path / 'api.sqlite3'}")
+    else:
+        server: Neo4jServer = request.getfixturevalue("neo4j_server")
+        wipe(server.uri, server.auth)
+        settings = Settings(store_url=server.uri, store_user=server.auth[0],
+                            store_password=SecretStr(server.auth[1]))
+    yield from run_server(settings)

@@ -28,35 +28,35 @@ def dump(live: LiveServer) -> Any:
         history(first: 100) { nodes { id action } } } } } }""")
 
 
-def test_create_relate_query_update_transition_history(live: LiveServer) -> None:
-    room = create(live, **{"class": "Room", "name": "3楼机房"})
-    team = create(live, **{"class": "Team", "name": "基础架构组"})
-    host = create(live, **{"class": "Server", "name": "bj-srv-01", "assetTag": "ZC-00001",
+def test_create_relate_query_update_transition_history(live_store: LiveServer) -> None:
+    room = create(live_store, **{"class": "Room", "name": "3楼机房"})
+    team = create(live_store, **{"class": "Team", "name": "基础架构组"})
+    host = create(live_store, **{"class": "Server", "name": "bj-srv-01", "assetTag": "ZC-00001",
                            "serialNumber": "CN7X", "locationId": room["id"], "ownerId": team["id"],
                            "attributes": {"manufacturer": "Dell", "cpu_cores": 32}})
     assert host["location"] == {"name": "3楼机房"}
     assert host["owner"] == {"name": "基础架构组"}
-    vm = create(live, **{"class": "VirtualMachine", "name": "vm-001", "state": "deployed"})
-    rel = live.ok("""mutation($a: ID!, $b: ID!) { relate(from: $a, type: "HOSTED_ON", to: $b,
+    vm = create(live_store, **{"class": "VirtualMachine", "name": "vm-001", "state": "deployed"})
+    rel = live_store.ok("""mutation($a: ID!, $b: ID!) { relate(from: $a, type: "HOSTED_ON", to: $b,
                      attributes: {slot: 3}) { id type from { name } to { name } attributes } }""",
                   {"a": vm["id"], "b": host["id"]})["relate"]
     assert (rel["from"], rel["to"], rel["attributes"]) == (
         {"name": "vm-001"}, {"name": "bj-srv-01"}, {"slot": 3})
 
-    by_tag = live.ok("""{ ci(assetTag: "ZC-00001") { name incoming(type: "HOSTED_ON") {
+    by_tag = live_store.ok("""{ ci(assetTag: "ZC-00001") { name incoming(type: "HOSTED_ON") {
         totalCount edges { node { from { name } } } } } }""")["ci"]
     assert by_tag["incoming"]["edges"][0]["node"]["from"]["name"] == "vm-001"
 
-    upd = live.ok(UPDATE, {"id": host["id"], "v": 1,
+    upd = live_store.ok(UPDATE, {"id": host["id"], "v": 1,
                            "i": {"name": "bj-srv-001", "attributes": {"cpu_cores": 64}}})
     assert upd["updateCI"]["version"] == 2
     assert upd["updateCI"]["attributes"] == {"manufacturer": "Dell", "cpu_cores": 64}
-    moved = live.ok("""mutation($id: ID!) { transitionCI(id: $id, to: "deployed",
+    moved = live_store.ok("""mutation($id: ID!) { transitionCI(id: $id, to: "deployed",
                        reason: "racked") { state stateLabel(language: "zh-CN") version } }""",
                     {"id": host["id"]})["transitionCI"]
     assert moved == {"state": "deployed", "stateLabel": "在用", "version": 3}
 
-    hist = live.ok("""query($id: ID!) { ci(id: $id) { history { nodes { action actor channel
+    hist = live_store.ok("""query($id: ID!) { ci(id: $id) { history { nodes { action actor channel
         reason changes { field before after } } } } }""", {"id": host["id"]})
     nodes = hist["ci"]["history"]["nodes"]
     assert [n["action"] for n in nodes] == [
@@ -65,19 +65,20 @@ def test_create_relate_query_update_transition_history(live: LiveServer) -> None
     assert nodes[0]["channel"] == "api"
     assert {"field": "name", "before": "bj-srv-01", "after": "bj-srv-001"} in nodes[1]["changes"]
 
-    listed = live.ok("""{{ cis(filter: {{class: "Hardware", locationId: "{}"}}) {{
+    listed = live_store.ok("""{{ cis(filter: {{class: "Hardware", locationId: "{}"}}) {{
         totalCount edges {{ node {{ name }} }} }} }}""".format(room["id"]))["cis"]
     assert listed["totalCount"] == 1
     assert listed["edges"][0]["node"]["name"] == "bj-srv-001"
 
-    gone = live.ok("""mutation($id: ID!) { unrelate(id: $id, reason: "migrated") { endedAt } }""",
-                   {"id": rel["id"]})
+    gone = live_store.ok(
+        """mutation($id: ID!) { unrelate(id: $id, reason: "migrated") { endedAt } }""",
+        {"id": rel["id"]})
     assert gone["unrelate"]["endedAt"] is not None
 
 
-def test_filters_order_and_pages(live: LiveServer) -> None:
+def test_filters_order_and_pages(live_store: LiveServer) -> None:
     for i in range(7):
-        create(live, **{"class": "Laptop" if i % 2 else "Server", "name": f"pc-{i}",
+        create(live_store, **{"class": "Laptop" if i % 2 else "Server", "name": f"pc-{i}",
                         "assetTag": f"T{6 - i}", "state": "in_stock" if i < 3 else "deployed",
                         "attributes": {"manufacturer": "Lenovo" if i % 2 else "Dell"}})
     q = """query($f: CIFilter, $after: String) { cis(filter: $f, first: 2, after: $after,
@@ -86,7 +87,7 @@ def test_filters_order_and_pages(live: LiveServer) -> None:
     tags: list[str] = []
     after = None
     while True:
-        page = live.ok(q, {"f": {"class": "Hardware"}, "after": after})["cis"]
+        page = live_store.ok(q, {"f": {"class": "Hardware"}, "after": after})["cis"]
         tags += [e["node"]["assetTag"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -94,7 +95,7 @@ def test_filters_order_and_pages(live: LiveServer) -> None:
     assert tags == [f"T{i}" for i in range(6, -1, -1)]
 
     def count(f: dict[str, Any]) -> int:
-        return int(live.ok(q, {"f": f})["cis"]["totalCount"])
+        return int(live_store.ok(q, {"f": f})["cis"]["totalCount"])
 
     assert count({"class": "Laptop"}) == 3
     assert count({"states": ["in_stock"]}) == 3
@@ -112,9 +113,10 @@ def test_schema_is_queryable_as_data(live: LiveServer) -> None:
     assert {"name": "lost", "allowedTransitions": ["in_stock", "stolen"]} in data["lifecycle"]
 
 
-def test_invalid_input_is_coded_and_changes_nothing(live: LiveServer) -> None:
-    host = create(live, **{"class": "Server", "name": "h", "assetTag": "DUP", "state": "in_stock"})
-    before = dump(live)
+def test_invalid_input_is_coded_and_changes_nothing(live_store: LiveServer) -> None:
+    host = create(live_store, **{"class": "Server", "name": "h", "assetTag": "DUP",
+                                 "state": "in_stock"})
+    before = dump(live_store)
     cases: list[tuple[str, dict[str, Any] | None, str]] = [
         (CREATE, {"i": {"class": "Starship", "name": "x"}}, "UNKNOWN_CLASS"),
         (CREATE, {"i": {"class": "Server", "name": "x", "attributes": {"cpu_cores": "many"}}},
@@ -132,21 +134,21 @@ def test_invalid_input_is_coded_and_changes_nothing(live: LiveServer) -> None:
         ("""{ cis(after: "garbage") { totalCount } }""", None, "VALIDATION_ERROR"),
     ]
     for query, variables, code in cases:
-        err = live.error(query, variables)
+        err = live_store.error(query, variables)
         assert err["extensions"]["code"] == code, (code, err)
         assert err["message"]
         assert "Traceback" not in err["message"]
-    err = live.error(CREATE, {"i": {"class": "Server", "name": "x", "assetTag": "DUP"}})
+    err = live_store.error(CREATE, {"i": {"class": "Server", "name": "x", "assetTag": "DUP"}})
     assert "DUP" in err["message"]
     assert err["extensions"]["field"] == "assetTag"
-    assert dump(live) == before
+    assert dump(live_store) == before
 
 
-def test_concurrent_updates_over_http_exactly_one_wins(live: LiveServer) -> None:
-    host = create(live, **{"class": "Server", "name": "race"})
+def test_concurrent_updates_over_http_exactly_one_wins(live_store: LiveServer) -> None:
+    host = create(live_store, **{"class": "Server", "name": "race"})
 
     def attempt(i: int) -> dict[str, Any]:
-        return live.gql(UPDATE, {"id": host["id"], "v": 1, "i": {"name": f"winner-{i}"}})
+        return live_store.gql(UPDATE, {"id": host["id"], "v": 1, "i": {"name": f"winner-{i}"}})
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(attempt, range(10)))
@@ -154,7 +156,7 @@ def test_concurrent_updates_over_http_exactly_one_wins(live: LiveServer) -> None
     losses = [r for r in results if "errors" in r]
     assert len(wins) == 1
     assert {r["errors"][0]["extensions"]["code"] for r in losses} == {"VERSION_CONFLICT"}
-    final = live.ok("""query($id: ID!) { ci(id: $id) { name version history { nodes {
+    final = live_store.ok("""query($id: ID!) { ci(id: $id) { name version history { nodes {
         action changes { after } } } } }""", {"id": host["id"]})["ci"]
     assert final["name"] == wins[0]["data"]["updateCI"]["name"]
     assert final["version"] == 2

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cmdb.errors import DuplicateError, VersionConflictError
+from cmdb.errors import DuplicateError, NotFoundError, VersionConflictError
 from cmdb.model.queries import (
     AttributeMatch,
     CIOrder,
@@ -16,6 +16,7 @@ from cmdb.model.queries import (
 from cmdb.model.records import (
     CI,
     Channel,
+    Doc,
     EntityKind,
     FieldChange,
     HistoryAction,
@@ -230,6 +231,8 @@ async def test_relationships_active_and_ended(store: Store) -> None:
     kept = (await store.get_relationships([r1.id]))[r1.id]
     assert kept.ended_at is not None
     assert kept.version == 2
+    with pytest.raises(NotFoundError):
+        await link(store, a, "DEPENDS_ON", ci("never stored"))
     # the same link may be made again once the old one has ended
     await link(store, a, "DEPENDS_ON", b)
     with pytest.raises(DuplicateError):
@@ -326,6 +329,25 @@ async def test_closure_follows_only_given_types_and_active_links(store: Store) -
     assert reached(g, res.rows) == {("APP", 0), ("VM", 1), ("HOST", 2)}
 
 
+async def test_closure_follows_reverse_types_the_other_way(store: Store) -> None:
+    """[APP] -RUNS_ON-> [CLUSTER], [H1] -MEMBER_OF-> [CLUSTER], [H2] -MEMBER_OF-> [CLUSTER],
+    [H1] -POWERED_BY-> [PDU]"""
+    g = await graph(store, "APP -RUNS_ON-> CLUSTER\nH1 -MEMBER_OF-> CLUSTER\n"
+                           "H2 -MEMBER_OF-> CLUSTER\nH1 -POWERED_BY-> PDU")
+    res = await store.closure([g["PDU"].id], "in", ["RUNS_ON", "POWERED_BY"], 10,
+                              reverse_types=["MEMBER_OF"])
+    assert reached(g, res.rows) == {("PDU", 0), ("H1", 1), ("CLUSTER", 2), ("APP", 3)}
+    cluster = next(r for r in res.rows if r.ci_id == g["CLUSTER"].id)
+    assert (cluster.parent_id, cluster.via_type) == (g["H1"].id, "MEMBER_OF")
+    cut = await store.closure([g["PDU"].id], "in", ["RUNS_ON", "POWERED_BY"], 2,
+                              reverse_types=["MEMBER_OF"])
+    assert cut.truncated
+    up = await store.closure([g["APP"].id], "out", ["RUNS_ON", "POWERED_BY"], 10,
+                             reverse_types=["MEMBER_OF"])
+    assert reached(g, up.rows) == {("APP", 0), ("CLUSTER", 1), ("H1", 2), ("H2", 2),
+                                   ("PDU", 3)}
+
+
 async def test_closure_from_several_starts(store: Store) -> None:
     """[X] -DEPENDS_ON-> [A], [Y] -DEPENDS_ON-> [B], [X] -DEPENDS_ON-> [B]"""
     g = await graph(store, "X -DEPENDS_ON-> A\nY -DEPENDS_ON-> B\nX -DEPENDS_ON-> B")
@@ -354,6 +376,42 @@ async def test_bulk_inserts_are_atomic(store: Store) -> None:
     assert await store.count_cis(CISelection()) == 50
 
 
+async def test_docs_put_update_find_count(store: Store) -> None:
+    run = Doc(kind="import_run", key="applied", data={"file": "资产.csv", "counts": {"NEW": 2}})
+    outcomes = [Doc(kind="outcome", parent=run.id, key="NEW" if i % 2 else "MATCHED",
+                    data={"line": i}) for i in range(5)]
+
+    async def put(tx: StoreTx) -> None:
+        await tx.put_docs([run, *outcomes])
+
+    await store.write(put)
+    assert (await store.get_docs("import_run", [run.id]))[run.id].data["file"] == "资产.csv"
+    assert await store.get_docs("outcome", [run.id]) == {}
+    page = await store.find_docs("outcome", parent=run.id, first=3, newest_first=False)
+    assert [d.data["line"] for d in page.items] == [0, 1, 2]
+    assert page.has_next
+    rest = await store.find_docs("outcome", parent=run.id, after=page.items[-1].id,
+                                 newest_first=False)
+    assert [d.data["line"] for d in rest.items] == [3, 4]
+    assert not rest.has_next
+    newest = await store.find_docs("outcome", parent=run.id, key="NEW")
+    assert [d.data["line"] for d in newest.items] == [3, 1]
+    assert await store.count_docs("outcome", parent=run.id) == 5
+    assert await store.count_docs("outcome", key="MATCHED") == 3
+
+    async def update(tx: StoreTx) -> None:
+        current = (await tx.get_docs("import_run", [run.id]))[run.id]
+        await tx.update_doc(current.model_copy(update={"key": "done", "version": 2}), 1)
+
+    await store.write(update)
+    with pytest.raises(VersionConflictError):
+        await store.write(update)
+    assert (await store.get_docs("import_run", [run.id]))[run.id].key == "done"
+    with pytest.raises(DuplicateError):
+        await store.write(put)
+    assert len([d async for d in store.iter_all("docs")]) == 6
+
+
 async def test_iter_all_and_wipe(store: Store) -> None:
     a, b = ci("a"), ci("b")
     await add(store, a, b)
@@ -362,6 +420,7 @@ async def test_iter_all_and_wipe(store: Store) -> None:
     assert len([r async for r in store.iter_all("relationships")]) == 1
     await store.wipe()
     assert await store.count_cis(CISelection()) == 0
+    assert [d async for d in store.iter_all("docs")] == []
 
 
 async def test_ping_and_call_counter(store: Store) -> None:

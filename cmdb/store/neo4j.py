@@ -1,0 +1,488 @@
+"""The production store: Neo4j 5 over Bolt (a single server, or a cluster / Aura via
+``neo4j://`` routing), with the official async driver.
+
+Writes are managed transactions (``execute_write``), so the driver retries a unit
+of work on transient errors; reads use ``execute_query`` against readers.
+Uniqueness is held by constraints created idempotently at start-up; bulk writes
+go in ``UNWIND`` batches. When the server cannot be reached, calls fail within a
+bounded time with ``STORE_UNAVAILABLE`` and the driver reconnects by itself once
+it is back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Literal, TypeVar
+
+import neo4j
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
+
+from cmdb.errors import (
+    DuplicateError,
+    NotFoundError,
+    StoreUnavailableError,
+    VersionConflictError,
+)
+from cmdb.model.queries import CIOrder, CISelection, ClosureResult, ClosureRow, Cursor, Page
+from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
+from cmdb.store import neo4j_cypher as q
+from cmdb.store.base import Direction, Store, StoreTx, counted
+
+T = TypeVar("T")
+BATCH = 2000
+_seq = itertools.count()
+
+REL_RETURN = ("RETURN properties(r) AS r, type(r) AS type, startNode(r).id AS source,"
+              " endNode(r).id AS target")
+
+
+def next_seq() -> str:
+    """An order for history entries: time, then a per-process counter."""
+    return f"{time.time_ns():020d}{next(_seq) % 1_000_000:06d}"
+
+
+def _duplicate(exc: ConstraintError) -> DuplicateError:
+    text = str(exc.message or exc)
+    if "asset_tag" in text:
+        return DuplicateError("asset tag already in use", field="assetTag")
+    if "serial_key" in text:
+        return DuplicateError("serial number already in use for this manufacturer",
+                              field="serialNumber")
+    return DuplicateError(f"duplicate value: {text}")
+
+
+def _unavailable(exc: Exception) -> StoreUnavailableError:
+    return StoreUnavailableError(f"the Neo4j database cannot be reached: {exc}")
+
+
+class Neo4jTx(StoreTx):
+    """A unit of work inside one managed Neo4j transaction."""
+
+    def __init__(self, tx: AsyncManagedTransaction, rel_types: Sequence[str]) -> None:
+        self.tx = tx
+        self.rel_types = rel_types
+
+    async def _rows(self, cypher: str, **params: Any) -> list[neo4j.Record]:
+        result = await self.tx.run(cypher, params)
+        return [r async for r in result]
+
+    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
+        rows = await self._rows("MATCH (n:CI) WHERE n.id IN $ids RETURN properties(n) AS n",
+                                ids=list(ids))
+        return {r["n"]["id"]: q.to_ci(r["n"]) for r in rows}
+
+    async def find_ci_ids(
+        self, *, asset_tag: str | None = None, serial_key: str | None = None
+    ) -> list[str]:
+        if asset_tag is not None:
+            rows = await self._rows("MATCH (n:CI {asset_tag: $v}) RETURN n.id AS id", v=asset_tag)
+        elif serial_key is not None:
+            rows = await self._rows("MATCH (n:CI {serial_key: $v}) RETURN n.id AS id",
+                                    v=serial_key)
+        else:
+            return []
+        return [r["id"] for r in rows]
+
+    async def find_ci_ids_by_attribute(
+        self, classes: Sequence[str], name: str, value: Any
+    ) -> list[str]:
+        rows = await self._rows(
+            "MATCH (n:CI) WHERE n.class IN $classes AND n[$key] = $value RETURN n.id AS id",
+            classes=list(classes), key=q.ATTR + name, value=value,
+        )
+        return [r["id"] for r in rows]
+
+    async def insert_ci(self, ci: CI) -> None:
+        await self.insert_cis([ci])
+
+    async def insert_cis(self, cis: Sequence[CI]) -> None:
+        try:
+            for i in range(0, len(cis), BATCH):
+                await self._rows("UNWIND $rows AS row CREATE (n:CI) SET n = row",
+                                 rows=[q.ci_props(c) for c in cis[i:i + BATCH]])
+        except ConstraintError as exc:
+            raise _duplicate(exc) from exc
+
+    async def update_ci(self, ci: CI, expected_version: int) -> None:
+        try:
+            rows = await self._rows(
+                "MATCH (n:CI {id: $id}) WHERE n.version = $expected SET n = $props"
+                " RETURN n.id AS id",
+                id=ci.id, expected=expected_version, props=q.ci_props(ci),
+            )
+        except ConstraintError as exc:
+            raise _duplicate(exc) from exc
+        if not rows:
+            raise VersionConflictError(
+                f"CI {ci.id} was changed by someone else (expected version {expected_version})",
+                id=ci.id, expectedVersion=expected_version,
+            )
+
+    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
+        return await _relationships_by_id(self._rows, ids, self.rel_types)
+
+    async def active_relationships(
+        self, ci_id: str, direction: Direction, types: Sequence[str] | None = None
+    ) -> list[Relationship]:
+        found = await _relationships_of(self._rows, [ci_id], direction, types)
+        return found.get(ci_id, [])
+
+    async def insert_relationship(self, rel: Relationship) -> None:
+        await self.insert_relationships([rel])
+
+    async def insert_relationships(self, rels: Sequence[Relationship]) -> None:
+        by_type: dict[str, list[Relationship]] = {}
+        for rel in rels:
+            by_type.setdefault(q.rel_type(rel.type), []).append(rel)
+        for rtype, group in by_type.items():
+            for i in range(0, len(group), BATCH):
+                chunk = group[i:i + BATCH]
+                rows = [{"source": r.source_id, "target": r.target_id, "props": q.rel_props(r)}
+                        for r in chunk]
+                active = [row for row, r in zip(rows, chunk, strict=True) if r.ended_at is None]
+                # Writing to the source node locks it, so two transactions cannot both
+                # find "no active link" and both create one.
+                dupes = await self._rows(
+                    f"UNWIND $rows AS row MATCH (a:CI {{id: row.source}})"
+                    f" SET a.lock = true REMOVE a.lock WITH a, row"
+                    f" MATCH (a)-[x:{rtype}]->(b:CI {{id: row.target}})"
+                    f" WHERE x.ended_at IS NULL RETURN count(x) AS n",
+                    rows=active,
+                )
+                pairs = [(row["source"], row["target"]) for row in active]
+                if (dupes and dupes[0]["n"]) or len(set(pairs)) != len(pairs):
+                    raise DuplicateError("an identical active relationship already exists")
+                made = await self._rows(
+                    f"UNWIND $rows AS row MATCH (a:CI {{id: row.source}}),"
+                    f" (b:CI {{id: row.target}}) CREATE (a)-[r:{rtype}]->(b) SET r = row.props"
+                    f" RETURN count(r) AS n",
+                    rows=rows,
+                )
+                if made[0]["n"] != len(rows):
+                    raise NotFoundError("a relationship end does not exist")
+
+    async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
+        rows = await self._rows(
+            f"MATCH ()-[r:{q.rel_type(rel.type)} {{id: $id}}]->() WHERE r.version = $expected"
+            f" SET r += $props RETURN r.id AS id",
+            id=rel.id, expected=expected_version, props=q.rel_props(rel),
+        )
+        if not rows:
+            raise VersionConflictError(f"relationship {rel.id} was changed by someone else",
+                                       id=rel.id)
+
+    async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
+        rows = [q.history_props(e, next_seq()) for e in entries]
+        for i in range(0, len(rows), BATCH):
+            await self._rows("UNWIND $rows AS row CREATE (h:HistoryEntry) SET h = row",
+                             rows=rows[i:i + BATCH])
+
+
+    async def put_docs(self, docs: Sequence[Doc]) -> None:
+        rows = [{**q.doc_props(d), "seq": next_seq()} for d in docs]
+        try:
+            for i in range(0, len(rows), BATCH):
+                await self._rows("UNWIND $rows AS row CREATE (d:Doc) SET d = row",
+                                 rows=rows[i:i + BATCH])
+        except ConstraintError as exc:
+            raise DuplicateError("a record with this id already exists") from exc
+
+    async def update_doc(self, doc: Doc, expected_version: int) -> None:
+        props = q.doc_props(doc)
+        rows = await self._rows(
+            "MATCH (d:Doc {kind: $kind, id: $id}) WHERE d.version = $expected"
+            " SET d += $props RETURN d.id AS id",
+            kind=doc.kind, id=doc.id, expected=expected_version,
+            props={k: v for k, v in props.items() if k not in ("kind", "id", "created_at")},
+        )
+        if not rows:
+            raise VersionConflictError(
+                f"{doc.kind} {doc.id} was changed by someone else "
+                f"(expected version {expected_version})", id=doc.id,
+            )
+
+    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+        return await _docs_by_id(self._rows, kind, ids)
+
+
+Runner = Callable[..., Awaitable[list[neo4j.Record]]]
+
+
+async def _docs_by_id(run: Runner, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+    if not ids:
+        return {}
+    rows = await run("MATCH (d:Doc {kind: $kind}) WHERE d.id IN $ids RETURN properties(d) AS d",
+                     kind=kind, ids=list(ids))
+    return {r["d"]["id"]: q.to_doc(r["d"]) for r in rows}
+
+
+async def _relationships_by_id(
+    run: Runner, ids: Sequence[str], types: Sequence[str]
+) -> dict[str, Relationship]:
+    if not ids or not types:
+        return {}
+    # One indexed seek per known type: Neo4j has no index across relationship types.
+    union = " UNION ALL ".join(
+        f"MATCH ()-[r:{q.rel_type(t)}]->() WHERE r.id IN $ids {REL_RETURN}" for t in types
+    )
+    rows = await run(union, ids=list(ids))
+    return {r["r"]["id"]: q.to_rel(r["r"], r["type"], r["source"], r["target"]) for r in rows}
+
+
+async def _relationships_of(
+    run: Runner, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None
+) -> dict[str, list[Relationship]]:
+    pattern = f":{q.type_pattern(list(types))}" if types else ""
+    if types is not None and not types:
+        return {i: [] for i in ci_ids}
+    arrow = f"(n)-[r{pattern}]->()" if direction == "out" else f"(n)<-[r{pattern}]-()"
+    rows = await run(
+        f"MATCH (n:CI) WHERE n.id IN $ids MATCH {arrow} WHERE r.ended_at IS NULL"
+        f" {REL_RETURN}, n.id AS key ORDER BY r.created_at, r.id",
+        ids=list(ci_ids),
+    )
+    out: dict[str, list[Relationship]] = {i: [] for i in ci_ids}
+    for r in rows:
+        out[r["key"]].append(q.to_rel(r["r"], r["type"], r["source"], r["target"]))
+    return out
+
+
+class Neo4jStore(Store):
+    """The CMDB in a Neo4j 5 database."""
+
+    kind = "neo4j"
+
+    def __init__(self, uri: str, auth: tuple[str, str] | None,
+                 relationship_types: Sequence[str], database: str | None = None,
+                 timeout: float = 10.0) -> None:
+        super().__init__()
+        self.uri = uri
+        self.auth = auth
+        self.database = database
+        self.timeout = timeout
+        self.rel_types = [q.rel_type(t) for t in relationship_types]
+        self._driver: AsyncDriver | None = None
+
+    async def open(self) -> None:
+        self._driver = AsyncGraphDatabase.driver(
+            self.uri, auth=self.auth, connection_timeout=self.timeout,
+            connection_acquisition_timeout=self.timeout,
+            max_transaction_retry_time=self.timeout,
+        )
+        try:
+            for statement in [*q.CONSTRAINTS, *[q.rel_index(t) for t in self.rel_types]]:
+                await self._driver.execute_query(statement, database_=self.database)
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def close(self) -> None:
+        if self._driver is not None:
+            await self._driver.close()
+            self._driver = None
+
+    @property
+    def driver(self) -> AsyncDriver:
+        if self._driver is None:
+            raise StoreUnavailableError("the Neo4j store is not open")
+        return self._driver
+
+    async def _read(self, cypher: str, **params: Any) -> list[neo4j.Record]:
+        try:
+            result = await self.driver.execute_query(
+                cypher, params, routing_=RoutingControl.READ, database_=self.database
+            )
+        except (ServiceUnavailable, DriverError, OSError) as exc:
+            raise _unavailable(exc) from exc
+        return list(result.records)
+
+    async def ping(self) -> None:
+        await self._read("RETURN 1 AS ok")
+
+    async def write(self, work: Callable[[StoreTx], Awaitable[T]]) -> T:
+        async def unit(tx: AsyncManagedTransaction) -> T:
+            return await work(Neo4jTx(tx, self.rel_types))
+
+        try:
+            async with self.driver.session(database=self.database) as session:
+                return await session.execute_write(unit)
+        except (ServiceUnavailable, DriverError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    # ---- reads -----------------------------------------------------------------
+    @counted
+    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
+        if not ids:
+            return {}
+        rows = await self._read("MATCH (n:CI) WHERE n.id IN $ids RETURN properties(n) AS n",
+                                ids=list(ids))
+        return {r["n"]["id"]: q.to_ci(r["n"]) for r in rows}
+
+    @counted
+    async def find_ci_by_asset_tag(self, asset_tag: str) -> CI | None:
+        rows = await self._read("MATCH (n:CI {asset_tag: $tag}) RETURN properties(n) AS n",
+                                tag=asset_tag)
+        return q.to_ci(rows[0]["n"]) if rows else None
+
+    @counted
+    async def list_cis(
+        self, query: CISelection, order: CIOrder, first: int, after: Cursor | None
+    ) -> Page[CI]:
+        clauses, params = q.where(query)
+        key = q.ORDER[order.field]
+        op, direction = ("<", "DESC") if order.descending else (">", "ASC")
+        if after is not None:
+            value = "datetime($after_value)" if order.field.value.endswith("_at") \
+                else "$after_value"
+            clauses.append(f"({key} {op} {value} OR ({key} = {value} AND n.id {op} $after_id))")
+            params.update(after_value=after.value, after_id=after.id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._read(
+            f"MATCH (n:CI){where} RETURN properties(n) AS n, {key} AS sort"
+            f" ORDER BY {key} {direction}, n.id {direction} LIMIT $limit",
+            **params, limit=first + 1,
+        )
+        page = rows[:first]
+        return Page(items=[q.to_ci(r["n"]) for r in page], has_next=len(rows) > first,
+                    cursors=[Cursor(q.iso(r["sort"]), r["n"]["id"]) for r in page])
+
+    @counted
+    async def count_cis(self, query: CISelection) -> int:
+        clauses, params = q.where(query)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._read(f"MATCH (n:CI){where} RETURN count(n) AS n", **params)
+        return int(rows[0]["n"])
+
+    @counted
+    async def relationships_of(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[Relationship]]:
+        return await _relationships_of(self._read, ci_ids, direction, types)
+
+    @counted
+    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
+        return await _relationships_by_id(self._read, ids, self.rel_types)
+
+    @counted
+    async def history(
+        self,
+        *,
+        ci_id: str | None = None,
+        actor: str | None = None,
+        run_id: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[HistoryEntry]:
+        clauses: list[str] = []
+        params: dict[str, Any] = {"limit": first + 1}
+        match = "MATCH (h:HistoryEntry)"
+        if ci_id is not None:
+            match = ("CALL () { MATCH (h:HistoryEntry {ci_id: $ci}) RETURN h UNION"
+                     " MATCH (h:HistoryEntry {peer_id: $ci}) RETURN h }")
+            params["ci"] = ci_id
+        if actor is not None:
+            clauses.append("h.actor = $actor")
+            params["actor"] = actor
+        if run_id is not None:
+            clauses.append("h.run_id = $run")
+            params["run"] = run_id
+        if after is not None:
+            clauses.append("h.seq < COLLECT { MATCH (a:HistoryEntry {id: $after})"
+                           " RETURN a.seq }[0]")
+            params["after"] = after
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._read(
+            f"{match} WITH h{where} RETURN properties(h) AS h ORDER BY h.seq DESC LIMIT $limit",
+            **params,
+        )
+        return Page(items=[q.to_history(r["h"]) for r in rows[:first]],
+                    has_next=len(rows) > first)
+
+    @counted
+    async def closure(
+        self,
+        start_ids: Sequence[str],
+        direction: Direction,
+        types: Sequence[str],
+        max_depth: int,
+        reverse_types: Sequence[str] = (),
+    ) -> ClosureResult:
+        if not (types or reverse_types) or not start_ids:
+            rows = await self._read("MATCH (x:CI) WHERE x.id IN $starts RETURN x.id AS id",
+                                    starts=list(start_ids))
+            return ClosureResult([ClosureRow(r["id"], 0, None, None, None) for r in rows],
+                                 False)
+        rows = await self._read(
+            q.closure_query(direction, list(types), max_depth, list(reverse_types)),
+            starts=list(start_ids), types=list(types), reverse=list(reverse_types))
+        return ClosureResult(
+            [ClosureRow(r["id"], r["depth"], r["parent"], r["rel"], r["type"]) for r in rows],
+            any(r["more"] for r in rows),
+        )
+
+    @counted
+    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+        return await _docs_by_id(self._read, kind, ids)
+
+    @staticmethod
+    def _doc_where(kind: str, parent: str | None, key: str | None
+                   ) -> tuple[str, dict[str, Any]]:
+        clauses, params = ["d.kind = $kind"], {"kind": kind}
+        if parent is not None:
+            clauses.append("d.parent = $parent")
+            params["parent"] = parent
+        if key is not None:
+            clauses.append("d.key = $key")
+            params["key"] = key
+        return " AND ".join(clauses), params
+
+    @counted
+    async def find_docs(
+        self, kind: str, *, parent: str | None = None, key: str | None = None,
+        first: int = 50, after: str | None = None, newest_first: bool = True,
+    ) -> Page[Doc]:
+        where, params = self._doc_where(kind, parent, key)
+        op, direction = ("<", "DESC") if newest_first else (">", "ASC")
+        if after is not None:
+            where += (f" AND d.seq {op} COLLECT {{ MATCH (a:Doc {{kind: $kind, id: $after}})"
+                      f" RETURN a.seq }}[0]")
+            params["after"] = after
+        rows = await self._read(
+            f"MATCH (d:Doc) WHERE {where} RETURN properties(d) AS d"
+            f" ORDER BY d.seq {direction} LIMIT $limit", **params, limit=first + 1,
+        )
+        return Page(items=[q.to_doc(r["d"]) for r in rows[:first]], has_next=len(rows) > first)
+
+    @counted
+    async def count_docs(self, kind: str, *, parent: str | None = None,
+                         key: str | None = None) -> int:
+        where, params = self._doc_where(kind, parent, key)
+        rows = await self._read(f"MATCH (d:Doc) WHERE {where} RETURN count(d) AS n", **params)
+        return int(rows[0]["n"])
+
+    async def iter_all(
+        self, what: Literal["cis", "relationships", "history", "docs"]
+    ) -> AsyncIterator[Any]:
+        if what == "cis":
+            for r in await self._read("MATCH (n:CI) RETURN properties(n) AS n ORDER BY n.id"):
+                yield q.to_ci(r["n"])
+        elif what == "relationships":
+            for r in await self._read(f"MATCH ()-[r]->() {REL_RETURN} ORDER BY r.id"):
+                yield q.to_rel(r["r"], r["type"], r["source"], r["target"])
+        elif what == "docs":
+            for r in await self._read("MATCH (d:Doc) RETURN properties(d) AS d ORDER BY d.seq"):
+                yield q.to_doc(r["d"])
+        else:
+            for r in await self._read(
+                    "MATCH (h:HistoryEntry) RETURN properties(h) AS h ORDER BY h.seq"):
+                yield q.to_history(r["h"])
+
+    async def wipe(self) -> None:
+        try:
+            async with self.driver.session(database=self.database) as session:
+                await session.run("MATCH (n) CALL (n) { DETACH DELETE n }"
+                                  " IN TRANSACTIONS OF 5000 ROWS")
+        except (ServiceUnavailable, DriverError, OSError) as exc:
+            raise _unavailable(exc) from exc

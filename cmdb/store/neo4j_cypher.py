@@ -1,0 +1,246 @@
+"""Cypher text and record mapping for the Neo4j adapter.
+
+A CI is a ``(:CI)`` node: core fields as properties, each attribute as an
+``attr_<name>`` property (so filters can use it), provenance as JSON. A
+relationship is a typed Neo4j relationship (``-[:RUNS_ON]->``) with an ``id``;
+ended ones keep their ``ended_at``. History entries are ``(:HistoryEntry)``
+nodes ordered by ``seq``. Values are always parameters; the only text built
+into a query is a relationship type or a depth, and both are checked first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from cmdb.errors import ValidationError
+from cmdb.model.queries import CIOrderField, CISelection
+from cmdb.model.records import CI, Doc, HistoryEntry, Provenance, Relationship
+
+ATTR = "attr_"
+TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+CONSTRAINTS = [
+    "CREATE CONSTRAINT ci_id IF NOT EXISTS FOR (n:CI) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT ci_asset_tag IF NOT EXISTS FOR (n:CI) REQUIRE n.asset_tag IS UNIQUE",
+    "CREATE CONSTRAINT ci_serial_key IF NOT EXISTS FOR (n:CI) REQUIRE n.serial_key IS UNIQUE",
+    "CREATE CONSTRAINT history_id IF NOT EXISTS FOR (h:HistoryEntry) REQUIRE h.id IS UNIQUE",
+    "CREATE INDEX ci_name IF NOT EXISTS FOR (n:CI) ON (n.name, n.id)",
+    "CREATE INDEX ci_class IF NOT EXISTS FOR (n:CI) ON (n.class)",
+    "CREATE INDEX ci_state IF NOT EXISTS FOR (n:CI) ON (n.state)",
+    "CREATE INDEX history_ci IF NOT EXISTS FOR (h:HistoryEntry) ON (h.ci_id)",
+    "CREATE INDEX history_peer IF NOT EXISTS FOR (h:HistoryEntry) ON (h.peer_id)",
+    "CREATE INDEX history_actor IF NOT EXISTS FOR (h:HistoryEntry) ON (h.actor)",
+    "CREATE INDEX history_run IF NOT EXISTS FOR (h:HistoryEntry) ON (h.run_id)",
+    "CREATE INDEX history_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.seq)",
+    "CREATE CONSTRAINT doc_id IF NOT EXISTS FOR (d:Doc) REQUIRE (d.kind, d.id) IS UNIQUE",
+    "CREATE INDEX doc_parent IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.parent)",
+    "CREATE INDEX doc_key IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.key)",
+    "CREATE INDEX doc_seq IF NOT EXISTS FOR (d:Doc) ON (d.seq)",
+]
+
+ORDER = {
+    CIOrderField.NAME: "n.name",
+    CIOrderField.ASSET_TAG: "coalesce(n.asset_tag, '')",
+    CIOrderField.CREATED_AT: "n.created_at",
+    CIOrderField.UPDATED_AT: "n.updated_at",
+}
+
+
+def rel_type(name: str) -> str:
+    """A relationship type safe to write into Cypher (it cannot be a parameter)."""
+    if not TYPE_NAME.match(name):
+        raise ValidationError(f"invalid relationship type {name!r}", field="type")
+    return name
+
+
+def type_pattern(types: list[str] | tuple[str, ...]) -> str:
+    return "|".join(rel_type(t) for t in types)
+
+
+def rel_index(name: str) -> str:
+    t = rel_type(name)
+    return (f"CREATE INDEX rel_{t.lower()}_id IF NOT EXISTS "
+            f"FOR ()-[r:{t}]-() ON (r.id)")
+
+
+def native(value: Any) -> Any:
+    """Neo4j temporal values as Python ones."""
+    to_native = getattr(value, "to_native", None)
+    return to_native() if to_native else value
+
+
+def ci_props(ci: CI) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": ci.id, "class": ci.class_name, "name": ci.name, "state": ci.state,
+        "asset_tag": ci.asset_tag, "serial_number": ci.serial_number,
+        "serial_key": ci.serial_key, "version": ci.version,
+        "created_at": ci.created_at, "updated_at": ci.updated_at,
+        "provenance": json.dumps({k: v.model_dump(mode="json")
+                                  for k, v in ci.provenance.items()}),
+    }
+    for key, value in ci.attributes.items():
+        if not ATTRIBUTE_NAME.match(key):
+            raise ValidationError(f"invalid attribute name {key!r}", field=key)
+        props[ATTR + key] = value
+    return props
+
+
+def to_ci(props: dict[str, Any]) -> CI:
+    attributes = {key[len(ATTR):]: native(value) for key, value in props.items()
+                  if key.startswith(ATTR)}
+    provenance = props.get("provenance") or "{}"
+    return CI.model_construct(
+        id=props["id"], class_name=props["class"], name=props["name"], state=props["state"],
+        asset_tag=props.get("asset_tag"), serial_number=props.get("serial_number"),
+        attributes=attributes,
+        provenance={k: Provenance.model_validate(v) for k, v in json.loads(provenance).items()}
+        if provenance != "{}" else {},
+        version=props["version"], created_at=native(props["created_at"]),
+        updated_at=native(props["updated_at"]),
+    )
+
+
+def rel_props(rel: Relationship) -> dict[str, Any]:
+    return {"id": rel.id, "attributes": json.dumps(rel.attributes, ensure_ascii=False),
+            "version": rel.version, "created_at": rel.created_at,
+            "updated_at": rel.updated_at, "ended_at": rel.ended_at}
+
+
+def to_rel(props: dict[str, Any], rtype: str, source: str, target: str) -> Relationship:
+    ended = props.get("ended_at")
+    return Relationship.model_construct(
+        id=props["id"], type=rtype, source_id=source, target_id=target,
+        attributes=json.loads(props.get("attributes") or "{}"), version=props["version"],
+        created_at=native(props["created_at"]), updated_at=native(props["updated_at"]),
+        ended_at=native(ended) if ended is not None else None,
+    )
+
+
+def history_props(entry: HistoryEntry, seq: str) -> dict[str, Any]:
+    return {
+        "seq": seq, "id": entry.id, "at": entry.at, "actor": entry.actor,
+        "channel": entry.channel.value, "run_id": entry.run_id, "action": entry.action.value,
+        "entity_kind": entry.entity_kind.value, "entity_id": entry.entity_id,
+        "ci_id": entry.ci_id, "peer_id": entry.peer_id, "reason": entry.reason,
+        "changes": json.dumps([c.model_dump(mode="json") for c in entry.changes],
+                              ensure_ascii=False),
+        "version": entry.version,
+    }
+
+
+def to_history(props: dict[str, Any]) -> HistoryEntry:
+    return HistoryEntry.model_validate({
+        **{k: props.get(k) for k in ("id", "actor", "channel", "run_id", "action",
+                                     "entity_kind", "entity_id", "ci_id", "peer_id",
+                                     "reason", "version")},
+        "at": native(props["at"]), "changes": json.loads(props["changes"]),
+    })
+
+
+def where(query: CISelection) -> tuple[list[str], dict[str, Any]]:
+    """Cypher predicates on ``n`` for a CI selection, and their parameters."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if query.ids is not None:
+        clauses.append("n.id IN $ids")
+        params["ids"] = list(query.ids)
+    if query.classes is not None:
+        clauses.append("n.class IN $classes")
+        params["classes"] = list(query.classes)
+    if query.states is not None:
+        clauses.append("n.state IN $states")
+        params["states"] = list(query.states)
+    if query.location_id is not None:
+        clauses.append(
+            "n.id <> $location AND EXISTS { MATCH (n)-[r:LOCATED_IN WHERE r.ended_at IS NULL]"
+            "->{1,64}(:CI {id: $location}) }"
+        )
+        params["location"] = query.location_id
+    if query.owner_id is not None:
+        clauses.append(
+            "EXISTS { MATCH (n)-[r:OWNED_BY WHERE r.ended_at IS NULL]->(:CI {id: $owner}) }"
+        )
+        params["owner"] = query.owner_id
+    if query.text:
+        clauses.append(
+            "(toLower(n.name) CONTAINS $text OR toLower(coalesce(n.asset_tag, '')) CONTAINS $text"
+            " OR toLower(coalesce(n.serial_number, '')) CONTAINS $text)"
+        )
+        params["text"] = query.text.lower()
+    for i, match in enumerate(query.attributes):
+        key, value = f"ak{i}", f"av{i}"
+        clauses.append(
+            f"CASE WHEN valueType(n[${key}]) STARTS WITH 'LIST' THEN ${value} IN n[${key}]"
+            f" ELSE n[${key}] = ${value} END"
+        )
+        params[key], params[value] = ATTR + match.name, match.value
+    for i, name in enumerate(query.missing_attributes):
+        clauses.append(f"n[$mk{i}] IS NULL")
+        params[f"mk{i}"] = ATTR + name
+    return clauses, params
+
+
+def closure_query(
+    direction: str, types: list[str] | tuple[str, ...], max_depth: int,
+    reverse_types: list[str] | tuple[str, ...] = (),
+) -> str:
+    """Shortest ways from the start CIs to every CI within ``max_depth`` steps.
+
+    ``ANY SHORTEST`` makes Neo4j search breadth first from each start, so every
+    CI is reached once, at its shortest depth; the explicit quantifier bound
+    ends every path, and a cycle never loops. Each step follows a relationship
+    of ``types`` in ``direction`` or one of ``reverse_types`` the other way: the
+    step's inner WHERE checks which end it left from. ``more`` tells whether a
+    CI at the bound has an unreached neighbour (the answer was truncated).
+    """
+    if not isinstance(max_depth, int) or max_depth < 0:
+        raise ValidationError("maxDepth must be a non-negative integer", field="maxDepth")
+    pattern = type_pattern([*types, *reverse_types])
+    forward = "startNode(r) = a" if direction == "out" else "endNode(r) = a"
+    reverse = "endNode(r) = a" if direction == "out" else "startNode(r) = a"
+    condition = (f"((type(r) IN $types AND {forward}) OR "
+                 f"(type(r) IN $reverse AND {reverse}))")
+    step = (f"((a)-[r:{pattern} WHERE r.ended_at IS NULL]-(b) WHERE {condition})")
+    more = condition.replace("r)", "q)").replace("type(r)", "type(q)")
+    return f"""
+    MATCH (s:CI) WHERE s.id IN $starts
+    MATCH p = ANY SHORTEST (s){step}{{0,{max_depth}}}(x:CI)
+    WITH x, p ORDER BY length(p)
+    WITH x, head(collect(p)) AS p
+    WITH collect({{x: x, p: p}}) AS found
+    WITH found, [f IN found | f.x.id] AS reached
+    UNWIND found AS f
+    WITH f.x AS x, f.p AS p, reached
+    WITH x, p, reached, length(p) AS depth,
+         CASE WHEN length(p) = 0 THEN null ELSE last(relationships(p)) END AS via,
+         CASE WHEN length(p) = 0 THEN null ELSE nodes(p)[-2].id END AS parent
+    RETURN x.id AS id, depth, parent, via.id AS rel, type(via) AS type,
+           depth = {max_depth} AND EXISTS {{
+             MATCH (a)-[q:{pattern} WHERE q.ended_at IS NULL]-(y:CI)
+             WHERE a = x AND {more} AND NOT y.id IN reached }} AS more
+    ORDER BY depth, id
+    """
+
+
+def iso(value: Any) -> Any:
+    """A sort value as JSON-friendly data for cursors."""
+    value = native(value)
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def doc_props(doc: Doc) -> dict[str, Any]:
+    return {"kind": doc.kind, "id": doc.id, "parent": doc.parent, "key": doc.key,
+            "data": json.dumps(doc.data, ensure_ascii=False), "version": doc.version,
+            "created_at": doc.created_at, "updated_at": doc.updated_at}
+
+
+def to_doc(props: dict[str, Any]) -> Doc:
+    return Doc.model_construct(
+        kind=props["kind"], id=props["id"], parent=props.get("parent"), key=props.get("key"),
+        data=json.loads(props["data"]), version=props["version"],
+        created_at=native(props["created_at"]), updated_at=native(props["updated_at"]),
+    )

@@ -1,0 +1,96 @@
+"""Backup and restore: portable, checksummed, atomic, lossless across stores."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from cmdb.demo import load_demo
+from cmdb.errors import ConflictError, ValidationError
+from cmdb.model.queries import CISelection
+from cmdb.model.records import Actor
+from cmdb.model.registry import Registry
+from cmdb.services import Cmdb
+from cmdb.services.backup import backup, restore
+from cmdb.settings import Settings
+from cmdb.store.sqlite import SqliteStore
+from tests.services.test_cis import snapshot
+
+STAMP = "2026-01-01T00:00:00+00:00"
+
+
+async def dump_text(cmdb: Cmdb) -> str:
+    out = io.StringIO()
+    await backup(cmdb.store, out, stamp=STAMP)
+    return out.getvalue()
+
+
+async def sqlite_cmdb(path: Path, registry: Registry) -> Cmdb:
+    cmdb = Cmdb.build(Settings(), store=SqliteStore(path), registry=registry)
+    await cmdb.open()
+    return cmdb
+
+
+async def test_round_trip_through_every_store_is_identical(
+    cmdb: Cmdb, tmp_path: Path, registry: Registry
+) -> None:
+    """SQLite -> this store -> SQLite: the dumps are byte-identical (source line aside)."""
+    origin = await sqlite_cmdb(tmp_path / "origin.sqlite3", registry)
+    await load_demo(origin)
+    rel = (await origin.store.relationships_of(
+        [(await origin.queries.get(asset_tag="ZC-00001")).id], "out"))  # type: ignore[union-attr]
+    first_rel = next(iter(rel.values()))[0]
+    await origin.cis.unrelate(Actor(name="t"), first_rel.id, "ended relationships survive too")
+    text1 = await dump_text(origin)
+    (tmp_path / "one.jsonl").write_text(text1, encoding="utf-8")
+
+    counts = await restore(cmdb.store, tmp_path / "one.jsonl")
+    assert counts["ci"] == 251
+    assert counts["relationship"] > 300
+    assert counts["history"] > 500
+    text2 = await dump_text(cmdb)
+    (tmp_path / "two.jsonl").write_text(text2, encoding="utf-8")
+
+    back = await sqlite_cmdb(tmp_path / "back.sqlite3", registry)
+    await restore(back.store, tmp_path / "two.jsonl")
+    text3 = await dump_text(back)
+    def strip(text: str) -> str:
+        return text.split("\n", 1)[1]  # the header line names the source store
+
+    assert strip(text1) == strip(text2) == strip(text3)
+    for c in (origin, back):
+        await c.close()
+
+
+async def test_restore_refuses_non_empty_unless_replace(cmdb: Cmdb, tmp_path: Path,
+                                                        actor: Actor) -> None:
+    await cmdb.cis.create(actor, {"class_name": "Room", "name": "r"})
+    path = tmp_path / "d.jsonl"
+    path.write_text(await dump_text(cmdb), encoding="utf-8")
+    with pytest.raises(ConflictError, match="not empty"):
+        await restore(cmdb.store, path)
+    await restore(cmdb.store, path, replace=True)
+    assert await cmdb.store.count_cis(CISelection()) == 1
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda t: t.replace('"name":"r1"', '"name":"r2"'), "checksum mismatch"),
+    (lambda t: t.rsplit("\n", 2)[0] + "\n", "truncated"),
+    (lambda t: t.replace('"version":1}', '"version":9}', 1), "version 9"),
+    (lambda t: "garbage\n" + t, "not a JSON line"),
+])
+async def test_damaged_dump_changes_nothing(
+    cmdb: Cmdb, tmp_path: Path, actor: Actor, damage: object, message: str
+) -> None:
+    await cmdb.cis.create(actor, {"class_name": "Room", "name": "r1"})
+    good = await dump_text(cmdb)
+    await cmdb.store.wipe()
+    await cmdb.cis.create(actor, {"class_name": "Room", "name": "keep me"})
+    before = await snapshot(cmdb)
+    path = tmp_path / "bad.jsonl"
+    path.write_text(damage(good), encoding="utf-8")  # type: ignore[operator]
+    with pytest.raises(ValidationError, match=message):
+        await restore(cmdb.store, path, replace=True)
+    assert await snapshot(cmdb) == before
