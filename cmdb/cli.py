@@ -175,6 +175,62 @@ def sdl(check: bool, output: Path | None) -> None:
     click.echo(f"wrote {target}")
 
 
+@main.command()
+@with_store
+@click.option("-t", "--template", default=None,
+              help="Label stock (default avery-l7160; zebra-2x1in for ZPL). "
+                   "See --list-templates.")
+@click.option("--tag", "tags", multiple=True, help="An asset tag to print (repeat for more).")
+@click.option("--id", "ids", multiple=True, help="A CI id to print (repeat for more).")
+@click.option("--class", "classes", multiple=True,
+              help="Print this class and its subclasses (name or alias, e.g. Server, 服务器).")
+@click.option("--state", "states", multiple=True, help="Only CIs in this lifecycle state.")
+@click.option("--location", default=None, help="Only CIs in this place (an id) or below it.")
+@click.option("--never-printed", is_flag=True, help="Only CIs whose label was never printed.")
+@click.option("--start-offset", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Labels already used on the first sheet (they are skipped).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "zpl"]), default=None,
+              help="pdf, or zpl for a Zebra printer (default: from the -o suffix, else pdf).")
+@click.option("--dpi", type=click.Choice(["203", "300"]), default="203", show_default=True,
+              help="The Zebra printer's resolution (ZPL only).")
+@click.option("--no-record", is_flag=True, help="Do not record the labels as printed.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The file to write ('-' for standard output).")
+@click.option("--list-templates", is_flag=True, help="List the label templates and exit.")
+def labels(store_url: str | None, db: Path | None, template: str | None,
+           tags: tuple[str, ...], ids: tuple[str, ...], classes: tuple[str, ...],
+           states: tuple[str, ...], location: str | None, never_printed: bool,
+           start_offset: int, fmt: str | None, dpi: str, no_record: bool,
+           output: Path | None, list_templates: bool) -> None:
+    """Print asset labels with QR codes: a PDF of label sheets or roll labels, or ZPL.
+
+    Choose CIs by --tag/--id, or by a filter (--class, --state, --location,
+    --never-printed); a filter prints CIs that have an asset tag, in tag order.
+    Printing is recorded on each CI (label_printed_at, label_printed_by) unless
+    --no-record. Example: cmdb labels --class Server --never-printed -o labels.pdf
+    """
+    from cmdb.cli_labels import list_label_templates, print_labels
+
+    if list_templates:
+        list_label_templates()
+        return
+    if output is None:
+        raise click.UsageError("say where to write the labels: -o FILE (or -o - for stdout)")
+    listed, filtered = bool(tags or ids), bool(classes or states or location or never_printed)
+    if (tags and ids) or (listed and filtered):
+        raise click.UsageError("choose CIs one way: --tag, --id, or filter options")
+    if not (listed or filtered):
+        raise click.UsageError("say what to print: --tag, --id, or a filter (--class, "
+                               "--state, --location, --never-printed)")
+    fmt = fmt or ("zpl" if output.suffix.lower() == ".zpl" else "pdf")
+    settings = settings_from(store_url, db)
+    run(lambda: print_labels(
+        settings, output, template=template, tags=tags, ids=ids, classes=classes,
+        states=states, location=location, never_printed=never_printed,
+        start_offset=start_offset, fmt=fmt, dpi=int(dpi), record=not no_record,
+    ))
+
+
 @main.command("check-schema")
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="A folder with classes.yaml, relationships.yaml, lifecycle.yaml.")
@@ -190,6 +246,98 @@ def check_schema(directory: Path | None) -> None:
     click.echo(f"{len(registry.classes)} classes, {len(registry.relationship_types)} "
                f"relationship types, {len(registry.states)} lifecycle states: OK")
 
+
+@main.command()
+@with_store
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The dump file to write (JSON Lines).")
+def backup(store_url: str | None, db: Path | None, output: Path) -> None:
+    """Write a portable, checksummed dump of the CMDB (CIs, relationships, history)."""
+    from cmdb.services.backup import backup as dump
+
+    settings = settings_from(store_url, db)
+
+    async def work() -> None:
+        cmdb = Cmdb.build(settings)
+        await cmdb.open()
+        try:
+            tmp = output.with_name(output.name + ".partial")
+            with progress_bar("Backing up", None) as bar, tmp.open("w", encoding="utf-8") as f:
+                task = bar.add_task("backup", total=None)
+                counts = await dump(cmdb.store, f, lambda n: bar.advance(task, n))
+            tmp.replace(output)
+            click.echo(f"wrote {output}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        finally:
+            await cmdb.close()
+
+    run(work)
+
+
+@main.command()
+@with_store
+@click.argument("dump", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--replace", is_flag=True, help="Wipe a non-empty target store first.")
+def restore(store_url: str | None, db: Path | None, dump: Path, replace: bool) -> None:
+    """Load a dump written by `cmdb backup` into an empty store (either kind), atomically."""
+    from cmdb.services.backup import restore as load
+
+    settings = settings_from(store_url, db)
+
+    async def work() -> None:
+        cmdb = Cmdb.build(settings)
+        await cmdb.open()
+        try:
+            with progress_bar("Restoring", None) as bar:
+                task = bar.add_task("restore", total=None)
+                counts = await load(cmdb.store, dump, replace=replace,
+                                    progress=lambda n: bar.advance(task, n))
+            click.echo(f"restored into {settings.store_url}: "
+                       + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        finally:
+            await cmdb.close()
+
+    run(work)
+
+
+@main.command()
+@click.option("--from", "source", required=True, help="Store URL to copy from.")
+@click.option("--to", "target", required=True, help="Store URL to copy into (must be empty).")
+@click.option("--replace", is_flag=True, help="Wipe a non-empty target store first.")
+def migrate(source: str, target: str, replace: bool) -> None:
+    """Move a CMDB between stores losslessly, e.g. --from sqlite:///cmdb.sqlite3
+    --to neo4j://db:7687 (Neo4j credentials from CMDB_STORE_USER/CMDB_STORE_PASSWORD)."""
+    import tempfile
+
+    from cmdb.services.backup import backup as dump
+    from cmdb.services.backup import restore as load
+
+    async def work() -> None:
+        src = Cmdb.build(Settings(store_url=source))
+        dst = Cmdb.build(Settings(store_url=target))
+        await src.open()
+        await dst.open()
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "migrate.jsonl"
+                with path.open("w", encoding="utf-8") as f:
+                    await dump(src.store, f)
+                counts = await load(dst.store, path, replace=replace)
+            click.echo(f"migrated {source} -> {target}: "
+                       + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        finally:
+            await src.close()
+            await dst.close()
+
+    run(work)
+
+
+def _register_more() -> None:
+    from cmdb.cli_impact import register
+
+    register()
+
+
+_register_more()
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,11 @@ The tree::
     CmdbError                       INTERNAL (never raised itself)
     ├── ValidationError             VALIDATION_ERROR   bad input: a field, a value, a type
     │   ├── UnknownClassError       UNKNOWN_CLASS
-    │   └── RelationshipRuleError   RELATIONSHIP_NOT_ALLOWED
+    │   ├── RelationshipRuleError   RELATIONSHIP_NOT_ALLOWED
+    │   └── LabelRenderError        the label layer's code: TEMPLATE_NOT_FOUND,
+    │                               TEMPLATE_INVALID, LABEL_FONT_MISSING,
+    │                               LABEL_GLYPH_MISSING, LABEL_DATA_INVALID,
+    │                               LABEL_OPTION_INVALID
     ├── NotFoundError               NOT_FOUND
     ├── ConflictError               CONFLICT
     │   ├── VersionConflictError    VERSION_CONFLICT   a stale ``expectedVersion``
@@ -57,6 +61,22 @@ class RelationshipRuleError(ValidationError):
     """A relationship whose type, source class or target class is not allowed."""
 
     code = "RELATIONSHIP_NOT_ALLOWED"
+
+
+class LabelRenderError(ValidationError):
+    """A label that cannot be drawn: unknown template, a character no font has, bad option.
+
+    Its ``code`` is the one the label layer gave (``cmdb.labels.LabelError.code``),
+    so a client can tell a missing template from a missing font.
+    """
+
+    code = "LABEL_ERROR"
+
+    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        if code is not None:
+            # The one error whose code varies per instance: it carries the label layer's.
+            self.code = code  # type: ignore[misc]
 
 
 class NotFoundError(CmdbError):

@@ -2,7 +2,9 @@
 
 Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser),
 ``/static/...`` (GraphiQL's own assets: nothing loads from a CDN),
-``/healthz`` (the process is up) and ``/readyz`` (the store answers).
+``/labels/...`` (asset labels, see ``labels_http``), ``/a/{asset_tag}`` (the
+asset page a label's QR opens, see ``pages``), ``/healthz`` (the process is up)
+and ``/readyz`` (the store answers).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from starlette.staticfiles import StaticFiles
 
 from cmdb.api.context import Context
 from cmdb.api.graphql_http import GraphQLHTTP
+from cmdb.api.labels_http import LabelEndpoints
+from cmdb.api.pages import AssetPages
 from cmdb.api.schema import build_schema
 from cmdb.errors import CmdbError
 from cmdb.model.records import Actor, Channel
@@ -71,6 +75,8 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *LabelEndpoints(core, settings).routes(),
+            *AssetPages(core).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(GZipMiddleware, minimum_size=2048)],

@@ -42,6 +42,13 @@ class OrderDirectionEnum(Enum):
     DESC = "desc"
 
 
+@strawberry.enum(name="LabelFormat", description="The file format of one asset label.")
+class LabelFormatEnum(Enum):
+    PNG = "png"
+    SVG = "svg"
+    ZPL = "zpl"
+
+
 @strawberry.input(name="CIOrder")
 class CIOrderInput:
     field: CIOrderFieldEnum = CIOrderFieldEnum.NAME

@@ -10,8 +10,10 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from cmdb.api.context import Context
+from cmdb.api.inputs import LabelFormatEnum
 from cmdb.errors import LimitExceededError
 from cmdb.model.records import CI, HistoryEntry, Relationship
+from cmdb.services.labels import asset_page_url, label_url
 
 MAX_NESTED_PAGE = 500
 
@@ -223,6 +225,19 @@ class CIType:
     @strawberry.field
     def updated_at(self) -> datetime:
         return self.ci.updated_at
+
+    @strawberry.field(description="The page its label's QR opens; null without an asset tag.")
+    def asset_page_url(self, info: Info[Context, None]) -> str | None:
+        base = _ctx(info).cmdb.settings.public_base_url
+        return asset_page_url(base, self.ci.asset_tag) if self.ci.asset_tag else None
+
+    @strawberry.field(description="Its label as a file to download or print; null without "
+                      "an asset tag.")
+    def label_url(
+        self, info: Info[Context, None], format: LabelFormatEnum = LabelFormatEnum.PNG
+    ) -> str | None:
+        base = _ctx(info).cmdb.settings.public_base_url
+        return label_url(base, self.ci.asset_tag, format.value) if self.ci.asset_tag else None
 
     async def _single(self, info: Info[Context, None], rel_type: str) -> CIType | None:
         rels = await _ctx(info).outgoing_loader.load((self.ci.id, (rel_type,)))

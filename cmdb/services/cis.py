@@ -6,6 +6,7 @@ its history entries commit together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -35,6 +36,9 @@ from cmdb.store.base import Direction, Store, StoreTx
 DISPOSED = "disposed"
 LOCATION, OWNER = "LOCATED_IN", "OWNED_BY"
 DIRECTIONS: tuple[Direction, ...] = ("out", "in")
+# Attributes the CMDB sets itself when something happens to an asset (a label is
+# printed, an audit sees it); set_system_attributes may change these and no others.
+SYSTEM_ATTRIBUTES = frozenset({"label_printed_at", "label_printed_by", "last_audited_at"})
 
 
 def parse_input(model: type[NewCI] | type[CIChanges], data: dict[str, Any]) -> Any:
@@ -248,6 +252,56 @@ class CIService:
     ) -> CI:
         """Dispose of a CI: it stays queryable, its relationships end."""
         return await self.transition(actor, ci_id, DISPOSED, reason, expected_version)
+
+    async def set_system_attributes(
+        self, actor: Actor, ci_ids: Sequence[str], values: dict[str, Any],
+        reason: str | None = None,
+    ) -> list[CI]:
+        """Record a fact about CIs (e.g. a label printed), in one unit of work.
+
+        Only :data:`SYSTEM_ATTRIBUTES` may be set. There is no ``expectedVersion``:
+        the fact does not depend on what the caller read, so the current version is
+        read inside the transaction. Disposed CIs are accepted too, since a label
+        printed for one is still a fact worth keeping. Each CI gets a history entry
+        and a new version; the CIs come back in the order of ``ci_ids``.
+        """
+        unknown = sorted(set(values) - SYSTEM_ATTRIBUTES)
+        if unknown:
+            raise ValidationError(
+                f"{', '.join(unknown)}: not attributes the CMDB keeps itself",
+                field=unknown[0],
+            )
+        ids = list(dict.fromkeys(ci_ids))
+
+        async def work(tx: StoreTx) -> list[CI]:
+            found = await tx.get_cis(ids)
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise NotFoundError(f"no CI with id {missing[0]!r}", id=missing[0])
+            out: list[CI] = []
+            history: list[HistoryEntry] = []
+            for ci_id in ids:
+                before = found[ci_id]
+                info = self.registry.class_info(before.class_name)
+                merged = dict(before.attributes)
+                for key, value in check_attributes(info, values, complete=False).items():
+                    if value is None:
+                        merged.pop(key, None)
+                    else:
+                        merged[key] = value
+                after = before.model_copy(update={"attributes": merged, "updated_at": now(),
+                                                  "version": before.version + 1})
+                diff = ci_changes(before, after)
+                if not diff:
+                    out.append(before)
+                    continue
+                await tx.update_ci(after, before.version)
+                history.append(ci_entry(actor, HistoryAction.UPDATED, after, diff, reason))
+                out.append(after)
+            await tx.add_history(history)
+            return out
+
+        return await self.store.write(work)
 
     # ---- relationships -----------------------------------------------------------
     async def relate(
