@@ -1,0 +1,206 @@
+"""GraphQL for impact analysis: blast radius, dependencies, single points of failure."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from cmdb.api.context import Context
+from cmdb.api.types import CIType
+from cmdb.services.impact import (
+    Dependency,
+    ImpactedCI,
+    ImpactKind,
+    ImpactReport,
+    NotifyParty,
+    PathStep,
+    SinglePointOfFailure,
+)
+
+
+@strawberry.enum(name="ImpactKind", description="OUTAGE, or MAINTENANCE (planned).")
+class ImpactKindEnum(Enum):
+    OUTAGE = "OUTAGE"
+    MAINTENANCE = "MAINTENANCE"
+
+
+@strawberry.enum(name="ImpactStatus")
+class ImpactStatusEnum(Enum):
+    DOWN = "DOWN"
+    DEGRADED = "DEGRADED"
+
+
+@strawberry.type(name="PathStep", description="One relationship of an explanation: from TYPE to.")
+class PathStepType:
+    step: strawberry.Private[PathStep]
+
+    @strawberry.field
+    def relationship_id(self) -> strawberry.ID:
+        return strawberry.ID(self.step.relationship_id)
+
+    @strawberry.field
+    def type(self) -> str:
+        return self.step.type
+
+    @strawberry.field(name="from")
+    async def source(self, info: Info[Context, None]) -> CIType | None:
+        found = await info.context.ci_loader.load(self.step.source_id)
+        return CIType(ci=found) if found else None
+
+    @strawberry.field(name="to")
+    async def target(self, info: Info[Context, None]) -> CIType | None:
+        found = await info.context.ci_loader.load(self.step.target_id)
+        return CIType(ci=found) if found else None
+
+
+def _path(steps: list[PathStep]) -> list[PathStepType]:
+    return [PathStepType(step=s) for s in steps]
+
+
+@strawberry.type(name="ImpactedCI")
+class ImpactedCIType:
+    item: strawberry.Private[ImpactedCI]
+
+    @strawberry.field
+    def ci(self) -> CIType:
+        return CIType(ci=self.item.ci)
+
+    @strawberry.field
+    def status(self) -> ImpactStatusEnum:
+        return ImpactStatusEnum(self.item.status.name)
+
+    @strawberry.field(description="Shortest distance from a changed CI.")
+    def depth(self) -> int:
+        return self.item.depth
+
+    @strawberry.field(description="One shortest explanation, from a changed CI to this one.")
+    def path(self) -> list[PathStepType]:
+        return _path(self.item.path)
+
+
+@strawberry.type(name="NotifyParty", description="Whom to tell, and about which CIs.")
+class NotifyPartyType:
+    item: strawberry.Private[NotifyParty]
+
+    @strawberry.field
+    def party(self) -> CIType:
+        return CIType(ci=self.item.party)
+
+    @strawberry.field(description="OWNED_BY and/or MANAGED_BY.")
+    def roles(self) -> list[str]:
+        return self.item.roles
+
+    @strawberry.field
+    def cis(self) -> list[CIType]:
+        return [CIType(ci=c) for c in self.item.cis]
+
+
+@strawberry.type(name="ImpactReport")
+class ImpactReportType:
+    report: strawberry.Private[ImpactReport]
+
+    @strawberry.field
+    def kind(self) -> ImpactKindEnum:
+        return ImpactKindEnum(self.report.kind.value)
+
+    @strawberry.field(description="True for MAINTENANCE: the outage is planned.")
+    def planned(self) -> bool:
+        return self.report.planned
+
+    @strawberry.field
+    def changed(self) -> list[CIType]:
+        return [CIType(ci=c) for c in self.report.changed]
+
+    @strawberry.field(description="Every CI that would be DOWN or DEGRADED, nearest first.")
+    def impacted(self) -> list[ImpactedCIType]:
+        return [ImpactedCIType(item=i) for i in self.report.impacted]
+
+    @strawberry.field(description="The impacted business services.")
+    def services(self) -> list[ImpactedCIType]:
+        return [ImpactedCIType(item=i) for i in self.report.services]
+
+    @strawberry.field(description="People and teams owning or managing impacted CIs.")
+    def notify(self) -> list[NotifyPartyType]:
+        return [NotifyPartyType(item=n) for n in self.report.notify]
+
+    @strawberry.field(description="True when maxDepth stopped the search while more was reachable.")
+    def truncated(self) -> bool:
+        return self.report.truncated
+
+    @strawberry.field
+    def total(self) -> int:
+        return len(self.report.impacted)
+
+
+@strawberry.type(name="Dependency")
+class DependencyType:
+    item: strawberry.Private[Dependency]
+
+    @strawberry.field
+    def ci(self) -> CIType:
+        return CIType(ci=self.item.ci)
+
+    @strawberry.field
+    def depth(self) -> int:
+        return self.item.depth
+
+    @strawberry.field(description="Which of the asked CIs need this one.")
+    def shared_by(self) -> list[CIType]:
+        return [CIType(ci=c) for c in self.item.shared_by]
+
+
+@strawberry.type(name="DependencyReport")
+class DependencyReportType:
+    dependencies: list[DependencyType] = strawberry.field(
+        description="Shared dependencies first (root-cause candidates), then by depth."
+    )
+
+
+@strawberry.type(name="SinglePointOfFailure")
+class SinglePointOfFailureType:
+    item: strawberry.Private[SinglePointOfFailure]
+
+    @strawberry.field
+    def ci(self) -> CIType:
+        return CIType(ci=self.item.ci)
+
+    @strawberry.field
+    def depth(self) -> int:
+        return self.item.depth
+
+    @strawberry.field(description="The chain of relationships from the service to this CI.")
+    def path(self) -> list[PathStepType]:
+        return _path(self.item.path)
+
+
+@strawberry.type
+class ImpactQuery:
+    """What breaks, what is needed, what cannot be lost."""
+
+    @strawberry.field(description="What would be DOWN or DEGRADED if these CIs went down.")
+    async def impact(
+        self, info: Info[Context, None], ci_ids: list[strawberry.ID],
+        kind: ImpactKindEnum = ImpactKindEnum.OUTAGE, max_depth: int = 10,
+        relationship_types: list[str] | None = None,
+    ) -> ImpactReportType:
+        report = await info.context.cmdb.impact.impact(
+            [str(i) for i in ci_ids], ImpactKind(kind.value), max_depth, relationship_types
+        )
+        info.context.prime([*report.changed, *(i.ci for i in report.impacted)])
+        return ImpactReportType(report=report)
+
+    @strawberry.field(description="What these CIs need (upstream), shared dependencies first.")
+    async def dependencies(
+        self, info: Info[Context, None], ci_ids: list[strawberry.ID], max_depth: int = 10
+    ) -> DependencyReportType:
+        deps = await info.context.cmdb.impact.dependencies([str(i) for i in ci_ids], max_depth)
+        return DependencyReportType(dependencies=[DependencyType(item=d) for d in deps])
+
+    @strawberry.field(description="CIs whose loss alone takes the service DOWN.")
+    async def single_points_of_failure(
+        self, info: Info[Context, None], service_id: strawberry.ID
+    ) -> list[SinglePointOfFailureType]:
+        spofs = await info.context.cmdb.impact.single_points_of_failure(str(service_id))
+        return [SinglePointOfFailureType(item=s) for s in spofs]
