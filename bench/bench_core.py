@@ -29,7 +29,8 @@ from bench.generate import build_estate, load
 from cmdb.model.definitions import Propagation
 from cmdb.model.queries import CIOrder, CISelection
 from cmdb.model.registry import load_registry
-from cmdb.store.sqlite import CI_COLUMNS, SqliteStore, closure_sql
+from cmdb.store.sqlite import SqliteStore
+from cmdb.store.sqlite_sql import CI_COLUMNS, closure_sql
 
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "bench"
 IMPACT_TYPES = load_registry().types_propagating(Propagation.TARGET_TO_SOURCE)

@@ -1,0 +1,274 @@
+"""SQL text and row mapping for the SQLite adapter.
+
+Timestamps are fixed-width UTC text, so text order is time order; JSON columns
+hold attributes, provenance, history changes and doc data. Every value is a
+bound parameter; the SQL text itself is built from constant fragments only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from cmdb.errors import DuplicateError, NotFoundError, StoreUnavailableError
+from cmdb.model.queries import CIOrderField, CISelection
+from cmdb.model.records import CI, Doc, HistoryEntry, Provenance, Relationship
+from cmdb.store.base import Direction
+
+ORDER_COLUMNS = {
+    CIOrderField.NAME: "name",
+    CIOrderField.ASSET_TAG: "COALESCE(asset_tag, '')",
+    CIOrderField.CREATED_AT: "created_at",
+    CIOrderField.UPDATED_AT: "updated_at",
+}
+CI_COLUMNS = (
+    "id, class, name, state, asset_tag, serial_number, serial_key, attributes, provenance, "
+    "version, created_at, updated_at"
+)
+REL_COLUMNS = (
+    "id, type, source_id, target_id, attributes, version, created_at, updated_at, ended_at"
+)
+
+
+def ts(value: datetime) -> str:
+    """A timestamp as fixed-width UTC text, so text order is time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _ci_row(ci: CI) -> tuple[Any, ...]:
+    return (
+        ci.id, ci.class_name, ci.name, ci.state, ci.asset_tag, ci.serial_number, ci.serial_key,
+        json.dumps(ci.attributes, ensure_ascii=False),
+        json.dumps({k: v.model_dump(mode="json") for k, v in ci.provenance.items()}),
+        ci.version, ts(ci.created_at), ts(ci.updated_at),
+    )
+
+
+def _ci(row: sqlite3.Row) -> CI:
+    return CI.model_construct(
+        id=row["id"], class_name=row["class"], name=row["name"], state=row["state"],
+        asset_tag=row["asset_tag"], serial_number=row["serial_number"],
+        attributes=json.loads(row["attributes"]),
+        provenance={k: Provenance.model_validate(v)
+                    for k, v in json.loads(row["provenance"]).items()}
+        if row["provenance"] != "{}" else {},
+        version=row["version"], created_at=parse_ts(row["created_at"]),
+        updated_at=parse_ts(row["updated_at"]),
+    )
+
+
+def _rel_row(rel: Relationship) -> tuple[Any, ...]:
+    return (
+        rel.id, rel.type, rel.source_id, rel.target_id,
+        json.dumps(rel.attributes, ensure_ascii=False), rel.version,
+        ts(rel.created_at), ts(rel.updated_at), ts(rel.ended_at) if rel.ended_at else None,
+    )
+
+
+def _rel(row: sqlite3.Row) -> Relationship:
+    return Relationship.model_construct(
+        id=row["id"], type=row["type"], source_id=row["source_id"], target_id=row["target_id"],
+        attributes=json.loads(row["attributes"]), version=row["version"],
+        created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
+        ended_at=parse_ts(row["ended_at"]) if row["ended_at"] else None,
+    )
+
+
+def _history(row: sqlite3.Row) -> HistoryEntry:
+    return HistoryEntry.model_validate({
+        "id": row["id"], "at": parse_ts(row["at"]), "actor": row["actor"],
+        "channel": row["channel"], "run_id": row["run_id"], "action": row["action"],
+        "entity_kind": row["entity_kind"], "entity_id": row["entity_id"], "ci_id": row["ci_id"],
+        "peer_id": row["peer_id"], "reason": row["reason"],
+        "changes": json.loads(row["changes"]), "version": row["version"],
+    })
+
+
+DOC_COLUMNS = "kind, id, parent, key, data, version, created_at, updated_at"
+
+
+def _doc_row(doc: Doc) -> tuple[Any, ...]:
+    return (doc.kind, doc.id, doc.parent, doc.key, json.dumps(doc.data, ensure_ascii=False),
+            doc.version, ts(doc.created_at), ts(doc.updated_at))
+
+
+def _doc(row: sqlite3.Row) -> Doc:
+    return Doc.model_construct(
+        kind=row["kind"], id=row["id"], parent=row["parent"], key=row["key"],
+        data=json.loads(row["data"]), version=row["version"],
+        created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
+    )
+
+
+def _get_docs(conn: sqlite3.Connection, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT {DOC_COLUMNS} FROM docs WHERE kind = ? AND id IN"
+        " (SELECT value FROM json_each(?))", (kind, _json_list(ids)),
+    )
+    return {r["id"]: _doc(r) for r in rows}
+
+
+def _duplicate(exc: sqlite3.IntegrityError) -> DuplicateError | NotFoundError:
+    text = str(exc)
+    if "FOREIGN KEY" in text:
+        return NotFoundError("a relationship end does not exist")
+    if "cis.asset_tag" in text:
+        return DuplicateError("asset tag already in use", field="assetTag")
+    if "cis.serial_key" in text:
+        return DuplicateError("serial number already in use for this manufacturer",
+                              field="serialNumber")
+    if "relationships." in text:
+        return DuplicateError("an identical active relationship already exists")
+    if "docs." in text:
+        return DuplicateError("a record with this id already exists")
+    return DuplicateError(f"duplicate value: {text}")
+
+
+def _json_list(values: Sequence[Any]) -> str:
+    return json.dumps(list(values))
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StoreUnavailableError(f"the SQLite database cannot be used: {exc}") from exc
+
+
+def _get_cis(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, CI]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT {CI_COLUMNS} FROM cis WHERE id IN (SELECT value FROM json_each(?))",
+        (_json_list(ids),),
+    )
+    return {r["id"]: _ci(r) for r in rows}
+
+
+def _get_relationships(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Relationship]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT {REL_COLUMNS} FROM relationships WHERE id IN (SELECT value FROM json_each(?))",
+        (_json_list(ids),),
+    )
+    return {r["id"]: _rel(r) for r in rows}
+
+
+def _relationships_of(
+    conn: sqlite3.Connection, ci_ids: Sequence[str], direction: Direction,
+    types: Sequence[str] | None,
+) -> dict[str, list[Relationship]]:
+    end = "source_id" if direction == "out" else "target_id"
+    sql = (f"SELECT {REL_COLUMNS} FROM relationships WHERE {end} IN"
+           " (SELECT value FROM json_each(?)) AND ended_at IS NULL")
+    args: list[Any] = [_json_list(ci_ids)]
+    if types is not None:
+        sql += " AND type IN (SELECT value FROM json_each(?))"
+        args.append(_json_list(types))
+    out: dict[str, list[Relationship]] = {i: [] for i in ci_ids}
+    for row in conn.execute(sql + " ORDER BY created_at, id", args):
+        out[row[end]].append(_rel(row))
+    return out
+
+
+def closure_sql(direction: Direction) -> str:
+    """The bounded, cycle-safe traversal as one recursive CTE.
+
+    ``walk`` keeps distinct (CI, depth, relationship) rows, so a cycle or a
+    diamond adds at most one row per relationship and depth and the depth bound
+    ends every path; the second recursive step follows the reverse types the
+    other way. ``best`` keeps each CI once, at its shortest depth, with the
+    relationship that reached it there (SQLite takes the bare columns from the
+    row holding the MIN). ``more`` tells whether a CI at the depth bound has a
+    neighbour not reached: the answer was truncated.
+    Parameters: 1 start ids (JSON), 2 types (JSON), 3 max depth, 4 reverse types (JSON).
+    """
+    near, far = ("source_id", "target_id") if direction == "out" else ("target_id", "source_id")
+    return f"""
+    WITH RECURSIVE
+    walk(id, depth, parent, rel, type) AS (
+        SELECT value, 0, NULL, NULL, NULL FROM json_each(?1)
+        UNION
+        SELECT r.{far}, w.depth + 1, w.id, r.id, r.type
+        FROM walk w JOIN relationships r ON r.{near} = w.id AND r.ended_at IS NULL
+        WHERE w.depth < ?3 AND r.type IN (SELECT value FROM json_each(?2))
+        UNION
+        SELECT r.{near}, w.depth + 1, w.id, r.id, r.type
+        FROM walk w JOIN relationships r ON r.{far} = w.id AND r.ended_at IS NULL
+        WHERE w.depth < ?3 AND r.type IN (SELECT value FROM json_each(?4))
+    ),
+    best(id, depth, parent, rel, type) AS MATERIALIZED (
+        SELECT id, MIN(depth), parent, rel, type FROM walk GROUP BY id
+    )
+    SELECT b.id, b.depth, b.parent, b.rel, b.type,
+        (b.depth = ?3 AND (EXISTS (
+            SELECT 1 FROM relationships r
+             WHERE r.{near} = b.id AND r.ended_at IS NULL
+               AND r.type IN (SELECT value FROM json_each(?2))
+               AND r.{far} NOT IN (SELECT id FROM best))
+          OR EXISTS (
+            SELECT 1 FROM relationships r
+             WHERE r.{far} = b.id AND r.ended_at IS NULL
+               AND r.type IN (SELECT value FROM json_each(?4))
+               AND r.{near} NOT IN (SELECT id FROM best)))) AS more
+    FROM best b
+    ORDER BY b.depth, b.id
+    """
+
+
+def where(query: CISelection) -> tuple[str, list[Any]]:
+    """The WHERE clause and its parameters for a CI selection."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    if query.ids is not None:
+        clauses.append("id IN (SELECT value FROM json_each(?))")
+        args.append(_json_list(query.ids))
+    if query.classes is not None:
+        clauses.append("class IN (SELECT value FROM json_each(?))")
+        args.append(_json_list(query.classes))
+    if query.states is not None:
+        clauses.append("state IN (SELECT value FROM json_each(?))")
+        args.append(_json_list(query.states))
+    if query.location_id is not None:
+        clauses.append(
+            "id IN (WITH RECURSIVE inside(id) AS (SELECT ? UNION"
+            " SELECT r.source_id FROM relationships r JOIN inside i ON r.target_id = i.id"
+            " WHERE r.type = 'LOCATED_IN' AND r.ended_at IS NULL) SELECT id FROM inside)"
+            " AND id <> ?"
+        )
+        args += [query.location_id, query.location_id]
+    if query.owner_id is not None:
+        clauses.append(
+            "id IN (SELECT source_id FROM relationships WHERE type = 'OWNED_BY'"
+            " AND target_id = ? AND ended_at IS NULL)"
+        )
+        args.append(query.owner_id)
+    if query.text:
+        pattern = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        clauses.append(
+            "(name LIKE ? ESCAPE '\\' OR asset_tag LIKE ? ESCAPE '\\'"
+            " OR serial_number LIKE ? ESCAPE '\\')"
+        )
+        args += [pattern] * 3
+    for match in query.attributes:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(cis.attributes, ?) WHERE json_each.value = ?)"
+        )
+        args += [f"$.{match.name}", match.value]
+    for name in query.missing_attributes:
+        clauses.append("json_extract(attributes, ?) IS NULL")
+        args.append(f"$.{name}")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
