@@ -16,31 +16,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from neo4j import AsyncGraphDatabase, RoutingControl
 
-from bench.bench_core import IMPACT_TYPES
+from bench.bench_core import IMPACT_TYPES, amedian_ms
 from bench.generate import build_estate, load
 from cmdb.model.queries import CIOrder, CISelection
 from cmdb.model.registry import load_registry
 from cmdb.store import neo4j_cypher as q
 from cmdb.store.neo4j import Neo4jStore
 from tests.support.neo4j_server import Neo4jServer
-
-
-async def amedian_ms(fn: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    for _ in range(3):
-        await fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        await fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
 
 
 async def run(size: int, repeat: int) -> dict[str, Any]:

@@ -27,7 +27,26 @@ def _clean(value: str | None, what: str, limit: int) -> str | None:
     return value
 
 
-class NewCI(BaseModel):
+class _Identity(BaseModel):
+    """The checks name, asset tag and serial number share wherever they are given."""
+
+    @field_validator("name", check_fields=False)
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return _clean(v, "name", 200)
+
+    @field_validator("asset_tag", check_fields=False)
+    @classmethod
+    def _tag(cls, v: str | None) -> str | None:
+        return _clean(v, "asset tag", 64)
+
+    @field_validator("serial_number", check_fields=False)
+    @classmethod
+    def _serial(cls, v: str | None) -> str | None:
+        return _clean(v, "serial number", 128)
+
+
+class NewCI(_Identity):
     """A CI to create."""
 
     model_config = ConfigDict(extra="forbid")
@@ -41,25 +60,9 @@ class NewCI(BaseModel):
     location_id: str | None = None
     owner_id: str | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        out = _clean(v, "name", 200)
-        assert out is not None
-        return out
-
-    @field_validator("asset_tag")
-    @classmethod
-    def _tag(cls, v: str | None) -> str | None:
-        return _clean(v, "asset tag", 64)
-
-    @field_validator("serial_number")
-    @classmethod
-    def _serial(cls, v: str | None) -> str | None:
-        return _clean(v, "serial number", 128)
 
 
-class CIChanges(BaseModel):
+class CIChanges(_Identity):
     """Changes to a CI; only the fields that are set change.
 
     ``attributes`` are merged into the existing ones; an attribute set to
@@ -76,20 +79,6 @@ class CIChanges(BaseModel):
     location_id: str | None = None
     owner_id: str | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str | None) -> str | None:
-        return _clean(v, "name", 200)
-
-    @field_validator("asset_tag")
-    @classmethod
-    def _tag(cls, v: str | None) -> str | None:
-        return _clean(v, "asset tag", 64)
-
-    @field_validator("serial_number")
-    @classmethod
-    def _serial(cls, v: str | None) -> str | None:
-        return _clean(v, "serial number", 128)
 
 
 class CIFilterInput(BaseModel):

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from cmdb.api.app import create_app
 from cmdb.settings import Settings
+from tests.api.browser import browser  # noqa: F401 - a fixture shared by the page tests
 from tests.support.neo4j_server import Neo4jServer, wipe
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, Route, ViewportSize
 
 from cmdb.api.pages import choose_language, when
 from tests.api.conftest import LiveServer
@@ -21,7 +21,6 @@ from tests.api.label_estate import (
     label_server,
     seed,
 )
-from tests.api.test_graphiql_browser import CHROMIUM_FLAGS, chromium_path
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 EXPECTED = {
@@ -45,16 +44,6 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture
 def estate(live: LiveServer) -> Estate:
     return seed(live)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def phone(browser: Browser, language: str, outside: list[str]) -> Page:
