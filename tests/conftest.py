@@ -71,3 +71,20 @@ async def cmdb(store: Store, tmp_path: Path, registry: Registry) -> Cmdb:
 @pytest.fixture
 def actor() -> Actor:
     return Actor(name="alice", channel=Channel.API)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many tests passed on each store, so CI shows both adapters ran."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            for adapter in ADAPTERS:
+                if f"[{adapter}" in nodeid or f"-{adapter}]" in nodeid or f"-{adapter}-" in nodeid:
+                    counts.setdefault(adapter, {}).setdefault(outcome, 0)
+                    counts[adapter][outcome] += 1
+    if counts:
+        terminalreporter.section("tests per store")
+        for adapter in ADAPTERS:
+            line = ", ".join(f"{n} {o}" for o, n in sorted(counts.get(adapter, {}).items()))
+            terminalreporter.write_line(f"{adapter}: {line or 'none'}")
