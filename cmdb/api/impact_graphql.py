@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from cmdb.api.context import Context
 from cmdb.api.types import CIType
+from cmdb.model.records import CI
 from cmdb.services.impact import (
     Dependency,
     ImpactedCI,
@@ -35,6 +36,7 @@ class ImpactStatusEnum(Enum):
 @strawberry.type(name="PathStep", description="One relationship of an explanation: from TYPE to.")
 class PathStepType:
     step: strawberry.Private[PathStep]
+    known: strawberry.Private[dict[str, CI]]
 
     @strawberry.field
     def relationship_id(self) -> strawberry.ID:
@@ -45,23 +47,24 @@ class PathStepType:
         return self.step.type
 
     @strawberry.field(name="from")
-    async def source(self, info: Info[Context, None]) -> CIType | None:
-        found = await info.context.ci_loader.load(self.step.source_id)
+    def source(self) -> CIType | None:
+        found = self.known.get(self.step.source_id)
         return CIType(ci=found) if found else None
 
     @strawberry.field(name="to")
-    async def target(self, info: Info[Context, None]) -> CIType | None:
-        found = await info.context.ci_loader.load(self.step.target_id)
+    def target(self) -> CIType | None:
+        found = self.known.get(self.step.target_id)
         return CIType(ci=found) if found else None
 
 
-def _path(steps: list[PathStep]) -> list[PathStepType]:
-    return [PathStepType(step=s) for s in steps]
+def _path(steps: list[PathStep], known: dict[str, CI]) -> list[PathStepType]:
+    return [PathStepType(step=s, known=known) for s in steps]
 
 
 @strawberry.type(name="ImpactedCI")
 class ImpactedCIType:
     item: strawberry.Private[ImpactedCI]
+    known: strawberry.Private[dict[str, CI]]
 
     @strawberry.field
     def ci(self) -> CIType:
@@ -77,7 +80,7 @@ class ImpactedCIType:
 
     @strawberry.field(description="One shortest explanation, from a changed CI to this one.")
     def path(self) -> list[PathStepType]:
-        return _path(self.item.path)
+        return _path(self.item.path, self.known)
 
 
 @strawberry.type(name="NotifyParty", description="Whom to tell, and about which CIs.")
@@ -115,11 +118,11 @@ class ImpactReportType:
 
     @strawberry.field(description="Every CI that would be DOWN or DEGRADED, nearest first.")
     def impacted(self) -> list[ImpactedCIType]:
-        return [ImpactedCIType(item=i) for i in self.report.impacted]
+        return [ImpactedCIType(item=i, known=self.report.cis) for i in self.report.impacted]
 
     @strawberry.field(description="The impacted business services.")
     def services(self) -> list[ImpactedCIType]:
-        return [ImpactedCIType(item=i) for i in self.report.services]
+        return [ImpactedCIType(item=i, known=self.report.cis) for i in self.report.services]
 
     @strawberry.field(description="People and teams owning or managing impacted CIs.")
     def notify(self) -> list[NotifyPartyType]:
@@ -172,7 +175,7 @@ class SinglePointOfFailureType:
 
     @strawberry.field(description="The chain of relationships from the service to this CI.")
     def path(self) -> list[PathStepType]:
-        return _path(self.item.path)
+        return _path(self.item.path, self.item.cis)
 
 
 @strawberry.type

@@ -82,6 +82,8 @@ class ImpactReport:
     notify: list[NotifyParty]
     truncated: bool
     max_depth: int
+    cis: dict[str, CI] = field(default_factory=dict)
+    """Every CI the report names (path ends included), for resolving without lookups."""
 
     @property
     def planned(self) -> bool:
@@ -100,6 +102,7 @@ class SinglePointOfFailure:
     ci: CI
     depth: int
     path: list[PathStep]
+    cis: dict[str, CI] = field(default_factory=dict)
 
 
 @dataclass
@@ -254,7 +257,7 @@ class ImpactService:
                     if self.registry.class_info(i.ci.class_name).is_a(SERVICE_CLASS)]
         notify = await self._notify([*ci_ids, *(i.ci.id for i in impacted)], cis)
         return ImpactReport(kind, [cis[i] for i in ci_ids], impacted, services, notify,
-                            reach.truncated, max_depth)
+                            reach.truncated, max_depth, cis)
 
     async def _notify(self, ids: Sequence[str], cis: dict[str, CI]) -> list[NotifyParty]:
         links = await self.store.relationships_of(list(ids), "out", list(NOTIFY_TYPES))
@@ -314,5 +317,5 @@ class ImpactService:
             if row.ci_id == service_id:
                 continue
             if sub.propagate([row.ci_id]).get(service_id) is Status.DOWN:
-                out.append(SinglePointOfFailure(cis[row.ci_id], row.depth, paths[row.ci_id]))
+                out.append(SinglePointOfFailure(cis[row.ci_id], row.depth, paths[row.ci_id], cis))
         return sorted(out, key=lambda s: (s.depth, s.ci.name, s.ci.id))
