@@ -35,7 +35,7 @@ T = TypeVar("T")
 BATCH = 2000
 _seq = itertools.count()
 
-REL_RETURN = ("RETURN properties(r) AS r, type(r) AS type, startNode(r).id AS source,"
+REL_RETURN = (f"RETURN {q.R} AS r, type(r) AS type, startNode(r).id AS source,"
               " endNode(r).id AS target")
 
 
@@ -70,7 +70,7 @@ class Neo4jTx(StoreTx):
         return [r async for r in result]
 
     async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
-        rows = await self._rows("MATCH (n:CI) WHERE n.id IN $ids RETURN properties(n) AS n",
+        rows = await self._rows(f"MATCH (n:CI) WHERE n.id IN $ids RETURN {q.N} AS n",
                                 ids=list(ids))
         return {r["n"]["id"]: q.to_ci(r["n"]) for r in rows}
 
@@ -101,7 +101,8 @@ class Neo4jTx(StoreTx):
     async def insert_cis(self, cis: Sequence[CI]) -> None:
         try:
             for i in range(0, len(cis), BATCH):
-                await self._rows("UNWIND $rows AS row CREATE (n:CI) SET n = row",
+                await self._rows("UNWIND $rows AS row CREATE (n:CI) SET n = row "
+                                 + q.to_datetimes("n", q.CI_TIMES),
                                  rows=[q.ci_props(c) for c in cis[i:i + BATCH]])
         except ConstraintError as exc:
             raise _duplicate(exc) from exc
@@ -109,8 +110,8 @@ class Neo4jTx(StoreTx):
     async def update_ci(self, ci: CI, expected_version: int) -> None:
         try:
             rows = await self._rows(
-                "MATCH (n:CI {id: $id}) WHERE n.version = $expected SET n = $props"
-                " RETURN n.id AS id",
+                "MATCH (n:CI {id: $id}) WHERE n.version = $expected SET n = $props "
+                + q.to_datetimes("n", q.CI_TIMES) + " RETURN n.id AS id",
                 id=ci.id, expected=expected_version, props=q.ci_props(ci),
             )
         except ConstraintError as exc:
@@ -144,20 +145,22 @@ class Neo4jTx(StoreTx):
                         for r in chunk]
                 active = [row for row, r in zip(rows, chunk, strict=True) if r.ended_at is None]
                 # Writing to the source node locks it, so two transactions cannot both
-                # find "no active link" and both create one.
+                # find "no active link" and both create one. Bulk loads (restores,
+                # imports) run alone in their unit of work and skip the per-node lock.
+                lock = " SET a.lock = true REMOVE a.lock WITH a, row" if len(active) <= 8 else ""
                 dupes = await self._rows(
-                    f"UNWIND $rows AS row MATCH (a:CI {{id: row.source}})"
-                    f" SET a.lock = true REMOVE a.lock WITH a, row"
+                    f"UNWIND $rows AS row MATCH (a:CI {{id: row.source}}){lock}"
                     f" MATCH (a)-[x:{rtype}]->(b:CI {{id: row.target}})"
                     f" WHERE x.ended_at IS NULL RETURN count(x) AS n",
                     rows=active,
-                )
+                ) if active else []
                 pairs = [(row["source"], row["target"]) for row in active]
                 if (dupes and dupes[0]["n"]) or len(set(pairs)) != len(pairs):
                     raise DuplicateError("an identical active relationship already exists")
                 made = await self._rows(
                     f"UNWIND $rows AS row MATCH (a:CI {{id: row.source}}),"
                     f" (b:CI {{id: row.target}}) CREATE (a)-[r:{rtype}]->(b) SET r = row.props"
+                    f" {q.to_datetimes('r', q.REL_TIMES)}"
                     f" RETURN count(r) AS n",
                     rows=rows,
                 )
@@ -167,7 +170,7 @@ class Neo4jTx(StoreTx):
     async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
         rows = await self._rows(
             f"MATCH ()-[r:{q.rel_type(rel.type)} {{id: $id}}]->() WHERE r.version = $expected"
-            f" SET r += $props RETURN r.id AS id",
+            f" SET r += $props {q.to_datetimes('r', q.REL_TIMES)} RETURN r.id AS id",
             id=rel.id, expected=expected_version, props=q.rel_props(rel),
         )
         if not rows:
@@ -177,7 +180,8 @@ class Neo4jTx(StoreTx):
     async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
         rows = [q.history_props(e, next_seq()) for e in entries]
         for i in range(0, len(rows), BATCH):
-            await self._rows("UNWIND $rows AS row CREATE (h:HistoryEntry) SET h = row",
+            await self._rows("UNWIND $rows AS row CREATE (h:HistoryEntry) SET h = row "
+                             + q.to_datetimes("h", q.HISTORY_TIMES),
                              rows=rows[i:i + BATCH])
 
 
@@ -185,7 +189,8 @@ class Neo4jTx(StoreTx):
         rows = [{**q.doc_props(d), "seq": next_seq()} for d in docs]
         try:
             for i in range(0, len(rows), BATCH):
-                await self._rows("UNWIND $rows AS row CREATE (d:Doc) SET d = row",
+                await self._rows("UNWIND $rows AS row CREATE (d:Doc) SET d = row "
+                                 + q.to_datetimes("d", q.CI_TIMES),
                                  rows=rows[i:i + BATCH])
         except ConstraintError as exc:
             raise DuplicateError("a record with this id already exists") from exc
@@ -194,7 +199,7 @@ class Neo4jTx(StoreTx):
         props = q.doc_props(doc)
         rows = await self._rows(
             "MATCH (d:Doc {kind: $kind, id: $id}) WHERE d.version = $expected"
-            " SET d += $props RETURN d.id AS id",
+            " SET d += $props " + q.to_datetimes("d", q.CI_TIMES) + " RETURN d.id AS id",
             kind=doc.kind, id=doc.id, expected=expected_version,
             props={k: v for k, v in props.items() if k not in ("kind", "id", "created_at")},
         )
@@ -214,7 +219,7 @@ Runner = Callable[..., Awaitable[list[neo4j.Record]]]
 async def _docs_by_id(run: Runner, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
     if not ids:
         return {}
-    rows = await run("MATCH (d:Doc {kind: $kind}) WHERE d.id IN $ids RETURN properties(d) AS d",
+    rows = await run(f"MATCH (d:Doc {{kind: $kind}}) WHERE d.id IN $ids RETURN {q.D} AS d",
                      kind=kind, ids=list(ids))
     return {r["d"]["id"]: q.to_doc(r["d"]) for r in rows}
 
@@ -316,13 +321,13 @@ class Neo4jStore(Store):
     async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
         if not ids:
             return {}
-        rows = await self._read("MATCH (n:CI) WHERE n.id IN $ids RETURN properties(n) AS n",
+        rows = await self._read(f"MATCH (n:CI) WHERE n.id IN $ids RETURN {q.N} AS n",
                                 ids=list(ids))
         return {r["n"]["id"]: q.to_ci(r["n"]) for r in rows}
 
     @counted
     async def find_ci_by_asset_tag(self, asset_tag: str) -> CI | None:
-        rows = await self._read("MATCH (n:CI {asset_tag: $tag}) RETURN properties(n) AS n",
+        rows = await self._read(f"MATCH (n:CI {{asset_tag: $tag}}) RETURN {q.N} AS n",
                                 tag=asset_tag)
         return q.to_ci(rows[0]["n"]) if rows else None
 
@@ -340,7 +345,7 @@ class Neo4jStore(Store):
             params.update(after_value=after.value, after_id=after.id)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = await self._read(
-            f"MATCH (n:CI){where} RETURN properties(n) AS n, {key} AS sort"
+            f"MATCH (n:CI){where} RETURN {q.N} AS n, {key} AS sort"
             f" ORDER BY {key} {direction}, n.id {direction} LIMIT $limit",
             **params, limit=first + 1,
         )
@@ -394,7 +399,7 @@ class Neo4jStore(Store):
             params["after"] = after
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = await self._read(
-            f"{match} WITH h{where} RETURN properties(h) AS h ORDER BY h.seq DESC LIMIT $limit",
+            f"{match} WITH h{where} RETURN {q.H} AS h ORDER BY h.seq DESC LIMIT $limit",
             **params,
         )
         return Page(items=[q.to_history(r["h"]) for r in rows[:first]],
@@ -450,7 +455,7 @@ class Neo4jStore(Store):
                       f" RETURN a.seq }}[0]")
             params["after"] = after
         rows = await self._read(
-            f"MATCH (d:Doc) WHERE {where} RETURN properties(d) AS d"
+            f"MATCH (d:Doc) WHERE {where} RETURN {q.D} AS d"
             f" ORDER BY d.seq {direction} LIMIT $limit", **params, limit=first + 1,
         )
         return Page(items=[q.to_doc(r["d"]) for r in rows[:first]], has_next=len(rows) > first)
@@ -466,17 +471,17 @@ class Neo4jStore(Store):
         self, what: Literal["cis", "relationships", "history", "docs"]
     ) -> AsyncIterator[Any]:
         if what == "cis":
-            for r in await self._read("MATCH (n:CI) RETURN properties(n) AS n ORDER BY n.id"):
+            for r in await self._read(f"MATCH (n:CI) RETURN {q.N} AS n ORDER BY n.id"):
                 yield q.to_ci(r["n"])
         elif what == "relationships":
             for r in await self._read(f"MATCH ()-[r]->() {REL_RETURN} ORDER BY r.id"):
                 yield q.to_rel(r["r"], r["type"], r["source"], r["target"])
         elif what == "docs":
-            for r in await self._read("MATCH (d:Doc) RETURN properties(d) AS d ORDER BY d.seq"):
+            for r in await self._read(f"MATCH (d:Doc) RETURN {q.D} AS d ORDER BY d.seq"):
                 yield q.to_doc(r["d"])
         else:
             for r in await self._read(
-                    "MATCH (h:HistoryEntry) RETURN properties(h) AS h ORDER BY h.seq"):
+                    f"MATCH (h:HistoryEntry) RETURN {q.H} AS h ORDER BY h.seq"):
                 yield q.to_history(r["h"])
 
     async def wipe(self) -> None:
