@@ -276,6 +276,9 @@ class Neo4jStore(Store):
             self.uri, auth=self.auth, connection_timeout=self.timeout,
             connection_acquisition_timeout=self.timeout,
             max_transaction_retry_time=self.timeout,
+            # Notices such as "property ended_at does not exist yet" are expected on an
+            # empty graph and would only flood the logs.
+            notifications_min_severity="OFF",
         )
         try:
             for statement in [*q.CONSTRAINTS, *[q.rel_index(t) for t in self.rel_types]]:
