@@ -110,7 +110,10 @@ class Neo4jTx(StoreTx):
     async def update_ci(self, ci: CI, expected_version: int) -> None:
         try:
             rows = await self._rows(
-                "MATCH (n:CI {id: $id}) WHERE n.version = $expected SET n = $props "
+                # Lock the node first, then compare: a WHERE evaluated before the lock
+                # would let two transactions both pass the same expected version.
+                "MATCH (n:CI {id: $id}) SET n.lock = true REMOVE n.lock"
+                " WITH n WHERE n.version = $expected SET n = $props "
                 + q.to_datetimes("n", q.CI_TIMES) + " RETURN n.id AS id",
                 id=ci.id, expected=expected_version, props=q.ci_props(ci),
             )
@@ -169,7 +172,8 @@ class Neo4jTx(StoreTx):
 
     async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
         rows = await self._rows(
-            f"MATCH ()-[r:{q.rel_type(rel.type)} {{id: $id}}]->() WHERE r.version = $expected"
+            f"MATCH ()-[r:{q.rel_type(rel.type)} {{id: $id}}]->() SET r.lock = true REMOVE r.lock"
+            f" WITH r WHERE r.version = $expected"
             f" SET r += $props {q.to_datetimes('r', q.REL_TIMES)} RETURN r.id AS id",
             id=rel.id, expected=expected_version, props=q.rel_props(rel),
         )
@@ -198,7 +202,8 @@ class Neo4jTx(StoreTx):
     async def update_doc(self, doc: Doc, expected_version: int) -> None:
         props = q.doc_props(doc)
         rows = await self._rows(
-            "MATCH (d:Doc {kind: $kind, id: $id}) WHERE d.version = $expected"
+            "MATCH (d:Doc {kind: $kind, id: $id}) SET d.lock = true REMOVE d.lock"
+            " WITH d WHERE d.version = $expected"
             " SET d += $props " + q.to_datetimes("d", q.CI_TIMES) + " RETURN d.id AS id",
             kind=doc.kind, id=doc.id, expected=expected_version,
             props={k: v for k, v in props.items() if k not in ("kind", "id", "created_at")},
