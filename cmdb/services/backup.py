@@ -131,10 +131,11 @@ async def restore(store: Store, path: Path, *, replace: bool = False,
             "the target store is not empty; restore into an empty store, or pass --replace "
             "to wipe it first", field="target",
         )
-    if replace:
-        await store.wipe()
-
     async def load(tx: StoreTx) -> None:
+        if replace:
+            # In the same transaction as the load: a failed or killed restore
+            # leaves the old data, never an empty store.
+            await tx.delete_all()
         await tx.insert_cis(records["ci"])
         if progress:
             progress(len(records["ci"]))

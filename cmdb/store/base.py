@@ -110,6 +110,10 @@ class StoreTx(ABC):
         """Append history entries, in the same transaction as the change."""
 
     @abstractmethod
+    async def delete_all(self) -> None:
+        """Remove every record, inside this unit of work (a restore that replaces)."""
+
+    @abstractmethod
     async def put_docs(self, docs: Sequence[Doc]) -> None:
         """Add new docs (a taken kind and id raises ``DuplicateError``)."""
 

@@ -189,6 +189,9 @@ class Neo4jTx(StoreTx):
                              rows=rows[i:i + BATCH])
 
 
+    async def delete_all(self) -> None:
+        await self._rows("MATCH (n) DETACH DELETE n")
+
     async def put_docs(self, docs: Sequence[Doc]) -> None:
         rows = [{**q.doc_props(d), "seq": next_seq()} for d in docs]
         try:

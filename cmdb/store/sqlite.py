@@ -94,6 +94,10 @@ class SqliteTx(_DocTx, StoreTx):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
+    async def delete_all(self) -> None:
+        for table in ("docs", "history", "relationships", "cis"):
+            self.conn.execute(f"DELETE FROM {table}")
+
     async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
         return _get_cis(self.conn, ids)
 

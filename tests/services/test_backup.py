@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cmdb.demo import load_demo
-from cmdb.errors import ConflictError, ValidationError
+from cmdb.errors import ConflictError, DuplicateError, ValidationError
 from cmdb.model.queries import CISelection
 from cmdb.model.records import Actor
 from cmdb.model.registry import Registry
@@ -92,5 +92,33 @@ async def test_damaged_dump_changes_nothing(
     path = tmp_path / "bad.jsonl"
     path.write_text(damage(good), encoding="utf-8")  # type: ignore[operator]
     with pytest.raises(ValidationError, match=message):
+        await restore(cmdb.store, path, replace=True)
+    assert await snapshot(cmdb) == before
+
+
+async def test_replace_that_fails_midway_keeps_the_old_data(
+    cmdb: Cmdb, tmp_path: Path, actor: Actor
+) -> None:
+    """A dump that breaks a uniqueness rule only while loading: the wipe rolls back too."""
+    import hashlib
+    import json
+
+    from cmdb.model.records import CI
+
+    twins = [CI(class_name="Room", name=f"twin {i}", state="deployed", asset_tag="SAME")
+             for i in range(2)]
+    lines = [json.dumps({"kind": "ci", "record": c.model_dump(mode="json")},
+                        sort_keys=True, separators=(",", ":")) + "\n" for c in twins]
+    counts = {"ci": 2, "relationship": 0, "history": 0, "doc": 0}
+    end = {"kind": "end", "counts": counts,
+           "sha256": hashlib.sha256("".join(lines).encode()).hexdigest()}
+    header = {"format": "graph-cmdb-backup", "version": 1, "source": "test",
+              "created_at": STAMP}
+    path = tmp_path / "twins.jsonl"
+    path.write_text(json.dumps(header) + "\n" + "".join(lines) + json.dumps(end) + "\n",
+                    encoding="utf-8")
+    await cmdb.cis.create(actor, {"class_name": "Room", "name": "keep me"})
+    before = await snapshot(cmdb)
+    with pytest.raises(DuplicateError):
         await restore(cmdb.store, path, replace=True)
     assert await snapshot(cmdb) == before
