@@ -16,6 +16,8 @@ The tree::
     │                               TEMPLATE_INVALID, LABEL_FONT_MISSING,
     │                               LABEL_GLYPH_MISSING, LABEL_DATA_INVALID,
     │                               LABEL_OPTION_INVALID
+    │   └── ImportRejectedError     the importer's code (IMPORT_BAD_FILE, IMPORT_BAD_ENCODING,
+    │                               IMPORT_FORBIDDEN_XML, ...) or IMPORT_REJECTED (bad records)
     ├── NotFoundError               NOT_FOUND
     ├── ConflictError               CONFLICT
     │   ├── VersionConflictError    VERSION_CONFLICT   a stale ``expectedVersion``
@@ -23,6 +25,9 @@ The tree::
     ├── InvalidTransitionError      INVALID_TRANSITION a lifecycle move that is not allowed
     ├── SchemaDefinitionError       SCHEMA_ERROR       a bad file in ``schema/``
     ├── LimitExceededError          LIMIT_EXCEEDED     a request over a configured bound
+    │   └── RateLimitedError        RATE_LIMITED       too many requests for one caller
+    ├── AuthenticationError         UNAUTHENTICATED    no, or a bad, token or session
+    ├── PermissionDeniedError       FORBIDDEN          the caller's role does not allow it
     └── StoreUnavailableError       STORE_UNAVAILABLE  the database cannot be reached
 """
 
@@ -79,6 +84,22 @@ class LabelRenderError(ValidationError):
             self.code = code  # type: ignore[misc]
 
 
+class ImportRejectedError(ValidationError):
+    """A file an import refused: nothing was changed. The message names file, line, field.
+
+    ``code`` is the importer's code for a whole-file problem, or ``IMPORT_REJECTED``
+    when records were invalid; ``details`` carry ``runId`` and where it went wrong.
+    """
+
+    code = "IMPORT_REJECTED"
+
+    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        if code is not None:
+            # Like LabelRenderError: the code is the importer's, per instance.
+            self.code = code  # type: ignore[misc]
+
+
 class NotFoundError(CmdbError):
     """A CI, relationship or other record that does not exist."""
 
@@ -119,6 +140,25 @@ class LimitExceededError(CmdbError):
     """A request beyond a configured bound (page size, depth, body size, ...)."""
 
     code = "LIMIT_EXCEEDED"
+
+
+class RateLimitedError(LimitExceededError):
+    """A caller sending requests faster than its rate limit; ``retry_after`` is in seconds."""
+
+    code = "RATE_LIMITED"
+
+
+class AuthenticationError(CmdbError):
+    """The request carries no credentials, or a token or session that is unknown,
+    expired, revoked or disabled."""
+
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDeniedError(CmdbError):
+    """The caller is known, but its role does not allow what it asked for."""
+
+    code = "FORBIDDEN"
 
 
 class StoreUnavailableError(CmdbError):

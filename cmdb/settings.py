@@ -48,3 +48,23 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=5000, ge=100)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     introspection: bool = True
+    auth: Literal["token", "none"] = Field(
+        default="token",
+        description="token: API tokens and sign-in required; none: demo mode, loopback only",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="key signing sign-in cookies; random per start when unset (sessions end "
+                    "when the server restarts)",
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="how long a sign-in lasts")
+    rate_limit: float = Field(
+        default=50.0, ge=0, description="requests per second each token or user may make "
+                                        "(0: no limit)")
+    rate_burst: int = Field(default=200, ge=1, description="requests allowed at once")
+    max_upload_bytes: int = Field(default=20_000_000, ge=1024,
+                                  description="largest file upload (multipart)")
+    metrics_public: bool = Field(
+        default=False, description="serve /metrics without a token (for a scraper on a "
+                                   "trusted network)")
+    log_format: Literal["json", "text"] = "json"

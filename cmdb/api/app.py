@@ -2,9 +2,14 @@
 
 Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser),
 ``/static/...`` (GraphiQL's own assets: nothing loads from a CDN),
-``/labels/...`` (asset labels, see ``labels_http``), ``/a/{asset_tag}`` (the
-asset page a label's QR opens, see ``pages``), ``/healthz`` (the process is up)
-and ``/readyz`` (the store answers).
+``/labels/...`` (asset labels, see ``labels_http``), ``/imports/{source}`` (file
+imports, see ``imports_http``), ``/a/{asset_tag}`` (the
+asset page a label's QR opens, see ``pages``), ``/login`` and ``/logout`` (sign-in
+for the browser pages), ``/healthz`` (the process is up), ``/readyz`` (the store
+answers) and ``/metrics`` (Prometheus).
+
+Every request passes the request log (``logs``) and the access checks
+(``access``: who is calling, rate limits, roles) before it reaches a route.
 """
 
 from __future__ import annotations
@@ -22,12 +27,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from cmdb.api.access import AccessMiddleware
 from cmdb.api.context import Context
 from cmdb.api.graphql_http import GraphQLHTTP
+from cmdb.api.imports_http import ImportEndpoints
 from cmdb.api.labels_http import LabelEndpoints
+from cmdb.api.login import LoginPages
+from cmdb.api.logs import RequestLogMiddleware
+from cmdb.api.metrics import Metrics, instrument_store
 from cmdb.api.pages import AssetPages
 from cmdb.api.schema import build_schema
+from cmdb.api.sessions import SessionSigner
 from cmdb.errors import CmdbError
+from cmdb.model.access import LOCAL, Principal
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.settings import Settings
@@ -41,15 +53,22 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
     settings = settings or Settings()
     core = cmdb or Cmdb.build(settings)
     schema = build_schema()
+    metrics = Metrics()
+    instrument_store(core.store, metrics)
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else None
+    signer = SessionSigner(secret, settings.session_hours * 3600)
 
     async def context(request: Request) -> Context:
         language = "zh-CN" if request.headers.get("accept-language", "").lower().startswith(
             "zh") else "en"
-        return Context(cmdb=core, actor=Actor(name="local", channel=Channel.API),
-                       language=language)
+        principal = getattr(request.state, "principal", None)
+        principal = principal if isinstance(principal, Principal) else LOCAL
+        return Context(cmdb=core, actor=Actor(name=principal.name, channel=Channel.API),
+                       language=language, principal=principal)
 
     graphql = GraphQLHTTP(schema, settings, context,
-                          (STATIC / "graphiql.html").read_text(encoding="utf-8"))
+                          (STATIC / "graphiql.html").read_text(encoding="utf-8"),
+                          metrics=metrics)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -61,6 +80,9 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             return JSONResponse({"status": "unavailable", "code": exc.code,
                                  "message": exc.message}, status_code=503)
         return JSONResponse({"status": "ready", "store": core.store.kind})
+
+    async def metrics_text(_: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -75,12 +97,21 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_text),
+            *LoginPages(core, signer).routes(),
             *LabelEndpoints(core, settings).routes(),
+            *ImportEndpoints(core, settings).routes(),
             *AssetPages(core).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(GZipMiddleware, minimum_size=2048)],
+        middleware=[
+            Middleware(RequestLogMiddleware, metrics=metrics),
+            Middleware(AccessMiddleware, core=core, settings=settings, signer=signer,
+                       metrics=metrics),
+            Middleware(GZipMiddleware, minimum_size=2048),
+        ],
         lifespan=lifespan,
     )
     app.state.cmdb = core
+    app.state.metrics = metrics
     return app

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
+from cmdb.model.access import Principal
 from cmdb.model.records import CI, Actor, Relationship
 from cmdb.services import Cmdb
 from cmdb.store.base import Direction
@@ -44,6 +45,7 @@ class Context:
     cmdb: Cmdb
     actor: Actor
     language: str = "en"
+    principal: Principal | None = None
     ci_loader: DataLoader[str, CI | None] = field(init=False)
     outgoing_loader: DataLoader[RelKey, list[Relationship]] = field(init=False)
     incoming_loader: DataLoader[RelKey, list[Relationship]] = field(init=False)

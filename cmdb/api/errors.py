@@ -20,6 +20,11 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     if isinstance(original, CmdbError):
         out["message"] = original.message
         out["extensions"] = {"code": original.code, **_jsonable(original.details)}
+    elif isinstance(original, GraphQLError):
+        # graphql-core wraps bad variable values (e.g. an input object missing a field) in
+        # a second GraphQLError: the client's mistake, said plainly, not an internal error.
+        out["message"] = error.message
+        out["extensions"] = {"code": "BAD_USER_INPUT", **(original.extensions or {})}
     elif original is not None:
         out["message"] = MASKED
         out["extensions"] = {"code": "INTERNAL"}

@@ -1,7 +1,8 @@
 """GraphQL over HTTP at ``/graphql``, following the GraphQL-over-HTTP specification.
 
 - POST with ``application/json``; GET with query parameters, for queries only
-  (a mutation over GET is 405).
+  (a mutation over GET is 405); POST ``multipart/form-data`` for file uploads
+  (the GraphQL multipart request convention, see ``graphql_multipart``).
 - The response media type follows ``Accept``: ``application/graphql-response+json``
   (request errors are 4xx) or ``application/json`` (well-formed requests are 200).
 - A browser asking for HTML gets GraphiQL, served from the app itself.
@@ -11,12 +12,15 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import (
+    FieldNode,
     GraphQLError,
     NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
     OperationType,
     get_operation_ast,
     parse,
@@ -28,8 +32,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from cmdb.api.context import Context
 from cmdb.api.errors import format_error, request_error
-from cmdb.api.limits import alias_rule, depth_rule
+from cmdb.api.graphql_multipart import close_uploads, multipart_params
+from cmdb.api.limits import alias_rule, depth_rule, too_many_tokens
+from cmdb.api.metrics import Metrics
+from cmdb.api.permissions import check_operation
 from cmdb.api.schema import CmdbSchema
+from cmdb.errors import CmdbError, LimitExceededError
+from cmdb.model.access import Principal
 from cmdb.settings import Settings
 
 GQL_RESPONSE = "application/graphql-response+json"
@@ -94,8 +103,9 @@ class GraphQLHTTP:
     """The ``/graphql`` endpoint over a strawberry schema."""
 
     def __init__(self, schema: CmdbSchema, settings: Settings, context: ContextFactory,
-                 graphiql_html: str) -> None:
+                 graphiql_html: str, metrics: Metrics | None = None) -> None:
         self.schema = schema
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.context = context
         self.graphiql_html = graphiql_html
@@ -122,6 +132,8 @@ class GraphQLHTTP:
         except BadRequestError as exc:
             return self._respond({"errors": [request_error(exc.message, exc.code)]},
                                  exc.status, media, exc.headers)
+        finally:
+            await close_uploads(request)
 
     def _respond(self, body: dict[str, Any], status: int, media: str,
                  headers: dict[str, str] | None = None) -> Response:
@@ -146,6 +158,13 @@ class GraphQLHTTP:
                              {"Allow": "GET, POST"})
         content_type = request.headers.get("content-type", "")
         mime = content_type.split(";")[0].strip().lower()
+        if mime == "multipart/form-data":
+            try:
+                return self._check(await multipart_params(request,
+                                                          self.settings.max_upload_bytes))
+            except CmdbError as exc:
+                status = 413 if isinstance(exc, LimitExceededError) else 400
+                raise BadRequestError(status, exc.message, exc.code) from None
         if mime != JSON_TYPE:
             raise BadRequestError(415, f"POST a JSON body with Content-Type {JSON_TYPE}",
                              "UNSUPPORTED_MEDIA_TYPE")
@@ -188,10 +207,16 @@ class GraphQLHTTP:
 
     async def _execute(self, request: Request, params: dict[str, Any], media: str) -> Response:
         request_status = 400 if media == GQL_RESPONSE else 200
+        if too_many_tokens(params["query"], self.settings.max_tokens):
+            return self._respond({"errors": [request_error(
+                f"the document has more than {self.settings.max_tokens} tokens",
+                "LIMIT_EXCEEDED", limit=self.settings.max_tokens)]}, request_status, media)
         try:
             document = parse(params["query"], max_tokens=self.settings.max_tokens)
         except GraphQLError as exc:
-            code = "LIMIT_EXCEEDED" if "token limit" in exc.message else "GRAPHQL_PARSE_FAILED"
+            # graphql-core: "Document contains more than N tokens. Parsing aborted."
+            code = ("LIMIT_EXCEEDED" if "more than" in exc.message and "tokens" in exc.message
+                    else "GRAPHQL_PARSE_FAILED")
             if code == "LIMIT_EXCEEDED":
                 exc.extensions = {"code": code, "limit": self.settings.max_tokens}
             else:
@@ -210,11 +235,27 @@ class GraphQLHTTP:
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise BadRequestError(405, "only queries may be sent with GET; POST mutations",
                              "METHOD_NOT_ALLOWED", {"Allow": "POST"})
+        principal = getattr(request.state, "principal", None)
+        if not isinstance(principal, Principal):  # no access middleware in front: refuse
+            return self._respond({"errors": [request_error("not signed in", "UNAUTHENTICATED")]},
+                                 401, media)
+        label = _operation_label(operation)
+        request.state.operation = label
+        request.state.operation_name = params["operationName"] or (
+            operation.name.value if operation.name else None)
+        denied = check_operation(document, operation, principal)
+        if denied:
+            self.metrics.operation(label, "forbidden", 0.0)
+            self.metrics.refusal("FORBIDDEN")
+            return self._respond({"errors": [format_error(e) for e in denied]}, 403, media)
         context = await self.context(request)
+        started = time.perf_counter()
         result = await self.schema.execute(
             params["query"], variable_values=params["variables"], context_value=context,
             operation_name=params["operationName"],
         )
+        self.metrics.operation(label, "error" if result.errors else "ok",
+                               time.perf_counter() - started)
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [format_error(e) for e in result.errors]
@@ -224,6 +265,17 @@ class GraphQLHTTP:
         return self._respond(body, 200, media)
 
 
+def _operation_label(operation: OperationDefinitionNode) -> str:
+    """``mutation updateCI``: the operation type and its first root field, for logs and
+    metrics (bounded by the schema, unlike client-chosen operation names)."""
+    for sel in operation.selection_set.selections:
+        if isinstance(sel, FieldNode) and not sel.name.value.startswith("__"):
+            return f"{operation.operation.value} {sel.name.value}"
+    return f"{operation.operation.value} -"
+
+
 def _is_request_error(errors: list[GraphQLError]) -> bool:
     """Errors raised before execution (e.g. bad variables) have no path."""
-    return all(e.path is None and e.original_error is None for e in errors)
+    return all(e.path is None and (e.original_error is None
+                                   or isinstance(e.original_error, GraphQLError))
+               for e in errors)

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from cmdb.errors import (
+    AuthenticationError,
     CmdbError,
     ConflictError,
     LimitExceededError,
@@ -31,6 +32,7 @@ from cmdb.errors import (
     StoreUnavailableError,
     ValidationError,
 )
+from cmdb.model.access import Principal
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services.inputs import CIFilterInput
@@ -48,7 +50,7 @@ MEDIA_TYPES = {
 }
 STATUS: list[tuple[type[CmdbError], int]] = [
     (NotFoundError, 404), (ConflictError, 409), (StoreUnavailableError, 503),
-    (LimitExceededError, 400), (ValidationError, 400),
+    (LimitExceededError, 400), (ValidationError, 400), (AuthenticationError, 401),
 ]
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -86,8 +88,11 @@ def disposition(kind: str, filename: str) -> str:
 
 
 def request_actor(request: Request) -> Actor:
-    """Who asks; the same local actor as GraphQL's until sign-in exists."""
-    return Actor(name="local", channel=Channel.API)
+    """Who asks: the principal the access middleware found (see ``cmdb.api.access``)."""
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise AuthenticationError("not signed in")
+    return Actor(name=principal.name, channel=Channel.API)
 
 
 class FilterBody(BaseModel):

@@ -127,7 +127,10 @@ class AssetPages:
                                trim_blocks=True, lstrip_blocks=True)
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/a/{asset_tag:path}", self.page, methods=["GET"])]
+        from cmdb.api.campaign_pages import CampaignPages
+
+        return [*CampaignPages(self.cmdb, self.env).routes(),
+                Route("/a/{asset_tag:path}", self.page, methods=["GET"])]
 
     async def page(self, request: Request) -> HTMLResponse:
         tag: str = request.path_params["asset_tag"]
@@ -143,10 +146,13 @@ class AssetPages:
             html = self.env.get_template("asset_not_found.html").render(**common)
             return HTMLResponse(html, status_code=404,
                                 headers={**HEADERS, "Content-Language": lang})
+        from cmdb.api.campaign_pages import audit_panel
+
         rows = await self.rows(ci, lang)
         state = self.cmdb.registry.lifecycle.states.get(ci.state)
         html = self.env.get_template("asset.html").render(
             **common, ci=ci, rows=rows,
+            audit=await audit_panel(self.cmdb, ci, lang, request.query_params.get("msg")),
             state_label=state.label.get(lang) if state else ci.state,
             state_tone=STATE_TONES.get(ci.state, "neutral"),
         )

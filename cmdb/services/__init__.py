@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cmdb.model.registry import Registry, load_registry
+from cmdb.services.auth import AuthService
 from cmdb.services.changes import ChangeService
 from cmdb.services.cis import CIService
 from cmdb.services.impact import ImpactService
@@ -16,7 +17,11 @@ from cmdb.store import store_from_url
 from cmdb.store.base import Store
 
 if TYPE_CHECKING:
+    from cmdb.services.campaigns import CampaignService
+    from cmdb.services.health import HealthService
+    from cmdb.services.imports import ImportService
     from cmdb.services.labels import LabelService
+    from cmdb.services.resolutions import FindingResolver
 
 
 @dataclass
@@ -55,11 +60,46 @@ class Cmdb:
         return ChangeService(self.store, self.impact)
 
     @cached_property
+    def imports(self) -> ImportService:
+        """Import runs: identify, reconcile, preview or apply files from other tools."""
+        from cmdb.services.imports import ImportService
+        from cmdb.services.sources import load_sources
+
+        config = load_sources(self.settings.schema_dir, self.registry)
+        return ImportService(self.store, self.registry, self.cis, config)
+
+    @cached_property
     def labels(self) -> LabelService:
         """Asset labels; built on first use, since the drawing libraries take ~0.4 s to load."""
         from cmdb.services.labels import LabelService
 
         return LabelService(self.store, self.registry, self.cis, self.queries, self.settings)
+
+    @cached_property
+    def auth(self) -> AuthService:
+        """API tokens and users: who a caller is, and with which role."""
+        return AuthService(self.store)
+
+    @cached_property
+    def campaigns(self) -> CampaignService:
+        """Audit campaigns: sightings, findings, progress, close with MISSING."""
+        from cmdb.services.campaigns import CampaignService
+
+        return CampaignService(self.store, self.registry, self.cis)
+
+    @cached_property
+    def resolutions(self) -> FindingResolver:
+        """Resolving audit findings, applied to the CIs with their history."""
+        from cmdb.services.resolutions import FindingResolver
+
+        return FindingResolver(self.store, self.cis)
+
+    @cached_property
+    def health(self) -> HealthService:
+        """CMDB health: completeness, duplicate candidates, stale discovery, audits."""
+        from cmdb.services.health import HealthService
+
+        return HealthService(self.store, self.registry)
 
     async def open(self) -> None:
         await self.store.open()

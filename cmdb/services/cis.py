@@ -25,6 +25,7 @@ from cmdb.model.records import (
     Actor,
     HistoryAction,
     HistoryEntry,
+    Provenance,
     Relationship,
     now,
 )
@@ -38,7 +39,8 @@ LOCATION, OWNER = "LOCATED_IN", "OWNED_BY"
 DIRECTIONS: tuple[Direction, ...] = ("out", "in")
 # Attributes the CMDB sets itself when something happens to an asset (a label is
 # printed, an audit sees it); set_system_attributes may change these and no others.
-SYSTEM_ATTRIBUTES = frozenset({"label_printed_at", "label_printed_by", "last_audited_at"})
+SYSTEM_ATTRIBUTES = frozenset({"label_printed_at", "label_printed_by", "last_audited_at",
+                               "last_audited_campaign"})
 
 
 def parse_input(model: type[NewCI] | type[CIChanges], data: dict[str, Any]) -> Any:
@@ -145,28 +147,109 @@ class CIService:
         await tx.update_relationship(ended, rel.version)
         return relationship_entry(actor, HistoryAction.UNRELATED, ended, reason)
 
+    async def relate_in(
+        self, tx: StoreTx, actor: Actor, source: CI, rel_type: str, target_id: str,
+    ) -> HistoryEntry:
+        """Relate inside the caller's unit of work (the rules of :meth:`relate`)."""
+        return await self._relate(tx, actor, source, rel_type, target_id, {})
+
+    async def end_in(
+        self, tx: StoreTx, actor: Actor, rel: Relationship, reason: str | None = None
+    ) -> HistoryEntry:
+        """End a relationship inside the caller's unit of work."""
+        return await self._end(tx, actor, rel, reason)
+
     # ---- CIs ---------------------------------------------------------------------
-    async def create(self, actor: Actor, data: NewCI | dict[str, Any]) -> CI:
-        """Register a new CI, with its location and owner when given."""
-        new = data if isinstance(data, NewCI) else parse_input(NewCI, data)
+    def check_new(self, new: NewCI, ci_id: str | None = None) -> tuple[ClassInfo, CI]:
+        """Check a new CI against the schema (no store needed) and build the record."""
         info = self.registry.concrete_class(new.class_name)
         state = self.registry.check_state(new.state or self.registry.lifecycle.initial)
         attributes = {k: v for k, v in check_attributes(info, new.attributes, complete=True).items()
                       if v is not None}
         ci = CI(class_name=info.name, name=new.name, state=state, asset_tag=new.asset_tag,
                 serial_number=new.serial_number, attributes=attributes)
+        if ci_id is not None:
+            ci.id = ci_id
+        return info, ci
+
+    async def create_in(
+        self, tx: StoreTx, actor: Actor, new: NewCI, *, ci_id: str | None = None,
+        provenance: dict[str, Provenance] | None = None, reason: str | None = None,
+    ) -> tuple[CI, list[HistoryEntry]]:
+        """Create a CI inside the caller's unit of work; the history is returned, not added."""
+        info, ci = self.check_new(new, ci_id)
+        if provenance:
+            ci.provenance = dict(provenance)
+        await self._check_unique(tx, info, ci)
+        await tx.insert_ci(ci)
+        history = [ci_entry(actor, HistoryAction.CREATED, ci, ci_changes(None, ci), reason)]
+        for rel_type, target in ((LOCATION, new.location_id), (OWNER, new.owner_id)):
+            if target is not None:
+                history.append(await self._relate(tx, actor, ci, rel_type, target, {}))
+        return ci, history
+
+    async def create(self, actor: Actor, data: NewCI | dict[str, Any]) -> CI:
+        """Register a new CI, with its location and owner when given."""
+        new = data if isinstance(data, NewCI) else parse_input(NewCI, data)
+        self.check_new(new)
 
         async def work(tx: StoreTx) -> CI:
-            await self._check_unique(tx, info, ci)
-            await tx.insert_ci(ci)
-            history = [ci_entry(actor, HistoryAction.CREATED, ci, ci_changes(None, ci))]
-            for rel_type, target in ((LOCATION, new.location_id), (OWNER, new.owner_id)):
-                if target is not None:
-                    history.append(await self._relate(tx, actor, ci, rel_type, target, {}))
+            ci, history = await self.create_in(tx, actor, new)
             await tx.add_history(history)
             return ci
 
         return await self.store.write(work)
+
+    async def update_in(
+        self, tx: StoreTx, actor: Actor, before: CI, change: CIChanges,
+        reason: str | None = None, provenance: dict[str, Provenance] | None = None,
+    ) -> tuple[CI, list[HistoryEntry]]:
+        """Change ``before`` (as read by the caller) inside the caller's unit of work.
+
+        The write is a compare-and-set on ``before.version``. ``provenance`` says which
+        source set the changed fields; without it the change is a manual one, and the
+        provenance of the fields it changes is dropped (no provenance = set by hand).
+        """
+        fields = change.model_fields_set
+        if before.state == DISPOSED:
+            raise ConflictError(f"CI {before.name} is disposed and cannot change", id=before.id)
+        info = self.registry.class_info(before.class_name)
+        update: dict[str, Any] = {}
+        if "name" in fields:
+            if change.name is None:
+                raise ValidationError("name: a CI must have a name", field="name")
+            update["name"] = change.name
+        for key in ("asset_tag", "serial_number"):
+            if key in fields:
+                update[key] = getattr(change, key)
+        if change.attributes is not None:
+            merged = dict(before.attributes)
+            for key, value in check_attributes(info, change.attributes, complete=False).items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            check_attributes(info, merged, complete=True)
+            update["attributes"] = merged
+        stamp = now()
+        after = before.model_copy(update={**update, "version": before.version + 1,
+                                          "updated_at": stamp})
+        history: list[HistoryEntry] = []
+        diff = ci_changes(before, after)
+        if diff:
+            changed = {c.field.removeprefix("attributes.") for c in diff}
+            kept = {k: v for k, v in before.provenance.items() if k not in changed}
+            after.provenance = {**kept, **(provenance or {})}
+            await self._check_unique(tx, info, after)
+            await tx.update_ci(after, before.version)
+            history.append(ci_entry(actor, HistoryAction.UPDATED, after, diff, reason))
+        else:
+            after = before
+        if "location_id" in fields:
+            await self._set_single(tx, actor, after, LOCATION, change.location_id, history)
+        if "owner_id" in fields:
+            await self._set_single(tx, actor, after, OWNER, change.owner_id, history)
+        return after, history
 
     async def update(
         self, actor: Actor, ci_id: str, expected_version: int,
@@ -174,52 +257,36 @@ class CIService:
     ) -> CI:
         """Change a CI that is still at ``expected_version``; a stale version is refused."""
         change = changes if isinstance(changes, CIChanges) else parse_input(CIChanges, changes)
-        fields = change.model_fields_set
 
         async def work(tx: StoreTx) -> CI:
             before = await self._get(tx, ci_id)
             if before.version != expected_version:
                 raise_stale(before, expected_version)
-            if before.state == DISPOSED:
-                raise ConflictError(f"CI {before.name} is disposed and cannot change", id=ci_id)
-            info = self.registry.class_info(before.class_name)
-            update: dict[str, Any] = {}
-            if "name" in fields:
-                if change.name is None:
-                    raise ValidationError("name: a CI must have a name", field="name")
-                update["name"] = change.name
-            for key in ("asset_tag", "serial_number"):
-                if key in fields:
-                    update[key] = getattr(change, key)
-            if change.attributes is not None:
-                merged = dict(before.attributes)
-                for key, value in check_attributes(info, change.attributes,
-                                                   complete=False).items():
-                    if value is None:
-                        merged.pop(key, None)
-                    else:
-                        merged[key] = value
-                check_attributes(info, merged, complete=True)
-                update["attributes"] = merged
-            stamp = now()
-            after = before.model_copy(update={**update, "version": before.version + 1,
-                                              "updated_at": stamp})
-            history: list[HistoryEntry] = []
-            diff = ci_changes(before, after)
-            if diff:
-                await self._check_unique(tx, info, after)
-                await tx.update_ci(after, expected_version)
-                history.append(ci_entry(actor, HistoryAction.UPDATED, after, diff, reason))
-            else:
-                after = before
-            if "location_id" in fields:
-                await self._set_single(tx, actor, after, LOCATION, change.location_id, history)
-            if "owner_id" in fields:
-                await self._set_single(tx, actor, after, OWNER, change.owner_id, history)
+            after, history = await self.update_in(tx, actor, before, change, reason)
             await tx.add_history(history)
             return after
 
         return await self.store.write(work)
+
+    async def transition_in(
+        self, tx: StoreTx, actor: Actor, before: CI, to: str, reason: str | None = None,
+        provenance: Provenance | None = None,
+    ) -> tuple[CI, list[HistoryEntry]]:
+        """Move ``before`` to state ``to`` inside the caller's unit of work."""
+        self.registry.check_transition(before.state, to)
+        after = before.model_copy(update={"state": to, "version": before.version + 1,
+                                          "updated_at": now()})
+        after.provenance = {k: v for k, v in before.provenance.items() if k != "state"}
+        if provenance is not None:
+            after.provenance["state"] = provenance
+        await tx.update_ci(after, before.version)
+        action = HistoryAction.DISPOSED if to == DISPOSED else HistoryAction.TRANSITIONED
+        history = [ci_entry(actor, action, after, ci_changes(before, after), reason)]
+        if to == DISPOSED:
+            for direction in DIRECTIONS:
+                for rel in await tx.active_relationships(before.id, direction):
+                    history.append(await self._end(tx, actor, rel, reason or "disposed"))
+        return after, history
 
     async def transition(
         self, actor: Actor, ci_id: str, to: str, reason: str | None = None,
@@ -231,16 +298,7 @@ class CIService:
             before = await self._get(tx, ci_id)
             if expected_version is not None and before.version != expected_version:
                 raise_stale(before, expected_version)
-            self.registry.check_transition(before.state, to)
-            after = before.model_copy(update={"state": to, "version": before.version + 1,
-                                              "updated_at": now()})
-            await tx.update_ci(after, before.version)
-            action = HistoryAction.DISPOSED if to == DISPOSED else HistoryAction.TRANSITIONED
-            history = [ci_entry(actor, action, after, ci_changes(before, after), reason)]
-            if to == DISPOSED:
-                for direction in DIRECTIONS:
-                    for rel in await tx.active_relationships(ci_id, direction):
-                        history.append(await self._end(tx, actor, rel, reason or "disposed"))
+            after, history = await self.transition_in(tx, actor, before, to, reason)
             await tx.add_history(history)
             return after
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,9 @@ import uvicorn
 from pydantic import SecretStr
 
 from cmdb.api.app import create_app
+from cmdb.model.access import Role
+from cmdb.model.records import Actor
+from cmdb.services import Cmdb
 from cmdb.settings import Settings
 from tests.api.browser import browser  # noqa: F401 - a fixture shared by the page tests
 from tests.support.neo4j_server import Neo4jServer, wipe
@@ -29,11 +34,19 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
-    """A uvicorn server running the app in a thread, reachable over real HTTP."""
+    """A uvicorn server running the app in a thread, reachable over real HTTP.
+
+    ``client`` sends ``token``, an admin API token (None in demo mode without auth).
+    """
 
     url: str
     app: Any
     client: httpx.Client
+    token: str | None = None
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def gql(self, query: str, variables: dict[str, Any] | None = None,
             **headers: str) -> dict[str, Any]:
@@ -56,7 +69,29 @@ class LiveServer:
         return first
 
 
+def make_token(settings: Settings, role: Role = Role.ADMIN, name: str = "tests-admin") -> str:
+    """An API token made in the store before the server starts (as `cmdb token create`)."""
+
+    async def make() -> str:
+        cmdb = Cmdb.build(settings)
+        await cmdb.open()
+        try:
+            secret, _ = await cmdb.auth.create_token(Actor(name="tests"), name, role)
+            return secret
+        finally:
+            await cmdb.close()
+
+    # In a thread of its own: Playwright's sync API keeps an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def run_server(settings: Settings) -> Iterator[LiveServer]:
+    """Serve ``settings`` with an admin token on the client; tests get no rate limit
+    unless their settings set one."""
+    if "rate_limit" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"rate_limit": 0.0})
+    token = make_token(settings) if settings.auth == "token" else None
     port = free_port()
     app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
@@ -70,9 +105,10 @@ def run_server(settings: Settings) -> Iterator[LiveServer]:
             raise RuntimeError("the CMDB server did not start")
         time.sleep(0.01)
     url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=url, timeout=30, headers=headers) as client:
         try:
-            yield LiveServer(url, app, client)
+            yield LiveServer(url, app, client, token)
         finally:
             server.should_exit = True
             thread.join(timeout=20)

@@ -46,11 +46,13 @@ def estate(live: LiveServer) -> Estate:
     return seed(live)
 
 
-def phone(browser: Browser, language: str, outside: list[str]) -> Page:
-    """A phone-sized page whose browser prefers ``language`` and reaches only loopback."""
+def phone(browser: Browser, language: str, outside: list[str], live: LiveServer) -> Page:
+    """A phone-sized page whose browser prefers ``language`` and reaches only loopback
+    (with the live server's token, as a signed-in phone would have its cookie)."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale=language,
                                   extra_http_headers={"Accept-Language": f"{language},en;q=0.5"
-                                                      if language != "en" else "en-GB,en"})
+                                                      if language != "en" else "en-GB,en",
+                                                      **live.auth_headers})
 
     def only_loopback(route: Route) -> None:
         if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
@@ -69,7 +71,7 @@ def phone(browser: Browser, language: str, outside: list[str]) -> Page:
 def test_asset_page_shows_what_a_scan_needs(live: LiveServer, estate: Estate, browser: Browser,
                                             tmp_path: Path, tag: str, language: str) -> None:
     outside: list[str] = []
-    page = phone(browser, language, outside)
+    page = phone(browser, language, outside, live)
     response = page.goto(f"{live.url}/a/{quote(tag, safe='')}")
     assert response is not None
     assert response.status == 200
@@ -90,7 +92,7 @@ def test_language_link_switches_and_unknown_tag_is_friendly(
     live: LiveServer, estate: Estate, browser: Browser, tmp_path: Path
 ) -> None:
     outside: list[str] = []
-    page = phone(browser, "en", outside)
+    page = phone(browser, "en", outside, live)
     page.goto(f"{live.url}/a/{LATIN_TAG}")
     page.click("text=中文")
     page.wait_for_selector("text=最近盘点")

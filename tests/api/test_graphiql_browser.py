@@ -25,7 +25,7 @@ def test_graphiql_runs_a_query_offline(live: LiveServer, browser: Browser,
             outside.append(route.request.url)
             route.abort()
 
-    page = browser.new_page()
+    page = browser.new_page(extra_http_headers=live.auth_headers)
     page.route("**/*", only_loopback)
     page.goto(f"{live.url}/graphql")
     page.wait_for_selector(".graphiql-execute-button", timeout=30_000)

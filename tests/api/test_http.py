@@ -112,5 +112,6 @@ def test_graphiql_page_and_assets_are_served_locally(live: LiveServer) -> None:
 
 
 def test_plain_http_errors_for_other_methods(live: LiveServer) -> None:
-    r = httpx.put(f"{live.url}/graphql", json={"query": "{ __typename }"})
+    r = httpx.put(f"{live.url}/graphql", json={"query": "{ __typename }"},
+                  headers=live.auth_headers)
     assert r.status_code == 405

@@ -81,7 +81,7 @@ async def test_dependencies_and_changes(live: LiveServer) -> None:
     moved = live.ok("""mutation($id: ID!) { transitionChange(id: $id, to: "approved",
         reason: "CAB 11-27") { state history { from to actor reason } } }""", {"id": one["id"]})
     assert moved["transitionChange"]["history"][-1] == {
-        "from": "draft", "to": "approved", "actor": "local", "reason": "CAB 11-27"}
+        "from": "draft", "to": "approved", "actor": "tests-admin", "reason": "CAB 11-27"}
     err = live.error("""mutation($id: ID!) { transitionChange(id: $id, to: "closed") { id } }""",
                      {"id": two["id"]})
     assert err["extensions"]["code"] == "INVALID_TRANSITION"

@@ -45,9 +45,9 @@ def test_record_labels_printed_returns_the_changed_cis(live: LiveServer,
     laptop = cis[0]
     assert laptop["assetTag"] == CHINESE_TAG
     assert laptop["version"] == 2
-    assert laptop["attributes"]["label_printed_by"] == "local"
+    assert laptop["attributes"]["label_printed_by"] == "tests-admin"
     assert laptop["attributes"]["department"] == "财务部"
-    assert laptop["history"]["nodes"][0] == {"action": "updated", "actor": "local",
+    assert laptop["history"]["nodes"][0] == {"action": "updated", "actor": "tests-admin",
                                              "reason": "label printed"}
     edges = live.ok("""{ cis(filter: {class: "Hardware"}) { edges { node { assetTag
                         attributes } } } }""")["cis"]["edges"]

@@ -97,7 +97,7 @@ def test_pdf_batch_decodes_every_label_and_records_printing(
                                                        page_url(CHINESE_TAG)])
     after = attributes(live, LATIN_TAG)
     assert after["version"] == before + 1
-    assert after["attributes"]["label_printed_by"] == "local"
+    assert after["attributes"]["label_printed_by"] == "tests-admin"
     entry = after["history"]["nodes"][0]
     assert (entry["action"], entry["reason"]) == ("updated", "label printed")
     assert {c["field"] for c in entry["changes"]} == {"attributes.label_printed_at",

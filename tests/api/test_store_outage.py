@@ -37,7 +37,8 @@ def test_outage_gives_store_unavailable_then_recovers(
 
     def load() -> None:
         nonlocal slowest
-        with httpx.Client(base_url=live_neo4j.url, timeout=30) as client:
+        with httpx.Client(base_url=live_neo4j.url, timeout=30,
+                          headers=live_neo4j.auth_headers) as client:
             deadline = time.monotonic() + 120
             while not stop.is_set() and time.monotonic() < deadline:
                 t = time.monotonic()

@@ -1,0 +1,153 @@
+"""Prometheus metrics at ``/metrics`` (text format 0.0.4), with no extra dependency.
+
+- ``cmdb_http_requests_total{method,route,status}`` and
+  ``cmdb_http_request_duration_seconds{route}``: every HTTP request;
+- ``cmdb_graphql_operations_total{operation,outcome}`` and
+  ``cmdb_graphql_operation_duration_seconds{operation}``: GraphQL operations, named
+  by type and first root field (``mutation updateCI``), so the label set is bounded
+  by the schema, not by what clients send;
+- ``cmdb_store_call_duration_seconds{call}``: each store read and write transaction;
+- ``cmdb_access_refusals_total{code}``: 401, 403, 413 and 429 refusals.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cmdb.store.base import Store
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+ROUTES = ("graphql", "labels", "a", "imports", "login", "logout", "static", "metrics",
+          "healthz", "readyz")
+STORE_CALLS = ("get_cis", "find_ci_by_asset_tag", "list_cis", "count_cis", "relationships_of",
+               "get_relationships", "history", "closure", "get_docs", "find_docs", "count_docs",
+               "write", "ping")
+Labels = tuple[str, ...]
+
+
+def route_of(path: str) -> str:
+    """The route label of a path: its first segment if it is one of ours, else ``other``."""
+    first = path.strip("/").split("/", 1)[0]
+    return first if first in ROUTES else "other"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(names: Labels, values: Labels, extra: str = "") -> str:
+    parts = [f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True)]
+    if extra:
+        parts.append(extra)
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+class Histogram:
+    """Observations in cumulative buckets, per label set."""
+
+    def __init__(self, name: str, help_text: str, label_names: Labels) -> None:
+        self.name, self.help, self.label_names = name, help_text, label_names
+        self.series: dict[Labels, list[float]] = {}
+
+    def observe(self, labels: Labels, seconds: float) -> None:
+        row = self.series.setdefault(labels, [0.0] * (len(BUCKETS) + 2))
+        for i, bound in enumerate(BUCKETS):
+            if seconds <= bound:
+                row[i] += 1
+        row[-2] += 1
+        row[-1] += seconds
+
+    def render(self) -> list[str]:
+        out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
+        for labels, row in sorted(self.series.items()):
+            for i, bound in enumerate(BUCKETS):
+                le = _labels(self.label_names, labels, f'le="{bound}"')
+                out.append(f"{self.name}_bucket{le} {row[i]:g}")
+            inf = _labels(self.label_names, labels, 'le="+Inf"')
+            out.append(f"{self.name}_bucket{inf} {row[-2]:g}")
+            out.append(f"{self.name}_count{_labels(self.label_names, labels)} {row[-2]:g}")
+            out.append(f"{self.name}_sum{_labels(self.label_names, labels)} {row[-1]:.6f}")
+        return out
+
+
+class CounterMetric:
+    """A monotonically increasing count per label set."""
+
+    def __init__(self, name: str, help_text: str, label_names: Labels) -> None:
+        self.name, self.help, self.label_names = name, help_text, label_names
+        self.series: Counter[Labels] = Counter()
+
+    def inc(self, labels: Labels) -> None:
+        self.series[labels] += 1
+
+    def render(self) -> list[str]:
+        out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
+        out += [f"{self.name}{_labels(self.label_names, k)} {v}"
+                for k, v in sorted(self.series.items())]
+        return out
+
+
+class Metrics:
+    """The CMDB server's metrics, rendered for Prometheus."""
+
+    def __init__(self) -> None:
+        self.requests = CounterMetric("cmdb_http_requests_total", "HTTP requests answered.",
+                                      ("method", "route", "status"))
+        self.request_seconds = Histogram("cmdb_http_request_duration_seconds",
+                                         "Time to answer an HTTP request.", ("route",))
+        self.operations = CounterMetric("cmdb_graphql_operations_total",
+                                        "GraphQL operations run.", ("operation", "outcome"))
+        self.operation_seconds = Histogram("cmdb_graphql_operation_duration_seconds",
+                                           "Time to run a GraphQL operation.", ("operation",))
+        self.store_seconds = Histogram("cmdb_store_call_duration_seconds",
+                                       "Time of store reads and write transactions.", ("call",))
+        self.refusals = CounterMetric("cmdb_access_refusals_total",
+                                      "Requests refused before running (auth, role, limits).",
+                                      ("code",))
+        self.started = time.time()
+
+    def request(self, method: str, path: str, status: int, seconds: float) -> None:
+        route = route_of(path)
+        self.requests.inc((method, route, str(status)))
+        self.request_seconds.observe((route,), seconds)
+
+    def operation(self, name: str, outcome: str, seconds: float) -> None:
+        self.operations.inc((name, outcome))
+        self.operation_seconds.observe((name,), seconds)
+
+    def refusal(self, code: str) -> None:
+        self.refusals.inc((code,))
+
+    def render(self) -> str:
+        lines = ["# HELP cmdb_process_start_time_seconds When the server started.",
+                 "# TYPE cmdb_process_start_time_seconds gauge",
+                 f"cmdb_process_start_time_seconds {self.started:.3f}"]
+        for metric in (self.requests, self.request_seconds, self.operations,
+                       self.operation_seconds, self.store_seconds, self.refusals):
+            lines += metric.render()
+        return "\n".join(lines) + "\n"
+
+
+def instrument_store(store: Store, metrics: Metrics) -> None:
+    """Time every store read and write transaction of this store instance."""
+
+    def timed(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(method)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                metrics.store_seconds.observe((name,), time.perf_counter() - start)
+
+        return wrapper
+
+    if getattr(store, "_cmdb_instrumented", False):
+        return
+    for name in STORE_CALLS:
+        setattr(store, name, timed(name, getattr(store, name)))
+    store._cmdb_instrumented = True  # type: ignore[attr-defined]  # a marker, set once
