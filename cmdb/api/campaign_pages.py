@@ -1,0 +1,214 @@
+"""Auditors' pages: the campaign page ``/campaigns/{id}`` (progress per place, findings
+with filters, resolve forms), its reports ``/campaigns/{id}/report.csv|.pdf``, and the
+"seen here" form of the asset page (``POST /a/{asset_tag}/seen``).
+
+Server-rendered, zh-CN or English, no script, nothing loaded from elsewhere. Who acts
+is :func:`page_actor`: the signed-in principal the access middleware leaves on the
+request, else the local demo user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from cmdb.api.pages import HEADERS, choose_language, when
+from cmdb.errors import CmdbError, NotFoundError
+from cmdb.model.records import CI, Actor, Channel
+from cmdb.services import Cmdb
+from cmdb.services import findings as fd
+from cmdb.services.resolutions import ResolveOptions
+from cmdb.services.sightings import SightingInput
+
+PAGE_SIZE = 50
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "campaign": "Audit campaign", "status": "Status", "period": "Period",
+        "progress": "Progress by place", "place": "Place", "registered": "Registered",
+        "seen": "Seen", "verified": "Verified", "open": "Open", "findings": "Findings",
+        "all": "All", "type": "Type", "asset": "Asset", "where": "Registered / seen",
+        "evidence": "Evidence", "resolve": "Resolve selected", "reason": "Reason",
+        "class": "Class (for a new CI)", "none": "Nothing here.", "more": "More",
+        "report": "Report", "other": "中文", "seen_here": "Seen here",
+        "condition": "Condition", "note": "Note", "record": "Record sighting",
+        "audit": "Audit history", "no_sightings": "Not seen in any campaign yet.",
+        "recorded": "Sighting recorded.", "no_campaign": "outside any open campaign",
+        "by": "by", "error": "Not done", "st_planned": "planned", "st_open": "open",
+        "st_closed": "closed",
+        **{t.value: t.value.replace("_", " ").capitalize() for t in fd.FindingType},
+        **{r.value: r.value.replace("_", " ").capitalize() for r in fd.Resolution},
+        **{s.value: s.value.capitalize() for s in fd.FindingStatus},
+    },
+    "zh-CN": {
+        "campaign": "盘点活动", "status": "状态", "period": "周期", "progress": "各位置进度",
+        "place": "位置", "registered": "登记", "seen": "已见", "verified": "核实",
+        "open": "未决", "findings": "盘点发现", "all": "全部", "type": "类型",
+        "asset": "资产", "where": "登记位置 / 所见位置", "evidence": "证据",
+        "resolve": "处理所选", "reason": "原因", "class": "类别（登记新资产时）",
+        "none": "暂无。", "more": "更多", "report": "报告", "other": "English",
+        "seen_here": "在此看到", "condition": "状况", "note": "备注", "record": "记录盘点",
+        "audit": "盘点记录", "no_sightings": "尚未在任何盘点中见到。",
+        "recorded": "已记录。", "no_campaign": "不在进行中的盘点范围内", "by": "盘点人",
+        "error": "未完成", "st_planned": "计划中", "st_open": "进行中", "st_closed": "已结束",
+        "VERIFIED": "已核实", "MISPLACED": "位置不符", "ATTRIBUTE_MISMATCH": "属性不符",
+        "UNREGISTERED": "未登记", "AMBIGUOUS": "无法确定", "DUPLICATE": "重复",
+        "MISSING": "未找到", "ACCEPT_OBSERVED": "采纳所见", "KEEP_REGISTERED": "保留登记",
+        "REGISTER_NEW": "登记新资产", "MARK_LOST": "标记遗失", "MERGE_DUPLICATES": "合并重复",
+        "ok": "正常", "resolved": "已处理", "carried": "转入下次",
+    },
+}
+
+
+def page_actor(request: Request) -> Actor:
+    """Who a browser page acts as (the sign-in, once present; else the local user)."""
+    principal = getattr(request.state, "principal", None)
+    return Actor(name=str(getattr(principal, "name", None) or "local"), channel=Channel.AUDIT)
+
+
+def language(request: Request) -> str:
+    return choose_language(request.headers.get("accept-language"),
+                           request.query_params.get("lang"))
+
+
+class CampaignPages:
+    """Renders the campaign pages and reports, and takes the page forms."""
+
+    def __init__(self, cmdb: Cmdb, env: Any) -> None:
+        self.cmdb = cmdb
+        self.env = env
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/campaigns/{id}/report.csv", self.report_csv, methods=["GET"]),
+            Route("/campaigns/{id}/report.pdf", self.report_pdf, methods=["GET"]),
+            Route("/campaigns/{id}/resolve", self.resolve, methods=["POST"]),
+            Route("/campaigns/{id}", self.page, methods=["GET"]),
+            Route("/a/{asset_tag:path}/seen", self.seen, methods=["POST"]),
+        ]
+
+    async def page(self, request: Request) -> Response:
+        lang = language(request)
+        t = TEXT[lang]
+        try:
+            campaign = await self.cmdb.campaigns.get(request.path_params["id"])
+        except NotFoundError as exc:
+            return HTMLResponse(exc.message, status_code=404, headers=HEADERS)
+        q = request.query_params
+        type_ = q.get("type") if q.get("type") in fd.FindingType.__members__ else None
+        wanted = q.get("status", "open")
+        status = wanted if wanted in {s.value for s in fd.FindingStatus} else None
+        offset = int(q.get("offset", "0")) if q.get("offset", "0").isdigit() else 0
+        docs, more = await self.cmdb.campaigns.findings(campaign.id, type_, status,
+                                                        PAGE_SIZE, offset)
+        progress = await self.cmdb.campaigns.progress(campaign.id)
+        ids = {str(i) for d in docs for i in (d.data.get("ci_id"), d.data.get("place_id"),
+                                               d.data.get("seen_place_id")) if i}
+        cis = await self.cmdb.store.get_cis(sorted(ids)) if ids else {}
+        base = f"/campaigns/{quote(campaign.id)}"
+
+        def link(**change: Any) -> str:
+            params = {"type": type_, "status": status or "all", "lang": lang, **change}
+            return base + "?" + urlencode({k: v for k, v in params.items() if v})
+
+        other = "en" if lang == "zh-CN" else "zh-CN"
+        html = self.env.get_template("campaign.html").render(
+            lang=lang, t=t, c=campaign, progress=progress[:100], places_total=len(progress),
+            findings=[self.row(d, cis) for d in docs], more=more, link=link,
+            type_=type_, status=status, types=[x.value for x in fd.FindingType],
+            statuses=[s.value for s in fd.FindingStatus], next_offset=offset + len(docs),
+            resolutions=[r.value for r in fd.Resolution], base=base,
+            message=q.get("msg"), switch_url=link(lang=other),
+            organisation=self.cmdb.settings.organisation_name)
+        return HTMLResponse(html, headers={**HEADERS, "Content-Language": lang})
+
+    def row(self, doc: Any, cis: dict[str, CI]) -> dict[str, Any]:
+        d = doc.data
+        ci = cis.get(d.get("ci_id") or "")
+        place = cis.get(d.get("place_id") or "")
+        seen = cis.get(d.get("seen_place_id") or "")
+        ev = (d.get("evidence") or [{}])[-1]
+        if d["type"] == fd.FindingType.UNREGISTERED:
+            place = None
+        return {"id": doc.id, "type": d["type"], "status": d["status"],
+                "tag": d.get("asset_tag") or (ci.asset_tag if ci else None) or d.get("identity"),
+                "name": ci.name if ci else "", "place": place.name if place else "",
+                "seen": seen.name if seen else d.get("seen_place") or "",
+                "field": d.get("field"), "observed": d.get("observed"),
+                "by": ev.get("by"), "at": when(ev.get("at")), "source": ev.get("source"),
+                "resolution": d.get("resolution")}
+
+    async def resolve(self, request: Request) -> Response:
+        form = await request.form()
+        campaign_id = request.path_params["id"]
+        ids = [str(v) for v in form.getlist("finding")]
+        back = str(form.get("back") or f"/campaigns/{quote(campaign_id)}")
+        if not back.startswith("/campaigns/"):
+            back = f"/campaigns/{quote(campaign_id)}"
+        try:
+            await self.cmdb.resolutions.resolve_many(
+                page_actor(request), ids, fd.Resolution(str(form.get("resolution"))),
+                str(form.get("reason") or ""),
+                ResolveOptions(class_name=str(form.get("class_name") or "") or None))
+            msg = f"{len(ids)} ✓"
+        except (CmdbError, ValueError) as exc:
+            msg = getattr(exc, "message", str(exc))
+        sep = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{sep}{urlencode({'msg': msg})}", status_code=303)
+
+    async def seen(self, request: Request) -> Response:
+        """The asset page's "seen here": a sighting for the open campaign, then back."""
+        tag = request.path_params["asset_tag"]
+        form = await request.form()
+        lang = str(form.get("lang") or language(request))
+        try:
+            result = await self.cmdb.campaigns.record_sightings(page_actor(request), [
+                SightingInput(tag, str(form.get("place") or "") or None,
+                              str(form.get("condition") or "") or None,
+                              str(form.get("note") or "")[:500] or None)], "page")
+            msg = "recorded" if result.recorded and not result.unscoped else "no_campaign"
+        except CmdbError as exc:
+            msg = exc.message
+        return RedirectResponse(f"/a/{quote(tag, safe='')}?" + urlencode(
+            {"lang": lang, "msg": msg}), status_code=303)
+
+    async def report_csv(self, request: Request) -> Response:
+        from cmdb.services.audit_report import gather, to_csv
+
+        data = await gather(self.cmdb, request.path_params["id"])
+        return Response("\ufeff" + to_csv(data), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=report.csv"})
+
+    async def report_pdf(self, request: Request) -> Response:
+        from cmdb.services.audit_report import gather, to_pdf
+
+        data = await gather(self.cmdb, request.path_params["id"])
+        return Response(to_pdf(data), media_type="application/pdf",
+                        headers={"Content-Disposition": "inline; filename=report.pdf"})
+
+
+async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None) -> dict[str, Any]:
+    """What the asset page shows for audits: the form's places and the last sightings."""
+    t = TEXT[lang]
+    sightings = await cmdb.campaigns.sightings_of(ci.id, first=5)
+    names = {s.id: s.campaign.data["name"] for s in await cmdb.campaigns.scopes()}
+    campaign_ids = {str(s.data.get("campaign_id")) for s in sightings
+                    if s.data.get("campaign_id") and s.data.get("campaign_id") not in names}
+    if campaign_ids:
+        for doc in (await cmdb.store.get_docs("campaign", sorted(campaign_ids))).values():
+            names[doc.id] = doc.data["name"]
+    path = await cmdb.labels.location_path(ci)
+    place_ids = sorted({str(s.data["place_id"]) for s in sightings if s.data.get("place_id")})
+    place_names = {k: v.name for k, v in (await cmdb.store.get_cis(place_ids)).items()}
+    return {"at": t, "places": [(p.id, " / ".join(x.name for x in path[: i + 1]))
+                                for i, p in enumerate(path)][::-1],
+            "sightings": [{"at": when(s.data.get("seen_at")), "by": s.data.get("auditor"),
+                           "campaign": names.get(str(s.data.get("campaign_id")), "—"),
+                           "source": s.data.get("source"),
+                           "place": place_names.get(str(s.data.get("place_id")))
+                           or s.data.get("place_text")} for s in sightings],
+            "message": t.get(msg or "", msg) if msg else None,
+            "open": bool(names)}

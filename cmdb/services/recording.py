@@ -1,0 +1,249 @@
+"""Recording sightings into campaigns: the one road scans, the asset page and discovery
+imports all take (see :mod:`cmdb.services.sightings` for the rules).
+
+A batch is one unit of work: its new sightings, the findings they update, the progress
+counters and the ``last_audited_at`` / ``last_audited_campaign`` of verified assets
+commit together or not at all. A sighting already recorded (same campaign, asset tag
+or device, place, time and road) is skipped, so importing a file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cmdb.errors import ValidationError
+from cmdb.model.queries import CIOrder, CISelection
+from cmdb.model.records import CI, Actor, Doc, HistoryAction, HistoryEntry, now
+from cmdb.model.registry import Registry
+from cmdb.services import findings as fd
+from cmdb.services import sightings as sg
+from cmdb.services.cis import CIService
+from cmdb.services.history import ci_changes, ci_entry
+from cmdb.store.base import Store, StoreTx
+
+LOCATION = "LOCATED_IN"
+BATCH = 2000
+
+
+@dataclass
+class RecordResult:
+    """What a batch of sightings did: new, already known, outside every open campaign."""
+
+    recorded: int = 0
+    duplicates: int = 0
+    unscoped: int = 0
+    sightings: list[Doc] = field(default_factory=list)
+    findings: list[Doc] = field(default_factory=list)
+
+
+class SightingRecorder:
+    """Records sightings and discovery outcomes, and answers where a place path points."""
+
+    def __init__(self, store: Store, registry: Registry, cis: CIService) -> None:
+        self.store = store
+        self.registry = registry
+        self.cis = cis
+
+    async def scopes(self) -> list[sg.Scope]:  # pragma: no cover - CampaignService has it
+        raise NotImplementedError
+
+    # ---- places ---------------------------------------------------------------
+    async def resolve_place(self, text: str | None) -> str | None:
+        """A place id from an id or a path such as ``北京总部/3楼机房/A01机柜``."""
+        if not text or not text.strip():
+            return None
+        text = text.strip()
+        if (await self.store.get_cis([text])).get(text) is not None:
+            return text
+        parts = [p.strip() for p in text.replace("\\", "/").split("/") if p.strip()]
+        classes = tuple(sorted({*self.registry.descendants("Place", concrete_only=True),
+                                "Rack"}))
+        page = await self.store.list_cis(CISelection(classes=classes, text=parts[-1]),
+                                         CIOrder(), 50, None)
+        named = [c for c in page.items if c.name == parts[-1]]
+        for ci in named:
+            if len(parts) == 1 or await self._path_ends(ci, parts):
+                return ci.id
+        return None
+
+    async def _path_ends(self, ci: CI, parts: list[str]) -> bool:
+        walk = await self.store.closure([ci.id], "out", [LOCATION], len(parts))
+        rows = sorted(walk.rows, key=lambda r: r.depth)
+        found = await self.store.get_cis([r.ci_id for r in rows])
+        names = [found[r.ci_id].name for r in rows if r.ci_id in found][: len(parts)]
+        return list(reversed(names)) == parts[-len(names):] and len(names) == len(parts)
+
+    # ---- recording ------------------------------------------------------------
+    async def record_sightings(self, actor: Actor, sightings: Sequence[sg.SightingInput],
+                               source: sg.Source, run_id: str | None = None) -> RecordResult:
+        """Record assets seen by tag (scan files, the asset page), in one unit of work."""
+        stamp = now()
+        places: dict[str, str | None] = {}
+        for s in sightings:
+            if s.place and s.place not in places:
+                places[s.place] = await self.resolve_place(s.place)
+        tags = list(dict.fromkeys(s.asset_tag.strip() for s in sightings))
+        by_tag: dict[str, CI] = {}
+        for tag in tags:
+            ci = await self.store.find_ci_by_asset_tag(tag)
+            if ci is not None:
+                by_tag[tag] = ci
+        items = []
+        for s in sightings:
+            tag = s.asset_tag.strip()
+            ci = by_tag.get(tag)
+            items.append(({
+                "asset_tag": tag, "identity": tag, "place_text": s.place,
+                "place_id": places.get(s.place) if s.place else None,
+                "condition": s.condition, "note": s.note, "auditor": s.auditor or actor.name,
+                "seen_at": sg.iso(s.seen_at, stamp), "source": source, "run_id": run_id,
+                "recorded_by": actor.name}, [ci.id] if ci else [], ci))
+        return await self._record(actor, items)
+
+    async def record_discovery(self, actor: Actor, run_id: str | None,
+                               outcomes: Sequence[sg.DiscoveryOutcome]) -> RecordResult:
+        """Count what a discovery import saw during open campaigns ("seen by discovery")."""
+        stamp = now()
+        ids = list({i for o in outcomes for i in o.ci_ids})
+        found = await self.store.get_cis(ids) if ids else {}
+        items = []
+        for o in outcomes:
+            ci = found.get(o.ci_ids[0]) if len(o.ci_ids) == 1 else None
+            items.append(({
+                "asset_tag": ci.asset_tag if ci else None, "identity": o.identity,
+                "place_text": None, "place_id": None, "condition": None, "note": o.status,
+                "auditor": o.source, "seen_at": sg.iso(o.seen_at, stamp), "source": "discovery",
+                "run_id": run_id, "recorded_by": actor.name,
+                "differences": [list(d) for d in o.differences]}, list(o.ci_ids), ci))
+        return await self._record(actor, items)
+
+    async def _record(self, actor: Actor,
+                      items: list[tuple[dict[str, Any], list[str], CI | None]]) -> RecordResult:
+        scopes = await self.scopes()
+        ci_ids = list({i for _d, c, _ci in items for i in c})
+        registered: dict[str, str | None] = {}
+        for i in range(0, len(ci_ids), BATCH):
+            rels = await self.store.relationships_of(ci_ids[i:i + BATCH], "out", [LOCATION])
+            for ci_id, found in rels.items():
+                registered[ci_id] = found[0].target_id if found else None
+        docs: list[tuple[Doc, sg.Scope | None, list[str]]] = []
+        for data, candidates, ci in items:
+            home = registered.get(candidates[0]) if candidates else None
+            scope = choose_scope(scopes, ci, data, home)
+            subject = candidates[0] if len(candidates) == 1 else str(data["identity"])
+            sid = sg.sighting_id(scope.id if scope else None, subject, data["place_id"]
+                                or data["place_text"], data["seen_at"], data["source"])
+            key = candidates[0] if len(candidates) == 1 else f"tag:{data['identity']}"
+            docs.append((Doc(kind=sg.KIND, id=sid, parent=scope.id if scope else sg.UNSCOPED,
+                             key=key, data={**data, "campaign_id": scope.id if scope else None,
+                                            "candidates": candidates}), scope, candidates))
+        result = RecordResult()
+
+        async def work(tx: StoreTx) -> RecordResult:
+            out = RecordResult()
+            known = await tx.get_docs(sg.KIND, [d.id for d, _s, _c in docs])
+            fresh: dict[str, tuple[Doc, sg.Scope | None, list[str]]] = {}
+            for doc, scope, cands in docs:
+                if doc.id in known or doc.id in fresh:
+                    out.duplicates += 1
+                else:
+                    fresh[doc.id] = (doc, scope, cands)
+            campaign_ids = list({s.id for _d, s, _c in fresh.values() if s is not None})
+            progress = await tx.get_docs(fd.PROGRESS, campaign_ids) if campaign_ids else {}
+            versions = {k: v.version for k, v in progress.items()}
+            drafts: list[fd.Draft] = []
+            for doc, scope, cands in fresh.values():
+                if scope is None:
+                    out.unscoped += 1
+                else:
+                    drafts += sg.drafts_for(scope, doc, cands, registered)
+            if fresh:
+                await tx.put_docs([d for d, _s, _c in fresh.values()])
+            out.findings = await fd.apply_drafts(tx, drafts, progress)
+            await self._stamp_verified(tx, actor, out.findings, scopes)
+            await fd.save_progress(tx, progress, versions)
+            out.recorded = len(fresh)
+            out.sightings = [d for d, _s, _c in fresh.values()]
+            return out
+
+        if docs:
+            result = await self.store.write(work)
+        return result
+
+    async def _stamp_verified(self, tx: StoreTx, actor: Actor, findings: list[Doc],
+                              scopes: list[sg.Scope]) -> None:
+        """``last_audited_at`` and ``last_audited_campaign`` on every CI just verified."""
+        names = {s.id: s.campaign.data["name"] for s in scopes}
+        verified = {f.data["ci_id"]: f for f in findings
+                    if f.data["type"] == fd.FindingType.VERIFIED and f.data.get("ci_id")}
+        if not verified:
+            return
+        found = await tx.get_cis(list(verified))
+        history: list[HistoryEntry] = []
+        for ci_id, finding in verified.items():
+            before = found.get(ci_id)
+            if before is None:
+                continue
+            at = max(str(e.get("at") or "") for e in finding.data["evidence"])
+            if str(before.attributes.get("last_audited_at") or "") >= at:
+                continue
+            attrs = {**before.attributes, "last_audited_at": at,
+                     "last_audited_campaign": names.get(finding.parent or "", "")}
+            after = before.model_copy(update={"attributes": attrs, "version": before.version + 1,
+                                              "updated_at": now()})
+            await tx.update_ci(after, before.version)
+            history.append(ci_entry(actor, HistoryAction.UPDATED, after,
+                                    ci_changes(before, after),
+                                    f"seen where registered in audit campaign "
+                                    f"{names.get(finding.parent or '', '')}"))
+        await tx.add_history(history)
+
+    async def sightings_of(self, ci_id: str, first: int = 5) -> list[Doc]:
+        """The latest sightings of a CI (for its page: last seen, by whom, which campaign)."""
+        return (await self.store.find_docs(sg.KIND, key=ci_id, first=first)).items
+
+
+def choose_scope(scopes: list[sg.Scope], ci: CI | None, data: dict[str, Any],
+                 home: str | None) -> sg.Scope | None:
+    """The open campaign a sighting belongs to: its place or the asset's home is in scope
+    (discovery: the asset's home, within the campaign's period)."""
+    if data["source"] == "discovery":
+        at = datetime.fromisoformat(data["seen_at"])
+        live = [s for s in scopes if s.in_period(at)]
+        if ci is None:
+            return live[0] if len(live) == 1 else None
+        return sg.choose_scope(live, ci.class_name, home)
+    return sg.choose_scope(scopes, ci.class_name if ci else None, data["place_id"], home)
+
+
+def scan_file_sightings(path: Path) -> list[sg.SightingInput]:
+    """Read an inspection-scan file whole; any bad record refuses the file (nothing recorded).
+
+    Uses the ``scans`` importer, so English and Chinese headers, GBK and BOMs work.
+    """
+    from cmdb.importers import ImportFileError, RecordError, get_importer
+
+    out: list[sg.SightingInput] = []
+    errors: list[str] = []
+    try:
+        for item in get_importer("scans").run(path):
+            if isinstance(item, RecordError):
+                errors.append(str(item))
+                continue
+            if not item.asset_tag:
+                errors.append(f"{item.locator.file} line {item.locator.line}: no asset tag")
+                continue
+            out.append(sg.SightingInput(
+                asset_tag=item.asset_tag, place="/".join(item.location) or None,
+                condition=item.condition, note=item.note, seen_at=item.seen_at,
+                auditor=item.auditor))
+    except ImportFileError as exc:
+        raise ValidationError(f"{path.name}: {exc.message}", field="file") from exc
+    if errors:
+        raise ValidationError(f"{path.name}: {len(errors)} bad records, nothing recorded; "
+                              + "; ".join(errors[:5]), field="file", errors=errors[:50])
+    return out

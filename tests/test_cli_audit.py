@@ -1,0 +1,54 @@
+"""``cmdb audit`` end to end on a SQLite file: create, open, scans (twice), status, close,
+report (CSV and PDF)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cmdb.cli import main
+from cmdb.model.records import Actor
+from cmdb.services import Cmdb
+from cmdb.settings import Settings
+from tests.services.audit_estate import build_estate, write_scans
+
+
+def test_audit_commands(tmp_path: Path) -> None:
+    db = tmp_path / "cli.sqlite3"
+
+    async def seed() -> None:
+        cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+        await cmdb.open()
+        try:
+            await build_estate(cmdb, Actor(name="seed"))
+        finally:
+            await cmdb.close()
+
+    asyncio.run(seed())
+    scans = write_scans(tmp_path)
+    r = CliRunner()
+
+    def ok(*args: str) -> str:
+        result = r.invoke(main, [*args, "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    ok("audit", "create", "2026 H2", "--place", "北京总部", "--class", "Server",
+       "--auditor", "陈七")
+    ok("audit", "open", "2026 H2")
+    assert "5 sightings recorded" in ok("audit", "scans", "2026 H2", str(scans))
+    assert "0 sightings recorded, 5 already known" in ok("audit", "scans", "2026 H2",
+                                                         str(scans))
+    status = json.loads(ok("audit", "status", "2026 H2", "--json"))
+    assert status["findings"]["MISPLACED"] == {"open": 1}
+    refused = r.invoke(main, ["audit", "close", "2026 H2", "--db", str(db)])
+    assert refused.exit_code == 1
+    assert "LEAVE_OPEN" in refused.output
+    ok("audit", "close", "2026 H2", "--open-findings", "carry-over")
+    ok("audit", "report", "2026 H2", "-o", str(tmp_path / "r.pdf"))
+    ok("audit", "report", "2026 H2", "-o", str(tmp_path / "r.csv"))
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    assert "MISSING,carried" in (tmp_path / "r.csv").read_text(encoding="utf-8")
