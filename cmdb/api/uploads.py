@@ -1,0 +1,63 @@
+"""Reading multipart uploads within a size bound, into temporary files.
+
+Used by ``POST /imports/{source}`` and by GraphQL multipart requests. The body is
+counted as it arrives, so a request that lies about (or omits) its length is cut
+off at the bound instead of filling the disk.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.types import Message
+
+from cmdb.errors import LimitExceededError, ValidationError
+
+MAX_FIELDS = 20
+MAX_FILES = 10
+
+
+async def read_form(request: Request, limit: int) -> FormData:
+    """Parse a ``multipart/form-data`` body of at most ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise LimitExceededError(f"the upload is larger than {limit} bytes", limit=limit)
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise LimitExceededError(f"the upload is larger than {limit} bytes",
+                                         limit=limit)
+        return message
+
+    bounded = Request(request.scope, receive)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ValidationError("send the file as multipart/form-data", field="file")
+    try:
+        return await bounded.form(max_files=MAX_FILES, max_fields=MAX_FIELDS,
+                                  max_part_size=limit)
+    except LimitExceededError:
+        raise
+    except Exception as exc:  # starlette's MultiPartException and parser errors
+        raise ValidationError(f"not a valid multipart body: {exc}", field="file") from exc
+
+
+def save_upload(upload: UploadFile, folder: Path) -> Path:
+    """Copy an uploaded file into ``folder``; the original name is kept only for display."""
+    target = folder / "upload"
+    upload.file.seek(0)
+    with target.open("wb") as out:
+        shutil.copyfileobj(upload.file, out)
+    return target
+
+
+def upload_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="cmdb-upload-")

@@ -1,0 +1,208 @@
+"""Identification: which registered CI an observation is about, by ordered rules.
+
+The rules (``schema/sources.yaml``: asset tag, serial number within its
+manufacturer, MAC address, host name / FQDN) are tried in order. The first rule
+for which the observation has a value and the register has a candidate decides:
+one candidate is a match, two or more make the observation AMBIGUOUS, never a
+guess. Placeholders never identify: the importers already turned them into
+``None`` (an empty VM BIOS serial is no serial at all).
+
+Two ways to look candidates up, with the same answers: :class:`PointLookup` asks
+the store one question per value (small files), :class:`ScanIndex` reads every
+CI once and answers from memory (large files, where thousands of questions would
+cost more than one pass).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cmdb.importers import Observation
+from cmdb.model.queries import AttributeMatch, CIOrder, CISelection
+from cmdb.model.records import CI, serial_key
+from cmdb.services.sources import Rule
+from cmdb.store.base import Store, StoreTx
+
+CANDIDATE_LIMIT = 20
+
+
+def observed_keys(obs: Observation, rule: Rule) -> list[str]:
+    """The values an observation offers to ``rule``, normalised as the register keeps them."""
+    if rule == "asset_tag":
+        return [obs.asset_tag] if obs.asset_tag else []
+    if rule == "serial_number":
+        key = serial_key(obs.manufacturer, obs.serial_number)
+        return [key] if key else []
+    if rule == "mac_addresses":
+        return list(obs.mac_addresses)
+    names = [*obs.hostnames, *([obs.fqdn] if obs.fqdn else [])]
+    return list(dict.fromkeys(n.lower() for n in names))
+
+
+def registered_keys(ci: CI, rule: Rule) -> list[str]:
+    """The values a registered CI answers ``rule`` with."""
+    if rule == "asset_tag":
+        return [ci.asset_tag] if ci.asset_tag else []
+    if rule == "serial_number":
+        return [ci.serial_key] if ci.serial_key else []
+    attrs = ci.attributes
+    if rule == "mac_addresses":
+        return [m for m in _as_list(attrs.get("mac_addresses")) if isinstance(m, str)]
+    names = [*_as_list(attrs.get("hostnames")), attrs.get("fqdn")]
+    return [n.lower() for n in names if isinstance(n, str) and n]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+@dataclass(frozen=True)
+class Identification:
+    """The answer for one observation: the candidates, and the rule that found them."""
+
+    ci_ids: tuple[str, ...] = ()
+    rule: Rule | None = None
+    value: str | None = None
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.ci_ids) > 1
+
+    @property
+    def ci_id(self) -> str | None:
+        return self.ci_ids[0] if len(self.ci_ids) == 1 else None
+
+
+class Lookup(Protocol):
+    """Where candidates come from: the ids of CIs answering ``rule`` with ``value``."""
+
+    async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]: ...
+
+
+@dataclass
+class ScanIndex:
+    """Every CI's identifying values, read in one pass over the store."""
+
+    keys: dict[Rule, dict[str, set[str]]] = field(default_factory=dict)
+    size: int = 0
+
+    @classmethod
+    async def build(cls, store: Store, rules: Iterable[Rule]) -> ScanIndex:
+        wanted = tuple(rules)
+        index = cls({rule: defaultdict(set) for rule in wanted})
+        async for ci in store.iter_all("cis"):
+            index.size += 1
+            for rule in wanted:
+                for key in registered_keys(ci, rule):
+                    index.keys[rule][key].add(ci.id)
+        return index
+
+    async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
+        table = self.keys.get(rule, {})
+        return {v: set(table[v]) for v in values if v in table}
+
+
+class PointLookup:
+    """Store questions per value (cached): asset tags and serials through the indexes,
+    in one unit of work per chunk; MACs and host names one query each."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.cache: dict[tuple[Rule, str], set[str]] = {}
+        #: The CIs the questions returned, so the caller need not read them again.
+        self.found: dict[str, CI] = {}
+
+    async def _ask(self, rule: Rule, value: str) -> set[str]:
+        """MACs and host names: the store can only find them with a query per value."""
+        names = ("mac_addresses",) if rule == "mac_addresses" else ("hostnames", "fqdn")
+        out: set[str] = set()
+        for name in names:
+            for ci in await self._list(CISelection(attributes=(AttributeMatch(name, value),))):
+                if value in registered_keys(ci, rule):
+                    out.add(ci.id)
+        return out
+
+    async def _list(self, selection: CISelection) -> list[CI]:
+        page = await self.store.list_cis(selection, CIOrder(), CANDIDATE_LIMIT, None)
+        self.found.update((c.id, c) for c in page.items)
+        return page.items
+
+    def take(self, ids: Sequence[str]) -> dict[str, CI]:
+        """The CIs among ``ids`` already read (and forgotten, to keep memory bounded)."""
+        return {i: self.found.pop(i) for i in ids if i in self.found}
+
+    async def _indexed(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
+        """Asset tags or serial keys through the store's unique indexes, all in one
+        read-only unit of work (the port offers these lookups inside a transaction)."""
+
+        async def work(tx: StoreTx) -> dict[str, set[str]]:
+            found: dict[str, set[str]] = {}
+            for value in values:
+                ids = await (tx.find_ci_ids(asset_tag=value) if rule == "asset_tag"
+                             else tx.find_ci_ids(serial_key=value))
+                found[value] = set(ids)
+            return found
+
+        return await self.store.write(work)
+
+    async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
+        todo = [v for v in values if (rule, v) not in self.cache]
+        if todo and rule in ("asset_tag", "serial_number"):
+            for value, ids in (await self._indexed(rule, todo)).items():
+                self.cache[(rule, value)] = ids
+        for value in todo:
+            if (rule, value) not in self.cache:
+                self.cache[(rule, value)] = await self._ask(rule, value)
+        return {v: self.cache[(rule, v)] for v in values if self.cache[(rule, v)]}
+
+
+class HybridLookup:
+    """Point questions for the indexed keys (asset tag, serial); for MACs and host names,
+    which the store can only find by scanning, point questions while they are few and
+    one pass over the store (then memory) once a chunk needs more than ``scan_after``."""
+
+    def __init__(self, store: Store, rules: Sequence[Rule], scan_after: int = 20) -> None:
+        self.store = store
+        self.rules = tuple(rules)
+        self.scan_after = scan_after
+        self.point = PointLookup(store)
+        self.scan: ScanIndex | None = None
+
+    async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
+        if rule in ("asset_tag", "serial_number"):
+            return await self.point.candidates(rule, values)
+        if self.scan is None and len(values) > self.scan_after:
+            self.scan = await ScanIndex.build(
+                self.store, [r for r in self.rules if r not in ("asset_tag", "serial_number")])
+        if self.scan is not None:
+            return await self.scan.candidates(rule, values)
+        return await self.point.candidates(rule, values)
+
+
+async def identify(
+    observations: Sequence[Observation], rules: Sequence[Rule], lookup: Lookup
+) -> list[Identification]:
+    """Identify each observation by the first rule that finds a candidate."""
+    results: list[Identification | None] = [None] * len(observations)
+    for rule in rules:
+        pending = [(i, observed_keys(o, rule)) for i, o in enumerate(observations)
+                   if results[i] is None]
+        wanted = sorted({k for _, keys in pending for k in keys})
+        if not wanted:
+            continue
+        found = await lookup.candidates(rule, wanted)
+        for i, keys in pending:
+            ids: set[str] = set()
+            hit = None
+            for key in keys:
+                if key in found:
+                    ids |= found[key]
+                    hit = hit or key
+            if ids:
+                results[i] = Identification(tuple(sorted(ids)), rule, hit)
+    return [r or Identification() for r in results]

@@ -1,0 +1,335 @@
+"""Import runs: parse a file, identify and reconcile each observation, apply or preview.
+
+A run streams the file in chunks: each chunk is identified (indexed point
+lookups for asset tags and serials; one pass over the store once many MACs or
+host names need looking up) and reconciled against the register. A dry run
+writes only its run and outcome records. An applied run is atomic: if any
+record is invalid nothing is applied (unless ``apply_valid_only``, which
+applies the rest and lists every rejected record); otherwise every change is
+written in one unit of work, as history with channel ``import`` and the run's
+id. Re-running the same file changes nothing.
+
+Runs are ``import_run`` docs (source, file, sha256, who, when, dry or applied,
+counts per outcome); each outcome is an ``import_outcome`` doc whose parent is
+the run and whose key is the outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from cmdb.errors import CmdbError, ImportRejectedError, LimitExceededError, NotFoundError
+from cmdb.importers import (
+    ColumnMapping,
+    ImportFileError,
+    Observation,
+    ParseOptions,
+    RecordError,
+    get_importer,
+)
+from cmdb.model.records import Actor, Channel, Doc, new_id, now
+from cmdb.model.registry import Registry
+from cmdb.services.cis import CIService
+from cmdb.services.identify import HybridLookup, identify, observed_keys
+from cmdb.services.import_apply import KeyLedger, apply_plans, needed_places
+from cmdb.services.outcomes import Outcome, Planned
+from cmdb.services.places import LOCATED_IN, PlaceResolver
+from cmdb.services.reconcile import Reconciler
+from cmdb.services.software import ProductCatalog, current_installations, reconcile_software
+from cmdb.services.sources import Rule, SourcesConfig
+from cmdb.store.base import Store, StoreTx
+
+RUN, OUTCOME = "import_run", "import_outcome"
+CHUNK = 1000
+DOC_BATCH = 2000
+MAX_LISTED = 1000
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """One file to import, and what the run may do."""
+
+    source: str
+    path: Path
+    file_name: str | None = None
+    dry_run: bool = False
+    apply_valid_only: bool = False
+    create_places: bool = False
+    mapping: ColumnMapping | None = None
+    encoding: str | None = None
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _chunks(items: Iterable[Observation | RecordError], size: int
+            ) -> Iterator[list[Observation | RecordError]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _invalid_records(errors: list[RecordError]) -> list[Planned]:
+    """One INVALID outcome per bad record (a record may have several bad fields)."""
+    grouped: dict[tuple[int | None, int | None], list[RecordError]] = {}
+    for e in errors:
+        grouped.setdefault((e.line, e.record), []).append(e)
+    return [Planned(line, record, Outcome.INVALID, reason="; ".join(map(_say, errs)),
+                    field=errs[0].field) for (line, record), errs in grouped.items()]
+
+
+def _say(e: RecordError) -> str:
+    """A record error without its file and line (the outcome has those)."""
+    where = f"column {e.column!r}: " if e.column else ""
+    shown = f" (value {e.value!r})" if e.value is not None else ""
+    return f"{where}{e.message}{shown}"
+
+
+def _where(run: dict[str, Any], p: dict[str, Any]) -> str:
+    parts = [run["file"]]
+    if p.get("line") is not None:
+        parts.append(f"line {p['line']}")
+    if p.get("field"):
+        parts.append(f"field {p['field']}")
+    return " ".join(parts)
+
+
+class ImportService:
+    """Runs imports and reads them back."""
+
+    def __init__(self, store: Store, registry: Registry, cis: CIService,
+                 config: SourcesConfig) -> None:
+        self.store = store
+        self.registry = registry
+        self.cis = cis
+        self.config = config
+
+    async def run(self, who: str, request: ImportRequest, progress: Progress | None = None,
+                  records: Iterable[Observation | RecordError] | None = None) -> Doc:
+        """Import one file; returns the run record. A refused file raises
+        :class:`ImportRejectedError` (after recording the run), changing nothing.
+
+        ``records`` replaces parsing ``request.path`` with records already parsed from
+        it (benchmarks; callers that hold observations), still named by that file."""
+        try:
+            importer = get_importer(request.source)
+        except ImportFileError as exc:
+            raise ImportRejectedError(exc.message, exc.code, field="source") from exc
+        run_id, started = new_id(), now()
+        actor = Actor(name=who, channel=Channel.IMPORT, run_id=run_id)
+        file_name = request.file_name or request.path.name
+        run: dict[str, Any] = {
+            "source": request.source, "file": file_name, "sha256": sha256(request.path),
+            "actor": who, "started_at": started.isoformat(), "dry_run": request.dry_run,
+            "apply_valid_only": request.apply_valid_only,
+            "create_places": request.create_places, "counts": {}, "rejected": [],
+        }
+        options = ParseOptions(file_label=file_name, mapping=request.mapping,
+                               encoding=request.encoding)
+        places = PlaceResolver(self.store, self.registry, self.config.places)
+        reconciler = Reconciler(self.registry, self.config, request.source, run_id, started,
+                                places, request.create_places)
+        catalog = await ProductCatalog.load(self.store) if reconciler.policy.software else None
+        lookup = HybridLookup(self.store, self.config.identification)
+        ledger = KeyLedger()
+        counts: Counter[str] = Counter()
+        kept: list[Planned] = []
+        try:
+            parsed = records if records is not None else importer.run(request.path,
+                                                                        options=options)
+            for chunk in _chunks(parsed, CHUNK):
+                plans = await self._plan(chunk, lookup, ledger, reconciler)
+                counts.update(p.outcome.value for p in plans)
+                for p in plans:
+                    if p.outcome is Outcome.INVALID and len(run["rejected"]) < MAX_LISTED:
+                        run["rejected"].append({"line": p.line, "record": p.record,
+                                                "field": p.field, "reason": p.reason})
+                if request.dry_run:
+                    await self._put(self._outcome_docs(run_id, plans))
+                else:
+                    kept += plans
+                if progress:
+                    progress(len(chunk))
+        except ImportFileError as exc:
+            run["error"] = {"code": exc.code, "message": exc.message, "file": exc.file,
+                            "line": exc.line, "column": exc.column, "field": exc.field}
+            await self._finish(run_id, run, counts, "rejected", kept)
+            raise ImportRejectedError(str(exc).split(": ", 1)[1], exc.code, runId=run_id,
+                                      file=exc.file, line=exc.line, field=exc.field) from exc
+        finally:
+            ledger.close()
+        invalid = counts[Outcome.INVALID.value]
+        run["would_reject"] = bool(invalid) and not request.apply_valid_only
+        if request.dry_run:
+            return await self._finish(run_id, run, counts, "dry_run", [])
+        if run["would_reject"]:
+            await self._finish(run_id, run, counts, "rejected", kept)
+            first = run["rejected"][0]
+            raise ImportRejectedError(
+                f"{_where(run, first)}: {first['reason']} ({invalid} record(s) rejected; "
+                "nothing was imported; fix them or import with apply_valid_only)",
+                runId=run_id, file=file_name, line=first["line"], field=first["field"])
+        places_needed = needed_places(kept, {p.id: p for p in places.planned.values()})
+        reason = f"{request.source} import of {file_name}"
+        doc = self._run_doc(run_id, run, counts, "applied")
+
+        async def work(tx: StoreTx) -> None:
+            await apply_plans(tx, self.cis, actor, kept, places_needed, catalog,
+                              request.source, started, reason)
+            await tx.put_docs([doc])
+            for docs in _batched(self._outcome_docs(run_id, kept)):
+                await tx.put_docs(docs)
+
+        try:
+            await self.store.write(work)
+        except CmdbError as exc:  # e.g. a CI changed since it was read: nothing was written
+            run["error"] = {"code": exc.code, "message": exc.message}
+            await self._finish(run_id, run, counts, "rejected", [])
+            raise
+        return doc
+
+    async def _plan(self, chunk: list[Observation | RecordError], lookup: HybridLookup,
+                    ledger: KeyLedger, reconciler: Reconciler) -> list[Planned]:
+        """Identify and reconcile one chunk of the file, in file order."""
+        observations = [o for o in chunk if isinstance(o, Observation)]
+        idents = await identify(observations, self.config.identification, lookup)
+        lookup.point.cache.clear()  # values rarely repeat across chunks: keep memory flat
+        claims = ledger.claim([
+            ([f"{rule}:{k}" for rule in self.config.identification
+              for k in observed_keys(o, rule)] + [f"ci:{i}" for i in ident.ci_ids[:1]],
+             o.locator.line) for o, ident in zip(observations, idents, strict=True)])
+        matched = sorted({i.ci_id for i in idents if i.ci_id})
+        cis = lookup.point.take(matched)
+        missing = [i for i in matched if i not in cis]
+        if missing:
+            cis.update(await self.store.get_cis(missing))
+        lookup.point.found.clear()
+        rels = await self.store.relationships_of(matched, "out", [LOCATED_IN]) \
+            if matched else {}
+        where = {ci_id: found[0].target_id for ci_id, found in rels.items() if found}
+        names = await self.store.get_cis(sorted(set(where.values()))) if where else {}
+        plans: list[Planned] = []
+        for o, ident, dup in zip(observations, idents, claims, strict=True):
+            if dup is not None:
+                what, line = dup
+                kind, _, value = what.partition(":")
+                same = "the same CI" if kind == "ci" else f"the same {kind} {value!r}"
+                plans.append(Planned(o.locator.line, o.locator.record, Outcome.INVALID, o,
+                                     reason=f"duplicate: {same} as line {line} of this file",
+                                     field=None if kind == "ci" else kind))
+                continue
+            ci = cis.get(ident.ci_id) if ident.ci_id else None
+            place = where.get(ci.id) if ci else None
+            location = (place, names[place].name) if place and place in names else None
+            planned = await reconciler.plan(o, ident, ci, location)
+            planned.rule = ident.rule
+            if planned.create is not None:
+                planned.ci_id = new_id()
+            plans.append(planned)
+        await self._taken_identifiers(plans, lookup)
+        software = [p for p in plans if p.software and p.before is not None]
+        if software:
+            installed = await current_installations(
+                self.store, [p.ci_id for p in software if p.ci_id])
+            for p in software:
+                reconcile_software(p, installed.get(p.ci_id or "", []), reconciler.source)
+                if p.differences and p.outcome is Outcome.MATCHED:
+                    p.outcome = Outcome.MATCHED_WITH_DIFFERENCES
+        for p in plans:
+            if p.create is not None and p.software is not None:
+                reconcile_software(p, [], reconciler.source)
+        plans += _invalid_records([e for e in chunk if isinstance(e, RecordError)])
+        plans.sort(key=lambda p: (p.record or 0, p.line or 0))
+        return plans
+
+    async def _taken_identifiers(self, plans: list[Planned], lookup: HybridLookup) -> None:
+        """An update giving a CI an asset tag or serial another CI holds is INVALID."""
+        checks: tuple[tuple[str, Rule], ...] = (("asset_tag", "asset_tag"),
+                                                ("serial_number", "serial_number"))
+        for field, rule in checks:
+            wanted: dict[str, list[Planned]] = {}
+            for p in plans:
+                if p.changes is not None and field in p.changes.model_fields_set \
+                        and p.before is not None:
+                    after = p.before.model_copy(update={field: getattr(p.changes, field)})
+                    key = after.asset_tag if rule == "asset_tag" else after.serial_key
+                    if key:
+                        wanted.setdefault(key, []).append(p)
+            if not wanted:
+                continue
+            found = await lookup.point.candidates(rule, sorted(wanted))
+            for key, holders in found.items():
+                for p in wanted[key]:
+                    others = sorted(holders - {p.ci_id or ""})
+                    if others:
+                        p.outcome, p.field = Outcome.INVALID, field
+                        p.reason = (f"{field} {getattr(p.changes, field)!r} is already "
+                                    f"CI {others[0]}'s")
+                        p.changes = p.transition = p.software = None
+
+    def _run_doc(self, run_id: str, run: dict[str, Any], counts: Counter[str],
+                 status: str) -> Doc:
+        data = {**run, "status": status, "finished_at": now().isoformat(),
+                "counts": {o.value: counts.get(o.value, 0) for o in Outcome}}
+        return Doc(kind=RUN, id=run_id, key=status, data=data)
+
+    def _outcome_docs(self, run_id: str, plans: list[Planned]) -> Iterator[Doc]:
+        for p in plans:
+            yield Doc(kind=OUTCOME, parent=run_id, key=p.outcome.value, data=p.as_json())
+
+    async def _put(self, docs: Iterable[Doc]) -> None:
+        for batch in _batched(docs):
+            async def work(tx: StoreTx, batch: list[Doc] = batch) -> None:
+                await tx.put_docs(batch)
+
+            await self.store.write(work)
+
+    async def _finish(self, run_id: str, run: dict[str, Any], counts: Counter[str],
+                      status: str, plans: list[Planned]) -> Doc:
+        doc = self._run_doc(run_id, run, counts, status)
+        await self._put([doc, *self._outcome_docs(run_id, plans)])
+        return doc
+
+    # ---- reading runs back ---------------------------------------------------------
+    async def get_run(self, run_id: str) -> Doc:
+        doc = (await self.store.get_docs(RUN, [run_id])).get(run_id)
+        if doc is None:
+            raise NotFoundError(f"no import run with id {run_id!r}", id=run_id)
+        return doc
+
+    async def runs(self, first: int = 50, after: str | None = None) -> tuple[list[Doc], bool]:
+        """Import runs, newest first."""
+        _check_first(first)
+        page = await self.store.find_docs(RUN, first=first, after=after)
+        return page.items, page.has_next
+
+    async def outcomes(self, run_id: str, outcome: str | None = None, first: int = 50,
+                       after: str | None = None) -> tuple[list[Doc], bool]:
+        """A run's outcomes in file order, optionally only one kind."""
+        _check_first(first)
+        page = await self.store.find_docs(OUTCOME, parent=run_id, key=outcome, first=first,
+                                          after=after, newest_first=False)
+        return page.items, page.has_next
+
+
+def _check_first(first: int) -> None:
+    if not 0 <= first <= 500:
+        raise LimitExceededError("first must be between 0 and 500", field="first")
+
+
+def _batched(docs: Iterable[Doc]) -> Iterator[list[Doc]]:
+    it = iter(docs)
+    while batch := list(islice(it, DOC_BATCH)):
+        yield batch

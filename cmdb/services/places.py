@@ -1,0 +1,126 @@
+"""Location paths to places: ``北京总部/3楼机房/A01机柜`` -> the rack in that room of that site.
+
+Each segment is looked for among the places (and racks) located, at any depth,
+in the place the previous segment found, so a path may skip a level the register
+has (``北京总部/3楼机房`` finds the room inside ``北京总部 / A座 3楼``). Segments
+that do not exist are planned as new places when the run allows it, with the
+class ``schema/sources.yaml`` gives them (site, building/floor, room, rack).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cmdb.model.queries import CIOrder, CISelection
+from cmdb.model.records import CI, new_id
+from cmdb.model.registry import Registry
+from cmdb.services.sources import PlaceRules
+from cmdb.store.base import Store
+
+LOCATED_IN = "LOCATED_IN"
+MAX_DEPTH = 6
+NAME_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class NewPlace:
+    """A place the run will create: its id, class, name and the place it is in."""
+
+    id: str
+    class_name: str
+    name: str
+    parent_id: str | None
+    path: str
+
+
+@dataclass
+class Resolved:
+    """A path resolved: the place id, the places to create first, or why it failed."""
+
+    place_id: str | None = None
+    creates: list[NewPlace] = field(default_factory=list)
+    error: str | None = None
+
+
+def _same(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+class PlaceResolver:
+    """Resolves location paths for one import run, remembering what it planned."""
+
+    def __init__(self, store: Store, registry: Registry, rules: PlaceRules) -> None:
+        self.store = store
+        self.registry = registry
+        self.rules = rules
+        self.place_classes = tuple(sorted(
+            {*registry.descendants("Place", concrete_only=True), "Rack"}))
+        self.paths: dict[tuple[str, ...], Resolved] = {}
+        self.planned: dict[tuple[str | None, str], NewPlace] = {}
+        self._found: dict[tuple[str | None, str], tuple[str | None, str | None]] = {}
+        self._ancestors: dict[str, set[str]] = {}
+
+    async def _named(self, name: str, parent: str | None) -> list[CI]:
+        """Places called ``name`` (anywhere, or located in ``parent`` at any depth)."""
+        selection = CISelection(classes=self.place_classes, text=name, location_id=parent)
+        page = await self.store.list_cis(selection, CIOrder(), NAME_LIMIT, None)
+        return [c for c in page.items if _same(c.name, name) and c.state != "disposed"]
+
+    async def ancestors(self, place_id: str) -> set[str]:
+        """The place itself and every place it is located in."""
+        if place_id not in self._ancestors:
+            closure = await self.store.closure([place_id], "out", [LOCATED_IN], MAX_DEPTH)
+            self._ancestors[place_id] = {r.ci_id for r in closure.rows}
+        return self._ancestors[place_id]
+
+    async def _find(self, parent: str | None, name: str) -> tuple[str | None, str | None]:
+        """The place called ``name`` in ``parent`` (anywhere when None): (id, error)."""
+        key = (parent, name.casefold())
+        if key in self.planned:
+            return self.planned[key].id, None
+        if key not in self._found:
+            found = await self._named(name, parent)
+            if parent is None:
+                found = [c for c in found if c.class_name == self.rules.top] or found
+            elif len(found) > 1:  # prefer the one directly in the parent
+                direct = await self.store.relationships_of([c.id for c in found], "out",
+                                                           [LOCATED_IN])
+                found = [c for c in found
+                         if any(r.target_id == parent for r in direct.get(c.id, []))] or found
+            if len(found) > 1:
+                self._found[key] = (None, f"place {name!r} is ambiguous: {len(found)} places "
+                                          "have that name; give the full path from the site")
+            else:
+                self._found[key] = (found[0].id if found else None, None)
+        return self._found[key]
+
+    async def resolve(self, path: list[str], create: bool) -> Resolved:
+        """The place a path names, planning the missing ones when ``create``."""
+        key = tuple(path)
+        if key in self.paths:
+            return self.paths[key]
+        result = Resolved()
+        parent: str | None = None
+        for depth, segment in enumerate(path):
+            found, error = await self._find(parent, segment)
+            if error:
+                result = Resolved(error=error)
+                break
+            if found is None:
+                shown = "/".join(path[: depth + 1])
+                if not create:
+                    where = f" in {path[depth - 1]!r}" if depth else ""
+                    result = Resolved(error=(
+                        f"place {segment!r}{where} is not registered ({shown}); register it "
+                        "or let the import create places (--create-places)"))
+                    break
+                place = NewPlace(new_id(), self.rules.class_for(segment, depth), segment,
+                                 parent, shown)
+                self.planned[(parent, segment.casefold())] = place
+                result.creates.append(place)
+                found = place.id
+            parent = found
+        if result.error is None:
+            result.place_id = parent
+        self.paths[key] = result
+        return result

@@ -1,0 +1,43 @@
+"""`cmdb import`: a refused file exits non-zero naming file, line, field; --json prints the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cmdb.cli import main
+
+FIXTURES = Path(__file__).resolve().parent / "importers" / "fixtures"
+
+
+def test_import_refuses_then_applies_then_changes_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.sqlite3")
+    runner = CliRunner()
+    sheet = str(FIXTURES / "inventory-gbk.csv")
+    refused = runner.invoke(main, ["import", "csv", sheet, "--db", db, "--create-places"])
+    assert refused.exit_code == 1
+    assert "IMPORT_REJECTED" in refused.output
+    assert "inventory-gbk.csv line 5 field mac_addresses" in " ".join(refused.output.split())
+    preview = runner.invoke(main, ["import", "csv", sheet, "--db", db, "--dry-run", "--json",
+                                   "--create-places", "--apply-valid-only"])
+    assert preview.exit_code == 0, preview.output
+    run = json.loads(preview.output)
+    assert (run["status"], run["counts"]["NEW"]) == ("dry_run", 3)
+    assert run["outcomes"][0]["creates"]["class_name"] == "Printer"
+    applied = runner.invoke(main, ["import", "csv", sheet, "--db", db, "--create-places",
+                                   "--apply-valid-only"])
+    assert applied.exit_code == 0, applied.output
+    assert "applied: 3 NEW, 1 INVALID" in applied.output
+    again = runner.invoke(main, ["import", "csv", sheet, "--db", db, "--json",
+                                 "--create-places", "--apply-valid-only"])
+    assert json.loads(again.output)["counts"]["MATCHED"] == 3
+
+
+def test_hostile_file_exits_non_zero_with_the_line(tmp_path: Path) -> None:
+    bomb = str(FIXTURES / "hostile" / "billion-laughs.xml")
+    result = CliRunner().invoke(main, ["import", "nmap", bomb, "--db",
+                                       str(tmp_path / "x.sqlite3")])
+    assert result.exit_code == 1
+    assert "IMPORT_FORBIDDEN_XML: billion-laughs.xml line 3" in " ".join(result.output.split())
