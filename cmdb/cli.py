@@ -56,6 +56,22 @@ async def _await(work: Callable[[], Awaitable[T]]) -> T:
     return await work()
 
 
+def with_cmdb(store_url: str | None, db: Path | None,
+              work: Callable[[Cmdb], Awaitable[T]]) -> T:
+    """Open the CMDB the options name, run ``work`` on it, close it (errors as in run)."""
+    settings = settings_from(store_url, db)
+
+    async def go() -> T:
+        cmdb = Cmdb.build(settings)
+        await cmdb.open()
+        try:
+            return await work(cmdb)
+        finally:
+            await cmdb.close()
+
+    return run(go)
+
+
 store_options = [
     click.option("--store-url", envvar="CMDB_STORE_URL", default=None,
                  help="sqlite:///path/file.sqlite3 or neo4j://host:7687 "

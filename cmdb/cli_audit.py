@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,22 +19,10 @@ T = TypeVar("T")
 
 def register() -> None:
     """Add the ``audit`` group to the ``cmdb`` command."""
-    from cmdb.cli import main, run, settings_from, with_store
+    from cmdb.cli import main, with_cmdb, with_store
 
     def actor(name: str | None) -> Actor:
         return Actor(name=name or "cli", channel=Channel.AUDIT)
-
-    def with_cmdb(store_url: str | None, db: Path | None,
-                  work: Callable[[Cmdb], Awaitable[T]]) -> T:
-        async def go() -> T:
-            cmdb = Cmdb.build(settings_from(store_url, db))
-            await cmdb.open()
-            try:
-                return await work(cmdb)
-            finally:
-                await cmdb.close()
-
-        return run(go)
 
     @main.group()
     def audit() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,7 +16,6 @@ import click
 
 from cmdb.model.access import Role
 from cmdb.model.records import Actor, Channel, Doc
-from cmdb.services import Cmdb
 from cmdb.services.auth import token_active
 
 T = TypeVar("T")
@@ -39,21 +37,7 @@ def _when(value: str | None) -> str:
 
 def register() -> None:
     """Add the ``token`` and ``user`` command groups to ``cmdb``."""
-    from cmdb.cli import err, main, run, settings_from, with_store
-
-    def with_cmdb(store_url: str | None, db: Path | None,
-                  work: Callable[[Cmdb], Awaitable[T]]) -> T:
-        settings = settings_from(store_url, db)
-
-        async def go() -> T:
-            cmdb = Cmdb.build(settings)
-            await cmdb.open()
-            try:
-                return await work(cmdb)
-            finally:
-                await cmdb.close()
-
-        return run(go)
+    from cmdb.cli import err, main, with_cmdb, with_store
 
     @main.group()
     def token() -> None:
