@@ -68,15 +68,17 @@ class CIService:
             raise NotFoundError(f"no CI with id {ci_id!r}", id=ci_id)
         return ci
 
-    async def _check_unique(self, tx: StoreTx, info: ClassInfo, ci: CI) -> None:
-        if ci.asset_tag:
+    async def _check_unique(self, tx: StoreTx, info: ClassInfo, ci: CI,
+                            before: CI | None = None) -> None:
+        """Refuse values another CI holds; values ``before`` already had were checked."""
+        if ci.asset_tag and not (before and before.asset_tag == ci.asset_tag):
             taken = [i for i in await tx.find_ci_ids(asset_tag=ci.asset_tag) if i != ci.id]
             if taken:
                 raise DuplicateError(
                     f"asset tag {ci.asset_tag!r} is already used by CI {taken[0]}",
                     field="assetTag", existingId=taken[0],
                 )
-        if ci.serial_key:
+        if ci.serial_key and not (before and before.serial_key == ci.serial_key):
             taken = [i for i in await tx.find_ci_ids(serial_key=ci.serial_key) if i != ci.id]
             if taken:
                 raise DuplicateError(
@@ -86,7 +88,8 @@ class CIService:
                 )
         for name, d in info.attributes.items():
             value = ci.attributes.get(name)
-            if not d.unique or value is None:
+            if not d.unique or value is None or (
+                    before is not None and before.attributes.get(name) == value):
                 continue
             classes = [c for c, i in self.registry.classes.items() if name in i.attributes]
             taken = [i for i in await tx.find_ci_ids_by_attribute(classes, name, value)
@@ -240,7 +243,7 @@ class CIService:
             changed = {c.field.removeprefix("attributes.") for c in diff}
             kept = {k: v for k, v in before.provenance.items() if k not in changed}
             after.provenance = {**kept, **(provenance or {})}
-            await self._check_unique(tx, info, after)
+            await self._check_unique(tx, info, after, before)
             await tx.update_ci(after, before.version)
             history.append(ci_entry(actor, HistoryAction.UPDATED, after, diff, reason))
         else:
