@@ -1,0 +1,58 @@
+"""Reads shared by the Neo4j unit of work and the store: relationships and docs by id,
+a CI's relationships. Each takes the runner of its context (a transaction or the
+driver's read path)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import neo4j
+
+from cmdb.model.records import Doc, Relationship
+from cmdb.store import neo4j_cypher as q
+from cmdb.store.base import Direction
+
+REL_RETURN = (f"RETURN {q.R} AS r, type(r) AS type, startNode(r).id AS source,"
+              " endNode(r).id AS target")
+
+
+Runner = Callable[..., Awaitable[list[neo4j.Record]]]
+
+
+async def _docs_by_id(run: Runner, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+    if not ids:
+        return {}
+    rows = await run(f"MATCH (d:Doc {{kind: $kind}}) WHERE d.id IN $ids RETURN {q.D} AS d",
+                     kind=kind, ids=list(ids))
+    return {r["d"]["id"]: q.to_doc(r["d"]) for r in rows}
+
+
+async def _relationships_by_id(
+    run: Runner, ids: Sequence[str], types: Sequence[str]
+) -> dict[str, Relationship]:
+    if not ids or not types:
+        return {}
+    # One indexed seek per known type: Neo4j has no index across relationship types.
+    union = " UNION ALL ".join(
+        f"MATCH ()-[r:{q.rel_type(t)}]->() WHERE r.id IN $ids {REL_RETURN}" for t in types
+    )
+    rows = await run(union, ids=list(ids))
+    return {r["r"]["id"]: q.to_rel(r["r"], r["type"], r["source"], r["target"]) for r in rows}
+
+
+async def _relationships_of(
+    run: Runner, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None
+) -> dict[str, list[Relationship]]:
+    pattern = f":{q.type_pattern(list(types))}" if types else ""
+    if types is not None and not types:
+        return {i: [] for i in ci_ids}
+    arrow = f"(n)-[r{pattern}]->()" if direction == "out" else f"(n)<-[r{pattern}]-()"
+    rows = await run(
+        f"MATCH (n:CI) WHERE n.id IN $ids MATCH {arrow} WHERE r.ended_at IS NULL"
+        f" {REL_RETURN}, n.id AS key ORDER BY r.created_at, r.id",
+        ids=list(ci_ids),
+    )
+    out: dict[str, list[Relationship]] = {i: [] for i in ci_ids}
+    for r in rows:
+        out[r["key"]].append(q.to_rel(r["r"], r["type"], r["source"], r["target"]))
+    return out
