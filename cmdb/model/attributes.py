@@ -141,9 +141,13 @@ def check_attributes(
                 raise ValidationError(f"attribute {name!r} takes one value, not a list", field=name)
             out[name] = _scalar(name, d, value)
     if complete:
-        missing = [n for n, d in info.attributes.items() if d.required and out.get(n) is None]
-        if missing:
-            raise ValidationError(
-                f"class {info.name} requires: {', '.join(missing)}", field=missing[0]
-            )
+        check_required(info, out)
     return out
+
+
+def check_required(info: ClassInfo, values: Mapping[str, Any]) -> None:
+    """Refuse a record (already checked value by value) missing a required attribute."""
+    missing = [n for n, d in info.attributes.items() if d.required and values.get(n) is None]
+    if missing:
+        raise ValidationError(f"class {info.name} requires: {', '.join(missing)}",
+                              field=missing[0])

@@ -6,6 +6,8 @@ They know nothing of GraphQL or of a particular database.
 
 from __future__ import annotations
 
+import functools
+import json
 import secrets
 import time
 from datetime import UTC, datetime
@@ -55,6 +57,25 @@ class Provenance(BaseModel):
     source: str
     at: datetime
     run_id: str | None = None
+
+
+@functools.lru_cache(maxsize=4096)
+def _provenance(source: str, at: str, run_id: str | None) -> Provenance:
+    return Provenance(source=source, at=datetime.fromisoformat(at), run_id=run_id)
+
+
+def decode_provenance(text: str) -> dict[str, Provenance]:
+    """A CI's provenance as the stores keep it (JSON), decoded. The records of one
+    import run share their stamp, so each distinct stamp is decoded once."""
+    if text == "{}":
+        return {}
+    return {k: _provenance(v["source"], v["at"], v.get("run_id"))
+            for k, v in json.loads(text).items()}
+
+
+def encode_provenance(provenance: dict[str, Provenance]) -> str:
+    """The JSON form of :func:`decode_provenance`."""
+    return json.dumps({k: v.model_dump(mode="json") for k, v in provenance.items()})
 
 
 class CI(BaseModel):

@@ -19,10 +19,11 @@ from cmdb.errors import (
     ValidationError,
     VersionConflictError,
 )
-from cmdb.model.attributes import check_attributes
+from cmdb.model.attributes import check_attributes, check_required
 from cmdb.model.records import (
     CI,
     Actor,
+    FieldChange,
     HistoryAction,
     HistoryEntry,
     Provenance,
@@ -32,7 +33,7 @@ from cmdb.model.records import (
 from cmdb.model.registry import ClassInfo, Registry
 from cmdb.services.history import ci_changes, ci_entry, relationship_entry
 from cmdb.services.inputs import CIChanges, NewCI
-from cmdb.store.base import Direction, Store, StoreTx
+from cmdb.store.base import Direction, KeyField, Store, StoreTx
 
 DISPOSED = "disposed"
 LOCATION, OWNER = "LOCATED_IN", "OWNED_BY"
@@ -71,21 +72,17 @@ class CIService:
     async def _check_unique(self, tx: StoreTx, info: ClassInfo, ci: CI,
                             before: CI | None = None) -> None:
         """Refuse values another CI holds; values ``before`` already had were checked."""
-        if ci.asset_tag and not (before and before.asset_tag == ci.asset_tag):
-            taken = [i for i in await tx.find_ci_ids(asset_tag=ci.asset_tag) if i != ci.id]
+        for key in new_identifiers(ci, before):
+            value = ci.asset_tag if key == "asset_tag" else ci.serial_key
+            assert value is not None
+            taken = [i for i in (await tx.holders(key, [value])).get(value, []) if i != ci.id]
             if taken:
-                raise DuplicateError(
-                    f"asset tag {ci.asset_tag!r} is already used by CI {taken[0]}",
-                    field="assetTag", existingId=taken[0],
-                )
-        if ci.serial_key and not (before and before.serial_key == ci.serial_key):
-            taken = [i for i in await tx.find_ci_ids(serial_key=ci.serial_key) if i != ci.id]
-            if taken:
-                raise DuplicateError(
-                    f"serial number {ci.serial_number!r} of manufacturer "
-                    f"{ci.manufacturer or '(none)'!r} is already used by CI {taken[0]}",
-                    field="serialNumber", existingId=taken[0],
-                )
+                raise identifier_taken(ci, key, taken[0])
+        await self.check_unique_attributes(tx, info, ci, before)
+
+    async def check_unique_attributes(self, tx: StoreTx, info: ClassInfo, ci: CI,
+                                      before: CI | None = None) -> None:
+        """Refuse a ``unique`` attribute value another CI of the class family holds."""
         for name, d in info.attributes.items():
             value = ci.attributes.get(name)
             if not d.unique or value is None or (
@@ -203,16 +200,11 @@ class CIService:
 
         return await self.store.write(work)
 
-    async def update_in(
-        self, tx: StoreTx, actor: Actor, before: CI, change: CIChanges,
-        reason: str | None = None, provenance: dict[str, Provenance] | None = None,
-    ) -> tuple[CI, list[HistoryEntry]]:
-        """Change ``before`` (as read by the caller) inside the caller's unit of work.
-
-        The write is a compare-and-set on ``before.version``. ``provenance`` says which
-        source set the changed fields; without it the change is a manual one, and the
-        provenance of the fields it changes is dropped (no provenance = set by hand).
-        """
+    def changed(
+        self, before: CI, change: CIChanges, provenance: dict[str, Provenance] | None = None,
+    ) -> tuple[ClassInfo, CI, list[FieldChange]]:
+        """``before`` with ``change`` applied (checked against the class; no store needed):
+        the new version and what changed (``before`` itself when nothing did)."""
         fields = change.model_fields_set
         if before.state == DISPOSED:
             raise ConflictError(f"CI {before.name} is disposed and cannot change", id=before.id)
@@ -232,22 +224,45 @@ class CIService:
                     merged.pop(key, None)
                 else:
                     merged[key] = value
-            check_attributes(info, merged, complete=True)
+            check_required(info, merged)  # the stored values were checked when written
             update["attributes"] = merged
-        stamp = now()
         after = before.model_copy(update={**update, "version": before.version + 1,
-                                          "updated_at": stamp})
-        history: list[HistoryEntry] = []
+                                          "updated_at": now()})
         diff = ci_changes(before, after)
+        if not diff:
+            return info, before, diff
+        changed = {c.field.removeprefix("attributes.") for c in diff}
+        kept = {k: v for k, v in before.provenance.items() if k not in changed}
+        after.provenance = {**kept, **(provenance or {})}
+        return info, after, diff
+
+    def transitioned(self, before: CI, to: str, provenance: Provenance | None = None) -> CI:
+        """``before`` moved to state ``to``, if the lifecycle allows it (no store needed)."""
+        self.registry.check_transition(before.state, to)
+        after = before.model_copy(update={"state": to, "version": before.version + 1,
+                                          "updated_at": now()})
+        after.provenance = {k: v for k, v in before.provenance.items() if k != "state"}
+        if provenance is not None:
+            after.provenance["state"] = provenance
+        return after
+
+    async def update_in(
+        self, tx: StoreTx, actor: Actor, before: CI, change: CIChanges,
+        reason: str | None = None, provenance: dict[str, Provenance] | None = None,
+    ) -> tuple[CI, list[HistoryEntry]]:
+        """Change ``before`` (as read by the caller) inside the caller's unit of work.
+
+        The write is a compare-and-set on ``before.version``. ``provenance`` says which
+        source set the changed fields; without it the change is a manual one, and the
+        provenance of the fields it changes is dropped (no provenance = set by hand).
+        """
+        info, after, diff = self.changed(before, change, provenance)
+        history: list[HistoryEntry] = []
         if diff:
-            changed = {c.field.removeprefix("attributes.") for c in diff}
-            kept = {k: v for k, v in before.provenance.items() if k not in changed}
-            after.provenance = {**kept, **(provenance or {})}
             await self._check_unique(tx, info, after, before)
             await tx.update_ci(after, before.version)
             history.append(ci_entry(actor, HistoryAction.UPDATED, after, diff, reason))
-        else:
-            after = before
+        fields = change.model_fields_set
         if "location_id" in fields:
             await self._set_single(tx, actor, after, LOCATION, change.location_id, history)
         if "owner_id" in fields:
@@ -276,12 +291,7 @@ class CIService:
         provenance: Provenance | None = None,
     ) -> tuple[CI, list[HistoryEntry]]:
         """Move ``before`` to state ``to`` inside the caller's unit of work."""
-        self.registry.check_transition(before.state, to)
-        after = before.model_copy(update={"state": to, "version": before.version + 1,
-                                          "updated_at": now()})
-        after.provenance = {k: v for k, v in before.provenance.items() if k != "state"}
-        if provenance is not None:
-            after.provenance["state"] = provenance
+        after = self.transitioned(before, to, provenance)
         await tx.update_ci(after, before.version)
         action = HistoryAction.DISPOSED if to == DISPOSED else HistoryAction.TRANSITIONED
         history = [ci_entry(actor, action, after, ci_changes(before, after), reason)]
@@ -401,6 +411,27 @@ class CIService:
             return (await tx.get_relationships([relationship_id]))[relationship_id]
 
         return await self.store.write(work)
+
+
+def new_identifiers(ci: CI, before: CI | None) -> list[KeyField]:
+    """The identifiers (asset tag, serial key) ``ci`` holds that ``before`` did not."""
+    out: list[KeyField] = []
+    if ci.asset_tag and not (before and before.asset_tag == ci.asset_tag):
+        out.append("asset_tag")
+    if ci.serial_key and not (before and before.serial_key == ci.serial_key):
+        out.append("serial_key")
+    return out
+
+
+def identifier_taken(ci: CI, key: KeyField, holder: str) -> DuplicateError:
+    """The error for ``ci`` wanting an asset tag or serial CI ``holder`` already has."""
+    if key == "asset_tag":
+        return DuplicateError(f"asset tag {ci.asset_tag!r} is already used by CI {holder}",
+                              field="assetTag", existingId=holder)
+    return DuplicateError(
+        f"serial number {ci.serial_number!r} of manufacturer "
+        f"{ci.manufacturer or '(none)'!r} is already used by CI {holder}",
+        field="serialNumber", existingId=holder)
 
 
 def raise_stale(ci: CI, expected: int) -> None:

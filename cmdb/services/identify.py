@@ -8,7 +8,8 @@ guess. Placeholders never identify: the importers already turned them into
 ``None`` (an empty VM BIOS serial is no serial at all).
 
 Two ways to look candidates up, with the same answers: :class:`PointLookup` asks
-the store one question per value (small files), :class:`ScanIndex` reads every
+the store per chunk (one question for all its asset tags, one for its serials; one
+per MAC or host name: small files), :class:`ScanIndex` reads every
 CI once and answers from memory (large files, where thousands of questions would
 cost more than one pass).
 """
@@ -24,7 +25,7 @@ from cmdb.importers import Observation
 from cmdb.model.queries import AttributeMatch, CIOrder, CISelection
 from cmdb.model.records import CI, serial_key
 from cmdb.services.sources import Rule
-from cmdb.store.base import Store, StoreTx
+from cmdb.store.base import Store
 
 CANDIDATE_LIMIT = 20
 
@@ -108,8 +109,8 @@ class ScanIndex:
 
 
 class PointLookup:
-    """Store questions per value (cached): asset tags and serials through the indexes,
-    in one unit of work per chunk; MACs and host names one query each."""
+    """Store questions (cached): all of a chunk's asset tags, or serials, in one question
+    through the unique indexes; MACs and host names one query each."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -138,17 +139,12 @@ class PointLookup:
 
     async def _indexed(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
         """Asset tags or serial keys through the store's unique indexes, all in one
-        read-only unit of work (the port offers these lookups inside a transaction)."""
-
-        async def work(tx: StoreTx) -> dict[str, set[str]]:
-            found: dict[str, set[str]] = {}
-            for value in values:
-                ids = await (tx.find_ci_ids(asset_tag=value) if rule == "asset_tag"
-                             else tx.find_ci_ids(serial_key=value))
-                found[value] = set(ids)
-            return found
-
-        return await self.store.write(work)
+        question; the CIs come with the answer."""
+        found = await self.store.find_cis("asset_tag" if rule == "asset_tag" else "serial_key",
+                                          values)
+        for cis in found.values():
+            self.found.update((c.id, c) for c in cis)
+        return {v: {c.id for c in found.get(v, [])} for v in values}
 
     async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
         todo = [v for v in values if (rule, v) not in self.cache]

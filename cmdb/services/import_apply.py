@@ -2,9 +2,10 @@
 
 :func:`apply_plans` runs inside ``store.write``: the places and software products
 the run needs, then each observation's create / update / transition / software
-change through the CI service's transaction-level rules, every change attributed
-to the import run. Updates are compare-and-set on the version reconciliation
-read, so a CI someone changed meanwhile fails the whole run (nothing is written).
+change under the CI service's rules, written in batches by a
+:class:`~cmdb.services.bulk.BulkWriter`, every change attributed to the import
+run. Updates are compare-and-set on the version reconciliation read, so a CI
+someone changed meanwhile fails the whole run (nothing is written).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from cmdb.model.records import Actor, HistoryEntry, Provenance
+from cmdb.model.records import Actor, Provenance
+from cmdb.services.bulk import BulkWriter
 from cmdb.services.cis import CIService
 from cmdb.services.inputs import NewCI
 from cmdb.services.outcomes import Outcome, Planned
@@ -21,7 +23,6 @@ from cmdb.services.places import NewPlace
 from cmdb.services.software import INSTALLED_ON, INSTANCE_OF, ProductCatalog
 from cmdb.store.base import StoreTx
 
-HISTORY_BATCH = 2000
 RETIRED, IN_USE = "retired", "deployed"
 SQL_VARIABLES = 900
 
@@ -87,72 +88,54 @@ async def apply_plans(
 ) -> int:
     """Write every planned change; returns how many history entries were written."""
     stamp = Provenance(source=source, at=at, run_id=actor.run_id)
-    history: list[HistoryEntry] = []
-    written = 0
-
-    async def flush(force: bool = False) -> None:
-        nonlocal written
-        if history and (force or len(history) >= HISTORY_BATCH):
-            await tx.add_history(history)
-            written += len(history)
-            history.clear()
-
+    bulk = BulkWriter(tx, cis, actor, reason)
     for place in places:
-        _, entries = await cis.create_in(
-            tx, actor, NewCI(class_name=place.class_name, name=place.name, state=IN_USE,
-                             location_id=place.parent_id),
-            ci_id=place.id, provenance={"name": stamp, "location": stamp}, reason=reason)
-        history += entries
+        await bulk.create(NewCI(class_name=place.class_name, name=place.name, state=IN_USE,
+                                location_id=place.parent_id),
+                          ci_id=place.id, provenance={"name": stamp, "location": stamp})
     products_made: set[str] = set()
     for p in plans:
         if p.outcome in (Outcome.INVALID, Outcome.AMBIGUOUS) or not p.writes:
             continue
         if p.create is not None:
             assert p.ci_id is not None
-            device, entries = await cis.create_in(tx, actor, p.create, ci_id=p.ci_id,
-                                                  provenance=p.provenance, reason=reason)
-            history += entries
+            device = await bulk.create(p.create, ci_id=p.ci_id, provenance=p.provenance)
         else:
             assert p.before is not None
             device = p.before
             if p.changes is not None:
-                device, entries = await cis.update_in(tx, actor, device, p.changes, reason,
-                                                      provenance=p.provenance)
-                history += entries
+                device = await bulk.update(device, p.changes, p.provenance, p.located)
             if p.transition is not None:
-                device, entries = await cis.transition_in(
-                    tx, actor, device, p.transition, reason, p.provenance.get("state"))
-                history += entries
+                device = await bulk.transition(device, p.transition, p.provenance.get("state"))
         if p.software is not None and catalog is not None:
             for name, version, publisher in p.software.add:
                 product_id = catalog.product_id(name, publisher)
                 key = name.strip().casefold()
                 if key in catalog.planned and product_id not in products_made:
-                    _, entries = await cis.create_in(
-                        tx, actor, NewCI(class_name="SoftwareProduct", name=name.strip(),
-                                         state=IN_USE,
-                                         attributes={"vendor": publisher} if publisher else {}),
-                        ci_id=product_id, provenance={"name": stamp}, reason=reason)
-                    history += entries
+                    await bulk.create(
+                        NewCI(class_name="SoftwareProduct", name=name.strip(), state=IN_USE,
+                              attributes={"vendor": publisher} if publisher else {}),
+                        ci_id=product_id, provenance={"name": stamp})
                     products_made.add(product_id)
                 attributes = {k: v for k, v in (("software_version", version),
                                                 ("vendor", publisher)) if v}
-                inst, entries = await cis.create_in(
-                    tx, actor, NewCI(class_name="SoftwareInstallation", name=name.strip(),
-                                     state=IN_USE, attributes=attributes),
-                    provenance={"name": stamp}, reason=reason)
-                history += entries
-                history.append(await cis.relate_in(tx, actor, inst, INSTALLED_ON, device.id))
-                history.append(await cis.relate_in(tx, actor, inst, INSTANCE_OF, product_id))
-            for inst_id in p.software.retire:
-                current = await tx.get_ci(inst_id)
-                if current is None:
-                    continue
-                for rel in await tx.active_relationships(inst_id, "out", [INSTALLED_ON]):
-                    history.append(await cis.end_in(tx, actor, rel, reason))
-                if RETIRED in cis.registry.allowed_transitions(current.state):
-                    _, entries = await cis.transition_in(tx, actor, current, RETIRED, reason)
-                    history += entries
-        await flush()
-    await flush(force=True)
-    return written
+                inst = await bulk.create(
+                    NewCI(class_name="SoftwareInstallation", name=name.strip(), state=IN_USE,
+                          attributes=attributes), provenance={"name": stamp})
+                bulk.relate(inst, INSTALLED_ON, device.id)
+                bulk.relate(inst, INSTANCE_OF, product_id)
+            if p.software.retire:
+                await _retire(bulk, p.software.retire)
+    await bulk.flush()
+    return bulk.written
+
+
+async def _retire(bulk: BulkWriter, installations: Sequence[str]) -> None:
+    """Vanished software: each installation's ``INSTALLED_ON`` ends and it is retired."""
+    current = await bulk.tx.get_cis(installations)
+    links = await bulk.tx.active_relationships_of(list(current), "out", [INSTALLED_ON])
+    for inst_id, inst in current.items():
+        for rel in links.get(inst_id, []):
+            bulk.end(rel)
+        if RETIRED in bulk.cis.registry.allowed_transitions(inst.state):
+            await bulk.transition(inst, RETIRED, None)

@@ -235,6 +235,7 @@ class ImportService:
             location = (place, names[place].name) if place and place in names else None
             planned = await reconciler.plan(o, ident, ci, location)
             planned.rule = ident.rule
+            planned.located = rels.get(ci.id, []) if ci else []
             if planned.create is not None:
                 planned.ci_id = new_id()
             plans.append(planned)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from cmdb.importers import Observation
-from cmdb.model.records import CI, Provenance
+from cmdb.model.records import CI, Provenance, Relationship
 from cmdb.services.inputs import CIChanges, NewCI
 
 
@@ -76,6 +76,8 @@ class Planned:
     provenance: dict[str, Provenance] = dataclasses.field(default_factory=dict)
     place_id: str | None = None
     software: SoftwarePlan | None = None
+    #: The CI's active ``LOCATED_IN`` relationships as read with ``before``.
+    located: list[Relationship] = dataclasses.field(default_factory=list)
 
     @property
     def writes(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cmdb.model.queries import CIOrder, CISelection
+from cmdb.model.queries import CIOrder, CISelection, Cursor
 from cmdb.model.records import CI, new_id
 from cmdb.model.registry import Registry
 from cmdb.services.sources import PlaceRules
@@ -20,6 +20,7 @@ from cmdb.store.base import Store
 LOCATED_IN = "LOCATED_IN"
 MAX_DEPTH = 6
 NAME_LIMIT = 50
+PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,61 @@ def _same(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
 
 
-class PlaceResolver:
-    """Resolves location paths for one import run, remembering what it planned."""
+@dataclass
+class PlaceMap:
+    """Every registered place (and rack) with the place it is located in, in memory:
+    read once, in pages, when a run has more than a few paths to resolve."""
 
-    def __init__(self, store: Store, registry: Registry, rules: PlaceRules) -> None:
+    parent: dict[str, str | None] = field(default_factory=dict)
+    by_name: dict[str, list[CI]] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, store: Store, classes: tuple[str, ...]) -> PlaceMap:
+        out = cls()
+        after: Cursor | None = None
+        while True:
+            page = await store.list_cis(CISelection(classes=classes), CIOrder(), PAGE, after)
+            ids = [c.id for c in page.items]
+            rels = await store.relationships_of(ids, "out", [LOCATED_IN]) if ids else {}
+            for ci in page.items:
+                found = rels.get(ci.id) or []
+                out.parent[ci.id] = found[0].target_id if found else None
+                if ci.state != "disposed":
+                    out.by_name.setdefault(ci.name.strip().casefold(), []).append(ci)
+            if not page.has_next:
+                return out
+            after = page.cursors[-1]
+
+    def ancestors(self, place_id: str) -> set[str]:
+        """The place and every place it is located in (bounded, cycle-safe)."""
+        out: set[str] = set()
+        current: str | None = place_id
+        while current is not None and current not in out and len(out) <= MAX_DEPTH:
+            out.add(current)
+            current = self.parent.get(current)
+        return out
+
+    def named(self, name: str, parent: str | None) -> list[CI]:
+        found = self.by_name.get(name.strip().casefold(), [])
+        if parent is None:
+            return list(found)
+        return [c for c in found if c.id != parent and parent in self.ancestors(c.id)]
+
+
+class PlaceResolver:
+    """Resolves location paths for one import run, remembering what it planned.
+
+    The first few questions go to the store one by one (a sighting, a small file);
+    after ``load_after`` of them the whole place hierarchy is read once into a
+    :class:`PlaceMap` and answered from memory.
+    """
+
+    def __init__(self, store: Store, registry: Registry, rules: PlaceRules,
+                 load_after: int = 20) -> None:
         self.store = store
+        self.load_after = load_after
+        self.asked = 0
+        self.map: PlaceMap | None = None
         self.registry = registry
         self.rules = rules
         self.place_classes = tuple(sorted(
@@ -62,12 +113,24 @@ class PlaceResolver:
 
     async def _named(self, name: str, parent: str | None) -> list[CI]:
         """Places called ``name`` (anywhere, or located in ``parent`` at any depth)."""
+        if await self._mapped():
+            assert self.map is not None
+            return self.map.named(name, parent)
         selection = CISelection(classes=self.place_classes, text=name, location_id=parent)
         page = await self.store.list_cis(selection, CIOrder(), NAME_LIMIT, None)
         return [c for c in page.items if _same(c.name, name) and c.state != "disposed"]
 
+    async def _mapped(self) -> bool:
+        """Whether to answer from memory (loading the map on the question that tips it)."""
+        self.asked += 1
+        if self.map is None and self.asked > self.load_after:
+            self.map = await PlaceMap.load(self.store, self.place_classes)
+        return self.map is not None
+
     async def ancestors(self, place_id: str) -> set[str]:
         """The place itself and every place it is located in."""
+        if await self._mapped() and self.map is not None and place_id in self.map.parent:
+            return self.map.ancestors(place_id)
         if place_id not in self._ancestors:
             closure = await self.store.closure([place_id], "out", [LOCATED_IN], MAX_DEPTH)
             self._ancestors[place_id] = {r.ci_id for r in closure.rows}

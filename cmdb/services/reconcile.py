@@ -87,12 +87,8 @@ class Reconciler:
 
     def _normalise(self, info: ClassInfo, values: dict[str, Any]) -> dict[str, Any]:
         """Check each observed attribute the class declares; others are left out."""
-        out: dict[str, Any] = {}
-        for key, value in values.items():
-            if key in CORE or key not in info.attributes:
-                continue
-            out.update(check_attributes(info, {key: value}, complete=False))
-        return out
+        declared = {k: v for k, v in values.items() if k not in CORE and k in info.attributes}
+        return check_attributes(info, declared, complete=False)
 
     def _system(self, obs: Observation, info: ClassInfo) -> dict[str, Any]:
         """What the CMDB keeps itself: when this source last saw the CI."""

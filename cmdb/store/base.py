@@ -25,6 +25,7 @@ from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 T = TypeVar("T")
 P = ParamSpec("P")
 Direction = Literal["in", "out"]
+KeyField = Literal["asset_tag", "serial_key"]
 
 
 def counted(
@@ -58,6 +59,17 @@ class StoreTx(ABC):
     ) -> list[str]:
         """Ids of the CIs holding this asset tag or serial key."""
 
+    async def holders(self, key: KeyField, values: Sequence[str]) -> dict[str, list[str]]:
+        """For many asset tags or serial keys at once: the ids of the CIs holding each
+        (values nobody holds are absent). Adapters answer in one query."""
+        out: dict[str, list[str]] = {}
+        for value in values:
+            ids = await (self.find_ci_ids(asset_tag=value) if key == "asset_tag"
+                         else self.find_ci_ids(serial_key=value))
+            if ids:
+                out[value] = ids
+        return out
+
     @abstractmethod
     async def find_ci_ids_by_attribute(
         self, classes: Sequence[str], name: str, value: Any
@@ -72,6 +84,12 @@ class StoreTx(ABC):
         """Add many new CIs at once (bulk loads, restores); adapters batch this."""
         for ci in cis:
             await self.insert_ci(ci)
+
+    async def update_cis(self, changes: Sequence[tuple[CI, int]]) -> None:
+        """Compare-and-set many CIs (each with its expected version) at once; one stale
+        version raises ``VersionConflictError`` and the unit of work writes nothing."""
+        for ci, expected in changes:
+            await self.update_ci(ci, expected)
 
     @abstractmethod
     async def update_ci(self, ci: CI, expected_version: int) -> None:
@@ -92,6 +110,12 @@ class StoreTx(ABC):
     ) -> list[Relationship]:
         """The not-ended relationships leaving (``out``) or entering (``in``) a CI."""
 
+    async def active_relationships_of(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[Relationship]]:
+        """:meth:`active_relationships` for many CIs at once (adapters: one query)."""
+        return {i: await self.active_relationships(i, direction, types) for i in ci_ids}
+
     @abstractmethod
     async def insert_relationship(self, rel: Relationship) -> None:
         """Add a relationship; an identical active one raises ``DuplicateError``."""
@@ -104,6 +128,11 @@ class StoreTx(ABC):
     @abstractmethod
     async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
         """Replace a relationship (e.g. to end it), compare-and-set on its version."""
+
+    async def update_relationships(self, changes: Sequence[tuple[Relationship, int]]) -> None:
+        """Compare-and-set many relationships at once (adapters batch this)."""
+        for rel, expected in changes:
+            await self.update_relationship(rel, expected)
 
     @abstractmethod
     async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
@@ -166,6 +195,11 @@ class Store(ABC):
     @abstractmethod
     async def find_ci_by_asset_tag(self, asset_tag: str) -> CI | None:
         """The CI carrying this asset tag."""
+
+    @abstractmethod
+    async def find_cis(self, key: KeyField, values: Sequence[str]) -> dict[str, list[CI]]:
+        """The CIs holding each of ``values`` as their asset tag or serial key, in one
+        round trip through the unique indexes (values nobody holds are absent)."""
 
     @abstractmethod
     async def list_cis(

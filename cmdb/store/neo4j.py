@@ -29,7 +29,7 @@ from cmdb.errors import (
 from cmdb.model.queries import CIOrder, CISelection, ClosureResult, ClosureRow, Cursor, Page
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
-from cmdb.store.base import Direction, Store, StoreTx, counted
+from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
 from cmdb.store.neo4j_reads import (
     REL_RETURN,
     _docs_by_id,
@@ -89,6 +89,16 @@ class Neo4jTx(StoreTx):
             return []
         return [r["id"] for r in rows]
 
+    async def holders(self, key: KeyField, values: Sequence[str]) -> dict[str, list[str]]:
+        field = "asset_tag" if key == "asset_tag" else "serial_key"
+        rows = await self._rows(
+            f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, n.id AS id",
+            values=list(dict.fromkeys(values)))
+        out: dict[str, list[str]] = {}
+        for r in rows:
+            out.setdefault(r["v"], []).append(r["id"])
+        return out
+
     async def find_ci_ids_by_attribute(
         self, classes: Sequence[str], name: str, value: Any
     ) -> list[str]:
@@ -111,22 +121,31 @@ class Neo4jTx(StoreTx):
             raise _duplicate(exc) from exc
 
     async def update_ci(self, ci: CI, expected_version: int) -> None:
-        try:
-            rows = await self._rows(
-                # Lock the node first, then compare: a WHERE evaluated before the lock
-                # would let two transactions both pass the same expected version.
-                "MATCH (n:CI {id: $id}) SET n.lock = true REMOVE n.lock"
-                " WITH n WHERE n.version = $expected SET n = $props "
-                + q.to_datetimes("n", q.CI_TIMES) + " RETURN n.id AS id",
-                id=ci.id, expected=expected_version, props=q.ci_props(ci),
-            )
-        except ConstraintError as exc:
-            raise _duplicate(exc) from exc
-        if not rows:
-            raise VersionConflictError(
-                f"CI {ci.id} was changed by someone else (expected version {expected_version})",
-                id=ci.id, expectedVersion=expected_version,
-            )
+        await self.update_cis([(ci, expected_version)])
+
+    async def update_cis(self, changes: Sequence[tuple[CI, int]]) -> None:
+        for i in range(0, len(changes), BATCH):
+            part = changes[i:i + BATCH]
+            try:
+                rows = await self._rows(
+                    # Lock each node first, then compare: a WHERE evaluated before the
+                    # lock would let two transactions both pass the same expected version.
+                    "UNWIND $rows AS row MATCH (n:CI {id: row.id})"
+                    " SET n.lock = true REMOVE n.lock"
+                    " WITH n, row WHERE n.version = row.expected SET n = row.props "
+                    + q.to_datetimes("n", q.CI_TIMES) + " RETURN n.id AS id",
+                    rows=[{"id": ci.id, "expected": expected, "props": q.ci_props(ci)}
+                          for ci, expected in part],
+                )
+            except ConstraintError as exc:
+                raise _duplicate(exc) from exc
+            if len(rows) != len(part):
+                done = {r["id"] for r in rows}
+                ci, expected = next((c, e) for c, e in part if c.id not in done)
+                raise VersionConflictError(
+                    f"CI {ci.id} was changed by someone else (expected version {expected})",
+                    id=ci.id, expectedVersion=expected,
+                )
 
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
         return await _relationships_by_id(self._rows, ids, self.rel_types)
@@ -136,6 +155,11 @@ class Neo4jTx(StoreTx):
     ) -> list[Relationship]:
         found = await _relationships_of(self._rows, [ci_id], direction, types)
         return found.get(ci_id, [])
+
+    async def active_relationships_of(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[Relationship]]:
+        return await _relationships_of(self._rows, ci_ids, direction, types)
 
     async def insert_relationship(self, rel: Relationship) -> None:
         await self.insert_relationships([rel])
@@ -174,15 +198,28 @@ class Neo4jTx(StoreTx):
                     raise NotFoundError("a relationship end does not exist")
 
     async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
-        rows = await self._rows(
-            f"MATCH ()-[r:{q.rel_type(rel.type)} {{id: $id}}]->() SET r.lock = true REMOVE r.lock"
-            f" WITH r WHERE r.version = $expected"
-            f" SET r += $props {q.to_datetimes('r', q.REL_TIMES)} RETURN r.id AS id",
-            id=rel.id, expected=expected_version, props=q.rel_props(rel),
-        )
-        if not rows:
-            raise VersionConflictError(f"relationship {rel.id} was changed by someone else",
-                                       id=rel.id)
+        await self.update_relationships([(rel, expected_version)])
+
+    async def update_relationships(self, changes: Sequence[tuple[Relationship, int]]) -> None:
+        by_type: dict[str, list[tuple[Relationship, int]]] = {}
+        for rel, expected in changes:
+            by_type.setdefault(q.rel_type(rel.type), []).append((rel, expected))
+        for rtype, group in by_type.items():
+            for i in range(0, len(group), BATCH):
+                part = group[i:i + BATCH]
+                rows = await self._rows(
+                    f"UNWIND $rows AS row MATCH ()-[r:{rtype} {{id: row.id}}]->()"
+                    f" SET r.lock = true REMOVE r.lock WITH r, row"
+                    f" WHERE r.version = row.expected"
+                    f" SET r += row.props {q.to_datetimes('r', q.REL_TIMES)} RETURN r.id AS id",
+                    rows=[{"id": rel.id, "expected": expected, "props": q.rel_props(rel)}
+                          for rel, expected in part],
+                )
+                if len(rows) != len(part):
+                    done = {r["id"] for r in rows}
+                    rel = next(r for r, _ in part if r.id not in done)
+                    raise VersionConflictError(
+                        f"relationship {rel.id} was changed by someone else", id=rel.id)
 
     async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
         rows = [q.history_props(e, next_seq()) for e in entries]
@@ -302,6 +339,20 @@ class Neo4jStore(Store):
         rows = await self._read(f"MATCH (n:CI {{asset_tag: $tag}}) RETURN {q.N} AS n",
                                 tag=asset_tag)
         return q.to_ci(rows[0]["n"]) if rows else None
+
+    @counted
+    async def find_cis(self, key: KeyField, values: Sequence[str]) -> dict[str, list[CI]]:
+        if not values:
+            return {}
+        field = "asset_tag" if key == "asset_tag" else "serial_key"
+        # One index seek per value (the property is given literally, not as a parameter).
+        rows = await self._read(
+            f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, {q.N} AS n",
+            values=list(dict.fromkeys(values)))
+        out: dict[str, list[CI]] = {}
+        for r in rows:
+            out.setdefault(r["v"], []).append(q.to_ci(r["n"]))
+        return out
 
     @counted
     async def list_cis(

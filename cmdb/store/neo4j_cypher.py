@@ -17,7 +17,14 @@ from typing import Any
 
 from cmdb.errors import ValidationError
 from cmdb.model.queries import CIOrderField, CISelection
-from cmdb.model.records import CI, Doc, HistoryEntry, Provenance, Relationship
+from cmdb.model.records import (
+    CI,
+    Doc,
+    HistoryEntry,
+    Relationship,
+    decode_provenance,
+    encode_provenance,
+)
 
 ATTR = "attr_"
 TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -106,8 +113,7 @@ def ci_props(ci: CI) -> dict[str, Any]:
         "asset_tag": ci.asset_tag, "serial_number": ci.serial_number,
         "serial_key": ci.serial_key, "version": ci.version,
         "created_at": _iso(ci.created_at), "updated_at": _iso(ci.updated_at),
-        "provenance": json.dumps({k: v.model_dump(mode="json")
-                                  for k, v in ci.provenance.items()}),
+        "provenance": encode_provenance(ci.provenance),
     }
     for key, value in ci.attributes.items():
         if not ATTRIBUTE_NAME.match(key):
@@ -124,8 +130,7 @@ def to_ci(props: dict[str, Any]) -> CI:
         id=props["id"], class_name=props["class"], name=props["name"], state=props["state"],
         asset_tag=props.get("asset_tag"), serial_number=props.get("serial_number"),
         attributes=attributes,
-        provenance={k: Provenance.model_validate(v) for k, v in json.loads(provenance).items()}
-        if provenance != "{}" else {},
+        provenance=decode_provenance(provenance),
         version=props["version"], created_at=native(props["created_at"]),
         updated_at=native(props["updated_at"]),
     )

@@ -28,7 +28,7 @@ from cmdb.model.queries import (
     Page,
 )
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
-from cmdb.store.base import Direction, Store, StoreTx, counted
+from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
 from cmdb.store.sqlite_schema import MIGRATIONS
 from cmdb.store.sqlite_sql import (
     CI_COLUMNS,
@@ -112,6 +112,15 @@ class SqliteTx(_DocTx, StoreTx):
             return []
         return [r["id"] for r in self.conn.execute(sql, (arg,))]
 
+    async def holders(self, key: KeyField, values: Sequence[str]) -> dict[str, list[str]]:
+        column = "asset_tag" if key == "asset_tag" else "serial_key"
+        out: dict[str, list[str]] = {}
+        for row in self.conn.execute(
+                f"SELECT {column} AS v, id FROM cis WHERE {column} IN"
+                " (SELECT value FROM json_each(?))", (_json_list(values),)):
+            out.setdefault(row["v"], []).append(row["id"])
+        return out
+
     async def find_ci_ids_by_attribute(
         self, classes: Sequence[str], name: str, value: Any
     ) -> list[str]:
@@ -140,21 +149,24 @@ class SqliteTx(_DocTx, StoreTx):
             raise _duplicate(exc) from exc
 
     async def update_ci(self, ci: CI, expected_version: int) -> None:
-        row = _ci_row(ci)
-        try:
-            cur = self.conn.execute(
-                "UPDATE cis SET class=?, name=?, state=?, asset_tag=?, serial_number=?,"
-                " serial_key=?, attributes=?, provenance=?, version=?, created_at=?, updated_at=?"
-                " WHERE id=? AND version=?",
-                (*row[1:], ci.id, expected_version),
-            )
-        except sqlite3.IntegrityError as exc:
-            raise _duplicate(exc) from exc
-        if cur.rowcount != 1:
-            raise VersionConflictError(
-                f"CI {ci.id} was changed by someone else (expected version {expected_version})",
-                id=ci.id, expectedVersion=expected_version,
-            )
+        await self.update_cis([(ci, expected_version)])
+
+    async def update_cis(self, changes: Sequence[tuple[CI, int]]) -> None:
+        # One statement per CI (in-process, cheap) so that a stale one is named.
+        for ci, expected in changes:
+            try:
+                cur = self.conn.execute(
+                    "UPDATE cis SET class=?, name=?, state=?, asset_tag=?, serial_number=?,"
+                    " serial_key=?, attributes=?, provenance=?, version=?, created_at=?,"
+                    " updated_at=? WHERE id=? AND version=?",
+                    (*_ci_row(ci)[1:], ci.id, expected))
+            except sqlite3.IntegrityError as exc:
+                raise _duplicate(exc) from exc
+            if cur.rowcount != 1:
+                raise VersionConflictError(
+                    f"CI {ci.id} was changed by someone else (expected version {expected})",
+                    id=ci.id, expectedVersion=expected,
+                )
 
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
         return _get_relationships(self.conn, ids)
@@ -163,6 +175,11 @@ class SqliteTx(_DocTx, StoreTx):
         self, ci_id: str, direction: Direction, types: Sequence[str] | None = None
     ) -> list[Relationship]:
         return _relationships_of(self.conn, [ci_id], direction, types).get(ci_id, [])
+
+    async def active_relationships_of(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[Relationship]]:
+        return _relationships_of(self.conn, ci_ids, direction, types)
 
     async def insert_relationship(self, rel: Relationship) -> None:
         try:
@@ -183,16 +200,18 @@ class SqliteTx(_DocTx, StoreTx):
             raise _duplicate(exc) from exc
 
     async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
-        row = _rel_row(rel)
-        cur = self.conn.execute(
-            "UPDATE relationships SET type=?, source_id=?, target_id=?, attributes=?, version=?,"
-            " created_at=?, updated_at=?, ended_at=? WHERE id=? AND version=?",
-            (*row[1:], rel.id, expected_version),
-        )
-        if cur.rowcount != 1:
-            raise VersionConflictError(
-                f"relationship {rel.id} was changed by someone else", id=rel.id
-            )
+        await self.update_relationships([(rel, expected_version)])
+
+    async def update_relationships(self, changes: Sequence[tuple[Relationship, int]]) -> None:
+        for rel, expected in changes:
+            cur = self.conn.execute(
+                "UPDATE relationships SET type=?, source_id=?, target_id=?, attributes=?,"
+                " version=?, created_at=?, updated_at=?, ended_at=? WHERE id=? AND version=?",
+                (*_rel_row(rel)[1:], rel.id, expected))
+            if cur.rowcount != 1:
+                raise VersionConflictError(
+                    f"relationship {rel.id} was changed by someone else", id=rel.id
+                )
 
     async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
         self.conn.executemany(
@@ -311,6 +330,20 @@ class SqliteStore(Store):
                 f"SELECT {CI_COLUMNS} FROM cis WHERE asset_tag = ?", (asset_tag,)
             ).fetchone()
         return _ci(row) if row else None
+
+    @counted
+    async def find_cis(self, key: KeyField, values: Sequence[str]) -> dict[str, list[CI]]:
+        if not values:
+            return {}
+        column = "asset_tag" if key == "asset_tag" else "serial_key"
+        out: dict[str, list[CI]] = {}
+        with _unavailable():
+            rows = self._r.execute(
+                f"SELECT {CI_COLUMNS} FROM cis WHERE {column} IN"
+                " (SELECT value FROM json_each(?))", (_json_list(values),))
+            for row in rows:
+                out.setdefault(row[column], []).append(_ci(row))
+        return out
 
     @counted
     async def list_cis(

@@ -16,7 +16,14 @@ from typing import Any
 
 from cmdb.errors import DuplicateError, NotFoundError, StoreUnavailableError
 from cmdb.model.queries import CIOrderField, CISelection
-from cmdb.model.records import CI, Doc, HistoryEntry, Provenance, Relationship
+from cmdb.model.records import (
+    CI,
+    Doc,
+    HistoryEntry,
+    Relationship,
+    decode_provenance,
+    encode_provenance,
+)
 from cmdb.store.base import Direction
 
 ORDER_COLUMNS = {
@@ -47,7 +54,7 @@ def _ci_row(ci: CI) -> tuple[Any, ...]:
     return (
         ci.id, ci.class_name, ci.name, ci.state, ci.asset_tag, ci.serial_number, ci.serial_key,
         json.dumps(ci.attributes, ensure_ascii=False),
-        json.dumps({k: v.model_dump(mode="json") for k, v in ci.provenance.items()}),
+        encode_provenance(ci.provenance),
         ci.version, ts(ci.created_at), ts(ci.updated_at),
     )
 
@@ -57,9 +64,7 @@ def _ci(row: sqlite3.Row) -> CI:
         id=row["id"], class_name=row["class"], name=row["name"], state=row["state"],
         asset_tag=row["asset_tag"], serial_number=row["serial_number"],
         attributes=json.loads(row["attributes"]),
-        provenance={k: Provenance.model_validate(v)
-                    for k, v in json.loads(row["provenance"]).items()}
-        if row["provenance"] != "{}" else {},
+        provenance=decode_provenance(row["provenance"]),
         version=row["version"], created_at=parse_ts(row["created_at"]),
         updated_at=parse_ts(row["updated_at"]),
     )

@@ -156,6 +156,60 @@ async def test_find_ids_inside_a_unit_of_work(store: Store) -> None:
     assert got.id == a.id
 
 
+async def test_batched_key_lookups(store: Store) -> None:
+    a = ci("a", asset_tag="T-1", serial_number="S1", attributes={"manufacturer": "Dell"})
+    b = ci("b", asset_tag="T-2", serial_number="S1", attributes={"manufacturer": "HP"})
+    await add(store, a, b)
+    by_tag = await store.find_cis("asset_tag", ["T-1", "T-2", "T-9", "T-1"])
+    assert {k: [c.id for c in v] for k, v in by_tag.items()} == {"T-1": [a.id], "T-2": [b.id]}
+    assert by_tag["T-1"][0].model_dump() == a.model_dump()
+    assert a.serial_key is not None
+    by_serial = await store.find_cis("serial_key", [a.serial_key, "nobody"])
+    assert [c.id for c in by_serial[a.serial_key]] == [a.id]
+    assert await store.find_cis("asset_tag", []) == {}
+
+    async def work(tx: StoreTx) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        return (await tx.holders("asset_tag", ["T-2", "T-3"]),
+                await tx.holders("serial_key", [a.serial_key or ""]))
+
+    assert await store.write(work) == ({"T-2": [b.id]}, {a.serial_key: [a.id]})
+
+
+async def test_batched_compare_and_set(store: Store) -> None:
+    a, b, c = ci("a"), ci("b"), ci("c")
+    await add(store, a, b, c)
+    r1, r2 = await link(store, a, "RUNS_ON", c), await link(store, b, "RUNS_ON", c)
+
+    async def both(tx: StoreTx) -> dict[str, list[Relationship]]:
+        await tx.update_cis([(a.model_copy(update={"name": "a2", "version": 2}), 1),
+                             (b.model_copy(update={"name": "b2", "version": 2}), 1)])
+        stamp = now()
+        await tx.update_relationships([
+            (r.model_copy(update={"ended_at": stamp, "version": 2}), 1) for r in (r1, r2)])
+        return await tx.active_relationships_of([a.id, b.id, c.id], "out")
+
+    active = await store.write(both)
+    assert active == {a.id: [], b.id: [], c.id: []}
+    got = await store.get_cis([a.id, b.id])
+    assert (got[a.id].name, got[b.id].name) == ("a2", "b2")
+
+    async def one_stale(tx: StoreTx) -> None:
+        await tx.update_cis([(a.model_copy(update={"name": "a3", "version": 3}), 2),
+                             (b.model_copy(update={"name": "lost", "version": 2}), 1)])
+
+    with pytest.raises(VersionConflictError) as caught:
+        await store.write(one_stale)
+    assert caught.value.details["id"] == b.id
+    got = await store.get_cis([a.id, b.id])
+    assert (got[a.id].name, got[b.id].name) == ("a2", "b2")  # nothing was written
+
+    async def stale_link(tx: StoreTx) -> None:
+        await tx.update_relationships([(r1.model_copy(update={"version": 3}), 1)])
+
+    with pytest.raises(VersionConflictError):
+        await store.write(stale_link)
+
+
 # ---- lists -----------------------------------------------------------------------
 async def test_list_filters(store: Store) -> None:
     site, room = ci("Site", "Site"), ci("Room", "Room")
