@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cmdb.errors import ImportRejectedError
+from cmdb.errors import CmdbError, ImportRejectedError
 from cmdb.model.queries import CIOrder, CISelection
 from cmdb.model.records import CI, Actor, Doc
 from cmdb.services import Cmdb
@@ -296,4 +296,67 @@ async def test_an_identifier_another_ci_holds_is_invalid(
     before = await snapshot(cmdb)
     with pytest.raises(ImportRejectedError, match="serial_number 'S1' is already CI"):
         await run(cmdb, "csv", sheet)
+    assert await snapshot(cmdb) == before
+
+
+async def test_a_sheet_disposing_an_asset_ends_its_relationships(
+    cmdb: Cmdb, actor: Actor, tmp_path: Path
+) -> None:
+    await run_gbk(cmdb)
+    server = await by_tag(cmdb, "BJ-0002")
+    app = await cmdb.cis.create(actor, {"class_name": "Application", "name": "erp"})
+    await cmdb.cis.relate(actor, app.id, "RUNS_ON", server.id)
+    sheet = tmp_path / "retire.csv"
+    sheet.write_text("资产编号,名称,类别,状态,位置\nBJ-0002,x,服务器,退役,北京总部/3楼机房/A01机柜\n",
+                     encoding="utf-8")
+    await run(cmdb, "csv", sheet, create_places=True)
+    # Disposed and moved in one row: the new link is made and ended with the rest.
+    sheet.write_text("资产编号,名称,类别,状态,位置\nBJ-0002,x,服务器,报废,北京总部/3楼机房/A02机柜\n",
+                     encoding="utf-8")
+    disposal = await run(cmdb, "csv", sheet)
+    after = await by_tag(cmdb, "BJ-0002")
+    assert after.state == "disposed"
+    for direction in ("in", "out"):
+        assert (await cmdb.store.relationships_of([after.id], direction))[after.id] == []
+    actions = [h.action.value for h in
+               (await cmdb.store.history(run_id=disposal.id, first=50)).items]
+    assert sorted(actions) == ["disposed", "related", "unrelated", "unrelated", "unrelated"]
+
+
+async def test_bulk_writer_keeps_the_rules(cmdb: Cmdb, actor: Actor) -> None:
+    from cmdb.errors import ConflictError, DuplicateError
+    from cmdb.services.bulk import BulkWriter
+    from cmdb.services.inputs import CIChanges, NewCI
+    from cmdb.store.base import StoreTx
+
+    rack_a = await cmdb.cis.create(actor, {"class_name": "Rack", "name": "A"})
+    rack_b = await cmdb.cis.create(actor, {"class_name": "Rack", "name": "B"})
+    server = await cmdb.cis.create(actor, {"class_name": "Server", "name": "s",
+                                           "location_id": rack_a.id})
+    before = await snapshot(cmdb)
+
+    async def twice_the_same_tag(tx: StoreTx) -> None:
+        bulk = BulkWriter(tx, cmdb.cis, actor, "test")
+        await bulk.create(NewCI(class_name="Server", name="x", asset_tag="T-9"))
+        await bulk.create(NewCI(class_name="Server", name="y", asset_tag="T-9"))
+
+    with pytest.raises(DuplicateError, match="T-9"):
+        await cmdb.store.write(twice_the_same_tag)
+
+    async def stale_location(tx: StoreTx) -> None:
+        # The caller read "not located anywhere"; the store knows better.
+        bulk = BulkWriter(tx, cmdb.cis, actor, "test")
+        await bulk.update(server, CIChanges(location_id=rack_b.id), None, located=[])
+        await bulk.flush()
+
+    with pytest.raises(ConflictError, match="LOCATED_IN"):
+        await cmdb.store.write(stale_location)
+
+    async def into_a_server(tx: StoreTx) -> None:
+        bulk = BulkWriter(tx, cmdb.cis, actor, "test")
+        await bulk.create(NewCI(class_name="Rack", name="C", location_id=server.id))
+        await bulk.flush()
+
+    with pytest.raises(CmdbError):
+        await cmdb.store.write(into_a_server)
     assert await snapshot(cmdb) == before
