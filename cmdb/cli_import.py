@@ -29,7 +29,10 @@ def summary(run: Doc) -> str:
     shown = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     verb = {"dry_run": "previewed (nothing written)", "applied": "applied",
             "rejected": "rejected (nothing written)"}.get(run.key or "", run.key or "")
-    return f"import {run.id} of {run.data['file']} {verb}: {shown or 'no records'}"
+    fed = run.data.get("campaign")
+    audit = (f"; audit campaigns: {fed['recorded']} sightings recorded, {fed['duplicates']} "
+             f"already known, {fed['unscoped']} outside every open campaign") if fed else ""
+    return f"import {run.id} of {run.data['file']} {verb}: {shown or 'no records'}{audit}"
 
 
 def register() -> None:
@@ -50,14 +53,21 @@ def register() -> None:
                   help="Apply the valid records and list the rejected ones.")
     @click.option("--create-places", is_flag=True,
                   help="Register places of location paths that do not exist yet.")
+    @click.option("--campaign", default=None,
+                  help="Scans and discovery: feed only this open audit campaign "
+                       "(default: every open campaign whose scope fits).")
     def import_file(store_url: str | None, db: Any, source: str, file: Path, dry_run: bool,
                     mapping: Path | None, encoding: str | None, as_json: bool,
-                    apply_valid_only: bool, create_places: bool) -> None:
-        """Import FILE from SOURCE (csv, xlsx, nmap, glpi, ocs, lshw, scans)."""
+                    apply_valid_only: bool, create_places: bool,
+                    campaign: str | None) -> None:
+        """Import FILE from SOURCE (csv, xlsx, nmap, glpi, ocs, lshw, scans).
+
+        An applied scans file records sightings, and an applied nmap, glpi, ocs or lshw
+        file counts as "seen by discovery", in the open audit campaigns."""
         settings = settings_from(store_url, db)
         request = ImportRequest(
             source, file, dry_run=dry_run, apply_valid_only=apply_valid_only,
-            create_places=create_places, encoding=encoding,
+            create_places=create_places, encoding=encoding, campaign=campaign,
             mapping=ColumnMapping.load(mapping) if mapping else None)
 
         async def work() -> None:

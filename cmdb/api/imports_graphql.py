@@ -207,10 +207,12 @@ class ImportMutation:
     @strawberry.mutation(description=(
         "Import a file (multipart upload) from a source: csv, xlsx, nmap, glpi, ocs, lshw, "
         "scans. A refused file is an error whose extensions name the file, line, field "
-        "and runId; nothing is changed."))
+        "and runId; nothing is changed. An applied scans or discovery file feeds the open "
+        "audit campaigns, or only `campaign` when given."))
     async def import_file(
         self, info: Info[Context, None], source: str, file: Upload, dry_run: bool = False,
         apply_valid_only: bool = False, create_places: bool = False,
+        campaign: str | None = None,
     ) -> ImportRunType:
         upload: Any = file
         if not isinstance(upload, UploadFile):
@@ -220,5 +222,5 @@ class ImportMutation:
             doc = await info.context.cmdb.imports.run(info.context.actor.name, ImportRequest(
                 source, path, file_name=Path(upload.filename or "upload").name,
                 dry_run=dry_run, apply_valid_only=apply_valid_only,
-                create_places=create_places))
+                create_places=create_places, campaign=campaign))
         return ImportRunType(doc=doc)

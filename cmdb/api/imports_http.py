@@ -1,7 +1,8 @@
 """``POST /imports/{source}``: import a file over HTTP, for other tools.
 
 The file comes as ``multipart/form-data`` (field ``file``), with ``dryRun``,
-``applyValidOnly`` and ``createPlaces`` as form fields (``true``/``false``). The
+``applyValidOnly`` and ``createPlaces`` as form fields (``true``/``false``), and
+``campaign`` (a scans or discovery file feeds only that open audit campaign). The
 answer is the run as JSON (id, status, counts per outcome, rejected records, the
 first outcomes); a refused file answers 422 with the coded error and the run.
 """
@@ -34,6 +35,15 @@ def flag(value: Any, name: str) -> bool:
     return text in ("true", "1")
 
 
+def text_field(value: Any) -> str | None:
+    """An optional text form field (a file sent there is refused)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("campaign: send a name or id as text", field="campaign")
+    return value
+
+
 class ImportEndpoints:
     """The import route over one CMDB."""
 
@@ -63,7 +73,8 @@ class ImportEndpoints:
                 file_name=Path(upload.filename or "upload").name,
                 dry_run=flag(form.get("dryRun"), "dryRun"),
                 apply_valid_only=flag(form.get("applyValidOnly"), "applyValidOnly"),
-                create_places=flag(form.get("createPlaces"), "createPlaces"))
+                create_places=flag(form.get("createPlaces"), "createPlaces"),
+                campaign=text_field(form.get("campaign")))
             try:
                 run = await self.cmdb.imports.run(who, request_)
             except ImportRejectedError as exc:

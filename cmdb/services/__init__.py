@@ -66,7 +66,7 @@ class Cmdb:
         from cmdb.services.sources import load_sources
 
         config = load_sources(self.settings.schema_dir, self.registry)
-        return ImportService(self.store, self.registry, self.cis, config)
+        return ImportService(self.store, self.registry, self.cis, config, self.campaigns)
 
     @cached_property
     def labels(self) -> LabelService:

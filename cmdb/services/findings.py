@@ -188,15 +188,14 @@ async def apply_drafts(tx: StoreTx, drafts: Iterable[Draft],
     fresh = [d for i, d in changed.items() if i not in existing]
     if fresh:
         await tx.put_docs(fresh)
-    for doc_id, doc in changed.items():
-        if doc_id in existing:
-            await tx.update_doc(doc, existing[doc_id].version)
+    await tx.update_docs([(doc, existing[doc_id].version)
+                          for doc_id, doc in changed.items() if doc_id in existing])
     return list(changed.values())
 
 
 async def save_progress(tx: StoreTx, progress: dict[str, Doc],
                         before: dict[str, int]) -> None:
     """Write the progress docs changed by this unit of work (compare-and-set)."""
-    for doc in progress.values():
-        await tx.update_doc(doc.model_copy(update={"version": before[doc.id] + 1,
-                                                   "updated_at": now()}), before[doc.id])
+    await tx.update_docs([(doc.model_copy(update={"version": before[doc.id] + 1,
+                                                  "updated_at": now()}), before[doc.id])
+                          for doc in progress.values()])

@@ -22,9 +22,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cmdb.errors import CmdbError, ImportRejectedError, LimitExceededError, NotFoundError
+from cmdb.errors import (
+    CmdbError,
+    ImportRejectedError,
+    LimitExceededError,
+    NotFoundError,
+    ValidationError,
+)
 from cmdb.importers import (
     ColumnMapping,
     ImportFileError,
@@ -41,11 +47,18 @@ from cmdb.services.import_apply import KeyLedger, apply_plans, needed_places
 from cmdb.services.outcomes import Outcome, Planned
 from cmdb.services.places import LOCATED_IN, PlaceResolver
 from cmdb.services.reconcile import Reconciler
+from cmdb.services.sightings import DiscoveryOutcome, SightingInput
 from cmdb.services.software import ProductCatalog, current_installations, reconcile_software
 from cmdb.services.sources import Rule, SourcesConfig
 from cmdb.store.base import Store, StoreTx
 
+if TYPE_CHECKING:
+    from cmdb.services.campaigns import CampaignService
+
 RUN, OUTCOME = "import_run", "import_outcome"
+SCANS = "scans"
+#: Sources whose applied runs count as "seen by discovery" in open audit campaigns.
+DISCOVERY_FED = ("nmap", "glpi", "ocs", "lshw")
 CHUNK = 1000
 DOC_BATCH = 2000
 MAX_LISTED = 1000
@@ -64,6 +77,8 @@ class ImportRequest:
     create_places: bool = False
     mapping: ColumnMapping | None = None
     encoding: str | None = None
+    #: Feed only this audit campaign (name or id; it must be open), not every open one.
+    campaign: str | None = None
 
 
 def sha256(path: Path) -> str:
@@ -110,11 +125,13 @@ class ImportService:
     """Runs imports and reads them back."""
 
     def __init__(self, store: Store, registry: Registry, cis: CIService,
-                 config: SourcesConfig) -> None:
+                 config: SourcesConfig, campaigns: CampaignService | None = None) -> None:
         self.store = store
         self.registry = registry
         self.cis = cis
         self.config = config
+        #: Open audit campaigns take what applied scans and discovery runs saw.
+        self.campaigns = campaigns
 
     async def run(self, who: str, request: ImportRequest, progress: Progress | None = None,
                   records: Iterable[Observation | RecordError] | None = None) -> Doc:
@@ -127,6 +144,7 @@ class ImportService:
             importer = get_importer(request.source)
         except ImportFileError as exc:
             raise ImportRejectedError(exc.message, exc.code, field="source") from exc
+        campaign_id = await self._campaign(request)
         run_id, started = new_id(), now()
         actor = Actor(name=who, channel=Channel.IMPORT, run_id=run_id)
         file_name = request.file_name or request.path.name
@@ -198,7 +216,54 @@ class ImportService:
             run["error"] = {"code": exc.code, "message": exc.message}
             await self._finish(run_id, run, counts, "rejected", [])
             raise
-        return doc
+        return await self._feed_campaigns(actor, doc, kept, campaign_id)
+
+    async def _campaign(self, request: ImportRequest) -> str | None:
+        """The campaign a run feeds when the caller names one (it must be open)."""
+        if request.campaign is None:
+            return None
+        if self.campaigns is None or request.source not in (*DISCOVERY_FED, SCANS):
+            raise ValidationError(f"a {request.source} import does not feed audit campaigns",
+                                  field="campaign")
+        campaign = await self.campaigns.get(request.campaign)
+        if campaign.key != "open":
+            raise ValidationError(f"campaign {campaign.data['name']} is {campaign.key}, "
+                                  "not open", field="campaign")
+        return campaign.id
+
+    async def _feed_campaigns(self, actor: Actor, doc: Doc, plans: list[Planned],
+                              campaign_id: str | None) -> Doc:
+        """Scans become sightings and discovery outcomes "seen by discovery" in the open
+        campaigns (or the one named); the run records what they took."""
+        source = doc.data["source"]
+        if self.campaigns is None or source not in (*DISCOVERY_FED, SCANS):
+            return doc
+        if campaign_id is None and not await self.campaigns.scopes():
+            return doc
+        seen = [p for p in plans if p.observation is not None
+                and p.outcome not in (Outcome.INVALID,)]
+        if source == SCANS:
+            result = await self.campaigns.record_sightings(actor, [
+                SightingInput(asset_tag=o.asset_tag, place="/".join(o.location) or None,
+                              condition=o.condition, note=o.note, seen_at=o.seen_at,
+                              auditor=o.auditor)
+                for p in seen if (o := p.observation) is not None and o.asset_tag
+            ], "scan", run_id=doc.id, campaign_id=campaign_id)
+        else:
+            result = await self.campaigns.record_discovery(
+                actor, doc.id, [discovery_outcome(p, source) for p in seen],
+                campaign_id=campaign_id)
+        data = {**doc.data, "campaign": {"id": campaign_id, "recorded": result.recorded,
+                                         "duplicates": result.duplicates,
+                                         "unscoped": result.unscoped}}
+        fed = doc.model_copy(update={"data": data, "version": doc.version + 1,
+                                     "updated_at": now()})
+
+        async def note(tx: StoreTx) -> None:
+            await tx.update_doc(fed, doc.version)
+
+        await self.store.write(note)
+        return fed
 
     async def _plan(self, chunk: list[Observation | RecordError], lookup: HybridLookup,
                     ledger: KeyLedger, reconciler: Reconciler) -> list[Planned]:
@@ -323,6 +388,19 @@ class ImportService:
         page = await self.store.find_docs(OUTCOME, parent=run_id, key=outcome, first=first,
                                           after=after, newest_first=False)
         return page.items, page.has_next
+
+
+def discovery_outcome(p: Planned, source: str) -> DiscoveryOutcome:
+    """What a discovery run saw of one device, as audit campaigns count it."""
+    o = p.observation
+    assert o is not None
+    identity = o.asset_tag or o.serial_number or next(iter(o.mac_addresses), None) \
+        or o.fqdn or next(iter(o.hostnames), None) or f"line {p.line}"
+    ids = [p.ci_id] if p.ci_id and p.outcome is not Outcome.NEW else list(p.candidates)
+    return DiscoveryOutcome(
+        status=p.outcome.value, identity=identity, ci_ids=ids,
+        differences=[(d.field, d.registered, d.observed) for d in p.differences],
+        seen_at=o.seen_at, source=source)
 
 
 def _check_first(first: int) -> None:

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from cmdb.errors import ValidationError
-from cmdb.model.queries import CIOrder, CISelection
 from cmdb.model.records import CI, Actor, Doc, HistoryAction, HistoryEntry, now
 from cmdb.model.registry import Registry
 from cmdb.services import findings as fd
 from cmdb.services import sightings as sg
 from cmdb.services.cis import CIService
 from cmdb.services.history import ci_changes, ci_entry
+from cmdb.services.places import PlaceResolver
+from cmdb.services.sources import PlaceRules
 from cmdb.store.base import Store, StoreTx
 
 LOCATION = "LOCATED_IN"
@@ -56,42 +57,38 @@ class SightingRecorder:
         """A place id from an id or a path such as ``北京总部/3楼机房/A01机柜``."""
         if not text or not text.strip():
             return None
-        text = text.strip()
-        if (await self.store.get_cis([text])).get(text) is not None:
-            return text
-        parts = [p.strip() for p in text.replace("\\", "/").split("/") if p.strip()]
-        classes = tuple(sorted({*self.registry.descendants("Place", concrete_only=True),
-                                "Rack"}))
-        page = await self.store.list_cis(CISelection(classes=classes, text=parts[-1]),
-                                         CIOrder(), 50, None)
-        named = [c for c in page.items if c.name == parts[-1]]
-        for ci in named:
-            if len(parts) == 1 or await self._path_ends(ci, parts):
-                return ci.id
-        return None
+        return (await self.resolve_places([text]))[text]
 
-    async def _path_ends(self, ci: CI, parts: list[str]) -> bool:
-        walk = await self.store.closure([ci.id], "out", [LOCATION], len(parts))
-        rows = sorted(walk.rows, key=lambda r: r.depth)
-        found = await self.store.get_cis([r.ci_id for r in rows])
-        names = [found[r.ci_id].name for r in rows if r.ci_id in found][: len(parts)]
-        return list(reversed(names)) == parts[-len(names):] and len(names) == len(parts)
+    async def resolve_places(self, texts: Sequence[str]) -> dict[str, str | None]:
+        """:meth:`resolve_place` for many texts: ids in one read, paths through one
+        :class:`~cmdb.services.places.PlaceResolver` (which reads the place hierarchy
+        once when there are many)."""
+        wanted = {t: t.strip() for t in dict.fromkeys(texts) if t and t.strip()}
+        ids = await self.store.get_cis(list(set(wanted.values())))
+        resolver = PlaceResolver(self.store, self.registry, PlaceRules())
+        out: dict[str, str | None] = {t: None for t in texts}
+        for text, clean in wanted.items():
+            if clean in ids:
+                out[text] = clean
+                continue
+            parts = [p.strip() for p in clean.replace("\\", "/").split("/") if p.strip()]
+            out[text] = (await resolver.resolve(parts, create=False)).place_id
+        return out
 
     # ---- recording ------------------------------------------------------------
     async def record_sightings(self, actor: Actor, sightings: Sequence[sg.SightingInput],
-                               source: sg.Source, run_id: str | None = None) -> RecordResult:
-        """Record assets seen by tag (scan files, the asset page), in one unit of work."""
+                               source: sg.Source, run_id: str | None = None,
+                               campaign_id: str | None = None) -> RecordResult:
+        """Record assets seen by tag (scan files, the asset page), in one unit of work.
+        With ``campaign_id`` only that campaign takes them (the others' scopes count as
+        outside)."""
         stamp = now()
-        places: dict[str, str | None] = {}
-        for s in sightings:
-            if s.place and s.place not in places:
-                places[s.place] = await self.resolve_place(s.place)
+        places = await self.resolve_places([s.place for s in sightings if s.place])
         tags = list(dict.fromkeys(s.asset_tag.strip() for s in sightings))
         by_tag: dict[str, CI] = {}
-        for tag in tags:
-            ci = await self.store.find_ci_by_asset_tag(tag)
-            if ci is not None:
-                by_tag[tag] = ci
+        for i in range(0, len(tags), BATCH):
+            for tag, found in (await self.store.find_cis("asset_tag", tags[i:i + BATCH])).items():
+                by_tag[tag] = found[0]
         items = []
         for s in sightings:
             tag = s.asset_tag.strip()
@@ -102,10 +99,11 @@ class SightingRecorder:
                 "condition": s.condition, "note": s.note, "auditor": s.auditor or actor.name,
                 "seen_at": sg.iso(s.seen_at, stamp), "source": source, "run_id": run_id,
                 "recorded_by": actor.name}, [ci.id] if ci else [], ci))
-        return await self._record(actor, items)
+        return await self._record(actor, items, campaign_id)
 
     async def record_discovery(self, actor: Actor, run_id: str | None,
-                               outcomes: Sequence[sg.DiscoveryOutcome]) -> RecordResult:
+                               outcomes: Sequence[sg.DiscoveryOutcome],
+                               campaign_id: str | None = None) -> RecordResult:
         """Count what a discovery import saw during open campaigns ("seen by discovery")."""
         stamp = now()
         ids = list({i for o in outcomes for i in o.ci_ids})
@@ -119,11 +117,12 @@ class SightingRecorder:
                 "auditor": o.source, "seen_at": sg.iso(o.seen_at, stamp), "source": "discovery",
                 "run_id": run_id, "recorded_by": actor.name,
                 "differences": [list(d) for d in o.differences]}, list(o.ci_ids), ci))
-        return await self._record(actor, items)
+        return await self._record(actor, items, campaign_id)
 
     async def _record(self, actor: Actor,
-                      items: list[tuple[dict[str, Any], list[str], CI | None]]) -> RecordResult:
-        scopes = await self.scopes()
+                      items: list[tuple[dict[str, Any], list[str], CI | None]],
+                      campaign_id: str | None = None) -> RecordResult:
+        scopes = [s for s in await self.scopes() if campaign_id in (None, s.id)]
         ci_ids = list({i for _d, c, _ci in items for i in c})
         registered: dict[str, str | None] = {}
         for i in range(0, len(ci_ids), BATCH):
@@ -184,6 +183,7 @@ class SightingRecorder:
             return
         found = await tx.get_cis(list(verified))
         history: list[HistoryEntry] = []
+        updates: list[tuple[CI, int]] = []
         for ci_id, finding in verified.items():
             before = found.get(ci_id)
             if before is None:
@@ -195,11 +195,12 @@ class SightingRecorder:
                      "last_audited_campaign": names.get(finding.parent or "", "")}
             after = before.model_copy(update={"attributes": attrs, "version": before.version + 1,
                                               "updated_at": now()})
-            await tx.update_ci(after, before.version)
+            updates.append((after, before.version))
             history.append(ci_entry(actor, HistoryAction.UPDATED, after,
                                     ci_changes(before, after),
                                     f"seen where registered in audit campaign "
                                     f"{names.get(finding.parent or '', '')}"))
+        await tx.update_cis(updates)
         await tx.add_history(history)
 
     async def sightings_of(self, ci_id: str, first: int = 5) -> list[Doc]:

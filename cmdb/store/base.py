@@ -150,6 +150,11 @@ class StoreTx(ABC):
     async def update_doc(self, doc: Doc, expected_version: int) -> None:
         """Replace a doc if its stored version is still ``expected_version``."""
 
+    async def update_docs(self, changes: Sequence[tuple[Doc, int]]) -> None:
+        """Compare-and-set many docs at once (adapters batch this)."""
+        for doc, expected in changes:
+            await self.update_doc(doc, expected)
+
     @abstractmethod
     async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
         """Docs of a kind by id, as this transaction sees them."""

@@ -243,19 +243,28 @@ class Neo4jTx(StoreTx):
             raise DuplicateError("a record with this id already exists") from exc
 
     async def update_doc(self, doc: Doc, expected_version: int) -> None:
-        props = q.doc_props(doc)
-        rows = await self._rows(
-            "MATCH (d:Doc {kind: $kind, id: $id}) SET d.lock = true REMOVE d.lock"
-            " WITH d WHERE d.version = $expected"
-            " SET d += $props " + q.to_datetimes("d", q.CI_TIMES) + " RETURN d.id AS id",
-            kind=doc.kind, id=doc.id, expected=expected_version,
-            props={k: v for k, v in props.items() if k not in ("kind", "id", "created_at")},
-        )
-        if not rows:
-            raise VersionConflictError(
-                f"{doc.kind} {doc.id} was changed by someone else "
-                f"(expected version {expected_version})", id=doc.id,
+        await self.update_docs([(doc, expected_version)])
+
+    async def update_docs(self, changes: Sequence[tuple[Doc, int]]) -> None:
+        for i in range(0, len(changes), BATCH):
+            part = changes[i:i + BATCH]
+            rows = await self._rows(
+                "UNWIND $rows AS row MATCH (d:Doc {kind: row.kind, id: row.id})"
+                " SET d.lock = true REMOVE d.lock"
+                " WITH d, row WHERE d.version = row.expected"
+                " SET d += row.props " + q.to_datetimes("d", q.CI_TIMES) + " RETURN d.id AS id",
+                rows=[{"kind": doc.kind, "id": doc.id, "expected": expected,
+                       "props": {k: v for k, v in q.doc_props(doc).items()
+                                 if k not in ("kind", "id", "created_at")}}
+                      for doc, expected in part],
             )
+            if len(rows) != len(part):
+                done = {r["id"] for r in rows}
+                doc, expected = next((d, e) for d, e in part if d.id not in done)
+                raise VersionConflictError(
+                    f"{doc.kind} {doc.id} was changed by someone else "
+                    f"(expected version {expected})", id=doc.id,
+                )
 
     async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
         return await _docs_by_id(self._rows, kind, ids)
