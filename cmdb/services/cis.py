@@ -345,34 +345,47 @@ class CIService:
         ids = list(dict.fromkeys(ci_ids))
 
         async def work(tx: StoreTx) -> list[CI]:
-            found = await tx.get_cis(ids)
-            missing = [i for i in ids if i not in found]
-            if missing:
-                raise NotFoundError(f"no CI with id {missing[0]!r}", id=missing[0])
-            out: list[CI] = []
-            history: list[HistoryEntry] = []
-            for ci_id in ids:
-                before = found[ci_id]
-                info = self.registry.class_info(before.class_name)
-                merged = dict(before.attributes)
-                for key, value in check_attributes(info, values, complete=False).items():
-                    if value is None:
-                        merged.pop(key, None)
-                    else:
-                        merged[key] = value
-                after = before.model_copy(update={"attributes": merged, "updated_at": now(),
-                                                  "version": before.version + 1})
-                diff = ci_changes(before, after)
-                if not diff:
-                    out.append(before)
-                    continue
-                await tx.update_ci(after, before.version)
-                history.append(ci_entry(actor, HistoryAction.UPDATED, after, diff, reason))
-                out.append(after)
+            out, history = await self.system_attributes_in(tx, actor, ids, values, reason)
             await tx.add_history(history)
             return out
 
         return await self.store.write(work)
+
+    async def system_attributes_in(
+        self, tx: StoreTx, actor: Actor, ids: Sequence[str], values: dict[str, Any],
+        reason: str | None = None,
+    ) -> tuple[list[CI], list[HistoryEntry]]:
+        """:meth:`set_system_attributes` inside the caller's unit of work (the history is
+        returned, not added)."""
+        unknown = sorted(set(values) - SYSTEM_ATTRIBUTES)
+        if unknown:
+            raise ValidationError(f"{', '.join(unknown)}: not attributes the CMDB keeps itself",
+                                  field=unknown[0])
+        found = await tx.get_cis(ids)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFoundError(f"no CI with id {missing[0]!r}", id=missing[0])
+        out: list[CI] = []
+        history: list[HistoryEntry] = []
+        for ci_id in ids:
+            before = found[ci_id]
+            info = self.registry.class_info(before.class_name)
+            merged = dict(before.attributes)
+            for key, value in check_attributes(info, values, complete=False).items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            after = before.model_copy(update={"attributes": merged, "updated_at": now(),
+                                              "version": before.version + 1})
+            diff = ci_changes(before, after)
+            if not diff:
+                out.append(before)
+                continue
+            await tx.update_ci(after, before.version)
+            history.append(ci_entry(actor, HistoryAction.UPDATED, after, diff, reason))
+            out.append(after)
+        return out, history
 
     # ---- relationships -----------------------------------------------------------
     async def relate(

@@ -116,7 +116,9 @@ class SightingRecorder:
                 "place_text": None, "place_id": None, "condition": None, "note": o.status,
                 "auditor": o.source, "seen_at": sg.iso(o.seen_at, stamp), "source": "discovery",
                 "run_id": run_id, "recorded_by": actor.name,
-                "differences": [list(d) for d in o.differences]}, list(o.ci_ids), ci))
+                "differences": [list(d) for d in o.differences],
+                "candidate_classes": [found[i].class_name for i in o.ci_ids if i in found]},
+                list(o.ci_ids), ci))
         return await self._record(actor, items, campaign_id)
 
     async def _record(self, actor: Actor,

@@ -144,8 +144,13 @@ def drafts_for(scope: Scope, doc: Doc, candidates: list[str],
                                            "seen_place_id": d.get("place_id"),
                                            "seen_place": d.get("place_text")})]
     if len(candidates) > 1:
+        # Several records of one class answer the same identifier: one asset registered
+        # twice (DUPLICATE). Records of different classes: which one cannot be told.
+        classes = d.get("candidate_classes") or []
+        kind = FindingType.DUPLICATE if len(classes) == len(candidates) \
+            and len(set(classes)) == 1 else FindingType.AMBIGUOUS
         subject = "|".join(sorted(candidates))
-        return [Draft(scope.id, FindingType.AMBIGUOUS, subject, registered.get(candidates[0]),
+        return [Draft(scope.id, kind, subject, registered.get(candidates[0]),
                       ev, asset_tag=tag, data={"candidates": sorted(candidates),
                                                "identity": d.get("identity") or tag})]
     ci_id = candidates[0]

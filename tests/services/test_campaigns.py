@@ -56,13 +56,17 @@ async def test_campaign_from_scans_to_resolutions(cmdb: Cmdb, actor: Actor,
 
     await cmdb.campaigns.record_sightings(AUDITOR, [SightingInput(
         "BJ-0004", place=estate.places["a01"].id, condition="good")], "page")
-    await cmdb.campaigns.record_discovery(actor, "run-1", [DiscoveryOutcome(
-        "AMBIGUOUS", "mac 3c:d9:2b:11:22:33", [a["BJ-0003"].id, a["BJ-0005"].id])])
+    await cmdb.campaigns.record_discovery(actor, "run-1", [
+        # two servers answer one MAC: one asset registered twice
+        DiscoveryOutcome("AMBIGUOUS", "mac 3c:d9:2b:11:22:33",
+                         [a["BJ-0003"].id, a["BJ-0005"].id]),
+        # a server and a laptop answer one host name: which one cannot be told
+        DiscoveryOutcome("AMBIGUOUS", "host bj-shared", [a["BJ-0001"].id, a["BJ-0007"].id])])
 
     assert await by_type(cmdb, campaign.id) == {
         "VERIFIED": {"BJ-0001", "BJ-0004", "BJ-0006"}, "MISPLACED": {"BJ-0002"},
         "ATTRIBUTE_MISMATCH": {"BJ-0002"}, "UNREGISTERED": {"BJ-9999"},
-        "AMBIGUOUS": {"mac 3c:d9:2b:11:22:33"}}
+        "DUPLICATE": {"mac 3c:d9:2b:11:22:33"}, "AMBIGUOUS": {"host bj-shared"}}
     verified = await cmdb.queries.get(asset_tag="BJ-0001")
     assert verified is not None
     assert verified.attributes["last_audited_campaign"] == "2026 H2 北京"
@@ -88,11 +92,13 @@ async def test_campaign_from_scans_to_resolutions(cmdb: Cmdb, actor: Actor,
                     "found unregistered", ResolveOptions(class_name="Server", name="bj-new"))
     await r.resolve(actor, find[("MISSING", a["BJ-0007"].id)].id, Resolution.MARK_LOST,
                     "not found in two walks")
-    ambiguous = next(d for (t, _k), d in find.items() if t == "AMBIGUOUS")
-    await r.resolve(actor, ambiguous.id, Resolution.MERGE_DUPLICATES, "one box, two records",
+    duplicate = next(d for (t, _k), d in find.items() if t == "DUPLICATE")
+    await r.resolve(actor, duplicate.id, Resolution.MERGE_DUPLICATES, "one box, two records",
                     ResolveOptions(survivor_id=a["BJ-0003"].id))
     with pytest.raises(ConflictError):
-        await r.resolve(actor, ambiguous.id, Resolution.KEEP_REGISTERED, "again")
+        await r.resolve(actor, duplicate.id, Resolution.KEEP_REGISTERED, "again")
+    ambiguous = next(d for (t, _k), d in find.items() if t == "AMBIGUOUS")
+    await r.resolve(actor, ambiguous.id, Resolution.KEEP_REGISTERED, "two devices, fine")
 
     moved = await cmdb.store.relationships_of([a["BJ-0002"].id], "out", ["LOCATED_IN"])
     assert moved[a["BJ-0002"].id][0].target_id == estate.places["a03"].id
@@ -109,8 +115,13 @@ async def test_campaign_from_scans_to_resolutions(cmdb: Cmdb, actor: Actor,
     reasons = [e.reason or "" for e in kept.items]
     assert any("KEEP_REGISTERED: cosmetic only" in x for x in reasons)
     assert any("ACCEPT_OBSERVED: moved during the May works" in x for x in reasons)
-    survivor = await cmdb.store.history(ci_id=a["BJ-0003"].id, first=20)
+    survivor = await cmdb.store.history(ci_id=a["BJ-0003"].id, first=50)
     assert any(f"merged {a['BJ-0005'].id}" in (e.reason or "") for e in survivor.items)
+    # the merged record's history moved along: its creation is on the survivor now
+    came = [e for e in survivor.items
+            if (e.reason or "").startswith(f"from merged CI {a['BJ-0005'].id}")]
+    assert [e.action.value for e in came][-1] == "created"
+    assert {e.entity_id for e in came if e.entity_kind.value == "ci"} == {a["BJ-0005"].id}
     open_left = await cmdb.campaigns.findings(campaign.id, status="open", first=50)
     assert {d.data["ci_id"] for d in open_left[0]} == {a["BJ-0003"].id, a["BJ-0005"].id}
 
@@ -156,3 +167,28 @@ async def test_health(cmdb: Cmdb, actor: Actor, tmp_path: Path) -> None:
     assert report.never_audited_count >= len(estate.assets)
     server = next(c for c in report.completeness if c.class_name == "Server")
     assert server.total == 8
+
+
+async def test_a_failing_resolution_changes_nothing(cmdb: Cmdb, actor: Actor) -> None:
+    from cmdb.errors import CmdbError
+    from tests.services.test_cis import snapshot
+
+    estate = await build_estate(cmdb, actor)
+    a = estate.assets
+    campaign = await opened(cmdb, actor, estate)
+    await cmdb.campaigns.record_discovery(actor, "run-1", [DiscoveryOutcome(
+        "AMBIGUOUS", "mac 3c:d9:2b:11:22:33", [a["BJ-0003"].id, a["BJ-0005"].id])])
+    (duplicate,), _ = await cmdb.campaigns.findings(campaign.id, "DUPLICATE")
+    # BJ-0005 runs an application, and was marked lost meanwhile (lost -> in_stock only).
+    app = await cmdb.cis.create(actor, {"class_name": "Application", "name": "erp"})
+    await cmdb.cis.relate(actor, app.id, "RUNS_ON", a["BJ-0005"].id)
+    await cmdb.cis.transition(actor, a["BJ-0005"].id, "lost")
+    before = await snapshot(cmdb)
+    # The merge moves the application's link and the history to BJ-0003, then cannot
+    # retire a lost CI: all of it rolls back.
+    with pytest.raises(CmdbError):
+        await cmdb.resolutions.resolve(actor, duplicate.id, Resolution.MERGE_DUPLICATES,
+                                       "one box", ResolveOptions(survivor_id=a["BJ-0003"].id))
+    assert await snapshot(cmdb) == before
+    again = await cmdb.resolutions.get(duplicate.id)
+    assert again.data["status"] == "open"
