@@ -395,11 +395,14 @@ def discovery_outcome(p: Planned, source: str) -> DiscoveryOutcome:
     o = p.observation
     assert o is not None
     identity = o.asset_tag or o.serial_number or next(iter(o.mac_addresses), None) \
-        or o.fqdn or next(iter(o.hostnames), None) or f"line {p.line}"
+        or o.fqdn or next(iter(o.hostnames), None) \
+        or next((str(ip) for ip in o.ip_addresses), None) or f"line {p.line}"
     ids = [p.ci_id] if p.ci_id and p.outcome is not Outcome.NEW else list(p.candidates)
     return DiscoveryOutcome(
         status=p.outcome.value, identity=identity, ci_ids=ids,
-        differences=[(d.field, d.registered, d.observed) for d in p.differences],
+        # what the run wrote is registered now; what it could not write is a mismatch
+        differences=[(d.field, d.registered, d.observed) for d in p.differences
+                     if not d.applied],
         seen_at=o.seen_at, source=source)
 
 
