@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from pathlib import Path
@@ -162,6 +163,39 @@ def register() -> None:
 
         output.write_bytes(with_cmdb(store_url, db, work))
         click.echo(f"wrote {output}")
+
+    @audit.command()
+    @with_store
+    @click.option("--stale-days", type=click.IntRange(1, 3650), default=30, show_default=True,
+                  help="Hardware no discovery source reported for this many days is stale.")
+    @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True,
+                  help="How many CIs to list per question (counts are exact).")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    def health(store_url: str | None, db: Path | None, stale_days: int, limit: int,
+               as_json: bool) -> None:
+        """CMDB health: incomplete CIs per class, duplicate candidates, hardware not seen
+        by discovery for --stale-days, never audited or not in the latest campaign."""
+        async def work(cmdb: Cmdb) -> None:
+            report = await cmdb.health.report(stale_days, limit)
+            data = dataclasses.asdict(report)
+            if as_json:
+                click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+                return
+            click.echo("completeness (incomplete / total, missing):")
+            for c in report.completeness:
+                if c.incomplete:
+                    missing = ", ".join(f"{k} {n}" for k, n in sorted(c.missing.items()))
+                    click.echo(f"  {c.class_name:24} {c.incomplete}/{c.total}  {missing}")
+            click.echo(f"duplicate candidates: {len(report.duplicates)}")
+            for g in report.duplicates:
+                click.echo(f"  same {g.reason} {g.value!r}: {', '.join(g.ci_ids)}")
+            click.echo(f"not seen by discovery for {stale_days} days: "
+                       f"{report.stale_discovery_count}")
+            click.echo(f"never audited: {report.never_audited_count}")
+            click.echo(f"not audited in the latest campaign ({report.last_campaign or '-'}): "
+                       f"{report.not_in_last_campaign_count}")
+
+        with_cmdb(store_url, db, work)
 
 
 def _day(value: Any) -> date | None:

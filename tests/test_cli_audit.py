@@ -1,5 +1,6 @@
-"""``cmdb audit`` end to end on a SQLite file: create, open, scans (twice), status, close,
-report (CSV and PDF)."""
+"""``cmdb audit`` end to end on a SQLite file: create, open, scans (``cmdb import scans
+--campaign``, then ``cmdb audit scans``: nothing new), health, status, close, report
+(CSV and PDF)."""
 
 from __future__ import annotations
 
@@ -39,9 +40,16 @@ def test_audit_commands(tmp_path: Path) -> None:
     ok("audit", "create", "2026 H2", "--place", "北京总部", "--class", "Server",
        "--auditor", "陈七")
     ok("audit", "open", "2026 H2")
-    assert "5 sightings recorded" in ok("audit", "scans", "2026 H2", str(scans))
+    imported = ok("import", "scans", str(scans), "--campaign", "2026 H2")
+    assert "5 sightings recorded, 0 already known, 1 outside every open campaign" in imported
     assert "0 sightings recorded, 5 already known" in ok("audit", "scans", "2026 H2",
                                                          str(scans))
+    health = json.loads(ok("audit", "health", "--json", "--limit", "3"))
+    # BJ-0001, BJ-0006 verified; the rest of the hardware was never audited
+    assert health["never_audited_count"] == 9
+    assert len(health["never_audited"]) == 3
+    assert health["last_campaign"] == "2026 H2"
+    assert "never audited: 9" in ok("audit", "health")
     status = json.loads(ok("audit", "status", "2026 H2", "--json"))
     assert status["findings"]["MISPLACED"] == {"open": 1}
     refused = r.invoke(main, ["audit", "close", "2026 H2", "--db", str(db)])
