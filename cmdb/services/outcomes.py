@@ -86,6 +86,19 @@ class Planned:
             self.transition is not None or bool(self.software and (
                 self.software.add or self.software.retire))
 
+    def _observation(self) -> dict[str, Any] | None:
+        """The observation as the outcome keeps it: whole, except for a plain MATCHED
+        one (the register says the same; the run's file and line say the rest), which
+        keeps what identified it. Re-imports are mostly those, so this is what keeps
+        them cheap."""
+        o = self.observation
+        if o is None:
+            return None
+        if self.outcome is Outcome.MATCHED and not self.differences and not self.writes:
+            return {k: v for k, v in (("asset_tag", o.asset_tag), ("serial_number",
+                    o.serial_number), ("name", o.name)) if v is not None}
+        return o.model_dump(mode="json", exclude_defaults=True)
+
     def as_json(self) -> dict[str, Any]:
         """The outcome as an ``import_outcome`` doc keeps it."""
         return {
@@ -93,8 +106,7 @@ class Planned:
             "ci_id": self.ci_id, "reason": self.reason, "field": self.field,
             "candidates": list(self.candidates), "matched_by": self.rule,
             "differences": [d.as_json() for d in self.differences],
-            "observation": self.observation.model_dump(mode="json", exclude_defaults=True)
-            if self.observation else None,
+            "observation": self._observation(),
             "creates": self.create.model_dump(mode="json", exclude_none=True)
             if self.create else None,
             "transition": self.transition,

@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from cmdb.errors import CmdbError
 from cmdb.importers import Observation
 from cmdb.model.attributes import check_attributes
+from cmdb.model.definitions import AttributeType
 from cmdb.model.records import CI, Provenance
 from cmdb.model.registry import ClassInfo, Registry
 from cmdb.services.identify import Identification
@@ -35,6 +36,12 @@ OBSERVED_ATTRIBUTES = ("manufacturer", "model", "mac_addresses", "ip_addresses",
                        "fqdn", "os_name", "os_version", "purchase_date", "warranty_end",
                        "department", "note")
 DISPOSED = "disposed"
+MEMO_LIMIT = 50_000
+MISSING: Any = object()
+#: Observation fields its model has already normalised, with the attribute type they
+#: satisfy (a class declaring another type gets them checked as usual).
+PRECHECKED = {"mac_addresses": AttributeType.MAC, "ip_addresses": AttributeType.IP,
+              "purchase_date": AttributeType.DATE, "warranty_end": AttributeType.DATE}
 
 
 def _utc(value: datetime) -> datetime:
@@ -77,6 +84,7 @@ class Reconciler:
         self.at = at
         self.places = places
         self.create_places = create_places and self.policy.is_authoritative("location")
+        self._checked: dict[tuple[str, str, Any], Any] = {}
 
     def _stamp(self) -> Provenance:
         return Provenance(source=self.source, at=self.at, run_id=self.run_id)
@@ -87,8 +95,30 @@ class Reconciler:
 
     def _normalise(self, info: ClassInfo, values: dict[str, Any]) -> dict[str, Any]:
         """Check each observed attribute the class declares; others are left out."""
-        declared = {k: v for k, v in values.items() if k not in CORE and k in info.attributes}
-        return check_attributes(info, declared, complete=False)
+        out: dict[str, Any] = {}
+        memo = self._checked
+        for key, value in values.items():
+            d = info.attributes.get(key)
+            if d is None or key in CORE:
+                continue
+            if PRECHECKED.get(key) is d.type and d.list == isinstance(value, list):
+                # The observation model already normalised these (MACs, IPs, dates).
+                out[key] = list(value) if d.list else value
+                continue
+            # Sheets repeat values (manufacturer, model, department): check each once.
+            try:
+                seen = (info.name, key, tuple(value) if isinstance(value, list) else value)
+                checked = memo.get(seen, MISSING)
+            except TypeError:  # not hashable: check it every time
+                seen, checked = None, MISSING
+            if checked is MISSING:
+                checked = check_attributes(info, {key: value}, complete=False)[key]
+                if seen is not None:
+                    if len(memo) > MEMO_LIMIT:
+                        memo.clear()
+                    memo[seen] = checked
+            out[key] = list(checked) if isinstance(checked, list) else checked
+        return out
 
     def _system(self, obs: Observation, info: ClassInfo) -> dict[str, Any]:
         """What the CMDB keeps itself: when this source last saw the CI."""

@@ -22,6 +22,7 @@ from cmdb.model.records import (
     Doc,
     HistoryEntry,
     Relationship,
+    construct,
     decode_provenance,
     encode_provenance,
 )
@@ -126,14 +127,14 @@ def to_ci(props: dict[str, Any]) -> CI:
     attributes = {key[len(ATTR):]: value for key, value in props.items()
                   if key.startswith(ATTR)}
     provenance = props.get("provenance") or "{}"
-    return CI.model_construct(
+    return construct(CI, dict(
         id=props["id"], class_name=props["class"], name=props["name"], state=props["state"],
         asset_tag=props.get("asset_tag"), serial_number=props.get("serial_number"),
         attributes=attributes,
         provenance=decode_provenance(provenance),
         version=props["version"], created_at=native(props["created_at"]),
         updated_at=native(props["updated_at"]),
-    )
+    ))
 
 
 def rel_props(rel: Relationship) -> dict[str, Any]:
@@ -144,12 +145,12 @@ def rel_props(rel: Relationship) -> dict[str, Any]:
 
 def to_rel(props: dict[str, Any], rtype: str, source: str, target: str) -> Relationship:
     ended = props.get("ended_at")
-    return Relationship.model_construct(
+    return construct(Relationship, dict(
         id=props["id"], type=rtype, source_id=source, target_id=target,
         attributes=json.loads(props.get("attributes") or "{}"), version=props["version"],
         created_at=native(props["created_at"]), updated_at=native(props["updated_at"]),
         ended_at=native(ended) if ended is not None else None,
-    )
+    ))
 
 
 def history_props(entry: HistoryEntry, seq: str) -> dict[str, Any]:
@@ -272,8 +273,8 @@ def doc_props(doc: Doc) -> dict[str, Any]:
 
 
 def to_doc(props: dict[str, Any]) -> Doc:
-    return Doc.model_construct(
+    return construct(Doc, dict(
         kind=props["kind"], id=props["id"], parent=props.get("parent"), key=props.get("key"),
         data=json.loads(props["data"]), version=props["version"],
         created_at=native(props["created_at"]), updated_at=native(props["updated_at"]),
-    )
+    ))

@@ -21,6 +21,7 @@ from cmdb.model.records import (
     Doc,
     HistoryEntry,
     Relationship,
+    construct,
     decode_provenance,
     encode_provenance,
 )
@@ -60,14 +61,14 @@ def _ci_row(ci: CI) -> tuple[Any, ...]:
 
 
 def _ci(row: sqlite3.Row) -> CI:
-    return CI.model_construct(
+    return construct(CI, dict(
         id=row["id"], class_name=row["class"], name=row["name"], state=row["state"],
         asset_tag=row["asset_tag"], serial_number=row["serial_number"],
         attributes=json.loads(row["attributes"]),
         provenance=decode_provenance(row["provenance"]),
         version=row["version"], created_at=parse_ts(row["created_at"]),
         updated_at=parse_ts(row["updated_at"]),
-    )
+    ))
 
 
 def _rel_row(rel: Relationship) -> tuple[Any, ...]:
@@ -79,12 +80,12 @@ def _rel_row(rel: Relationship) -> tuple[Any, ...]:
 
 
 def _rel(row: sqlite3.Row) -> Relationship:
-    return Relationship.model_construct(
+    return construct(Relationship, dict(
         id=row["id"], type=row["type"], source_id=row["source_id"], target_id=row["target_id"],
         attributes=json.loads(row["attributes"]), version=row["version"],
         created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
         ended_at=parse_ts(row["ended_at"]) if row["ended_at"] else None,
-    )
+    ))
 
 
 def _history(row: sqlite3.Row) -> HistoryEntry:
@@ -106,11 +107,11 @@ def _doc_row(doc: Doc) -> tuple[Any, ...]:
 
 
 def _doc(row: sqlite3.Row) -> Doc:
-    return Doc.model_construct(
+    return construct(Doc, dict(
         kind=row["kind"], id=row["id"], parent=row["parent"], key=row["key"],
         data=json.loads(row["data"]), version=row["version"],
         created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
-    )
+    ))
 
 
 def _get_docs(conn: sqlite3.Connection, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
