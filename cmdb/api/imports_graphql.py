@@ -164,6 +164,13 @@ class ImportRunType:
     def error(self) -> JSON | None:
         return self.doc.data.get("error")
 
+    @strawberry.field(description=(
+        "An applied scans or discovery run: what the open audit campaigns took "
+        "(campaign id when one was named, sightings recorded, already known, outside "
+        "every open campaign)."))
+    def campaign_feed(self) -> JSON | None:
+        return self.doc.data.get("campaign")
+
     @strawberry.field(description="The outcomes in file order, optionally of one kind.")
     async def outcomes(
         self, info: Info[Context, None], first: int = 50, after: str | None = None,

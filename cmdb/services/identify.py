@@ -49,7 +49,16 @@ def registered_keys(ci: CI, rule: Rule) -> list[str]:
         return [ci.asset_tag] if ci.asset_tag else []
     if rule == "serial_number":
         return [ci.serial_key] if ci.serial_key else []
-    attrs = ci.attributes
+    return attribute_keys(ci.attributes, rule)
+
+
+#: The attributes the attribute-based rules read.
+RULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {"mac_addresses": ("mac_addresses",),
+                                               "hostnames": ("hostnames", "fqdn")}
+
+
+def attribute_keys(attrs: dict[str, Any], rule: Rule) -> list[str]:
+    """The values a CI with these attributes answers a MAC or host-name rule with."""
     if rule == "mac_addresses":
         return [m for m in _as_list(attrs.get("mac_addresses")) if isinstance(m, str)]
     names = [*_as_list(attrs.get("hostnames")), attrs.get("fqdn")]
@@ -94,13 +103,15 @@ class ScanIndex:
 
     @classmethod
     async def build(cls, store: Store, rules: Iterable[Rule]) -> ScanIndex:
-        wanted = tuple(rules)
+        """MACs and host names: the store reads just those attributes of every CI."""
+        wanted = tuple(r for r in rules if r in RULE_ATTRIBUTES)
         index = cls({rule: defaultdict(set) for rule in wanted})
-        async for ci in store.iter_all("cis"):
+        names = [n for r in wanted for n in RULE_ATTRIBUTES[r]]
+        for ci_id, attrs in await store.attribute_values(names):
             index.size += 1
             for rule in wanted:
-                for key in registered_keys(ci, rule):
-                    index.keys[rule][key].add(ci.id)
+                for key in attribute_keys(attrs, rule):
+                    index.keys[rule][key].add(ci_id)
         return index
 
     async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:

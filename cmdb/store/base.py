@@ -283,5 +283,11 @@ class Store(ABC):
         """Every record of a kind, in a stable order (for backups and checks)."""
 
     @abstractmethod
+    async def attribute_values(self, names: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        """For every CI holding any of the attributes ``names``: its id and those values
+        (one pass, without decoding whole records: identification by MAC or host name
+        when many need looking up)."""
+
+    @abstractmethod
     async def wipe(self) -> None:
         """Delete all data (tests and restores into a fresh store only)."""

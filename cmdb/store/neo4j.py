@@ -499,6 +499,17 @@ class Neo4jStore(Store):
         rows = await self._read(f"MATCH (d:Doc) WHERE {where} RETURN count(d) AS n", **params)
         return int(rows[0]["n"])
 
+    @counted
+    async def attribute_values(self, names: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        if not names:
+            return []
+        keys = [q.ATTR + n for n in names]
+        rows = await self._read(
+            "MATCH (n:CI) WHERE any(k IN $keys WHERE n[k] IS NOT NULL)"
+            " RETURN n.id AS id, [k IN $keys | n[k]] AS v", keys=keys)
+        return [(r["id"], {n: v for n, v in zip(names, r["v"], strict=True) if v is not None})
+                for r in rows]
+
     async def iter_all(
         self, what: Literal["cis", "relationships", "history", "docs"]
     ) -> AsyncIterator[Any]:

@@ -478,6 +478,28 @@ class SqliteStore(Store):
         with _unavailable():
             return int(self._r.execute(f"SELECT COUNT(*) FROM docs{where}", args).fetchone()[0])
 
+    @counted
+    async def attribute_values(self, names: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        if not names:
+            return []
+        paths = [f"$.{n}" for n in names]
+        columns = ", ".join(f"json_type(attributes, ?) AS t{i}, json_extract(attributes, ?) AS v{i}"
+                            for i in range(len(names)))
+        held = " OR ".join("json_type(attributes, ?) IS NOT NULL" for _ in names)
+        args = [p for path in paths for p in (path, path)] + paths
+        out: list[tuple[str, dict[str, Any]]] = []
+        with _unavailable():
+            for row in self._r.execute(f"SELECT id, {columns} FROM cis WHERE {held}", args):
+                values: dict[str, Any] = {}
+                for i, name in enumerate(names):
+                    kind, value = row[f"t{i}"], row[f"v{i}"]
+                    if kind in ("array", "object"):
+                        values[name] = json.loads(value)
+                    elif kind is not None and kind != "null":
+                        values[name] = value
+                out.append((row["id"], values))
+        return out
+
     async def iter_all(
         self, what: Literal["cis", "relationships", "history", "docs"]
     ) -> AsyncIterator[Any]:

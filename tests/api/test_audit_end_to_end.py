@@ -134,6 +134,9 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
     agent = upload(live, "glpi", FIXTURES / "glpi-vm.xml")
     assert agent["counts"]["AMBIGUOUS"] == 1
     assert agent["campaign"]["recorded"] == 1
+    feed = live.ok("query($id: ID!) { importRun(id: $id) { campaignFeed } }",
+                   {"id": agent["id"]})["importRun"]["campaignFeed"]
+    assert feed == {"id": None, "recorded": 1, "duplicates": 0, "unscoped": 0}
 
     page = browser.new_context(viewport={"width": 390, "height": 844},
                                locale="zh-CN").new_page()

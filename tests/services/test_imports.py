@@ -360,3 +360,27 @@ async def test_bulk_writer_keeps_the_rules(cmdb: Cmdb, actor: Actor) -> None:
     with pytest.raises(CmdbError):
         await cmdb.store.write(into_a_server)
     assert await snapshot(cmdb) == before
+
+
+async def test_many_macs_are_found_in_one_pass(cmdb: Cmdb, actor: Actor, tmp_path: Path) -> None:
+    """Over 20 MACs in a chunk: identification reads the MACs of every CI once."""
+    macs = [f"3c:d9:2b:00:00:{i:02x}" for i in range(30)]
+    made = [await cmdb.cis.create(actor, {"class_name": "Server", "name": f"s{i}",
+                                          "attributes": {"mac_addresses": [m]}})
+            for i, m in enumerate(macs)]
+    await cmdb.cis.create(actor, {"class_name": "Server", "name": "twin",
+                                  "attributes": {"mac_addresses": [macs[0]]}})
+    sheet = tmp_path / "macs.csv"
+    sheet.write_text("名称,类别,MAC地址\n" + "".join(
+        f"s{i},服务器,{m.upper().replace(':', '-')}\n" for i, m in enumerate(macs)),
+        encoding="utf-8")
+    calls = cmdb.store.calls["attribute_values"]
+    done = await run(cmdb, "csv", sheet, dry_run=True)
+    assert cmdb.store.calls["attribute_values"] == calls + 1
+    assert done.data["counts"]["MATCHED"] == 29
+    assert done.data["counts"]["AMBIGUOUS"] == 1
+    found = {o["line"]: o for o in await outcomes(cmdb, done)}
+    assert made[0].id in found[2]["candidates"]
+    assert len(found[2]["candidates"]) == 2  # s0 and its twin share the MAC
+    assert {o["ci_id"] for line, o in found.items() if line > 2} == {c.id for c in made[1:]}
+    assert {o["matched_by"] for line, o in found.items() if line > 2} == {"mac_addresses"}

@@ -175,6 +175,16 @@ async def test_batched_key_lookups(store: Store) -> None:
     assert await store.write(work) == ({"T-2": [b.id]}, {a.serial_key: [a.id]})
 
 
+async def test_attribute_values_in_one_pass(store: Store) -> None:
+    a = ci("a", attributes={"mac_addresses": ["3c:d9:2b:11:22:33"], "hostnames": ["a1"]})
+    b = ci("b", attributes={"fqdn": "b.example", "os_name": "Linux"})
+    await add(store, a, b, ci("c"))
+    got = dict(await store.attribute_values(["mac_addresses", "hostnames", "fqdn"]))
+    assert got == {a.id: {"mac_addresses": ["3c:d9:2b:11:22:33"], "hostnames": ["a1"]},
+                   b.id: {"fqdn": "b.example"}}
+    assert await store.attribute_values([]) == []
+
+
 async def test_batched_compare_and_set(store: Store) -> None:
     a, b, c = ci("a"), ci("b"), ci("c")
     await add(store, a, b, c)
