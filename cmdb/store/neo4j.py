@@ -72,8 +72,13 @@ class Neo4jTx(StoreTx):
         result = await self.tx.run(cypher, params)
         return [r async for r in result]
 
+    async def _many(self, cypher: str, columns: Sequence[str],
+                    **params: Any) -> list[dict[str, Any]]:
+        """Many rows as one record (see :func:`neo4j_cypher.collected`)."""
+        return q.uncollected(await self._rows(q.collected(cypher, columns), **params), columns)
+
     async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
-        rows = await self._rows(f"MATCH (n:CI) WHERE n.id IN $ids RETURN {q.N} AS n",
+        rows = await self._many(f"MATCH (n:CI) WHERE n.id IN $ids RETURN {q.N} AS n", ("n",),
                                 ids=list(ids))
         return {r["n"]["id"]: q.to_ci(r["n"]) for r in rows}
 
@@ -91,8 +96,8 @@ class Neo4jTx(StoreTx):
 
     async def holders(self, key: KeyField, values: Sequence[str]) -> dict[str, list[str]]:
         field = "asset_tag" if key == "asset_tag" else "serial_key"
-        rows = await self._rows(
-            f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, n.id AS id",
+        rows = await self._many(
+            f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, n.id AS id", ("v", "id"),
             values=list(dict.fromkeys(values)))
         out: dict[str, list[str]] = {}
         for r in rows:
@@ -127,13 +132,13 @@ class Neo4jTx(StoreTx):
         for i in range(0, len(changes), BATCH):
             part = changes[i:i + BATCH]
             try:
-                rows = await self._rows(
+                rows = await self._many(
                     # Lock each node first, then compare: a WHERE evaluated before the
                     # lock would let two transactions both pass the same expected version.
                     "UNWIND $rows AS row MATCH (n:CI {id: row.id})"
                     " SET n.lock = true REMOVE n.lock"
                     " WITH n, row WHERE n.version = row.expected SET n = row.props "
-                    + q.to_datetimes("n", q.CI_TIMES) + " RETURN n.id AS id",
+                    + q.to_datetimes("n", q.CI_TIMES) + " RETURN n.id AS id", ("id",),
                     rows=[{"id": ci.id, "expected": expected, "props": q.ci_props(ci)}
                           for ci, expected in part],
                 )
@@ -148,18 +153,18 @@ class Neo4jTx(StoreTx):
                 )
 
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
-        return await _relationships_by_id(self._rows, ids, self.rel_types)
+        return await _relationships_by_id(self._many, ids, self.rel_types)
 
     async def active_relationships(
         self, ci_id: str, direction: Direction, types: Sequence[str] | None = None
     ) -> list[Relationship]:
-        found = await _relationships_of(self._rows, [ci_id], direction, types)
+        found = await _relationships_of(self._many, [ci_id], direction, types)
         return found.get(ci_id, [])
 
     async def active_relationships_of(
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:
-        return await _relationships_of(self._rows, ci_ids, direction, types)
+        return await _relationships_of(self._many, ci_ids, direction, types)
 
     async def insert_relationship(self, rel: Relationship) -> None:
         await self.insert_relationships([rel])
@@ -207,11 +212,12 @@ class Neo4jTx(StoreTx):
         for rtype, group in by_type.items():
             for i in range(0, len(group), BATCH):
                 part = group[i:i + BATCH]
-                rows = await self._rows(
+                rows = await self._many(
                     f"UNWIND $rows AS row MATCH ()-[r:{rtype} {{id: row.id}}]->()"
                     f" SET r.lock = true REMOVE r.lock WITH r, row"
                     f" WHERE r.version = row.expected"
                     f" SET r += row.props {q.to_datetimes('r', q.REL_TIMES)} RETURN r.id AS id",
+                    ("id",),
                     rows=[{"id": rel.id, "expected": expected, "props": q.rel_props(rel)}
                           for rel, expected in part],
                 )
@@ -248,11 +254,12 @@ class Neo4jTx(StoreTx):
     async def update_docs(self, changes: Sequence[tuple[Doc, int]]) -> None:
         for i in range(0, len(changes), BATCH):
             part = changes[i:i + BATCH]
-            rows = await self._rows(
+            rows = await self._many(
                 "UNWIND $rows AS row MATCH (d:Doc {kind: row.kind, id: row.id})"
                 " SET d.lock = true REMOVE d.lock"
                 " WITH d, row WHERE d.version = row.expected"
                 " SET d += row.props " + q.to_datetimes("d", q.CI_TIMES) + " RETURN d.id AS id",
+                ("id",),
                 rows=[{"kind": doc.kind, "id": doc.id, "expected": expected,
                        "props": {k: v for k, v in q.doc_props(doc).items()
                                  if k not in ("kind", "id", "created_at")}}
@@ -267,7 +274,7 @@ class Neo4jTx(StoreTx):
                 )
 
     async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
-        return await _docs_by_id(self._rows, kind, ids)
+        return await _docs_by_id(self._many, kind, ids)
 
 
 class Neo4jStore(Store):
@@ -321,6 +328,11 @@ class Neo4jStore(Store):
             raise _unavailable(exc) from exc
         return list(result.records)
 
+    async def _read_many(self, cypher: str, columns: Sequence[str],
+                         **params: Any) -> list[dict[str, Any]]:
+        """Many rows as one record (see :func:`neo4j_cypher.collected`)."""
+        return q.uncollected(await self._read(q.collected(cypher, columns), **params), columns)
+
     async def ping(self) -> None:
         await self._read("RETURN 1 AS ok")
 
@@ -339,8 +351,8 @@ class Neo4jStore(Store):
     async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
         if not ids:
             return {}
-        rows = await self._read(f"MATCH (n:CI) WHERE n.id IN $ids RETURN {q.N} AS n",
-                                ids=list(ids))
+        rows = await self._read_many(f"MATCH (n:CI) WHERE n.id IN $ids RETURN {q.N} AS n",
+                                     ("n",), ids=list(ids))
         return {r["n"]["id"]: q.to_ci(r["n"]) for r in rows}
 
     @counted
@@ -355,8 +367,8 @@ class Neo4jStore(Store):
             return {}
         field = "asset_tag" if key == "asset_tag" else "serial_key"
         # One index seek per value (the property is given literally, not as a parameter).
-        rows = await self._read(
-            f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, {q.N} AS n",
+        rows = await self._read_many(
+            f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, {q.N} AS n", ("v", "n"),
             values=list(dict.fromkeys(values)))
         out: dict[str, list[CI]] = {}
         for r in rows:
@@ -376,9 +388,9 @@ class Neo4jStore(Store):
             clauses.append(f"({key} {op} {value} OR ({key} = {value} AND n.id {op} $after_id))")
             params.update(after_value=after.value, after_id=after.id)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self._read(
+        rows = await self._read_many(
             f"MATCH (n:CI){where} RETURN {q.N} AS n, {key} AS sort"
-            f" ORDER BY {key} {direction}, n.id {direction} LIMIT $limit",
+            f" ORDER BY {key} {direction}, n.id {direction} LIMIT $limit", ("n", "sort"),
             **params, limit=first + 1,
         )
         page = rows[:first]
@@ -396,11 +408,11 @@ class Neo4jStore(Store):
     async def relationships_of(
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:
-        return await _relationships_of(self._read, ci_ids, direction, types)
+        return await _relationships_of(self._read_many, ci_ids, direction, types)
 
     @counted
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
-        return await _relationships_by_id(self._read, ids, self.rel_types)
+        return await _relationships_by_id(self._read_many, ids, self.rel_types)
 
     @counted
     async def history(
@@ -430,8 +442,8 @@ class Neo4jStore(Store):
                            " RETURN a.seq }[0]")
             params["after"] = after
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self._read(
-            f"{match} WITH h{where} RETURN {q.H} AS h ORDER BY h.seq DESC LIMIT $limit",
+        rows = await self._read_many(
+            f"{match} WITH h{where} RETURN {q.H} AS h ORDER BY h.seq DESC LIMIT $limit", ("h",),
             **params,
         )
         return Page(items=[q.to_history(r["h"]) for r in rows[:first]],
@@ -447,12 +459,14 @@ class Neo4jStore(Store):
         reverse_types: Sequence[str] = (),
     ) -> ClosureResult:
         if not (types or reverse_types) or not start_ids:
-            rows = await self._read("MATCH (x:CI) WHERE x.id IN $starts RETURN x.id AS id",
-                                    starts=list(start_ids))
-            return ClosureResult([ClosureRow(r["id"], 0, None, None, None) for r in rows],
+            found = await self._read_many(
+                "MATCH (x:CI) WHERE x.id IN $starts RETURN x.id AS id", ("id",),
+                starts=list(start_ids))
+            return ClosureResult([ClosureRow(r["id"], 0, None, None, None) for r in found],
                                  False)
-        rows = await self._read(
+        rows = await self._read_many(
             q.closure_query(direction, list(types), max_depth, list(reverse_types)),
+            ("id", "depth", "parent", "rel", "type", "more"),
             starts=list(start_ids), types=list(types), reverse=list(reverse_types))
         return ClosureResult(
             [ClosureRow(r["id"], r["depth"], r["parent"], r["rel"], r["type"]) for r in rows],
@@ -461,7 +475,7 @@ class Neo4jStore(Store):
 
     @counted
     async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
-        return await _docs_by_id(self._read, kind, ids)
+        return await _docs_by_id(self._read_many, kind, ids)
 
     @staticmethod
     def _doc_where(kind: str, parent: str | None, key: str | None
@@ -486,9 +500,9 @@ class Neo4jStore(Store):
             where += (f" AND d.seq {op} COLLECT {{ MATCH (a:Doc {{kind: $kind, id: $after}})"
                       f" RETURN a.seq }}[0]")
             params["after"] = after
-        rows = await self._read(
+        rows = await self._read_many(
             f"MATCH (d:Doc) WHERE {where} RETURN {q.D} AS d"
-            f" ORDER BY d.seq {direction} LIMIT $limit", **params, limit=first + 1,
+            f" ORDER BY d.seq {direction} LIMIT $limit", ("d",), **params, limit=first + 1,
         )
         return Page(items=[q.to_doc(r["d"]) for r in rows[:first]], has_next=len(rows) > first)
 
@@ -504,9 +518,9 @@ class Neo4jStore(Store):
         if not names:
             return []
         keys = [q.ATTR + n for n in names]
-        rows = await self._read(
+        rows = await self._read_many(
             "MATCH (n:CI) WHERE any(k IN $keys WHERE n[k] IS NOT NULL)"
-            " RETURN n.id AS id, [k IN $keys | n[k]] AS v", keys=keys)
+            " RETURN n.id AS id, [k IN $keys | n[k]] AS v", ("id", "v"), keys=keys)
         return [(r["id"], {n: v for n, v in zip(names, r["v"], strict=True) if v is not None})
                 for r in rows]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +64,22 @@ ORDER = {
 CI_TIMES = ("created_at", "updated_at")
 REL_TIMES = ("created_at", "updated_at", "ended_at")
 HISTORY_TIMES = ("at",)
+
+
+def collected(cypher: str, columns: Sequence[str]) -> str:
+    """``cypher`` (ending in ``RETURN`` of ``columns``, maybe ordered and limited) answered
+    as one record holding the list of its rows. The async driver handles every record
+    on its own (a few event-loop turns each), so a thousand small records cost ten times
+    what one list of a thousand does."""
+    names = ", ".join(f"`{c}`" for c in columns)
+    return f"CALL () {{ {cypher} }} RETURN collect([{names}]) AS rows"
+
+
+def uncollected(records: Sequence[Any], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of a :func:`collected` answer, each as a dict by column."""
+    if not records:
+        return []
+    return [dict(zip(columns, row, strict=True)) for row in records[0]["rows"]]
 
 
 def to_datetimes(var: str, keys: tuple[str, ...]) -> str:

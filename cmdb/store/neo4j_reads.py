@@ -5,8 +5,7 @@ driver's read path)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-
-import neo4j
+from typing import Any
 
 from cmdb.model.records import Doc, Relationship
 from cmdb.store import neo4j_cypher as q
@@ -14,16 +13,18 @@ from cmdb.store.base import Direction
 
 REL_RETURN = (f"RETURN {q.R} AS r, type(r) AS type, startNode(r).id AS source,"
               " endNode(r).id AS target")
+REL_COLUMNS = ("r", "type", "source", "target")
 
 
-Runner = Callable[..., Awaitable[list[neo4j.Record]]]
+#: Runs a query whose rows come back as one collected record (``_many``/``_read_many``).
+Runner = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 
 async def _docs_by_id(run: Runner, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
     if not ids:
         return {}
     rows = await run(f"MATCH (d:Doc {{kind: $kind}}) WHERE d.id IN $ids RETURN {q.D} AS d",
-                     kind=kind, ids=list(ids))
+                     ("d",), kind=kind, ids=list(ids))
     return {r["d"]["id"]: q.to_doc(r["d"]) for r in rows}
 
 
@@ -36,7 +37,7 @@ async def _relationships_by_id(
     union = " UNION ALL ".join(
         f"MATCH ()-[r:{q.rel_type(t)}]->() WHERE r.id IN $ids {REL_RETURN}" for t in types
     )
-    rows = await run(union, ids=list(ids))
+    rows = await run(union, REL_COLUMNS, ids=list(ids))
     return {r["r"]["id"]: q.to_rel(r["r"], r["type"], r["source"], r["target"]) for r in rows}
 
 
@@ -49,7 +50,7 @@ async def _relationships_of(
     arrow = f"(n)-[r{pattern}]->()" if direction == "out" else f"(n)<-[r{pattern}]-()"
     rows = await run(
         f"MATCH (n:CI) WHERE n.id IN $ids MATCH {arrow} WHERE r.ended_at IS NULL"
-        f" {REL_RETURN}, n.id AS key ORDER BY r.created_at, r.id",
+        f" {REL_RETURN}, n.id AS key ORDER BY r.created_at, r.id", (*REL_COLUMNS, "key"),
         ids=list(ci_ids),
     )
     out: dict[str, list[Relationship]] = {i: [] for i in ci_ids}
