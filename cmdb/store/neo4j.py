@@ -39,6 +39,7 @@ from cmdb.store.neo4j_reads import (
 
 T = TypeVar("T")
 BATCH = 2000
+PAGE = 5000
 _seq = itertools.count()
 
 
@@ -527,19 +528,32 @@ class Neo4jStore(Store):
     async def iter_all(
         self, what: Literal["cis", "relationships", "history", "docs"]
     ) -> AsyncIterator[Any]:
-        if what == "cis":
-            for r in await self._read(f"MATCH (n:CI) RETURN {q.N} AS n ORDER BY n.id"):
-                yield q.to_ci(r["n"])
-        elif what == "relationships":
+        if what == "relationships":
+            # No index spans the relationship types, so one ordered pass, not pages.
             for r in await self._read(f"MATCH ()-[r]->() {REL_RETURN} ORDER BY r.id"):
                 yield q.to_rel(r["r"], r["type"], r["source"], r["target"])
-        elif what == "docs":
-            for r in await self._read(f"MATCH (d:Doc) RETURN {q.D} AS d ORDER BY d.seq"):
-                yield q.to_doc(r["d"])
-        else:
-            for r in await self._read(
-                    f"MATCH (h:HistoryEntry) RETURN {q.H} AS h ORDER BY h.seq"):
-                yield q.to_history(r["h"])
+            return
+        # Pages along an index (the key, then the id for ties), each one collected record.
+        match, key, projection, decode = {
+            "cis": ("MATCH (x:CI)", "x.id", q.as_text("x", q.CI_TIMES), q.to_ci),
+            "docs": ("MATCH (x:Doc)", "x.seq", q.as_text("x", q.CI_TIMES), q.to_doc),
+            "history": ("MATCH (x:HistoryEntry)", "x.seq", q.as_text("x", q.HISTORY_TIMES),
+                        q.to_history),
+        }[what]
+        after: tuple[Any, Any] | None = None
+        while True:
+            where = (f" WHERE {key} > $after OR ({key} = $after AND x.id > $after_id)"
+                     if after is not None else "")
+            page = await self._read_many(
+                f"{match}{where} RETURN {projection} AS x, {key} AS k, x.id AS i"
+                f" ORDER BY {key}, x.id LIMIT $limit", ("x", "k", "i"),
+                after=after[0] if after else None, after_id=after[1] if after else None,
+                limit=PAGE)
+            for item in page:
+                yield decode(item["x"])
+            if len(page) < PAGE:
+                return
+            after = (page[-1]["k"], page[-1]["i"])
 
     async def wipe(self) -> None:
         try:

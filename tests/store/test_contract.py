@@ -487,6 +487,26 @@ async def test_iter_all_and_wipe(store: Store) -> None:
     assert [d async for d in store.iter_all("docs")] == []
 
 
+async def test_iter_all_across_pages(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adapters that read in pages (Neo4j) give every record once, in order."""
+    monkeypatch.setattr("cmdb.store.neo4j.PAGE", 2)
+    cis = [ci(f"c{i}") for i in range(5)]
+    await add(store, *cis)
+    docs = [Doc(kind="t", key=str(i), data={"i": i}) for i in range(5)]
+    entries = [HistoryEntry(actor="t", channel=Channel.API, action=HistoryAction.CREATED,
+                            entity_kind=EntityKind.CI, entity_id=c.id, ci_id=c.id)
+               for c in cis]
+
+    async def work(tx: StoreTx) -> None:
+        await tx.put_docs(docs)
+        await tx.add_history(entries)
+
+    await store.write(work)
+    assert [c.id async for c in store.iter_all("cis")] == sorted(c.id for c in cis)
+    assert [d.data["i"] async for d in store.iter_all("docs")] == [0, 1, 2, 3, 4]
+    assert [h.ci_id async for h in store.iter_all("history")] == [c.id for c in cis]
+
+
 async def test_ping_and_call_counter(store: Store) -> None:
     await store.ping()
     before = store.calls["get_cis"]
