@@ -191,10 +191,14 @@ class SightingRecorder:
             if before is None:
                 continue
             at = max(str(e.get("at") or "") for e in finding.data["evidence"])
-            if str(before.attributes.get("last_audited_at") or "") >= at:
+            campaign = names.get(finding.parent or "", "")
+            # Stamped once per campaign (when first verified in it): later scans of the
+            # same asset in the same campaign add evidence to the finding, not versions.
+            if before.attributes.get("last_audited_campaign") == campaign \
+                    or str(before.attributes.get("last_audited_at") or "") >= at:
                 continue
             attrs = {**before.attributes, "last_audited_at": at,
-                     "last_audited_campaign": names.get(finding.parent or "", "")}
+                     "last_audited_campaign": campaign}
             after = before.model_copy(update={"attributes": attrs, "version": before.version + 1,
                                               "updated_at": now()})
             updates.append((after, before.version))

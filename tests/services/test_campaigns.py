@@ -192,3 +192,24 @@ async def test_a_failing_resolution_changes_nothing(cmdb: Cmdb, actor: Actor) ->
     assert await snapshot(cmdb) == before
     again = await cmdb.resolutions.get(duplicate.id)
     assert again.data["status"] == "open"
+
+
+async def test_verified_asset_is_stamped_once_per_campaign(cmdb: Cmdb, actor: Actor) -> None:
+    from datetime import UTC, datetime
+
+    estate = await build_estate(cmdb, actor)
+    await opened(cmdb, actor, estate)
+    rack = estate.places["a01"].id
+    for hour in (9, 10, 11):
+        await cmdb.campaigns.record_sightings(AUDITOR, [SightingInput(
+            "BJ-0001", place=rack, condition="完好",
+            seen_at=datetime(2026, 7, 6, hour, tzinfo=UTC))], "scan")
+    ci = await cmdb.queries.get(asset_tag="BJ-0001")
+    assert ci is not None
+    assert ci.attributes["last_audited_at"].startswith("2026-07-06T09:00")
+    stamps = [e for e in (await cmdb.store.history(ci_id=ci.id, first=50)).items
+              if any(c.field == "attributes.last_audited_at" for c in e.changes)]
+    assert len(stamps) == 1
+    (finding,), _ = await cmdb.campaigns.findings(
+        (await cmdb.campaigns.find("open"))[0][0].id, "VERIFIED")
+    assert len(finding.data["evidence"]) == 3
