@@ -217,7 +217,8 @@ class CampaignType:
         return FindingConnectionType(
             nodes=[FindingGQL(doc=d) for d in docs],
             page_info=PageInfoType(has_next_page=more, has_previous_page=offset > 0,
-                                   start_cursor=str(offset), end_cursor=str(offset + len(docs))))
+                                   start_cursor=str(offset),
+                                   end_cursor=str(offset + len(docs))))
 
 
 @strawberry.type(name="Sighting")

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from cmdb.api.context import Context
 from cmdb.api.impact_graphql import ImpactStatusEnum
-from cmdb.api.types import CIType, PageInfoType
+from cmdb.api.types import CIType, PageInfoType, page_info
 from cmdb.model.records import Doc
 from cmdb.services.changes import ChangeInput
 
@@ -167,9 +167,7 @@ class ChangeQuery:
             filter.state if filter else None, first, after)
         return ChangeConnectionType(
             nodes=[ChangeType(doc=d) for d in docs],
-            page_info=PageInfoType(has_next_page=has_next, has_previous_page=after is not None,
-                                   start_cursor=docs[0].id if docs else None,
-                                   end_cursor=docs[-1].id if docs else None))
+            page_info=page_info([d.id for d in docs], has_next, after is not None))
 
 
 @strawberry.type

@@ -19,7 +19,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from cmdb.api.context import Context
-from cmdb.api.types import CIType, PageInfoType
+from cmdb.api.types import CIType, PageInfoType, page_info
 from cmdb.api.uploads import save_upload, upload_dir
 from cmdb.errors import ValidationError
 from cmdb.model.records import Doc
@@ -111,9 +111,7 @@ class ImportOutcomeConnectionType:
 
 
 def _page_info(docs: list[Doc], has_next: bool, after: str | None) -> PageInfoType:
-    return PageInfoType(has_next_page=has_next, has_previous_page=after is not None,
-                        start_cursor=docs[0].id if docs else None,
-                        end_cursor=docs[-1].id if docs else None)
+    return page_info([d.id for d in docs], has_next, after is not None)
 
 
 @strawberry.type(name="ImportRun", description="One import of one file: a preview or applied.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,13 @@ class PageInfoType:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+
+def page_info(cursors: Sequence[str], has_next: bool, has_previous: bool) -> PageInfoType:
+    """The page info of a page whose items have these cursors, in order."""
+    return PageInfoType(has_next_page=has_next, has_previous_page=has_previous,
+                        start_cursor=cursors[0] if cursors else None,
+                        end_cursor=cursors[-1] if cursors else None)
 
 
 @strawberry.type(name="FieldChange", description="One field before and after a change.")
@@ -163,11 +171,7 @@ def relationship_page(
     chunk = rels[start : start + first]
     return RelationshipConnectionType(
         edges=[RelationshipEdgeType(cursor=r.id, node=RelationshipType(rel=r)) for r in chunk],
-        page_info=PageInfoType(
-            has_next_page=start + first < len(rels), has_previous_page=start > 0,
-            start_cursor=chunk[0].id if chunk else None,
-            end_cursor=chunk[-1].id if chunk else None,
-        ),
+        page_info=page_info([r.id for r in chunk], start + first < len(rels), start > 0),
         total_count=len(rels),
     )
 
@@ -286,11 +290,7 @@ async def history_page(
     nodes = [HistoryEntryType(entry=e) for e in page.items]
     return HistoryConnectionType(
         nodes=nodes,
-        page_info=PageInfoType(
-            has_next_page=page.has_next, has_previous_page=after is not None,
-            start_cursor=page.items[0].id if page.items else None,
-            end_cursor=page.items[-1].id if page.items else None,
-        ),
+        page_info=page_info([e.id for e in page.items], page.has_next, after is not None),
     )
 
 

@@ -2,7 +2,7 @@
 
 The tool outputs (nmap, lshw, GLPI/FusionInventory, OCS) are NOT made here: they
 were produced by running the real tools, see ``fixtures/README.md``.  Run with
-``.venv/bin/python tests/importers/make_fixtures.py``.
+``.venv/bin/python -m tests.importers.make_fixtures`` from the top of the checkout.
 """
 
 from __future__ import annotations
@@ -15,26 +15,11 @@ from pathlib import Path
 
 import openpyxl
 
+from bench.gen_inventory_csv import HEADERS
+
 FIXTURES = Path(__file__).with_name("fixtures")
 
-CN_HEADERS = [
-    "资产编号",
-    "名称",
-    "类别",
-    "品牌",
-    "型号",
-    "序列号",
-    "MAC地址",
-    "IP地址",
-    "主机名",
-    "位置",
-    "责任人",
-    "部门",
-    "购置日期",
-    "保修到期",
-    "状态",
-    "备注",
-]
+CN_HEADERS = HEADERS["cn"]  # the columns of the benchmark sheets, in the same order
 CN_ROWS = [
     [
         "BJ-0001",
