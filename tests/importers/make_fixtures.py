@@ -94,24 +94,7 @@ CN_ROWS = [
         "",
     ],
 ]
-EN_HEADERS = [
-    "Asset Tag",
-    "Name",
-    "Category",
-    "Manufacturer",
-    "Model",
-    "Serial Number",
-    "MAC Address",
-    "IP Address",
-    "Hostname",
-    "Location",
-    "Owner",
-    "Department",
-    "Purchase Date",
-    "Warranty Expires",
-    "Status",
-    "Notes",
-]
+EN_HEADERS = HEADERS["en"]
 EN_ROWS = [
     [
         "NY-100",
