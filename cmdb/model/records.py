@@ -7,7 +7,6 @@ They know nothing of GraphQL or of a particular database.
 from __future__ import annotations
 
 import functools
-import json
 import secrets
 import time
 from datetime import UTC, datetime
@@ -15,6 +14,8 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from cmdb.model import jsontext
 
 
 def now() -> datetime:
@@ -82,7 +83,7 @@ def _provenance(source: str, at: str, run_id: str | None) -> Provenance:
 @functools.lru_cache(maxsize=4096)
 def _decoded(text: str) -> tuple[tuple[str, Provenance], ...]:
     return tuple((k, _provenance(v["source"], v["at"], v.get("run_id")))
-                 for k, v in json.loads(text).items())
+                 for k, v in jsontext.loads(text).items())
 
 
 def decode_provenance(text: str) -> dict[str, Provenance]:
@@ -96,7 +97,8 @@ def decode_provenance(text: str) -> dict[str, Provenance]:
 
 def encode_provenance(provenance: dict[str, Provenance]) -> str:
     """The JSON form of :func:`decode_provenance`."""
-    return json.dumps({k: v.model_dump(mode="json") for k, v in provenance.items()})
+    return jsontext.dumps({k: {"source": v.source, "at": v.at.isoformat().replace("+00:00", "Z"),
+                               "run_id": v.run_id} for k, v in provenance.items()})
 
 
 class CI(BaseModel):

@@ -10,13 +10,13 @@ into a query is a relationship type or a depth, and both are checked first.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from cmdb.errors import ValidationError
+from cmdb.model import jsontext
 from cmdb.model.queries import CIOrderField, CISelection
 from cmdb.model.records import (
     CI,
@@ -155,7 +155,7 @@ def to_ci(props: dict[str, Any]) -> CI:
 
 
 def rel_props(rel: Relationship) -> dict[str, Any]:
-    return {"id": rel.id, "attributes": json.dumps(rel.attributes, ensure_ascii=False),
+    return {"id": rel.id, "attributes": jsontext.dumps(rel.attributes),
             "version": rel.version, "created_at": _iso(rel.created_at),
             "updated_at": _iso(rel.updated_at), "ended_at": _iso(rel.ended_at)}
 
@@ -164,7 +164,7 @@ def to_rel(props: dict[str, Any], rtype: str, source: str, target: str) -> Relat
     ended = props.get("ended_at")
     return construct(Relationship, dict(
         id=props["id"], type=rtype, source_id=source, target_id=target,
-        attributes=json.loads(props.get("attributes") or "{}"), version=props["version"],
+        attributes=jsontext.loads(props.get("attributes") or "{}"), version=props["version"],
         created_at=native(props["created_at"]), updated_at=native(props["updated_at"]),
         ended_at=native(ended) if ended is not None else None,
     ))
@@ -176,8 +176,7 @@ def history_props(entry: HistoryEntry, seq: str) -> dict[str, Any]:
         "channel": entry.channel.value, "run_id": entry.run_id, "action": entry.action.value,
         "entity_kind": entry.entity_kind.value, "entity_id": entry.entity_id,
         "ci_id": entry.ci_id, "peer_id": entry.peer_id, "reason": entry.reason,
-        "changes": json.dumps([c.model_dump(mode="json") for c in entry.changes],
-                              ensure_ascii=False),
+        "changes": jsontext.dumps([c.__dict__ for c in entry.changes]),
         "version": entry.version,
     }
 
@@ -187,7 +186,7 @@ def to_history(props: dict[str, Any]) -> HistoryEntry:
         **{k: props.get(k) for k in ("id", "actor", "channel", "run_id", "action",
                                      "entity_kind", "entity_id", "ci_id", "peer_id",
                                      "reason", "version")},
-        "at": native(props["at"]), "changes": json.loads(props["changes"]),
+        "at": native(props["at"]), "changes": jsontext.loads(props["changes"]),
     })
 
 
@@ -285,13 +284,13 @@ def iso(value: Any) -> Any:
 
 def doc_props(doc: Doc) -> dict[str, Any]:
     return {"kind": doc.kind, "id": doc.id, "parent": doc.parent, "key": doc.key,
-            "data": json.dumps(doc.data, ensure_ascii=False), "version": doc.version,
+            "data": jsontext.dumps(doc.data), "version": doc.version,
             "created_at": _iso(doc.created_at), "updated_at": _iso(doc.updated_at)}
 
 
 def to_doc(props: dict[str, Any]) -> Doc:
     return construct(Doc, dict(
         kind=props["kind"], id=props["id"], parent=props.get("parent"), key=props.get("key"),
-        data=json.loads(props["data"]), version=props["version"],
+        data=jsontext.loads(props["data"]), version=props["version"],
         created_at=native(props["created_at"]), updated_at=native(props["updated_at"]),
     ))

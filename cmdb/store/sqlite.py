@@ -8,7 +8,6 @@ the last committed state. Traversals are recursive CTEs in SQL.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from cmdb.errors import (
     StoreUnavailableError,
     VersionConflictError,
 )
+from cmdb.model import jsontext
 from cmdb.model.queries import (
     CIOrder,
     CISelection,
@@ -220,7 +220,7 @@ class SqliteTx(_DocTx, StoreTx):
             [
                 (e.id, ts(e.at), e.actor, e.channel.value, e.run_id, e.action.value,
                  e.entity_kind.value, e.entity_id, e.ci_id, e.peer_id, e.reason,
-                 json.dumps([c.model_dump(mode="json") for c in e.changes], ensure_ascii=False),
+                 jsontext.dumps([c.__dict__ for c in e.changes]),
                  e.version)
                 for e in entries
             ],
@@ -494,7 +494,7 @@ class SqliteStore(Store):
                 for i, name in enumerate(names):
                     kind, value = row[f"t{i}"], row[f"v{i}"]
                     if kind in ("array", "object"):
-                        values[name] = json.loads(value)
+                        values[name] = jsontext.loads(value)
                     elif kind is not None and kind != "null":
                         values[name] = value
                 out.append((row["id"], values))

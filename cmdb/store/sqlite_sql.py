@@ -7,7 +7,6 @@ bound parameter; the SQL text itself is built from constant fragments only.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cmdb.errors import DuplicateError, NotFoundError, StoreUnavailableError
+from cmdb.model import jsontext
 from cmdb.model.queries import CIOrderField, CISelection
 from cmdb.model.records import (
     CI,
@@ -54,7 +54,7 @@ def parse_ts(value: str) -> datetime:
 def _ci_row(ci: CI) -> tuple[Any, ...]:
     return (
         ci.id, ci.class_name, ci.name, ci.state, ci.asset_tag, ci.serial_number, ci.serial_key,
-        json.dumps(ci.attributes, ensure_ascii=False),
+        jsontext.dumps(ci.attributes),
         encode_provenance(ci.provenance),
         ci.version, ts(ci.created_at), ts(ci.updated_at),
     )
@@ -64,7 +64,7 @@ def _ci(row: sqlite3.Row) -> CI:
     return construct(CI, dict(
         id=row["id"], class_name=row["class"], name=row["name"], state=row["state"],
         asset_tag=row["asset_tag"], serial_number=row["serial_number"],
-        attributes=json.loads(row["attributes"]),
+        attributes=jsontext.loads(row["attributes"]),
         provenance=decode_provenance(row["provenance"]),
         version=row["version"], created_at=parse_ts(row["created_at"]),
         updated_at=parse_ts(row["updated_at"]),
@@ -74,7 +74,7 @@ def _ci(row: sqlite3.Row) -> CI:
 def _rel_row(rel: Relationship) -> tuple[Any, ...]:
     return (
         rel.id, rel.type, rel.source_id, rel.target_id,
-        json.dumps(rel.attributes, ensure_ascii=False), rel.version,
+        jsontext.dumps(rel.attributes), rel.version,
         ts(rel.created_at), ts(rel.updated_at), ts(rel.ended_at) if rel.ended_at else None,
     )
 
@@ -82,7 +82,7 @@ def _rel_row(rel: Relationship) -> tuple[Any, ...]:
 def _rel(row: sqlite3.Row) -> Relationship:
     return construct(Relationship, dict(
         id=row["id"], type=row["type"], source_id=row["source_id"], target_id=row["target_id"],
-        attributes=json.loads(row["attributes"]), version=row["version"],
+        attributes=jsontext.loads(row["attributes"]), version=row["version"],
         created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
         ended_at=parse_ts(row["ended_at"]) if row["ended_at"] else None,
     ))
@@ -94,7 +94,7 @@ def _history(row: sqlite3.Row) -> HistoryEntry:
         "channel": row["channel"], "run_id": row["run_id"], "action": row["action"],
         "entity_kind": row["entity_kind"], "entity_id": row["entity_id"], "ci_id": row["ci_id"],
         "peer_id": row["peer_id"], "reason": row["reason"],
-        "changes": json.loads(row["changes"]), "version": row["version"],
+        "changes": jsontext.loads(row["changes"]), "version": row["version"],
     })
 
 
@@ -102,14 +102,14 @@ DOC_COLUMNS = "kind, id, parent, key, data, version, created_at, updated_at"
 
 
 def _doc_row(doc: Doc) -> tuple[Any, ...]:
-    return (doc.kind, doc.id, doc.parent, doc.key, json.dumps(doc.data, ensure_ascii=False),
+    return (doc.kind, doc.id, doc.parent, doc.key, jsontext.dumps(doc.data),
             doc.version, ts(doc.created_at), ts(doc.updated_at))
 
 
 def _doc(row: sqlite3.Row) -> Doc:
     return construct(Doc, dict(
         kind=row["kind"], id=row["id"], parent=row["parent"], key=row["key"],
-        data=json.loads(row["data"]), version=row["version"],
+        data=jsontext.loads(row["data"]), version=row["version"],
         created_at=parse_ts(row["created_at"]), updated_at=parse_ts(row["updated_at"]),
     ))
 
@@ -141,7 +141,7 @@ def _duplicate(exc: sqlite3.IntegrityError) -> DuplicateError | NotFoundError:
 
 
 def _json_list(values: Sequence[Any]) -> str:
-    return json.dumps(list(values))
+    return jsontext.dumps(list(values))
 
 
 @contextmanager

@@ -1,0 +1,27 @@
+"""JSON text as the stores keep it (attributes, provenance, history changes, docs).
+
+orjson encodes about ten times and decodes about three times faster than the standard
+library, which matters when an import or a campaign writes and reads tens of thousands
+of records. Output is compact UTF-8 text; a value orjson refuses (an integer beyond 64
+bits, a non-string key) falls back to the standard library, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+
+def dumps(value: Any) -> str:
+    """``value`` as compact JSON text (non-ASCII kept as is)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str | bytes) -> Any:
+    """The value of JSON text."""
+    return orjson.loads(text)
