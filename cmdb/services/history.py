@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from cmdb.model.records import (
@@ -12,6 +13,8 @@ from cmdb.model.records import (
     HistoryAction,
     HistoryEntry,
     Relationship,
+    construct,
+    new_id,
 )
 
 CI_FIELDS = ("class_name", "name", "state", "asset_tag", "serial_number")
@@ -24,41 +27,46 @@ def ci_changes(before: CI | None, after: CI) -> list[FieldChange]:
         old = getattr(before, name) if before else None
         new = getattr(after, name)
         if old != new:
-            changes.append(FieldChange(field=name, before=old, after=new))
+            changes.append(_change(name, old, new))
     old_attrs: dict[str, Any] = before.attributes if before else {}
     for key in sorted(set(old_attrs) | set(after.attributes)):
         old, new = old_attrs.get(key), after.attributes.get(key)
         if old != new:
-            changes.append(FieldChange(field=f"attributes.{key}", before=old, after=new))
+            changes.append(_change(f"attributes.{key}", old, new))
     return changes
+
+
+def _change(field: str, before: Any, after: Any) -> FieldChange:
+    # Built from values already checked: no validation pass (imports make thousands).
+    return construct(FieldChange, {"field": field, "before": before, "after": after})
+
+
+def _entry(actor: Actor, action: HistoryAction, kind: EntityKind, entity_id: str, ci_id: str,
+           peer_id: str | None, reason: str | None, changes: list[FieldChange],
+           version: int | None, at: datetime) -> HistoryEntry:
+    return construct(HistoryEntry, {
+        "id": new_id(), "at": at, "actor": actor.name, "channel": actor.channel,
+        "run_id": actor.run_id, "action": action, "entity_kind": kind,
+        "entity_id": entity_id, "ci_id": ci_id, "peer_id": peer_id, "reason": reason,
+        "changes": changes, "version": version})
 
 
 def ci_entry(
     actor: Actor, action: HistoryAction, ci: CI, changes: list[FieldChange],
     reason: str | None = None,
 ) -> HistoryEntry:
-    return HistoryEntry(
-        actor=actor.name, channel=actor.channel, run_id=actor.run_id, action=action,
-        entity_kind=EntityKind.CI, entity_id=ci.id, ci_id=ci.id, reason=reason,
-        changes=changes, version=ci.version, at=ci.updated_at,
-    )
+    return _entry(actor, action, EntityKind.CI, ci.id, ci.id, None, reason, changes,
+                  ci.version, ci.updated_at)
 
 
 def relationship_entry(
     actor: Actor, action: HistoryAction, rel: Relationship, reason: str | None = None
 ) -> HistoryEntry:
-    changes = [
-        FieldChange(field="type", before=None, after=rel.type),
-        FieldChange(field="target", before=None, after=rel.target_id),
-    ]
+    changes = [_change("type", None, rel.type), _change("target", None, rel.target_id)]
     if action is HistoryAction.UNRELATED:
-        changes = [FieldChange(field="ended_at", before=None, after=rel.updated_at.isoformat())]
+        changes = [_change("ended_at", None, rel.updated_at.isoformat())]
     for key, value in sorted(rel.attributes.items()):
         if action is HistoryAction.RELATED:
-            changes.append(FieldChange(field=f"attributes.{key}", before=None, after=value))
-    return HistoryEntry(
-        actor=actor.name, channel=actor.channel, run_id=actor.run_id, action=action,
-        entity_kind=EntityKind.RELATIONSHIP, entity_id=rel.id, ci_id=rel.source_id,
-        peer_id=rel.target_id, reason=reason, changes=changes, version=rel.version,
-        at=rel.updated_at,
-    )
+            changes.append(_change(f"attributes.{key}", None, value))
+    return _entry(actor, action, EntityKind.RELATIONSHIP, rel.id, rel.source_id, rel.target_id,
+                  reason, changes, rel.version, rel.updated_at)
