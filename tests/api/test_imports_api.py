@@ -104,6 +104,14 @@ def test_graphql_import_errors_are_coded(live: LiveServer) -> None:
     assert bad_map.status_code == 400 or "errors" in bad_map.json()
     missing = live.client.post("/graphql", data={"operations": "{"}, files={"0": ("a", b"")})
     assert "errors" in missing.json()
+    sheet_for_campaign = ('mutation($file: Upload!) { importFile(source: "csv", file: $file,'
+                          ' campaign: "2026 H2") { id } }')
+    refused = gql_upload(live, sheet_for_campaign, GBK).json()["errors"][0]
+    assert refused["extensions"]["code"] == "VALIDATION_ERROR"
+    assert refused["message"] == "a csv import does not feed audit campaigns"
+    scans_for_nothing = sheet_for_campaign.replace('"csv"', '"scans"')
+    unknown = gql_upload(live, scans_for_nothing, FIXTURES / "scans.csv").json()["errors"][0]
+    assert unknown["extensions"]["code"] == "NOT_FOUND"
 
 
 @pytest.fixture
