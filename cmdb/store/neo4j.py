@@ -96,14 +96,9 @@ class Neo4jTx(StoreTx):
         return [r["id"] for r in rows]
 
     async def holders(self, key: KeyField, values: Sequence[str]) -> dict[str, list[str]]:
-        field = "asset_tag" if key == "asset_tag" else "serial_key"
-        rows = await self._many(
-            f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, n.id AS id", ("v", "id"),
-            values=list(dict.fromkeys(values)))
-        out: dict[str, list[str]] = {}
-        for r in rows:
-            out.setdefault(r["v"], []).append(r["id"])
-        return out
+        rows = await self._many(q.by_key(key, "n.id AS id"), ("v", "id"),
+                                values=list(dict.fromkeys(values)))
+        return q.grouped(rows, "id")
 
     async def find_ci_ids_by_attribute(
         self, classes: Sequence[str], name: str, value: Any
@@ -366,15 +361,9 @@ class Neo4jStore(Store):
     async def find_cis(self, key: KeyField, values: Sequence[str]) -> dict[str, list[CI]]:
         if not values:
             return {}
-        field = "asset_tag" if key == "asset_tag" else "serial_key"
-        # One index seek per value (the property is given literally, not as a parameter).
-        rows = await self._read_many(
-            f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, {q.N} AS n", ("v", "n"),
-            values=list(dict.fromkeys(values)))
-        out: dict[str, list[CI]] = {}
-        for r in rows:
-            out.setdefault(r["v"], []).append(q.to_ci(r["n"]))
-        return out
+        rows = await self._read_many(q.by_key(key, f"{q.N} AS n"), ("v", "n"),
+                                     values=list(dict.fromkeys(values)))
+        return {v: [q.to_ci(n) for n in found] for v, found in q.grouped(rows, "n").items()}
 
     @counted
     async def list_cis(

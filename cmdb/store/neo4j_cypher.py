@@ -75,6 +75,22 @@ def collected(cypher: str, columns: Sequence[str]) -> str:
     return f"CALL () {{ {cypher} }} RETURN collect([{names}]) AS rows"
 
 
+def by_key(key: str, returning: str) -> str:
+    """Each of ``$values`` looked up as an asset tag or serial key (one index seek each:
+    the property is written into the query, the values are parameters), as ``v`` with
+    ``returning``."""
+    field = "asset_tag" if key == "asset_tag" else "serial_key"
+    return f"UNWIND $values AS v MATCH (n:CI {{{field}: v}}) RETURN v, {returning}"
+
+
+def grouped(rows: Sequence[dict[str, Any]], column: str) -> dict[str, list[Any]]:
+    """``column`` of each row, grouped by the row's ``v``."""
+    out: dict[str, list[Any]] = {}
+    for r in rows:
+        out.setdefault(r["v"], []).append(r[column])
+    return out
+
+
 def uncollected(records: Sequence[Any], columns: Sequence[str]) -> list[dict[str, Any]]:
     """The rows of a :func:`collected` answer, each as a dict by column."""
     if not records:
