@@ -73,10 +73,11 @@ class Neo4jTx(StoreTx):
         result = await self.tx.run(cypher, params)
         return [r async for r in result]
 
-    async def _many(self, cypher: str, columns: Sequence[str],
+    async def _many(self, cypher: str, columns: Sequence[str], union: bool = False,
                     **params: Any) -> list[dict[str, Any]]:
         """Many rows as one record (see :func:`neo4j_cypher.collected`)."""
-        return q.uncollected(await self._rows(q.collected(cypher, columns), **params), columns)
+        return q.uncollected(
+            await self._rows(q.collected(cypher, columns, union), **params), columns)
 
     async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
         rows = await self._many(f"MATCH (n:CI) WHERE n.id IN $ids RETURN {q.N} AS n", ("n",),
@@ -324,10 +325,11 @@ class Neo4jStore(Store):
             raise _unavailable(exc) from exc
         return list(result.records)
 
-    async def _read_many(self, cypher: str, columns: Sequence[str],
+    async def _read_many(self, cypher: str, columns: Sequence[str], union: bool = False,
                          **params: Any) -> list[dict[str, Any]]:
         """Many rows as one record (see :func:`neo4j_cypher.collected`)."""
-        return q.uncollected(await self._read(q.collected(cypher, columns), **params), columns)
+        return q.uncollected(
+            await self._read(q.collected(cypher, columns, union), **params), columns)
 
     async def ping(self) -> None:
         await self._read("RETURN 1 AS ok")
@@ -454,9 +456,10 @@ class Neo4jStore(Store):
                 starts=list(start_ids))
             return ClosureResult([ClosureRow(r["id"], 0, None, None, None) for r in found],
                                  False)
-        rows = await self._read_many(
+        # The closure keeps its own plan (a few thousand rows at most): wrapped or
+        # collected, the planner no longer searches breadth first from each start.
+        rows = await self._read(
             q.closure_query(direction, list(types), max_depth, list(reverse_types)),
-            ("id", "depth", "parent", "rel", "type", "more"),
             starts=list(start_ids), types=list(types), reverse=list(reverse_types))
         return ClosureResult(
             [ClosureRow(r["id"], r["depth"], r["parent"], r["rel"], r["type"]) for r in rows],

@@ -66,13 +66,21 @@ REL_TIMES = ("created_at", "updated_at", "ended_at")
 HISTORY_TIMES = ("at",)
 
 
-def collected(cypher: str, columns: Sequence[str]) -> str:
+def collected(cypher: str, columns: Sequence[str], union: bool = False) -> str:
     """``cypher`` (ending in ``RETURN`` of ``columns``, maybe ordered and limited) answered
     as one record holding the list of its rows. The async driver handles every record
     on its own (a few event-loop turns each), so a thousand small records cost ten times
-    what one list of a thousand does."""
+    what one list of a thousand does.
+
+    The final ``RETURN`` becomes a ``WITH`` followed by the ``collect``, so the query
+    stays one query part and keeps its plan (an ordered, limited read still stops early).
+    A ``union`` of several ``RETURN``s is wrapped in a subquery instead.
+    """
     names = ", ".join(f"`{c}`" for c in columns)
-    return f"CALL () {{ {cypher} }} RETURN collect([{names}]) AS rows"
+    if union:
+        return f"CALL () {{ {cypher} }} RETURN collect([{names}]) AS rows"
+    at = cypher.rfind("RETURN ")
+    return f"{cypher[:at]}WITH {cypher[at + len('RETURN '):]} RETURN collect([{names}]) AS rows"
 
 
 def by_key(key: str, returning: str) -> str:

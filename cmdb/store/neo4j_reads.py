@@ -37,7 +37,7 @@ async def _relationships_by_id(
     union = " UNION ALL ".join(
         f"MATCH ()-[r:{q.rel_type(t)}]->() WHERE r.id IN $ids {REL_RETURN}" for t in types
     )
-    rows = await run(union, REL_COLUMNS, ids=list(ids))
+    rows = await run(union, REL_COLUMNS, union=True, ids=list(ids))
     return {r["r"]["id"]: q.to_rel(r["r"], r["type"], r["source"], r["target"]) for r in rows}
 
 
