@@ -44,9 +44,7 @@ def report_tree(report: ImpactReport) -> str:
     """The blast radius as an indented tree: each CI under the one that takes it down."""
     children: dict[str | None, list[Any]] = defaultdict(list)
     for item in report.impacted:
-        parent = item.path[-1].target_id if item.path and item.path[-1].source_id == item.ci.id \
-            else item.path[-1].source_id if item.path else None
-        children[parent].append(item)
+        children[item.reached_from].append(item)
     lines: list[str] = []
 
     def walk(node: str, indent: int) -> None:

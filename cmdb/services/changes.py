@@ -66,7 +66,10 @@ class ChangeService:
         report = await self.impact.impact(ci_ids, ImpactKind.MAINTENANCE)
         return {
             "computed_at": now().isoformat(), "truncated": report.truncated,
-            "impacted": [{"id": i.ci.id, "status": i.status.name, "depth": i.depth}
+            # with the CI each was reached from and the relationship's type: the tree
+            # of how the failure travels, kept as planned
+            "impacted": [{"id": i.ci.id, "status": i.status.name, "depth": i.depth,
+                          "from": i.reached_from, "via": i.path[-1].type if i.path else None}
                          for i in report.impacted],
             "services": [{"id": s.ci.id, "status": s.status.name} for s in report.services],
         }

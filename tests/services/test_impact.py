@@ -72,6 +72,64 @@ async def test_reached_both_ways_is_down(cmdb: Cmdb, build: Build) -> None:
     assert statuses(report)["APP"] == ("DOWN", 3)
 
 
+def chain(g: dict[str, CI], report: ImpactReport, name: str) -> list[str]:
+    """The explanation of ``name`` as the CIs the failure passes, from the changed one."""
+    item = next(i for i in report.impacted if i.ci.name == name)
+    names = [g_name(g, item.path[0].target_id if item.path[0].type != "MEMBER_OF"
+                    else item.path[0].source_id)] if item.path else []
+    for step in item.path:
+        names.append(g_name(g, step.source_id if step.type != "MEMBER_OF" else step.target_id))
+    return names
+
+
+async def test_explanations_pass_only_through_impacted_cis(cmdb: Cmdb, build: Build) -> None:
+    """[SW1] -MEMBER_OF-> [CL1], [SW2] -MEMBER_OF-> [CL1], [HOST1] -DEPENDS_ON-> [CL1],
+    [HOST1] -MEMBER_OF-> [CL2], [HOST2] -MEMBER_OF-> [CL2], [HOST3] -MEMBER_OF-> [CL2],
+    [VM] -HOSTED_ON-> [CL2], [APP1] -RUNS_ON-> [VM], [SVC] -DEPENDS_ON-> [APP1],
+    [HOST4] -DEPENDS_ON-> [CL1], [APP4] -RUNS_ON-> [HOST4], [APP3] -DEPENDS_ON-> [APP4],
+    [APP2] -DEPENDS_ON-> [APP3], [APP5] -DEPENDS_ON-> [APP2], [SVC] -DEPENDS_ON-> [APP5]"""
+    g = await build(test_explanations_pass_only_through_impacted_cis.__doc__ or "")
+    report = await cmdb.impact.impact([g["SW1"].id])
+    # HOST1 is DEGRADED (its pair lost one of two), so the 2-of-3 cluster CL2 is not hit
+    assert statuses(report) == {
+        "CL1": ("DEGRADED", 1), "HOST1": ("DEGRADED", 2), "HOST4": ("DEGRADED", 2),
+        "APP4": ("DEGRADED", 3), "APP3": ("DEGRADED", 4), "APP2": ("DEGRADED", 5),
+        "APP5": ("DEGRADED", 6), "SVC": ("DEGRADED", 7)}
+    assert chain(g, report, "SVC") == [
+        "SW1", "CL1", "HOST4", "APP4", "APP3", "APP2", "APP5", "SVC"]
+    # both switches lost: the pair is DOWN, HOST1 is lost, the cluster keeps 2 of 3
+    both = await cmdb.impact.impact([g["SW1"].id, g["SW2"].id])
+    assert statuses(both)["CL2"] == ("DEGRADED", 3)
+    assert statuses(both)["SVC"] == ("DOWN", 7)
+    assert chain(g, both, "SVC")[-3:] == ["APP2", "APP5", "SVC"]
+
+
+async def test_the_worst_status_is_explained(cmdb: Cmdb, build: Build) -> None:
+    """[HOST1] -MEMBER_OF-> [CL1], [HOST2] -MEMBER_OF-> [CL1], [APP] -RUNS_ON-> [CL1],
+    [HOST1] -POWERED_BY-> [PDU], [DB] -RUNS_ON-> [HOST1], [DB2] -DEPENDS_ON-> [DB],
+    [DB3] -DEPENDS_ON-> [DB2], [APP] -DEPENDS_ON-> [DB3]"""
+    g = await build(test_the_worst_status_is_explained.__doc__ or "")
+    report = await cmdb.impact.impact([g["PDU"].id])
+    # DEGRADED through the cluster in 3 steps, DOWN through the databases in 5:
+    # the DOWN chain explains it
+    assert statuses(report)["APP"] == ("DOWN", 5)
+    assert chain(g, report, "APP") == ["PDU", "HOST1", "DB", "DB2", "DB3", "APP"]
+
+
+async def test_depth_limit_applies_to_the_real_chain(cmdb: Cmdb, build: Build) -> None:
+    """[SW1] -MEMBER_OF-> [CL1], [SW2] -MEMBER_OF-> [CL1], [HOST1] -DEPENDS_ON-> [CL1],
+    [HOST1] -MEMBER_OF-> [CL2], [HOST2] -MEMBER_OF-> [CL2], [VM] -HOSTED_ON-> [CL2],
+    [HOST3] -DEPENDS_ON-> [CL1], [APP3] -RUNS_ON-> [HOST3], [APP2] -DEPENDS_ON-> [APP3],
+    [VM] -DEPENDS_ON-> [APP2]"""
+    g = await build(test_depth_limit_applies_to_the_real_chain.__doc__ or "")
+    # VM is 4 relationships from SW1 in the graph, but the failure takes 5 to get there
+    report = await cmdb.impact.impact([g["SW1"].id], max_depth=4)
+    assert "VM" not in statuses(report)
+    assert report.truncated
+    deeper = await cmdb.impact.impact([g["SW1"].id], max_depth=5)
+    assert statuses(deeper)["VM"] == ("DEGRADED", 5)
+
+
 async def test_type_filter_and_non_propagating_types(cmdb: Cmdb, build: Build) -> None:
     """[APP] -RUNS_ON-> [VM], [VM] -HOSTED_ON-> [HOST1], [APP] -OWNED_BY-> [ANN],
     [APP] -LICENSED_BY-> [LIC]"""
