@@ -38,6 +38,7 @@ from cmdb.model.definitions import (
     RelationshipsFile,
     RelationshipTypeDef,
 )
+from cmdb.model.vendors import Vendors, VendorsFile
 
 DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 ROOT_CLASS = "ConfigurationItem"
@@ -95,9 +96,11 @@ class Registry:
         relationships: RelationshipsFile,
         lifecycle: LifecycleFile,
         source: Path | None = None,
+        vendors: Vendors | None = None,
     ) -> None:
         self.source = source
         self.lifecycle = lifecycle
+        self.vendors = vendors or Vendors(VendorsFile())
         self._class_defs = classes.classes
         self._relationship_defs = relationships.types
         self.classes: dict[str, ClassInfo] = {}
@@ -301,13 +304,18 @@ class Registry:
 
 
 def load_registry(directory: Path | None = None) -> Registry:
-    """Load and check ``classes.yaml``, ``relationships.yaml`` and ``lifecycle.yaml``."""
+    """Load and check ``classes.yaml``, ``relationships.yaml``, ``lifecycle.yaml`` and
+    ``vendors.yaml`` (a folder without a vendor table uses the packaged one)."""
     folder = directory or DEFAULT_SCHEMA_DIR
+    vendors = folder / "vendors.yaml"
+    if not vendors.exists():
+        vendors = DEFAULT_SCHEMA_DIR / "vendors.yaml"
     return Registry(
         _read(folder / "classes.yaml", ClassesFile),
         _read(folder / "relationships.yaml", RelationshipsFile),
         _read(folder / "lifecycle.yaml", LifecycleFile),
         source=folder,
+        vendors=Vendors(_read(vendors, VendorsFile), vendors.parent),
     )
 
 
