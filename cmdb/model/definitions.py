@@ -128,6 +128,7 @@ class RelationshipTypeDef(Strict):
     """One relationship type: allowed ends and failure propagation."""
 
     label: Labels
+    aliases: tuple[str, ...] = ()
     from_: tuple[str, ...] = Field(alias="from", min_length=1)
     to: tuple[str, ...] = Field(min_length=1)
     propagation: Propagation

@@ -33,6 +33,7 @@ from cmdb.model.definitions import (
     AttributeDef,
     ClassDef,
     ClassesFile,
+    Labels,
     LifecycleFile,
     Propagation,
     RelationshipsFile,
@@ -116,6 +117,11 @@ class Registry:
             ((name, [name, d.label.en, d.label.zh_cn or "", *d.aliases])
              for name, d in lifecycle.states.items()),
             "lifecycle.yaml", source,
+        )
+        self._type_aliases = self._alias_index(
+            ((name, [name, d.label.en, d.label.zh_cn or "", *d.aliases])
+             for name, d in self._relationship_defs.items()),
+            "relationships.yaml", source,
         )
 
     # ---- checks --------------------------------------------------------------
@@ -206,10 +212,16 @@ class Registry:
 
     # ---- classes -------------------------------------------------------------
     def class_info(self, name: str) -> ClassInfo:
-        """The class called ``name``; an unknown name is a coded error listing none."""
+        """The class called ``name`` (or a label or alias of it, English or Chinese); an
+        unknown name is a coded error listing the classes in both languages."""
         info = self.classes.get(name)
         if info is None:
-            raise UnknownClassError(f"unknown class {name!r}", field="class", value=name)
+            info = self.classes.get(self._class_aliases.get(_fold(name), ""))
+        if info is None:
+            known = ", ".join(_bilingual(n, i.definition.label)
+                              for n, i in sorted(self.classes.items()) if not i.abstract)
+            raise UnknownClassError(f"unknown class {name!r}; classes: {known}",
+                                    field="class", value=name)
         return info
 
     def concrete_class(self, name: str) -> ClassInfo:
@@ -224,7 +236,7 @@ class Registry:
 
     def descendants(self, name: str, *, concrete_only: bool = False) -> list[str]:
         """``name`` and every class below it, sorted."""
-        self.class_info(name)
+        name = self.class_info(name).name
         return sorted(
             c for c, info in self.classes.items()
             if info.is_a(name) and not (concrete_only and info.abstract)
@@ -240,14 +252,22 @@ class Registry:
         return dict(self._relationship_defs)
 
     def relationship_type(self, name: str) -> RelationshipTypeDef:
-        d = self._relationship_defs.get(name)
-        if d is None:
-            known = ", ".join(sorted(self._relationship_defs))
+        """The type called ``name`` (or its English or Chinese label)."""
+        return self._relationship_defs[self.type_name(name)]
+
+    def type_name(self, text: str) -> str:
+        """The relationship type ``text`` names: ``DEPENDS_ON`` for "依赖于" or "depends on"."""
+        if text in self._relationship_defs:
+            return text
+        found = self._type_aliases.get(_fold(text))
+        if found is None:
+            known = ", ".join(_bilingual(n, d.label) for n, d in
+                              sorted(self._relationship_defs.items()))
             raise RelationshipRuleError(
-                f"unknown relationship type {name!r}; known types: {known}", field="type",
-                value=name,
+                f"unknown relationship type {text!r}; known types: {known}", field="type",
+                value=text,
             )
-        return d
+        return found
 
     def check_relationship(self, type_name: str, source_class: str, target_class: str) -> None:
         """Refuse a relationship whose ends are not of the classes its type allows."""
@@ -280,27 +300,40 @@ class Registry:
         return targets
 
     def check_state(self, state: str) -> str:
-        if state not in self.lifecycle.states:
-            raise ValidationError(
-                f"unknown state {state!r}; states: {', '.join(self.lifecycle.states)}",
-                field="state", value=state,
-            )
-        return state
+        """The state ``state`` names (a name, label or alias, English or Chinese)."""
+        if state in self.lifecycle.states:
+            return state
+        found = self._state_aliases.get(_fold(state))
+        if found is None:
+            known = ", ".join(_bilingual(n, d.label) for n, d in self.lifecycle.states.items())
+            raise ValidationError(f"unknown state {state!r}; states: {known}",
+                                  field="state", value=state)
+        return found
 
-    def check_transition(self, current: str, target: str) -> None:
-        """Refuse a transition the lifecycle does not allow, naming the allowed ones."""
-        self.check_state(target)
+    def check_transition(self, current: str, target: str) -> str:
+        """The state ``target`` names, if a CI in ``current`` may move there; else a coded
+        error naming the allowed ones."""
+        target = self.check_state(target)
         allowed = self.allowed_transitions(current)
         if target not in allowed:
-            listed = ", ".join(allowed) if allowed else "none (final state)"
+            states = self.lifecycle.states
+            listed = ", ".join(_bilingual(a, states[a].label) for a in allowed) if allowed \
+                else "none (final state)"
             raise InvalidTransitionError(
                 f"cannot move from {current!r} to {target!r}; allowed from {current!r}: {listed}",
                 current=current, target=target, allowed=allowed,
             )
+        return target
 
     def resolve_state(self, text: str) -> str | None:
         """The state a name, label or alias (English or Chinese) stands for."""
         return self._state_aliases.get(_fold(text))
+
+
+def _bilingual(name: str, label: Labels | None) -> str:
+    """``deployed (在用)``: a name as typed, with its Chinese label for those who read it."""
+    zh = label.zh_cn if label else None
+    return f"{name} ({zh})" if zh and zh != name else name
 
 
 def load_registry(directory: Path | None = None) -> Registry:

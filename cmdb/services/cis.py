@@ -238,7 +238,7 @@ class CIService:
 
     def transitioned(self, before: CI, to: str, provenance: Provenance | None = None) -> CI:
         """``before`` moved to state ``to``, if the lifecycle allows it (no store needed)."""
-        self.registry.check_transition(before.state, to)
+        to = self.registry.check_transition(before.state, to)
         after = before.model_copy(update={"state": to, "version": before.version + 1,
                                           "updated_at": now()})
         after.provenance = {k: v for k, v in before.provenance.items() if k != "state"}
@@ -392,8 +392,9 @@ class CIService:
         self, actor: Actor, source_id: str, rel_type: str, target_id: str,
         attributes: dict[str, Any] | None = None,
     ) -> Relationship:
-        """Create ``source -[rel_type]-> target`` if the schema allows it."""
-        self.registry.relationship_type(rel_type)
+        """Create ``source -[rel_type]-> target`` if the schema allows it (the type by its
+        name or its English or Chinese label)."""
+        rel_type = self.registry.type_name(rel_type)
 
         async def work(tx: StoreTx) -> Relationship:
             source = await tx.get_ci(source_id)

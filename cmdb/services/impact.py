@@ -260,10 +260,7 @@ class ImpactService:
 
     def _types(self, only: Sequence[str] | None) -> tuple[list[str], list[str]]:
         """(types that carry failure to their source, redundancy types)."""
-        if only is not None:
-            for t in only:
-                self.registry.relationship_type(t)
-        allowed = set(only) if only is not None else None
+        allowed = {self.registry.type_name(t) for t in only} if only is not None else None
         forward = [t for t in self.registry.types_propagating(Propagation.TARGET_TO_SOURCE)
                    if allowed is None or t in allowed]
         groups = [t for t in self.registry.types_propagating(Propagation.REDUNDANCY)

@@ -179,3 +179,25 @@ def test_internal_errors_are_masked(live: LiveServer) -> None:
         store.list_cis = original
     assert err == {"message": "Internal server error", "extensions": {"code": "INTERNAL"},
                    "locations": [{"line": 1, "column": 3}], "path": ["cis"]}
+
+
+def test_chinese_names_of_classes_states_and_types(live: LiveServer) -> None:
+    """What the CLI and the importers accept, GraphQL accepts too: 服务器, 在用, 运行于."""
+    host = create(live, **{"class": "服务器", "name": "bj-srv-02", "state": "在用"})
+    assert (host["class"], host["state"]) == ("Server", "deployed")
+    app = create(live, **{"class": "应用", "name": "网上银行"})
+    rel = live.ok("""mutation($a: ID!, $b: ID!) { relate(from: $a, type: "运行于", to: $b) {
+        type } }""", {"a": app["id"], "b": host["id"]})["relate"]
+    assert rel["type"] == "RUNS_ON"
+    moved = live.ok("""mutation($id: ID!) { transitionCI(id: $id, to: "维修中") { state } }""",
+                    {"id": host["id"]})["transitionCI"]
+    assert moved["state"] == "maintenance"
+    found = live.ok("""{ cis(filter: {class: "硬件", states: ["维修中"]}) { totalCount } }""")
+    assert found["cis"]["totalCount"] == 1
+    bad = live.error("""mutation($id: ID!) { transitionCI(id: $id, to: "报废了") { state } }""",
+                     {"id": host["id"]})
+    assert bad["extensions"]["code"] == "VALIDATION_ERROR"
+    assert "disposed (已处置)" in bad["message"]
+    unknown = live.error(CREATE, {"i": {"class": "服务器", "name": "x", "state": "在用中"}})
+    assert unknown["extensions"]["code"] == "VALIDATION_ERROR"
+    assert "deployed (在用)" in unknown["message"]

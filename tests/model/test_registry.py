@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from cmdb.errors import InvalidTransitionError, SchemaDefinitionError
+from cmdb.errors import (
+    InvalidTransitionError,
+    RelationshipRuleError,
+    SchemaDefinitionError,
+    UnknownClassError,
+    ValidationError,
+)
 from cmdb.model.registry import DEFAULT_SCHEMA_DIR, Registry, load_registry
 
 
@@ -57,8 +63,31 @@ def test_chinese_and_english_aliases(registry: Registry) -> None:
 def test_lifecycle_rules(registry: Registry) -> None:
     assert registry.allowed_transitions("lost") == ["in_stock", "stolen"]
     assert "lost" in registry.allowed_transitions("deployed")
-    with pytest.raises(InvalidTransitionError, match="allowed from 'disposed': lost, stolen"):
+    with pytest.raises(InvalidTransitionError,
+                       match=r"allowed from 'disposed': lost \(遗失\), stolen \(被盗\)"):
         registry.check_transition("disposed", "deployed")
+
+
+def test_every_name_is_accepted_where_a_name_is_expected(registry: Registry) -> None:
+    """GraphQL, the CLI, importers and pages all ask the registry: each takes the schema's
+    names, labels and aliases in English or Chinese, and answers the canonical name."""
+    assert registry.class_info("服务器").name == "Server"
+    assert registry.concrete_class("physical server").name == "Server"
+    assert "Server" in registry.descendants("硬件")
+    assert registry.check_state("在用") == "deployed"
+    assert registry.check_transition("in_stock", "在用") == "deployed"
+    assert registry.type_name("依赖于") == "DEPENDS_ON"
+    assert registry.type_name("runs on") == "RUNS_ON"
+    assert registry.relationship_type("运行于").propagation.value == "target_to_source"
+
+
+def test_unknown_names_are_listed_in_both_languages(registry: Registry) -> None:
+    with pytest.raises(ValidationError, match=r"states: planned \(计划中\), .*deployed \(在用\)"):
+        registry.check_state("在用中x")
+    with pytest.raises(UnknownClassError, match=r"Server \(服务器\)"):
+        registry.class_info("宇宙飞船")
+    with pytest.raises(RelationshipRuleError, match=r"DEPENDS_ON \(依赖于\)"):
+        registry.type_name("依靠")
 
 
 def test_user_adds_a_class_and_an_attribute_without_code(schema_copy: Path) -> None:
