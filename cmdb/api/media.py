@@ -79,7 +79,3 @@ def parse_media_type(value: str | None) -> MediaType | None:
 def content_type(headers: Headers) -> MediaType | None:
     """The request body's media type, if it declares a well-formed one."""
     return parse_media_type(headers.get("content-type"))
-
-
-def declares_content_type(headers: Headers) -> bool:
-    return "content-type" in headers
