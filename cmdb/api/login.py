@@ -13,6 +13,7 @@ the session in the store, so its cookie stops working everywhere.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -52,6 +53,7 @@ TEXT: dict[str, dict[str, str]] = {
               "expired": "登录表单已过期或来自其他网站，请重新登录。"},
 }
 NONCE_SECONDS = 3600
+NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 def safe_next(value: str | None) -> str:
@@ -86,8 +88,7 @@ class LoginPages:
                     login: str = "", status: int = 200) -> Response:
         """The sign-in form, with a token for this browser's nonce (made if it has none)."""
         nonce = request.cookies.get(SIGNIN_COOKIE, "")
-        fresh = not (20 <= len(nonce) <= 64 and nonce.replace("-", "").replace(
-            "_", "").isalnum())
+        fresh = NONCE.fullmatch(nonce) is None
         if fresh:
             nonce = new_nonce()
         lang = language(request)
