@@ -127,6 +127,7 @@ def serve(store_url: str | None, db: Path | None, host: str, port: int, demo: bo
 
     from cmdb.api.app import create_app
     from cmdb.api.logs import configure_logging
+    from cmdb.api.serving import server_config
 
     settings = settings_from(store_url, db, auth="none" if no_auth else None,
                              log_format=log_format)
@@ -166,8 +167,12 @@ def serve(store_url: str | None, db: Path | None, host: str, port: int, demo: bo
                       + (f" --db {db}" if db else ""))
     err.print(f"GraphiQL: http://{host}:{port}/graphql   store: {settings.store_url}")
     configure_logging(log_level, settings.log_format)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                log_config=None, access_log=False)
+    if settings.trusted_proxies:
+        err.print("Forwarded headers are believed from: "
+                  + ", ".join(str(n) for n in settings.trusted_proxies))
+    uvicorn.Server(server_config(create_app(settings), settings, host, port,
+                                 log_level=log_level, log_config=None,
+                                 access_log=False)).run()
 
 
 @main.command()

@@ -84,7 +84,8 @@ def register() -> None:
 
     @main.group()
     def user() -> None:
-        """Users who sign in to the browser pages: create, list, disable."""
+        """Users who sign in to the browser pages: create, list, disable, password,
+        sign-out-everywhere."""
 
     @user.command("create")
     @with_store
@@ -95,10 +96,7 @@ def register() -> None:
     def user_create(store_url: str | None, db: Path | None, login: str, role: str,
                     password_stdin: bool) -> None:
         """Create a user (the password is asked for, or read with --password-stdin)."""
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = _password(password_stdin)
         doc = with_cmdb(store_url, db, lambda c: c.auth.create_user(
             cli_actor(), login, password, role))
         click.echo(f"created user {doc.data['login']} ({doc.data['role']})")
@@ -121,3 +119,37 @@ def register() -> None:
         """Disable a user: they can no longer sign in, and their sessions end."""
         doc = with_cmdb(store_url, db, lambda c: c.auth.disable_user(cli_actor(), login))
         click.echo(f"disabled {doc.data['login']}")
+
+    @user.command("password")
+    @with_store
+    @click.argument("login")
+    @click.option("--password-stdin", is_flag=True,
+                  help="Read the new password from standard input instead of prompting.")
+    def user_password(store_url: str | None, db: Path | None, login: str,
+                      password_stdin: bool) -> None:
+        """Set a user's password (asked for, or read with --password-stdin); every session
+        of theirs ends."""
+        password = _password(password_stdin)
+        doc = with_cmdb(store_url, db, lambda c: c.auth.set_password(
+            cli_actor(), login, password))
+        click.echo(f"set the password of {doc.data['login']}; their sessions have ended")
+
+    @user.command("sign-out-everywhere")
+    @with_store
+    @click.argument("login", required=False)
+    @click.option("--all", "everyone", is_flag=True, help="Sign out every user.")
+    def user_sign_out_everywhere(store_url: str | None, db: Path | None, login: str | None,
+                                 everyone: bool) -> None:
+        """End every browser session of LOGIN (or of every user with --all): they must sign
+        in again. A running server stops accepting the sessions within 5 seconds."""
+        if (login is None) == (not everyone):
+            raise click.UsageError("give a LOGIN, or --all for every user")
+        count = with_cmdb(store_url, db, lambda c: c.auth.sign_out_everywhere(
+            cli_actor(), None if everyone else login))
+        click.echo(f"signed out {login if login else f'{count} users'} everywhere")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DB = Path("cmdb.sqlite3")
 
@@ -54,10 +54,18 @@ class Settings(BaseSettings):
     )
     session_secret: SecretStr | None = Field(
         default=None,
-        description="key signing sign-in cookies; random per start when unset (sessions end "
-                    "when the server restarts)",
+        description="key signing the sign-in form's CSRF token; when unset, a key made once "
+                    "and kept in the store (shared by every server process)",
     )
-    session_hours: float = Field(default=12.0, gt=0, description="how long a sign-in lasts")
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 90,
+        description="how long a sign-in lasts (sessions are kept in the store and end "
+                    "sooner on sign-out, disable, password change or sign-out-everywhere)")
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For and "
+                    "X-Forwarded-Proto are believed (comma-separated); empty: none are, and "
+                    "every caller is the address that connected")
     rate_limit: float = Field(
         default=50.0, ge=0, description="requests per second each token or user may make "
                                         "(0: no limit)")
@@ -68,3 +76,10 @@ class Settings(BaseSettings):
         default=False, description="serve /metrics without a token (for a scraper on a "
                                    "trusted network)")
     log_format: Literal["json", "text"] = "json"
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value

@@ -4,12 +4,15 @@ Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser),
 ``/static/...`` (GraphiQL's own assets: nothing loads from a CDN),
 ``/labels/...`` (asset labels, see ``labels_http``), ``/imports/{source}`` (file
 imports, see ``imports_http``), ``/a/{asset_tag}`` (the
-asset page a label's QR opens, see ``pages``), ``/login`` and ``/logout`` (sign-in
-for the browser pages), ``/healthz`` (the process is up), ``/readyz`` (the store
-answers) and ``/metrics`` (Prometheus).
+asset page a label's QR opens, see ``pages``), ``/campaigns/...`` (auditors' pages,
+see ``campaign_pages``), ``/login`` and ``/logout`` (sign-in for the browser pages),
+``/healthz`` (the process is up), ``/readyz`` (the store answers) and ``/metrics``
+(Prometheus).
 
-Every request passes the request log (``logs``) and the access checks
-(``access``: who is calling, rate limits, roles) before it reaches a route.
+Every request passes the request log (``logs``), the security headers (``headers``)
+and the access checks (``access``: who is calling, rate limits, roles, CSRF) before it
+reaches a route. Every HTML answer is a template (``html``); errors answer a browser
+with a page and other clients with coded JSON (``error_pages``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from starlette.staticfiles import StaticFiles
 
 from cmdb.api.access import AccessMiddleware
 from cmdb.api.context import Context
+from cmdb.api.error_pages import exception_handlers
 from cmdb.api.graphql_http import GraphQLHTTP
+from cmdb.api.headers import SecurityHeadersMiddleware
+from cmdb.api.html import Html
 from cmdb.api.imports_http import ImportEndpoints
 from cmdb.api.labels_http import LabelEndpoints
 from cmdb.api.login import LoginPages
@@ -37,7 +43,6 @@ from cmdb.api.logs import RequestLogMiddleware
 from cmdb.api.metrics import Metrics, instrument_store
 from cmdb.api.pages import AssetPages
 from cmdb.api.schema import build_schema
-from cmdb.api.sessions import SessionSigner
 from cmdb.errors import CmdbError
 from cmdb.model.access import LOCAL, Principal
 from cmdb.model.records import Actor, Channel
@@ -56,7 +61,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
     metrics = Metrics()
     instrument_store(core.store, metrics)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
-    signer = SessionSigner(secret, settings.session_hours * 3600)
+    html = Html(settings.organisation_name)
 
     async def context(request: Request) -> Context:
         language = "zh-CN" if request.headers.get("accept-language", "").lower().startswith(
@@ -66,9 +71,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
         return Context(cmdb=core, actor=Actor(name=principal.name, channel=Channel.API),
                        language=language, principal=principal)
 
-    graphql = GraphQLHTTP(schema, settings, context,
-                          (STATIC / "graphiql.html").read_text(encoding="utf-8"),
-                          metrics=metrics)
+    graphql = GraphQLHTTP(schema, settings, context, html, metrics=metrics)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -98,18 +101,20 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_text),
-            *LoginPages(core, signer).routes(),
+            *LoginPages(core, html, secret.encode("utf-8") if secret else None).routes(),
             *LabelEndpoints(core, settings).routes(),
             *ImportEndpoints(core, settings).routes(),
-            *AssetPages(core).routes(),
+            *AssetPages(core, html).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
             Middleware(RequestLogMiddleware, metrics=metrics),
-            Middleware(AccessMiddleware, core=core, settings=settings, signer=signer,
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(AccessMiddleware, core=core, settings=settings, html=html,
                        metrics=metrics),
             Middleware(GZipMiddleware, minimum_size=2048),
         ],
+        exception_handlers=exception_handlers(html),
         lifespan=lifespan,
     )
     app.state.cmdb = core

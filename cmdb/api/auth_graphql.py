@@ -1,7 +1,9 @@
-"""Access in GraphQL: who am I, and (for admins) API tokens and users.
+"""Access in GraphQL: who am I, and (for admins) API tokens, users and their sessions.
 
 A new token's secret is in the ``createToken`` answer only; it is never stored
-or shown again. The roles each field needs are declared in ``permissions``.
+or shown again. Disabling a user, setting or changing a password and
+``signOutEverywhere`` end sessions in the store at once. The roles each field needs
+are declared in ``permissions``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import strawberry
 from strawberry.types import Info
 
 from cmdb.api.context import Context
+from cmdb.errors import ValidationError
 from cmdb.model.access import Role
 from cmdb.model.records import Doc
 from cmdb.services.auth import token_active
@@ -169,3 +172,32 @@ class AuthMutation:
     async def disable_user(self, info: Info[Context, None], login: str) -> UserType:
         ctx = info.context
         return UserType(doc=await ctx.cmdb.auth.disable_user(ctx.actor, login))
+
+    @strawberry.mutation(name="setPassword",
+                         description="Give a user a new password (8 to 1024 characters); "
+                                     "every session of theirs ends.")
+    async def set_password(self, info: Info[Context, None], login: str,
+                           password: str) -> UserType:
+        ctx = info.context
+        return UserType(doc=await ctx.cmdb.auth.set_password(ctx.actor, login, password))
+
+    @strawberry.mutation(name="signOutEverywhere",
+                         description="End every session of one user (login), or of every "
+                                     "user (no login): their browsers must sign in again. "
+                                     "Returns how many users were signed out.")
+    async def sign_out_everywhere(self, info: Info[Context, None],
+                                  login: str | None = None) -> int:
+        ctx = info.context
+        return await ctx.cmdb.auth.sign_out_everywhere(ctx.actor, login)
+
+    @strawberry.mutation(name="changePassword",
+                         description="The signed-in user changes their own password, giving "
+                                     "the current one; every session of theirs ends (sign "
+                                     "in again with the new one).")
+    async def change_password(self, info: Info[Context, None], current_password: str,
+                              new_password: str) -> UserType:
+        ctx = info.context
+        if ctx.principal is None:
+            raise ValidationError("sign in first", field="currentPassword")
+        return UserType(doc=await ctx.cmdb.auth.change_password(
+            ctx.principal, current_password, new_password))

@@ -4,19 +4,25 @@ with filters, resolve forms), its reports ``/campaigns/{id}/report.csv|.pdf``, a
 
 Server-rendered, zh-CN or English, no script, nothing loaded from elsewhere. Who acts
 is :func:`page_actor`: the signed-in principal the access middleware leaves on the
-request, else the local demo user.
+request, else the local demo user. Forms are read within small bounds (``forms``); the
+access checks have already seen their CSRF token. A done form goes back to its page
+with a message chosen from a closed set (``?msg=``: nothing a link can make the page
+say); a refused one answers an error page saying why, with a way back.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.pages import HEADERS, choose_language, when
+from cmdb.api.error_pages import error_response, status_of
+from cmdb.api.forms import form_text, read_page_form
+from cmdb.api.html import LANGUAGES, Html, language, segment
+from cmdb.api.pages import when
 from cmdb.errors import CmdbError, NotFoundError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
@@ -33,7 +39,7 @@ TEXT: dict[str, dict[str, str]] = {
         "all": "All", "type": "Type", "asset": "Asset", "where": "Registered / seen",
         "evidence": "Evidence", "resolve": "Resolve selected", "reason": "Reason",
         "class": "Class (for a new CI)", "none": "Nothing here.", "more": "More",
-        "report": "Report", "other": "中文", "seen_here": "Seen here",
+        "report": "Report", "seen_here": "Seen here", "resolved_n": "Resolved: {n}",
         "condition": "Condition", "note": "Note", "record": "Record sighting",
         "audit": "Audit history", "no_sightings": "Not seen in any campaign yet.",
         "recorded": "Sighting recorded.", "no_campaign": "outside any open campaign",
@@ -49,7 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
         "open": "未决", "findings": "盘点发现", "all": "全部", "type": "类型",
         "asset": "资产", "where": "登记位置 / 所见位置", "evidence": "证据",
         "resolve": "处理所选", "reason": "原因", "class": "类别（登记新资产时）",
-        "none": "暂无。", "more": "更多", "report": "报告", "other": "English",
+        "none": "暂无。", "more": "更多", "report": "报告", "resolved_n": "已处理 {n} 项",
         "seen_here": "在此看到", "condition": "状况", "note": "备注", "record": "记录盘点",
         "audit": "盘点记录", "no_sightings": "尚未在任何盘点中见到。",
         "recorded": "已记录。", "no_campaign": "不在进行中的盘点范围内", "by": "盘点人",
@@ -69,17 +75,15 @@ def page_actor(request: Request) -> Actor:
     return Actor(name=str(getattr(principal, "name", None) or "local"), channel=Channel.AUDIT)
 
 
-def language(request: Request) -> str:
-    return choose_language(request.headers.get("accept-language"),
-                           request.query_params.get("lang"))
+SEEN_MESSAGES = ("recorded", "no_campaign")
 
 
 class CampaignPages:
     """Renders the campaign pages and reports, and takes the page forms."""
 
-    def __init__(self, cmdb: Cmdb, env: Any) -> None:
+    def __init__(self, cmdb: Cmdb, html: Html) -> None:
         self.cmdb = cmdb
-        self.env = env
+        self.html = html
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -96,7 +100,7 @@ class CampaignPages:
         try:
             campaign = await self.cmdb.campaigns.get(request.path_params["id"])
         except NotFoundError as exc:
-            return HTMLResponse(exc.message, status_code=404, headers=HEADERS)
+            return error_response(self.html, request, 404, exc.message)
         q = request.query_params
         type_ = q.get("type") if q.get("type") in fd.FindingType.__members__ else None
         wanted = q.get("status", "open")
@@ -108,22 +112,23 @@ class CampaignPages:
         ids = {str(i) for d in docs for i in (d.data.get("ci_id"), d.data.get("place_id"),
                                                d.data.get("seen_place_id")) if i}
         cis = await self.cmdb.store.get_cis(sorted(ids)) if ids else {}
-        base = f"/campaigns/{quote(campaign.id)}"
+        base = f"/campaigns/{segment(campaign.id)}"
 
         def link(**change: Any) -> str:
             params = {"type": type_, "status": status or "all", "lang": lang, **change}
             return base + "?" + urlencode({k: v for k, v in params.items() if v})
 
         other = "en" if lang == "zh-CN" else "zh-CN"
-        html = self.env.get_template("campaign.html").render(
-            lang=lang, t=t, c=campaign, progress=progress[:100], places_total=len(progress),
-            findings=[self.row(d, cis) for d in docs], more=more, link=link,
-            type_=type_, status=status, types=[x.value for x in fd.FindingType],
+        count = q.get("n", "")
+        message = (t["resolved_n"].format(n=int(count)) if q.get("msg") == "resolved"
+                   and count.isdigit() and len(count) < 7 else None)
+        return self.html.render(
+            request, "campaign.html", lang=lang, t=t, c=campaign, progress=progress[:100],
+            places_total=len(progress), findings=[self.row(d, cis) for d in docs], more=more,
+            link=link, type_=type_, status=status, types=[x.value for x in fd.FindingType],
             statuses=[s.value for s in fd.FindingStatus], next_offset=offset + len(docs),
             resolutions=[r.value for r in fd.Resolution], base=base,
-            message=q.get("msg"), switch_url=link(lang=other),
-            organisation=self.cmdb.settings.organisation_name)
-        return HTMLResponse(html, headers={**HEADERS, "Content-Language": lang})
+            message=message, switch_url=link(lang=other))
 
     def row(self, doc: Any, cis: dict[str, CI]) -> dict[str, Any]:
         d = doc.data
@@ -142,38 +147,48 @@ class CampaignPages:
                 "resolution": d.get("resolution")}
 
     async def resolve(self, request: Request) -> Response:
-        form = await request.form()
+        """The campaign page's "resolve selected": one finding or many at once."""
+        form = await read_page_form(request)
         campaign_id = request.path_params["id"]
-        ids = [str(v) for v in form.getlist("finding")]
-        back = str(form.get("back") or f"/campaigns/{quote(campaign_id)}")
-        if not back.startswith("/campaigns/"):
-            back = f"/campaigns/{quote(campaign_id)}"
+        home = f"/campaigns/{segment(campaign_id)}"
+        back = form_text(form, "back", 2000)
+        if not back.startswith(home + "?") and back != home:
+            back = home
+        ids = [v for v in form.getlist("finding") if isinstance(v, str)]
+        try:
+            resolution = fd.Resolution(form_text(form, "resolution", 40))
+        except ValueError:
+            return error_response(self.html, request, 400, "choose how to resolve the "
+                                  "findings", "VALIDATION_ERROR", back=back)
         try:
             await self.cmdb.resolutions.resolve_many(
-                page_actor(request), ids, fd.Resolution(str(form.get("resolution"))),
-                str(form.get("reason") or ""),
-                ResolveOptions(class_name=str(form.get("class_name") or "") or None))
-            msg = f"{len(ids)} ✓"
-        except (CmdbError, ValueError) as exc:
-            msg = getattr(exc, "message", str(exc))
+                page_actor(request), ids, resolution, form_text(form, "reason"),
+                ResolveOptions(class_name=form_text(form, "class_name", 100) or None))
+        except CmdbError as exc:
+            return error_response(self.html, request, status_of(exc), exc.message, exc.code,
+                                  back=back)
         sep = "&" if "?" in back else "?"
-        return RedirectResponse(f"{back}{sep}{urlencode({'msg': msg})}", status_code=303)
+        return RedirectResponse(f"{back}{sep}{urlencode({'msg': 'resolved', 'n': len(ids)})}",
+                                status_code=303)
 
     async def seen(self, request: Request) -> Response:
         """The asset page's "seen here": a sighting for the open campaign, then back."""
         tag = request.path_params["asset_tag"]
-        form = await request.form()
-        lang = str(form.get("lang") or language(request))
+        form = await read_page_form(request)
+        lang = form_text(form, "lang", 10)
+        lang = lang if lang in LANGUAGES else language(request)
+        page = f"/a/{segment(tag)}"
         try:
             result = await self.cmdb.campaigns.record_sightings(page_actor(request), [
-                SightingInput(tag, str(form.get("place") or "") or None,
-                              str(form.get("condition") or "") or None,
-                              str(form.get("note") or "")[:500] or None)], "page")
-            msg = "recorded" if result.recorded and not result.unscoped else "no_campaign"
+                SightingInput(tag, form_text(form, "place", 200) or None,
+                              form_text(form, "condition", 100) or None,
+                              form_text(form, "note") or None)], "page")
         except CmdbError as exc:
-            msg = exc.message
-        return RedirectResponse(f"/a/{quote(tag, safe='')}?" + urlencode(
-            {"lang": lang, "msg": msg}), status_code=303)
+            return error_response(self.html, request, status_of(exc), exc.message, exc.code,
+                                  back=f"{page}?lang={lang}")
+        msg = "recorded" if result.recorded and not result.unscoped else "no_campaign"
+        return RedirectResponse(f"{page}?" + urlencode({"lang": lang, "msg": msg}),
+                                status_code=303)
 
     async def report_csv(self, request: Request) -> Response:
         from cmdb.services.audit_report import gather, to_csv
@@ -190,8 +205,10 @@ class CampaignPages:
                         headers={"Content-Disposition": "inline; filename=report.pdf"})
 
 
-async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None) -> dict[str, Any]:
-    """What the asset page shows for audits: the form's places and the last sightings."""
+async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
+                      may_record: bool = True) -> dict[str, Any]:
+    """What the asset page shows for audits: the form's places (for someone who may
+    record a sighting) and the last sightings."""
     t = TEXT[lang]
     sightings = await cmdb.campaigns.sightings_of(ci.id, first=5)
     names = {s.id: s.campaign.data["name"] for s in await cmdb.campaigns.scopes()}
@@ -210,5 +227,5 @@ async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None) -> dict[st
                            "source": s.data.get("source"),
                            "place": place_names.get(str(s.data.get("place_id")))
                            or s.data.get("place_text")} for s in sightings],
-            "message": t.get(msg or "", msg) if msg else None,
-            "open": bool(names)}
+            "message": t[msg] if msg in SEEN_MESSAGES else None,
+            "open": bool(names) and may_record}

@@ -5,7 +5,9 @@
   (the GraphQL multipart request convention, see ``graphql_multipart``).
 - The response media type follows ``Accept``: ``application/graphql-response+json``
   (request errors are 4xx) or ``application/json`` (well-formed requests are 200).
-- A browser asking for HTML gets GraphiQL, served from the app itself.
+- A browser asking for HTML gets GraphiQL, served from the app itself (rendered from
+  ``templates/graphiql.html``, its script a static file, under ``GRAPHIQL_CSP``; it
+  sends the session's CSRF token in ``X-CSRF-Token``).
 - Limits (body size, tokens, depth, aliases) refuse early with ``LIMIT_EXCEEDED``.
 """
 
@@ -28,12 +30,15 @@ from graphql import (
     validate,
 )
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from cmdb.api.context import Context
 from cmdb.api.errors import format_error, request_error
 from cmdb.api.graphql_multipart import close_uploads, multipart_params
+from cmdb.api.headers import GRAPHIQL_CSP
+from cmdb.api.html import Html
 from cmdb.api.limits import alias_rule, depth_rule, too_many_tokens
+from cmdb.api.media import MULTIPART_FORM, content_type
 from cmdb.api.metrics import Metrics
 from cmdb.api.permissions import check_operation
 from cmdb.api.schema import CmdbSchema
@@ -103,12 +108,12 @@ class GraphQLHTTP:
     """The ``/graphql`` endpoint over a strawberry schema."""
 
     def __init__(self, schema: CmdbSchema, settings: Settings, context: ContextFactory,
-                 graphiql_html: str, metrics: Metrics | None = None) -> None:
+                 html: Html, metrics: Metrics | None = None) -> None:
         self.schema = schema
         self.metrics = metrics or Metrics()
         self.settings = settings
         self.context = context
-        self.graphiql_html = graphiql_html
+        self.html = html
         rules = [*specified_rules, depth_rule(settings.max_query_depth),
                  alias_rule(settings.max_aliases)]
         if not settings.introspection:
@@ -117,7 +122,7 @@ class GraphQLHTTP:
 
     async def handle(self, request: Request) -> Response:
         if wants_html(request):
-            return HTMLResponse(self.graphiql_html)
+            return self.html.render(request, "graphiql.html", lang="en", csp=GRAPHIQL_CSP)
         media = choose_media_type(request.headers.get("accept"))
         if media is None:
             return JSONResponse(
@@ -156,9 +161,9 @@ class GraphQLHTTP:
         if request.method != "POST":
             raise BadRequestError(405, "use GET or POST", "METHOD_NOT_ALLOWED",
                              {"Allow": "GET, POST"})
-        content_type = request.headers.get("content-type", "")
-        mime = content_type.split(";")[0].strip().lower()
-        if mime == "multipart/form-data":
+        media = content_type(request.headers)
+        mime = media.essence if media else None
+        if mime == MULTIPART_FORM:
             try:
                 return self._check(await multipart_params(request,
                                                           self.settings.max_upload_bytes))
@@ -168,9 +173,7 @@ class GraphQLHTTP:
         if mime != JSON_TYPE:
             raise BadRequestError(415, f"POST a JSON body with Content-Type {JSON_TYPE}",
                              "UNSUPPORTED_MEDIA_TYPE")
-        charset = [p.split("=", 1)[1].strip().lower() for p in content_type.split(";")[1:]
-                   if p.strip().lower().startswith("charset=")]
-        if charset and charset[0] not in ("utf-8", "utf8"):
+        if media is not None and media.charset not in (None, "utf-8", "utf8"):
             raise BadRequestError(415, "the body must be UTF-8", "UNSUPPORTED_MEDIA_TYPE")
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length")

@@ -76,6 +76,13 @@ class RequestLogMiddleware:
         state["request_id"] = request_id
         status = 500
         start = time.perf_counter()
+        logged = False
+
+        def log_once() -> None:
+            nonlocal logged
+            if not logged:
+                logged = True
+                self._log(scope, state, request_id, status, time.perf_counter() - start)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -84,25 +91,32 @@ class RequestLogMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
                 message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Logged before the last byte leaves: whoever has the answer can read its
+                # line (a log reader, a test) instead of racing the server for it.
+                log_once()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            seconds = time.perf_counter() - start
-            path: str = scope["path"]
-            self.metrics.request(scope["method"], path, status, seconds)
-            principal = state.get("principal")
-            fields: dict[str, Any] = {
-                "request_id": request_id, "method": scope["method"], "path": path,
-                "status": status, "duration_ms": round(seconds * 1000, 2),
-                "client": (scope.get("client") or ("-",))[0],
-            }
-            if isinstance(principal, Principal):
-                fields.update(principal=principal.name, principal_kind=principal.kind,
-                              role=principal.role.value)
-            for key in ("operation", "operation_name", "refusal"):
-                if state.get(key):
-                    fields[key] = state[key]
-            level = logging.DEBUG if path.startswith(QUIET) and status < 400 else logging.INFO
-            access_log.log(level, "request", extra={"fields": fields})
+            log_once()
+
+    def _log(self, scope: Scope, state: dict[str, Any], request_id: str, status: int,
+             seconds: float) -> None:
+        path: str = scope["path"]
+        self.metrics.request(scope["method"], path, status, seconds)
+        principal = state.get("principal")
+        fields: dict[str, Any] = {
+            "request_id": request_id, "method": scope["method"], "path": path,
+            "status": status, "duration_ms": round(seconds * 1000, 2),
+            "client": (scope.get("client") or ("-",))[0],
+        }
+        if isinstance(principal, Principal):
+            fields.update(principal=principal.name, principal_kind=principal.kind,
+                          role=principal.role.value)
+        for key in ("operation", "operation_name", "refusal"):
+            if state.get(key):
+                fields[key] = state[key]
+        level = logging.DEBUG if path.startswith(QUIET) and status < 400 else logging.INFO
+        access_log.log(level, "request", extra={"fields": fields})

@@ -3,35 +3,25 @@
 A small server-rendered page for a phone in a server room: tag, name, class,
 state, location, owner, model and serial, when last audited. It speaks
 Chinese (zh-CN) or English, chosen from the browser's ``Accept-Language`` or
-``?lang=``; it loads nothing from anywhere (inline CSS, no script).
+``?lang=``; it loads nothing from anywhere (inline CSS, no script). A signed-in
+auditor (or admin) sees the "seen here" form while a campaign is open.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from cmdb.api.html import Html, language, segment
+from cmdb.model.access import Principal, Role, allows
 from cmdb.model.records import CI
 from cmdb.services import Cmdb
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-LANGUAGES = ("zh-CN", "en")
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-    "Vary": "Accept-Language",
-}
 # Badge colours by lifecycle state; states a schema adds get the neutral one.
 STATE_TONES = {"deployed": "ok", "in_stock": "info", "received": "info", "maintenance": "warn",
                "lost": "bad", "stolen": "bad", "retired": "muted", "disposed": "muted"}
@@ -41,7 +31,7 @@ TEXT: dict[str, dict[str, str]] = {
         "asset": "Asset", "class": "Class", "state": "State", "location": "Location",
         "owner": "Owner", "model": "Model", "serial": "Serial number",
         "audited": "Last audited", "never_audited": "Never audited",
-        "printed": "Label printed", "none": "—", "other": "中文",
+        "printed": "Label printed", "none": "—",
         "not_found": "Asset not found",
         "not_found_before": "No asset in the CMDB carries the tag", "not_found_after": ".",
         "not_found_hint": "Check the tag on the label. If it is right, the asset may not be "
@@ -51,37 +41,13 @@ TEXT: dict[str, dict[str, str]] = {
         "asset": "资产", "class": "类别", "state": "状态", "location": "位置",
         "owner": "责任人/部门", "model": "型号", "serial": "序列号",
         "audited": "最近盘点", "never_audited": "从未盘点",
-        "printed": "标签打印时间", "none": "—", "other": "English",
+        "printed": "标签打印时间", "none": "—",
         "not_found": "未找到该资产",
         "not_found_before": "配置管理数据库中没有编号为", "not_found_after": " 的资产。",
         "not_found_hint": "请核对标签上的编号。如编号无误，该资产可能尚未登记，"
                           "请联系IT资产管理员。",
     },
 }
-
-
-def choose_language(accept_language: str | None, override: str | None = None) -> str:
-    """``zh-CN`` or ``en``: ``?lang=`` first, then the browser's preference, else English."""
-    wanted: list[tuple[float, int, str]] = []
-    if override:
-        wanted.append((2.0, 0, override))
-    for i, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if tag and q > 0:
-            wanted.append((q, i + 1, tag))
-    for _q, _i, tag in sorted(wanted, key=lambda w: (-w[0], w[1])):
-        tag = tag.strip().lower()
-        if tag.startswith("zh"):
-            return "zh-CN"
-        if tag.startswith("en"):
-            return "en"
-    return "en"
 
 
 def when(value: Any) -> str | None:
@@ -121,42 +87,39 @@ class Row:
 class AssetPages:
     """Renders the asset pages of one CMDB."""
 
-    def __init__(self, cmdb: Cmdb) -> None:
+    def __init__(self, cmdb: Cmdb, html: Html) -> None:
         self.cmdb = cmdb
-        self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                               trim_blocks=True, lstrip_blocks=True)
+        self.html = html
 
     def routes(self) -> list[BaseRoute]:
         from cmdb.api.campaign_pages import CampaignPages
 
-        return [*CampaignPages(self.cmdb, self.env).routes(),
+        return [*CampaignPages(self.cmdb, self.html).routes(),
                 Route("/a/{asset_tag:path}", self.page, methods=["GET"])]
 
-    async def page(self, request: Request) -> HTMLResponse:
+    async def page(self, request: Request) -> Response:
         tag: str = request.path_params["asset_tag"]
-        lang = choose_language(request.headers.get("accept-language"),
-                               request.query_params.get("lang"))
+        lang = language(request)
         t = TEXT[lang]
         other = "en" if lang == "zh-CN" else "zh-CN"
-        common = {"lang": lang, "t": t, "tag": tag,
-                  "switch_url": f"/a/{quote(tag, safe='')}?lang={other}",
-                  "organisation": self.cmdb.settings.organisation_name}
+        common: dict[str, Any] = {"lang": lang, "t": t, "tag": tag,
+                  "switch_url": f"/a/{segment(tag)}?lang={other}"}
         ci = await self.cmdb.store.find_ci_by_asset_tag(tag) if tag else None
         if ci is None:
-            html = self.env.get_template("asset_not_found.html").render(**common)
-            return HTMLResponse(html, status_code=404,
-                                headers={**HEADERS, "Content-Language": lang})
+            return self.html.render(request, "asset_not_found.html", http_status=404, **common)
         from cmdb.api.campaign_pages import audit_panel
 
         rows = await self.rows(ci, lang)
         state = self.cmdb.registry.lifecycle.states.get(ci.state)
-        html = self.env.get_template("asset.html").render(
-            **common, ci=ci, rows=rows,
-            audit=await audit_panel(self.cmdb, ci, lang, request.query_params.get("msg")),
+        principal = getattr(request.state, "principal", None)
+        may_record = isinstance(principal, Principal) and allows(principal.role, Role.AUDITOR)
+        return self.html.render(
+            request, "asset.html", **common, ci=ci, rows=rows,
+            audit=await audit_panel(self.cmdb, ci, lang, request.query_params.get("msg"),
+                                    may_record),
             state_label=state.label.get(lang) if state else ci.state,
             state_tone=STATE_TONES.get(ci.state, "neutral"),
         )
-        return HTMLResponse(html, headers={**HEADERS, "Content-Language": lang})
 
     async def rows(self, ci: CI, lang: str) -> list[Row]:
         """What a person scanning the label needs, in ``lang``."""

@@ -54,6 +54,10 @@ REQUIRED_ROLE: dict[str, Role] = {
     "revokeToken": Role.ADMIN,
     "createUser": Role.ADMIN,
     "disableUser": Role.ADMIN,
+    "setPassword": Role.ADMIN,
+    "signOutEverywhere": Role.ADMIN,
+    # a signed-in user's own password (any role; proves the current password)
+    "changePassword": Role.READER,
 }
 
 QUERY_ROLE: dict[str, Role] = {

@@ -1,69 +1,36 @@
-"""Signed sign-in cookies for the browser pages (asset page, GraphiQL).
+"""The browser's sign-in cookie: it holds a session's random secret, nothing else.
 
-The cookie holds the user's id and when the session ends, signed with
-HMAC-SHA256; it is ``HttpOnly`` and ``SameSite=Lax`` (``Secure`` behind https).
-The user record is read again on each request, so disabling a user ends their
-sessions, and a role change applies at once.
+The session itself (who, since when, until when, ended or not) is kept in the store
+by :mod:`cmdb.services.sessions`, so signing out, disabling the user, a password
+change or "sign out everywhere" end it at once, whichever server process the browser
+reaches next. The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Lax`` (sent
+when a label's QR link opens a page, not on another site's form posts) and ``Secure``
+when the CMDB is reached over https.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import secrets
-import time
-from typing import Any
+from starlette.requests import Request
 
 COOKIE = "cmdb_session"
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+def is_secure(request: Request, public_base_url: str) -> bool:
+    """Whether cookies must be ``Secure``: the CMDB is reached over https (directly, or
+    through a trusted proxy saying so), or published at an https address."""
+    return request.url.scheme == "https" or public_base_url.startswith("https:")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def cookie(name: str, value: str, max_age: int, secure: bool, *, same_site: str = "Lax",
+           path: str = "/") -> str:
+    """A ``Set-Cookie`` value for one of the CMDB's cookies (always ``HttpOnly``)."""
+    return (f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; "
+            f"SameSite={same_site}{'; Secure' if secure else ''}")
 
 
-class SessionSigner:
-    """Makes and checks session cookie values."""
+def session_cookie(secret: str, hours: float, secure: bool) -> str:
+    return cookie(COOKIE, secret, int(hours * 3600), secure)
 
-    def __init__(self, secret: str | None, max_age: float) -> None:
-        self.key = (secret or secrets.token_hex(32)).encode("utf-8")
-        self.max_age = max_age
 
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self.key, payload.encode("ascii"), hashlib.sha256).digest())
-
-    def dumps(self, user_id: str) -> str:
-        payload = _b64(json.dumps({"u": user_id, "e": int(time.time() + self.max_age)},
-                                  separators=(",", ":")).encode())
-        return f"{payload}.{self._sign(payload)}"
-
-    def loads(self, value: str | None) -> str | None:
-        """The user id in a valid, unexpired cookie value; None otherwise."""
-        if not value or len(value) > 512 or "." not in value:
-            return None
-        payload, signature = value.rsplit(".", 1)
-        if not hmac.compare_digest(self._sign(payload), signature):
-            return None
-        try:
-            data: Any = json.loads(_unb64(payload))
-        except ValueError:
-            return None
-        if not isinstance(data, dict) or not isinstance(data.get("u"), str):
-            return None
-        if not isinstance(data.get("e"), int) or data["e"] < time.time():
-            return None
-        return str(data["u"])
-
-    def cookie_header(self, value: str, secure: bool) -> str:
-        return (f"{COOKIE}={value}; Path=/; Max-Age={int(self.max_age)}; HttpOnly; "
-                f"SameSite=Lax{'; Secure' if secure else ''}")
-
-    @staticmethod
-    def clear_header(secure: bool) -> str:
-        return (f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
-                f"{'; Secure' if secure else ''}")
+def clear_session_cookie(secure: bool) -> str:
+    return cookie(COOKIE, "", 0, secure)

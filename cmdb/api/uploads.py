@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
+from cmdb.api.media import MULTIPART_FORM, content_type
 from cmdb.errors import LimitExceededError, ValidationError
 
 MAX_FIELDS = 20
@@ -39,7 +40,8 @@ async def read_form(request: Request, limit: int) -> FormData:
         return message
 
     bounded = Request(request.scope, receive)
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+    media = content_type(request.headers)
+    if media is None or media.essence != MULTIPART_FORM:
         raise ValidationError("send the file as multipart/form-data", field="file")
     try:
         return await bounded.form(max_files=MAX_FILES, max_fields=MAX_FIELDS,

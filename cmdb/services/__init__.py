@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from cmdb.services.imports import ImportService
     from cmdb.services.labels import LabelService
     from cmdb.services.resolutions import FindingResolver
+    from cmdb.services.sessions import SessionService
 
 
 @dataclass
@@ -79,6 +80,13 @@ class Cmdb:
     def auth(self) -> AuthService:
         """API tokens and users: who a caller is, and with which role."""
         return AuthService(self.store)
+
+    @cached_property
+    def sessions(self) -> SessionService:
+        """Browser sign-in sessions, kept in the store and revocable."""
+        from cmdb.services.sessions import SessionService
+
+        return SessionService(self.store, self.auth, self.settings.session_hours)
 
     @cached_property
     def campaigns(self) -> CampaignService:

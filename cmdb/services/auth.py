@@ -3,9 +3,12 @@
 Tokens (doc kind ``api_token``, looked up by the SHA-256 of the token) have a
 name, a role, an optional expiry, when they were last used and when revoked.
 Users (doc kind ``user``, looked up by login) sign in to the browser pages with
-a password. Both are read on each request through a short cache
-(:data:`CACHE_SECONDS`): a revoke or disable made through this process applies
-at once, one made by another process (the command line) within that time.
+a password; their sessions are kept by :mod:`cmdb.services.sessions`. A user's
+``sessions_after`` stamp ends every session started before it: disabling the user,
+a password change and "sign out everywhere" set it. Tokens and users are read on
+each request through a short cache (:data:`CACHE_SECONDS`): a revoke, disable or
+sign-out made through this process applies at once, one made by another process
+(the command line, another server process) within that time.
 
 Every sign-in, token use and refusal goes to the ``cmdb.audit`` log.
 """
@@ -66,6 +69,11 @@ def _name(value: str, field: str) -> str:
         raise ValidationError(f"{field}: 1 to 100 letters, digits, spaces or . @ + - _ :",
                               field=field)
     return value
+
+
+def _check_password_rules(password: str, field: str = "password") -> None:
+    if not 8 <= len(password) <= 1024:
+        raise ValidationError(f"{field}: 8 to 1024 characters", field=field)
 
 
 def token_active(doc: Doc, at: datetime | None = None) -> bool:
@@ -198,8 +206,7 @@ class AuthService:
     async def create_user(self, actor: Actor, login: str, password: str,
                           role: str | Role) -> Doc:
         login, role = _name(login, "login"), _role(role)
-        if not 8 <= len(password) <= 1024:
-            raise ValidationError("password: 8 to 1024 characters", field="password")
+        _check_password_rules(password)
         if await self._find_user(login) is not None:
             raise DuplicateError(f"a user {login!r} already exists", field="login")
         hashed = await asyncio.to_thread(hash_password, password)
@@ -222,15 +229,62 @@ class AuthService:
     async def list_users(self) -> list[Doc]:
         return await self._all(USER)
 
-    async def disable_user(self, actor: Actor, login: str) -> Doc:
-        """Disable a user: sign-in and existing sessions stop working."""
+    async def _user(self, login: str) -> Doc:
         doc = await self._find_user(login)
         if doc is None:
             raise NotFoundError(f"no user {login!r}", login=login)
-        doc = await self._change(USER, doc.id, {"disabled": True})
+        return doc
+
+    async def _end_sessions(self, doc: Doc, update: dict[str, Any] | None = None) -> Doc:
+        """Change a user so that every session started until now ends."""
+        doc = await self._change(USER, doc.id, {**(update or {}),
+                                                "sessions_after": now().isoformat()})
         self._users.pop(doc.id, None)
+        return doc
+
+    async def disable_user(self, actor: Actor, login: str) -> Doc:
+        """Disable a user: sign-in and existing sessions stop working."""
+        doc = await self._end_sessions(await self._user(login), {"disabled": True})
         audit_event("user.disabled", user=doc.data["login"], by=actor.name)
         return doc
+
+    async def set_password(self, actor: Actor, login: str, password: str) -> Doc:
+        """Give a user a new password (an admin's reset); every session of theirs ends."""
+        _check_password_rules(password)
+        doc = await self._user(login)
+        hashed = await asyncio.to_thread(hash_password, password)
+        doc = await self._end_sessions(doc, {"password": hashed})
+        audit_event("user.password_set", user=doc.data["login"], by=actor.name)
+        return doc
+
+    async def change_password(self, principal: Principal, current: str, new: str) -> Doc:
+        """A signed-in user changes their own password, proving the current one; every
+        session of theirs ends (they sign in again with the new one)."""
+        if principal.kind != "user":
+            raise ValidationError("only a signed-in user has a password to change; API "
+                                  "tokens are replaced instead (createToken, revokeToken)",
+                                  field="currentPassword")
+        doc = (await self.store.get_docs(USER, [principal.id])).get(principal.id)
+        if doc is None:
+            raise NotFoundError(f"no user {principal.name!r}", login=principal.name)
+        if not await asyncio.to_thread(check_password, current, doc.data["password"]):
+            audit_event("user.password_refused", user=doc.data["login"])
+            raise ValidationError("the current password is wrong", field="currentPassword")
+        _check_password_rules(new, "newPassword")
+        hashed = await asyncio.to_thread(hash_password, new)
+        doc = await self._end_sessions(doc, {"password": hashed})
+        audit_event("user.password_changed", user=doc.data["login"])
+        return doc
+
+    async def sign_out_everywhere(self, actor: Actor, login: str | None = None) -> int:
+        """End every session of one user (``login``), or of every user (None); returns
+        how many users were signed out."""
+        docs = [await self._user(login)] if login is not None else await self._all(USER)
+        for doc in docs:
+            await self._end_sessions(doc)
+        audit_event("user.signed_out_everywhere", user=login or "*", users=len(docs),
+                    by=actor.name)
+        return len(docs)
 
     async def sign_in(self, login: str, password: str, client: str | None = None) -> Principal:
         """Check a login and password; ``AuthenticationError`` (one message for every
@@ -247,8 +301,10 @@ class AuthService:
         return Principal(name=doc.data["login"], role=Role(doc.data["role"]), kind="user",
                          id=doc.id)
 
-    async def session_principal(self, user_id: str) -> Principal | None:
-        """The principal of a signed-in session's user, or None if disabled or gone."""
+    async def session_principal(self, user_id: str,
+                                started: datetime | None = None) -> Principal | None:
+        """The principal of a signed-in session's user, or None if the user is disabled or
+        gone, or (given when the session ``started``) their sessions were ended since."""
         clock = time.monotonic()
         cached = self._users.get(user_id)
         if cached is None or clock - cached[0] > CACHE_SECONDS:
@@ -260,8 +316,15 @@ class AuthService:
             doc = cached[1]
         if doc is None or doc.data.get("disabled"):
             return None
+        after = doc.data.get("sessions_after")
+        if started is not None and after and started <= datetime.fromisoformat(after):
+            return None
         return Principal(name=doc.data["login"], role=Role(doc.data["role"]), kind="user",
                          id=doc.id)
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop a user from the cache (their record changed in this process)."""
+        self._users.pop(user_id, None)
 
     async def has_credentials(self) -> bool:
         """Whether any token or user exists (start-up says how to make one if not)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,3 +33,15 @@ def browser() -> Iterator[Browser]:
             yield b
         finally:
             b.close()
+
+
+def sign_in(page: Page, base_url: str, login: str, password: str, path: str = "/graphql",
+            ) -> None:
+    """Open ``path`` signed out, get sent to the sign-in page, sign in there as a person
+    does, and land back on ``path``."""
+    page.goto(f"{base_url}{path}")
+    assert "/login?next=" in page.url, page.url
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("#sign-in")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -18,6 +18,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from cmdb.api.app import create_app
+from cmdb.api.serving import server_config
 from cmdb.model.access import Role
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
@@ -86,6 +87,21 @@ def make_token(settings: Settings, role: Role = Role.ADMIN, name: str = "tests-a
         return pool.submit(lambda: asyncio.run(make())).result()
 
 
+def make_user(settings: Settings, login: str, password: str, role: Role) -> None:
+    """A user made in the store before the server starts (as `cmdb user create`)."""
+
+    async def make() -> None:
+        cmdb = Cmdb.build(settings)
+        await cmdb.open()
+        try:
+            await cmdb.auth.create_user(Actor(name="tests"), login, password, role)
+        finally:
+            await cmdb.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(make())).result()
+
+
 def run_server(settings: Settings) -> Iterator[LiveServer]:
     """Serve ``settings`` with an admin token on the client; tests get no rate limit
     unless their settings set one."""
@@ -94,8 +110,9 @@ def run_server(settings: Settings) -> Iterator[LiveServer]:
     token = make_token(settings) if settings.auth == "token" else None
     port = free_port()
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on")
+    # As `cmdb serve` runs it: forwarded headers believed from CMDB_TRUSTED_PROXIES only.
+    config = server_config(app, settings, "127.0.0.1", port, log_level="warning",
+                           lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,7 +9,9 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route, ViewportSize
 
-from cmdb.api.pages import choose_language, when
+from cmdb.api.html import choose_language
+from cmdb.api.pages import when
+from tests.api.browser import sign_in
 from tests.api.conftest import LiveServer
 from tests.api.label_estate import (
     CHINESE_TAG,
@@ -41,18 +43,22 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
     yield from label_server(tmp_path)
 
 
+READER, PASSWORD = "zhou.min", "a phone password 1"
+
+
 @pytest.fixture
 def estate(live: LiveServer) -> Estate:
+    live.ok("mutation($p: String!) { createUser(login: \"zhou.min\", password: $p, "
+            "role: READER) { login } }", {"p": PASSWORD})
     return seed(live)
 
 
 def phone(browser: Browser, language: str, outside: list[str], live: LiveServer) -> Page:
-    """A phone-sized page whose browser prefers ``language`` and reaches only loopback
-    (with the live server's token, as a signed-in phone would have its cookie)."""
+    """A phone-sized page whose browser prefers ``language``, reaches only loopback, and
+    has signed in through the sign-in page as a person scanning labels would."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale=language,
                                   extra_http_headers={"Accept-Language": f"{language},en;q=0.5"
-                                                      if language != "en" else "en-GB,en",
-                                                      **live.auth_headers})
+                                                      if language != "en" else "en-GB,en"})
 
     def only_loopback(route: Route) -> None:
         if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
@@ -63,6 +69,7 @@ def phone(browser: Browser, language: str, outside: list[str], live: LiveServer)
 
     page = context.new_page()
     page.route("**/*", only_loopback)
+    sign_in(page, live.url, READER, PASSWORD, f"/a/{LATIN_TAG}")
     return page
 
 
@@ -119,7 +126,12 @@ def test_page_headers_language_and_escaping(live: LiveServer, estate: Estate) ->
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
     assert r.headers["content-language"] == "zh-CN"
     assert r.headers["content-type"] == "text/html; charset=utf-8"
-    assert "default-src 'none'" in r.headers["content-security-policy"]
+    csp = r.headers["content-security-policy"]
+    for rule in ("default-src 'none'", "frame-ancestors 'none'", "form-action 'self'",
+                 "base-uri 'none'"):
+        assert rule in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
     assert "Accept-Language" in r.headers["vary"]
     missing = live.client.get("/a/NOPE", headers={"Accept-Language": "fr-FR, en;q=0.8"})
     assert missing.status_code == 404

@@ -15,6 +15,7 @@ from cmdb.services.secrets import new_token, token_hash
 from cmdb.settings import Settings
 from cmdb.store.base import StoreTx
 from tests.api.conftest import LiveServer, run_server
+from tests.api.signin import session_token, sign_in
 
 ME = "{ me { name role kind } }"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -114,11 +115,6 @@ def test_pages_send_a_browser_to_the_login_page(live: LiveServer) -> None:
             assert all(w in page.text for w in words), lang
 
 
-def sign_in(c: httpx.Client, login: str, password: str, next_url: str = "/graphql",
-            ) -> httpx.Response:
-    return c.post("/login", data={"login": login, "password": password, "next": next_url})
-
-
 def test_sign_in_sets_a_cookie_that_works_until_the_user_is_disabled(live: LiveServer) -> None:
     live.ok('mutation { createUser(login: "zhang.wei", password: "correct horse 1", '
             'role: AUDITOR) { login } }')
@@ -132,20 +128,27 @@ def test_sign_in_sets_a_cookie_that_works_until_the_user_is_disabled(live: LiveS
         good = sign_in(c, "zhang.wei", "correct horse 1", "/a/ZC-1")
         assert good.status_code == 303
         assert good.headers["location"] == "/a/ZC-1"
-        cookie = good.headers["set-cookie"]
+        cookie = good.headers.get_list("set-cookie")[0]
+        assert cookie.startswith("cmdb_session=")
         assert "HttpOnly" in cookie
         assert "SameSite=Lax" in cookie
-        me = c.post("/graphql", json={"query": ME})
+        csrf = {"X-CSRF-Token": session_token(c)}
+        me = c.post("/graphql", json={"query": ME}, headers=csrf)
         assert me.json()["data"]["me"] == {"name": "zhang.wei", "role": "AUDITOR",
                                            "kind": "user"}
+        assert c.get("/graphql", params={"query": ME}).json()["data"]["me"]["kind"] == "user"
         assert c.get("/a/ZC-1", headers=HTML).status_code == 404  # signed in: the real page
+        no_token = c.post("/graphql", json={"query": ME})
+        assert no_token.status_code == 403
+        assert "CSRF token" in no_token.json()["errors"][0]["message"]
         cross_site = c.post("/graphql", json={"query": ME},
-                            headers={"Origin": "https://evil.example"})
+                            headers={"Origin": "https://evil.example", **csrf})
         assert cross_site.status_code == 403
         assert sign_in(c, "zhang.wei", "correct horse 1", "//evil.example/x").headers[
             "location"] == "/graphql"
+        csrf = {"X-CSRF-Token": session_token(c)}
         live.ok('mutation { disableUser(login: "zhang.wei") { disabled } }')
-        after = c.post("/graphql", json={"query": ME})
+        after = c.post("/graphql", json={"query": ME}, headers=csrf)
         assert after.status_code == 401
         assert sign_in(c, "zhang.wei", "correct horse 1").status_code == 401
         users = live.ok("{ users { login role disabled lastSignInAt } }")["users"]

@@ -1,8 +1,10 @@
-"""Audit campaigns over real HTTP: the asset page's "seen here" in headless Chromium on a
-phone, the campaign page, GraphQL, and the CSV/PDF reports (Chinese text embedded).
+"""Audit campaigns over real HTTP, as deployed (authentication on): the asset page's
+"seen here" in headless Chromium on a phone, the campaign page, GraphQL, and the CSV/PDF
+reports (Chinese text embedded).
 
-The estate (``tests/services/audit_estate``) is registered and the scan file recorded
-before the server starts; the browser then records BJ-0004 in rack A01.
+The estate (``tests/services/audit_estate``) is registered, the scan file recorded and
+the auditor 陈七 (``chen.qi``) created before the server starts; the browser signs in
+through ``/login`` and then records BJ-0004 in rack A01.
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ import pypdfium2
 import pytest
 from playwright.sync_api import Browser
 
+from cmdb.model.access import Role
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services.campaigns import CampaignInput
 from cmdb.services.recording import scan_file_sightings
 from cmdb.settings import Settings
-from tests.api.conftest import LiveServer, run_server
+from tests.api.browser import sign_in
+from tests.api.conftest import LiveServer, make_user, run_server
 from tests.services.audit_estate import build_estate, write_scans
 
 PHONE = {"width": 390, "height": 844}
+AUDITOR, PASSWORD = "chen.qi", "盘点 password 7"
 
 
 def seed(settings: Settings, tmp_path: Path) -> str:
@@ -52,8 +57,9 @@ def seed(settings: Settings, tmp_path: Path) -> str:
 
 @pytest.fixture
 def audit_live(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
-    settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}", auth="none")
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}")
     campaign_id = seed(settings, tmp_path)
+    make_user(settings, AUDITOR, PASSWORD, Role.AUDITOR)
     for server in run_server(settings):
         yield server, campaign_id
 
@@ -80,7 +86,7 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN",  # type: ignore[arg-type] # a ViewportSize dict
                                   extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     page = context.new_page()
-    page.goto(f"{live.url}/a/BJ-0004")
+    sign_in(page, live.url, AUDITOR, PASSWORD, "/a/BJ-0004")
     assert page.inner_text("#audit-title") == "在此看到"
     assert page.locator("#place option").first.inner_text().endswith("A01机柜")
     page.select_option("#condition", "完好")
@@ -89,7 +95,7 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     page.wait_for_url("**/a/BJ-0004?**")
     assert page.inner_text("#audit-message") == "已记录。"
     assert "2026 H2 北京" in page.inner_text("#audit-history")
-    assert "local" in page.inner_text("#audit-history")
+    assert AUDITOR in page.inner_text("#audit-history")
     shots.mkdir()
     page.screenshot(path=str(shots / "asset-seen-here.png"), full_page=True)
 
@@ -100,7 +106,7 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
                                extra_http_headers={"Accept-Language": "zh-CN"})
     cpage = desk.new_page()
-    cpage.goto(f"{live.url}/campaigns/{campaign_id}?status=all")
+    sign_in(cpage, live.url, AUDITOR, PASSWORD, f"/campaigns/{campaign_id}?status=all")
     assert cpage.inner_text("#campaign-name") == "2026 H2 北京"
     text = cpage.inner_text("#findings")
     for word in ("位置不符", "属性不符", "未登记", "BJ-9999", "外壳破损"):
@@ -114,7 +120,7 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     cpage.fill("input[name=reason]", "五月搬迁")
     cpage.click("button[type=submit]")
     cpage.wait_for_url("**msg=**")
-    assert "1 ✓" in cpage.inner_text("#message")
+    assert cpage.inner_text("#message") == "已处理 1 项"
 
     r = live.client.get(f"/campaigns/{campaign_id}/report.csv")
     assert r.status_code == 200

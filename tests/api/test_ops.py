@@ -11,6 +11,7 @@ import pytest
 
 from cmdb.api.logs import JsonFormatter
 from tests.api.conftest import LiveServer
+from tests.api.signin import sign_in
 
 
 class Lines(logging.Handler):
@@ -87,8 +88,8 @@ def test_the_audit_log_records_sign_ins_and_token_management(live: LiveServer,
     live.ok('mutation { createToken(name: "scanner", role: LABELER) { token } }')
     live.ok('mutation { revokeToken(id: "scanner") { active } }')
     with httpx.Client(base_url=live.url) as c:
-        c.post("/login", data={"login": "li.na", "password": "nope nope"})
-        c.post("/login", data={"login": "li.na", "password": "long enough 1"})
+        sign_in(c, "li.na", "nope nope")
+        sign_in(c, "li.na", "long enough 1")
     events = [(line["event"], line.get("user") or line.get("token"))
               for line in logs.lines if line["logger"] == "cmdb.audit"]
     assert ("user.created", "li.na") in events
