@@ -7,6 +7,7 @@ off at the bound instead of filling the disk.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +20,7 @@ from cmdb.errors import LimitExceededError, ValidationError
 
 MAX_FIELDS = 20
 MAX_FILES = 10
+SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
 
 
 async def read_form(request: Request, limit: int) -> FormData:
@@ -51,8 +53,11 @@ async def read_form(request: Request, limit: int) -> FormData:
 
 
 def save_upload(upload: UploadFile, folder: Path) -> Path:
-    """Copy an uploaded file into ``folder``; the original name is kept only for display."""
-    target = folder / "upload"
+    """Copy an uploaded file into ``folder`` as ``upload`` plus the original's suffix
+    (``.xlsx``), so the file on disk looks like the one the client has; the original
+    name is otherwise kept only for display (it never becomes a path)."""
+    suffix = Path(upload.filename or "").suffix
+    target = folder / ("upload" + (suffix.lower() if SUFFIX.fullmatch(suffix) else ""))
     upload.file.seek(0)
     with target.open("wb") as out:
         shutil.copyfileobj(upload.file, out)
