@@ -19,6 +19,7 @@ The tree::
     │   └── ImportRejectedError     the importer's code (IMPORT_BAD_FILE, IMPORT_BAD_ENCODING,
     │                               IMPORT_FORBIDDEN_XML, ...) or IMPORT_REJECTED (bad records)
     ├── NotFoundError               NOT_FOUND
+    │   └── NoCmdbError             NO_CMDB            no CMDB at the store a command names
     ├── ConflictError               CONFLICT
     │   ├── VersionConflictError    VERSION_CONFLICT   a stale ``expectedVersion``
     │   └── DuplicateError          DUPLICATE          a unique value already taken
@@ -104,6 +105,13 @@ class NotFoundError(CmdbError):
     """A CI, relationship or other record that does not exist."""
 
     code = "NOT_FOUND"
+
+
+class NoCmdbError(NotFoundError):
+    """The store a command names holds no CMDB (a missing or mistyped path); only the
+    commands that may create one do so."""
+
+    code = "NO_CMDB"
 
 
 class ConflictError(CmdbError):

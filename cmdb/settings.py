@@ -68,3 +68,6 @@ class Settings(BaseSettings):
         default=False, description="serve /metrics without a token (for a scraper on a "
                                    "trusted network)")
     log_format: Literal["json", "text"] = "json"
+    file_group: str | None = Field(
+        default=None, description="a group (name or id) that may read the SQLite database "
+        "and backups: they are created 0640 with this group instead of 0600")

@@ -22,6 +22,7 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUn
 
 from cmdb.errors import (
     DuplicateError,
+    NoCmdbError,
     NotFoundError,
     StoreUnavailableError,
     VersionConflictError,
@@ -290,7 +291,7 @@ class Neo4jStore(Store):
         self.rel_types = [q.rel_type(t) for t in relationship_types]
         self._driver: AsyncDriver | None = None
 
-    async def open(self) -> None:
+    async def open(self, *, create: bool = True) -> None:
         self._driver = AsyncGraphDatabase.driver(
             self.uri, auth=self.auth, connection_timeout=self.timeout,
             connection_acquisition_timeout=self.timeout,
@@ -300,10 +301,22 @@ class Neo4jStore(Store):
             notifications_min_severity="OFF",
         )
         try:
+            if not create and not await self._holds_cmdb():
+                await self.close()
+                where = self.uri + (f" (database {self.database})" if self.database else "")
+                raise NoCmdbError(f"no CMDB at {where}", path=where)
             for statement in [*q.CONSTRAINTS, *[q.rel_index(t) for t in self.rel_types]]:
                 await self._driver.execute_query(statement, database_=self.database)
         except (DriverError, Neo4jError, OSError) as exc:
             raise _unavailable(exc) from exc
+
+    async def _holds_cmdb(self) -> bool:
+        """Whether the CMDB set this database up (its CI id constraint exists)."""
+        assert self._driver is not None
+        records, _, _ = await self._driver.execute_query(
+            "SHOW CONSTRAINTS YIELD name WHERE name = 'ci_id' RETURN count(*) AS n",
+            database_=self.database)
+        return bool(records[0]["n"])
 
     async def close(self) -> None:
         if self._driver is not None:
