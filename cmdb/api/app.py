@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
         ],
         lifespan=lifespan,
     )
+    metrics.routes = app.router.routes
     app.state.cmdb = core
     app.state.metrics = metrics
     return app

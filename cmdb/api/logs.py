@@ -26,6 +26,9 @@ from cmdb.model.access import Principal
 access_log = logging.getLogger("cmdb.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 QUIET = ("/healthz", "/readyz", "/metrics", "/static/")
+# A request line may be long; its log line need not be.
+MAX_LOGGED_METHOD = 32
+MAX_LOGGED_PATH = 2048
 
 
 class JsonFormatter(logging.Formatter):
@@ -91,10 +94,12 @@ class RequestLogMiddleware:
         finally:
             seconds = time.perf_counter() - start
             path: str = scope["path"]
-            self.metrics.request(scope["method"], path, status, seconds)
+            route = self.metrics.route_of(path, scope["method"])
+            self.metrics.request(scope["method"], route, status, seconds)
             principal = state.get("principal")
             fields: dict[str, Any] = {
-                "request_id": request_id, "method": scope["method"], "path": path,
+                "request_id": request_id, "method": scope["method"][:MAX_LOGGED_METHOD],
+                "path": path[:MAX_LOGGED_PATH], "route": route,
                 "status": status, "duration_ms": round(seconds * 1000, 2),
                 "client": (scope.get("client") or ("-",))[0],
             }
