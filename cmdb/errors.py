@@ -34,7 +34,10 @@ The tree::
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import pydantic
 
 
 class CmdbError(Exception):
@@ -173,3 +176,14 @@ class StoreUnavailableError(CmdbError):
     """The database behind the CMDB cannot be reached right now."""
 
     code = "STORE_UNAVAILABLE"
+
+
+def from_pydantic(exc: pydantic.ValidationError, prefix: str = "") -> ValidationError:
+    """A pydantic refusal as the CMDB's ``ValidationError``, naming the first bad field
+    (``filter.text: String should have at most 200 characters``)."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    if field and prefix:
+        field = f"{prefix}.{field}"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return ValidationError(f"{field}: {message}" if field else message, field=field)

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=100)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_query_cost: int = Field(
+        default=100_000, ge=100, description="the estimated cost (fields resolved, times the "
+        "page sizes of the lists they are in) above which a GraphQL request is refused")
+    max_field_repeats: int = Field(
+        default=30, ge=2, description="how often one field may be selected in one "
+        "selection set, fragments included")
     introspection: bool = True
     auth: Literal["token", "none"] = Field(
         default="token",

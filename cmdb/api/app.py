@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pydantic
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -31,14 +32,15 @@ from cmdb.api.access import AccessMiddleware
 from cmdb.api.context import Context
 from cmdb.api.graphql_http import GraphQLHTTP
 from cmdb.api.imports_http import ImportEndpoints
-from cmdb.api.labels_http import LabelEndpoints
+from cmdb.api.labels_http import LabelEndpoints, error_response
 from cmdb.api.login import LoginPages
 from cmdb.api.logs import RequestLogMiddleware
 from cmdb.api.metrics import Metrics, instrument_store
+from cmdb.api.offload import Offloader
 from cmdb.api.pages import AssetPages
 from cmdb.api.schema import build_schema
 from cmdb.api.sessions import SessionSigner
-from cmdb.errors import CmdbError
+from cmdb.errors import CmdbError, from_pydantic
 from cmdb.model.access import LOCAL, Principal
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
@@ -66,9 +68,23 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
         return Context(cmdb=core, actor=Actor(name=principal.name, channel=Channel.API),
                        language=language, principal=principal)
 
+    offloader = Offloader()
     graphql = GraphQLHTTP(schema, settings, context,
                           (STATIC / "graphiql.html").read_text(encoding="utf-8"),
-                          metrics=metrics)
+                          metrics=metrics, offloader=offloader)
+
+    async def coded(_: Request, exc: Exception) -> Response:
+        """A CMDB error (or a pydantic refusal) that an endpoint let through: coded
+        JSON with the status of its kind, never a 500 (see ``labels_http.STATUS``)."""
+        error = from_pydantic(exc) if isinstance(exc, pydantic.ValidationError) else exc
+        assert isinstance(error, CmdbError)
+        return error_response(error)
+
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.error("internal error serving %s %s", request.method, request.url.path,
+                  exc_info=exc)
+        return JSONResponse({"code": "INTERNAL", "message": "Internal server error"},
+                            status_code=500)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -90,6 +106,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
         try:
             yield
         finally:
+            offloader.close()
             await core.close()
 
     app = Starlette(
@@ -100,7 +117,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             Route("/metrics", metrics_text),
             *LoginPages(core, signer).routes(),
             *LabelEndpoints(core, settings).routes(),
-            *ImportEndpoints(core, settings).routes(),
+            *ImportEndpoints(core, settings, offloader).routes(),
             *AssetPages(core).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
@@ -111,6 +128,8 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             Middleware(GZipMiddleware, minimum_size=2048),
         ],
         lifespan=lifespan,
+        exception_handlers={CmdbError: coded, pydantic.ValidationError: coded,
+                            Exception: internal},
     )
     metrics.routes = app.router.routes
     app.state.cmdb = core

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from cmdb.api.labels_http import coded_errors, request_actor
+from cmdb.api.offload import Offloader
 from cmdb.api.uploads import read_form, save_upload, upload_dir
 from cmdb.cli_import import run_json
 from cmdb.errors import ImportRejectedError, ValidationError
@@ -47,9 +48,11 @@ def text_field(value: Any) -> str | None:
 class ImportEndpoints:
     """The import route over one CMDB."""
 
-    def __init__(self, cmdb: Cmdb, settings: Settings) -> None:
+    def __init__(self, cmdb: Cmdb, settings: Settings,
+                 offloader: Offloader | None = None) -> None:
         self.cmdb = cmdb
         self.settings = settings
+        self.offloader = offloader or Offloader()
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/imports/{source}", coded_errors(self.post), methods=["POST"])]
@@ -76,7 +79,8 @@ class ImportEndpoints:
                 create_places=flag(form.get("createPlaces"), "createPlaces"),
                 campaign=text_field(form.get("campaign")))
             try:
-                run = await self.cmdb.imports.run(who, request_)
+                # Parsing and planning are CPU work: on a worker loop, not the server's.
+                run = await self.offloader.run(lambda: self.cmdb.imports.run(who, request_))
             except ImportRejectedError as exc:
                 body: dict[str, Any] = {"code": exc.code, "message": exc.message,
                                         "details": exc.details}

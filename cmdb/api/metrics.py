@@ -19,6 +19,7 @@ counted by class (``2xx``). So requests with made-up methods or paths cannot gro
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,6 +33,7 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT",
                      "TRACE"})
 OTHER = "other"
+_LOCK = threading.Lock()
 STORE_CALLS = ("get_cis", "find_ci_by_asset_tag", "list_cis", "count_cis", "relationships_of",
                "get_relationships", "history", "closure", "get_docs", "find_docs", "count_docs",
                "write", "ping")
@@ -83,16 +85,19 @@ class Histogram:
         self.series: dict[Labels, list[float]] = {}
 
     def observe(self, labels: Labels, seconds: float) -> None:
-        row = self.series.setdefault(labels, [0.0] * (len(BUCKETS) + 2))
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                row[i] += 1
-        row[-2] += 1
-        row[-1] += seconds
+        with _LOCK:  # requests run on the server's loop and on worker threads
+            row = self.series.setdefault(labels, [0.0] * (len(BUCKETS) + 2))
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    row[i] += 1
+            row[-2] += 1
+            row[-1] += seconds
 
     def render(self) -> list[str]:
         out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        for labels, row in sorted(self.series.items()):
+        with _LOCK:
+            series = sorted((k, list(v)) for k, v in self.series.items())
+        for labels, row in series:
             for i, bound in enumerate(BUCKETS):
                 le = _labels(self.label_names, labels, f'le="{bound}"')
                 out.append(f"{self.name}_bucket{le} {row[i]:g}")
@@ -111,12 +116,14 @@ class CounterMetric:
         self.series: Counter[Labels] = Counter()
 
     def inc(self, labels: Labels) -> None:
-        self.series[labels] += 1
+        with _LOCK:
+            self.series[labels] += 1
 
     def render(self) -> list[str]:
         out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
-        out += [f"{self.name}{_labels(self.label_names, k)} {v}"
-                for k, v in sorted(self.series.items())]
+        with _LOCK:
+            series = sorted(self.series.items())
+        out += [f"{self.name}{_labels(self.label_names, k)} {v}" for k, v in series]
         return out
 
 

@@ -11,6 +11,7 @@ it is back.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -31,6 +32,7 @@ from cmdb.model.queries import CIOrder, CISelection, ClosureResult, ClosureRow, 
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.home_loop import on_home_loop
 from cmdb.store.neo4j_reads import (
     REL_RETURN,
     _docs_by_id,
@@ -290,8 +292,10 @@ class Neo4jStore(Store):
         self.timeout = timeout
         self.rel_types = [q.rel_type(t) for t in relationship_types]
         self._driver: AsyncDriver | None = None
+        self._home: asyncio.AbstractEventLoop | None = None
 
     async def open(self, *, create: bool = True) -> None:
+        self._home = asyncio.get_running_loop()
         self._driver = AsyncGraphDatabase.driver(
             self.uri, auth=self.auth, connection_timeout=self.timeout,
             connection_acquisition_timeout=self.timeout,
@@ -567,3 +571,8 @@ class Neo4jStore(Store):
                                   " IN TRANSACTIONS OF 5000 ROWS")
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise _unavailable(exc) from exc
+
+
+# The driver's connections belong to the loop that opened it: calls made on the
+# server's worker loops are run there (see ``home_loop``).
+on_home_loop(Neo4jStore, "_home", exclude={"open", "close", "iter_all"})

@@ -68,7 +68,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Clie
     """``cmdb serve`` on a fresh SQLite file, and a client holding an admin token."""
     db = tmp_path / "kill.sqlite3"
     token = cli("token", "create", "--name", "kill-admin", "--role", "admin",
-                "--db", str(db)).strip()
+                "--db", str(db), "--create").strip()
     port = free_port()
     server = subprocess.Popen([*CMDB, "serve", "--db", str(db), "--port", str(port),
                                "--log-level", "warning"], stdout=subprocess.DEVNULL,
