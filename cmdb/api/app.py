@@ -15,6 +15,7 @@ Every request passes the request log (``logs``) and the access checks
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from cmdb.api import cpu
 from cmdb.api.access import AccessMiddleware
 from cmdb.api.context import Context
 from cmdb.api.graphql_http import GraphQLHTTP
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await core.open()
+        threading.Thread(target=cpu.warm_up, name="cmdb-cpu-warm-up", daemon=True).start()
         try:
             yield
         finally:

@@ -24,9 +24,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 WORKERS = 2
-SWITCH_INTERVAL = 0.002
+SWITCH_INTERVAL = 0.001
 """How long a thread may hold the GIL while another wants it (Python's default: 5 ms);
-shorter keeps the server's loop answering while a worker computes."""
+shorter keeps the server's loop answering while a worker or a thread computes (a report
+PDF, a label sheet). Set once, when the app is built."""
 
 
 class _Worker:
@@ -56,12 +57,12 @@ class Offloader:
         self._size = workers
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
+        if sys.getswitchinterval() > SWITCH_INTERVAL:
+            sys.setswitchinterval(SWITCH_INTERVAL)
 
     def _started(self) -> list[_Worker]:
         with self._lock:
             if not self._workers:
-                if sys.getswitchinterval() > SWITCH_INTERVAL:
-                    sys.setswitchinterval(SWITCH_INTERVAL)
                 self._workers = [_Worker(f"cmdb-worker-{i}") for i in range(self._size)]
             return self._workers
 

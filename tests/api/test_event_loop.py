@@ -30,12 +30,14 @@ from tests.api.responsive import Probe, probing
 
 CMDB = [str(Path(sys.executable).with_name("cmdb"))]
 BOUND = 0.100
-"""/healthz must answer within this at the 99th percentile..."""
-ALLOWANCE = 0.150
-"""...and every probe within this (a busy 2-core machine may deschedule a thread once)."""
+"""/healthz must answer within this at the 99th percentile of 100 probes or more..."""
+ALLOWANCE = 1.0
+"""...and every probe within this: a busy 2-core machine shared with other work may
+deschedule a thread for a few hundred milliseconds; a blocked event loop shows up as
+seconds (2.7 s during the CLI import, over 30 s during the PDF, before)."""
 
 
-def assert_fast(probe: Probe, at_least: int) -> None:
+def assert_fast(probe: Probe, at_least: int = 100) -> None:
     probe.assert_responsive(bound=ALLOWANCE, at_least=at_least)
     ordered = sorted(probe.latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -67,7 +69,7 @@ def test_healthz_stays_fast_while_a_cli_import_writes_the_same_file(
     db = tmp_path / "live.sqlite3"
     create = ('mutation($n: String!) { createCI(input: {class: "Room", name: $n}) '
               "{ id } }")
-    with probing(live.url, every=0.01) as probe:
+    with probing(live.url, every=0.005) as probe:
         cli = subprocess.Popen(
             [*CMDB, "import", "csv", str(sheet), "--db", str(db), "--create-places",
              "--apply-valid-only"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -82,7 +84,7 @@ def test_healthz_stays_fast_while_a_cli_import_writes_the_same_file(
     assert cli.returncode == 0, err.decode()
     print(f"CLI import took {time.monotonic() - started:.1f} s; {writes} server writes")
     assert writes >= 3
-    assert_fast(probe, at_least=100)
+    assert_fast(probe)
     total = live.ok("{ cis { totalCount } }")["cis"]["totalCount"]
     assert total > 6000
 
@@ -111,7 +113,7 @@ def test_healthz_stays_fast_while_a_large_report_pdf_is_built(tmp_path: Path) ->
 
     campaign_id = in_thread(estate)
     for live in run_server(settings):
-        with probing(live.url, every=0.01) as probe:
+        with probing(live.url, every=0.002) as probe:
             started = time.perf_counter()
             r = live.client.get(f"/campaigns/{campaign_id}/report.pdf")
             built = time.perf_counter() - started
@@ -119,4 +121,4 @@ def test_healthz_stays_fast_while_a_large_report_pdf_is_built(tmp_path: Path) ->
         assert r.content.startswith(b"%PDF")
         print(f"report PDF built in {built:.2f} s")
         assert built > 0.5, "the report must take long enough to prove anything"
-        assert_fast(probe, at_least=30)
+        assert_fast(probe)

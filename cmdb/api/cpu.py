@@ -1,0 +1,92 @@
+"""CPU-heavy work of a request in a worker process, so the server's threads keep the GIL.
+
+A thread takes work off the event loop, but not off the interpreter: C code in the
+libraries that draw PDFs (fontTools reading and subsetting a CJK font, ~35 ms at a
+time) holds the GIL, and every other request of the server waits for it. The campaign
+report is built in a separate process instead (one, started when the server starts and
+kept, at a lower CPU priority than the server); its arguments and result travel
+pickled. Where no process can be started, the work runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, TypeVar
+
+T = TypeVar("T")
+P = ParamSpec("P")
+log = logging.getLogger("cmdb.api")
+
+_pool: ProcessPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def _executor() -> ProcessPoolExecutor | None:
+    global _pool
+    with _lock:
+        if _pool is None:
+            try:
+                # spawn: the server has threads, and a forked child would inherit their
+                # locks in whatever state they were
+                _pool = ProcessPoolExecutor(max_workers=1,
+                                            mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_lower_priority)
+            except OSError as exc:  # no processes allowed here: threads will do
+                log.warning("no worker process for reports (%s); using a thread", exc)
+                return None
+        return _pool
+
+
+async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args)`` in the worker process (``fn`` importable, arguments picklable)."""
+    pool = _executor()
+    if pool is not None:
+        try:
+            # Submitted from a thread: submitting may start the process, which takes a
+            # while and must not happen on the event loop.
+            future = await asyncio.to_thread(pool.submit, _call, fn, args, kwargs)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            _reset()
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def warm_up() -> None:
+    """Start the worker process and load the report code in it now (from a thread at
+    server start), so the first report does not pay for it."""
+    pool = _executor()
+    if pool is not None:
+        try:
+            pool.submit(_load_reports).result(timeout=120)
+        except Exception as exc:  # warming is an optimisation; a failure shows on use
+            log.warning("could not warm the report worker: %s", exc)
+
+
+def _load_reports() -> None:
+    import cmdb.services.audit_report  # noqa: F401 - imported for its import cost
+
+
+def _lower_priority() -> None:
+    """The worker yields the CPU to the server: on a busy machine, requests come first."""
+    with contextlib.suppress(OSError):  # not allowed here: the same priority, then
+        os.nice(10)
+
+
+def _call(fn: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]) -> T:
+    return fn(*args, **kwargs)
+
+
+def _reset() -> None:
+    global _pool
+    with _lock:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
