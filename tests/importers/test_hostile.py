@@ -236,3 +236,45 @@ def test_legacy_xls_is_named(tmp_path: Path) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
     with pytest.raises(ImportFileError, match=r"legacy \.xls"):
         run("xlsx", path)
+
+
+def test_a_number_of_100000_digits_is_refused_naming_its_line(tmp_path: Path) -> None:
+    """json turned it into an int and then failed converting it: an internal error."""
+    path = tmp_path / "big-number.json"
+    path.write_text('{"id": "host", "class": "system",\n "children": [\n'
+                    '  {"id": "memory", "class": "memory", "size": ' + "9" * 100_000 +
+                    "}]}", encoding="utf-8")
+    with pytest.raises(ImportFileError) as info:
+        run("lshw", path)
+    assert info.value.code == "IMPORT_BAD_FILE"
+    assert info.value.line == 3
+    assert "(100000 chars) is out of range (at most 20 digits)" in str(info.value)
+    for bad in ("1e999999", "NaN", "-Infinity"):
+        path.write_text('{"id": "h", "class": "system", "width": ' + bad + "}",
+                        encoding="utf-8")
+        with pytest.raises(ImportFileError, match="out of range"):
+            run("lshw", path)
+    path.write_text('{"id": "h", "class": "system", "width": 64, "size": 1.5e10}',
+                    encoding="utf-8")
+    obs, _ = run("lshw", path)
+    assert len(obs) == 1
+
+
+def test_anything_else_a_library_raises_on_a_bad_file_is_a_coded_refusal(
+        tmp_path: Path) -> None:
+    """A workbook whose sheet part is cut off: openpyxl fails while rows stream."""
+    import zipfile
+
+    good = FIXTURES / "inventory.xlsx"
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<v>", b"<v>not-a-number", 3).replace(b't="n"', b"")
+                data = data[: len(data) * 2 // 3]
+            dst.writestr(item, data)
+    with pytest.raises(ImportFileError) as info:
+        run("xlsx", broken)
+    assert info.value.code == "IMPORT_BAD_FILE"
+    assert info.value.file == "broken.xlsx"
