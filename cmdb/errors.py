@@ -12,6 +12,7 @@ The tree::
     ├── ValidationError             VALIDATION_ERROR   bad input: a field, a value, a type
     │   ├── UnknownClassError       UNKNOWN_CLASS
     │   ├── RelationshipRuleError   RELATIONSHIP_NOT_ALLOWED
+    │   ├── ReservedFieldError      RESERVED_FIELD     a field only the CMDB itself sets
     │   └── LabelRenderError        the label layer's code: TEMPLATE_NOT_FOUND,
     │                               TEMPLATE_INVALID, LABEL_FONT_MISSING,
     │                               LABEL_GLYPH_MISSING, LABEL_DATA_INVALID,
@@ -70,6 +71,13 @@ class RelationshipRuleError(ValidationError):
     """A relationship whose type, source class or target class is not allowed."""
 
     code = "RELATIONSHIP_NOT_ALLOWED"
+
+
+class ReservedFieldError(ValidationError):
+    """A field the CMDB keeps itself (audit and label stamps, when a source last saw a
+    CI: ``system: true`` in ``schema/``), sent by a caller or a sheet."""
+
+    code = "RESERVED_FIELD"
 
 
 class LabelRenderError(ValidationError):

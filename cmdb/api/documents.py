@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 
 from cmdb.api.cost import check_shape
-from cmdb.api.limits import too_deeply_nested, too_many_tokens
+from cmdb.api.jsonsafe import MAX_STRING
+from cmdb.api.limits import longest_string, too_deeply_nested, too_many_tokens
 
 LIMIT_CODE = "LIMIT_EXCEEDED"
 FRAGMENT_NESTING = 200  # graphql-core's MAX_NESTING_DEPTH
@@ -81,6 +82,9 @@ class Documents:
         b = self.bounds
         if too_many_tokens(query, b.max_tokens):
             return _refused(f"the document has more than {b.max_tokens} tokens", b.max_tokens)
+        if len(query) > MAX_STRING and longest_string(query) > MAX_STRING:
+            return _refused(f"the document holds a text of more than {MAX_STRING} characters;"
+                            " no field takes that much", MAX_STRING)
         if too_deeply_nested(query, b.max_nesting):
             return _refused(f"the document nests braces, brackets or parentheses more than "
                             f"{b.max_nesting} levels deep", b.max_nesting)

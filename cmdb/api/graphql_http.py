@@ -39,7 +39,7 @@ from cmdb.api.cost import CostModel, estimate, over_budget
 from cmdb.api.documents import Bounds, Documents
 from cmdb.api.errors import format_error, request_error
 from cmdb.api.graphql_multipart import close_uploads, multipart_params
-from cmdb.api.jsonsafe import load_json
+from cmdb.api.jsonsafe import check_value, load_json
 from cmdb.api.limits import alias_rule, depth_rule
 from cmdb.api.metrics import Metrics
 from cmdb.api.offload import Offloader
@@ -207,7 +207,12 @@ class GraphQLHTTP:
     @staticmethod
     def _json(raw: bytes | str, what: str, code: str = "BAD_REQUEST") -> Any:
         try:
-            return load_json(raw, what)
+            data = load_json(raw, what, max_string=None)
+            # the texts of variables are bounded here; the document's by ``documents``
+            values = data.get("variables") if isinstance(data, dict) and "query" in data \
+                else data
+            check_value(values, what)
+            return data
         except LimitExceededError as exc:
             raise BadRequestError(400, exc.message, exc.code) from None
         except CmdbError as exc:

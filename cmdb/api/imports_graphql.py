@@ -20,7 +20,7 @@ from strawberry.types import Info
 
 from cmdb.api.context import Context
 from cmdb.api.types import CIType, PageInfoType, page_info
-from cmdb.api.uploads import save_upload, upload_dir
+from cmdb.api.uploads import save_upload, upload_dir, upload_name
 from cmdb.errors import ValidationError
 from cmdb.model.records import Doc
 from cmdb.services.imports import ImportRequest
@@ -225,7 +225,7 @@ class ImportMutation:
         with upload_dir() as folder:
             path = save_upload(upload, Path(folder))
             doc = await info.context.cmdb.imports.run(info.context.actor.name, ImportRequest(
-                source, path, file_name=Path(upload.filename or "upload").name,
+                source, path, file_name=upload_name(upload),
                 dry_run=dry_run, apply_valid_only=apply_valid_only,
                 create_places=create_places, campaign=campaign))
         return ImportRunType(doc=doc)

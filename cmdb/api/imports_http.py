@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from cmdb.api.labels_http import coded_errors, request_actor
 from cmdb.api.offload import Offloader
-from cmdb.api.uploads import read_form, save_upload, upload_dir
+from cmdb.api.uploads import read_form, save_upload, upload_dir, upload_name
 from cmdb.cli_import import run_json
 from cmdb.errors import ImportRejectedError, ValidationError
 from cmdb.services import Cmdb
@@ -73,7 +73,7 @@ class ImportEndpoints:
             path = save_upload(upload, Path(folder))
             request_ = ImportRequest(
                 request.path_params["source"], path,
-                file_name=Path(upload.filename or "upload").name,
+                file_name=upload_name(upload),
                 dry_run=flag(form.get("dryRun"), "dryRun"),
                 apply_valid_only=flag(form.get("applyValidOnly"), "applyValidOnly"),
                 create_places=flag(form.get("createPlaces"), "createPlaces"),

@@ -19,11 +19,15 @@ from cmdb.errors import LimitExceededError, ValidationError
 
 MAX_DEPTH = 32
 MAX_INT = 2**63 - 1
+MAX_STRING = 100_000
+"""The longest text any field takes (a ``text`` attribute); every narrower bound is the
+service's to check, with the field's name."""
 
 
 def load_json(raw: bytes | str, what: str = "the body", *,
-              max_depth: int = MAX_DEPTH) -> Any:
-    """Parse ``raw`` (``what`` names it in errors) into Python values."""
+              max_depth: int = MAX_DEPTH, max_string: int | None = MAX_STRING) -> Any:
+    """Parse ``raw`` (``what`` names it in errors) into Python values; ``max_string=None``
+    leaves the texts to the caller (a GraphQL document has bounds of its own)."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -32,12 +36,14 @@ def load_json(raw: bytes | str, what: str = "the body", *,
             raise LimitExceededError(f"{what} is nested more than {max_depth} levels deep",
                                      field=what, limit=max_depth) from None
         raise ValidationError(f"{what} is not valid JSON: {reason}", field=what) from None
-    check_value(value, what, max_depth=max_depth)
+    check_value(value, what, max_depth=max_depth, max_string=max_string)
     return value
 
 
-def check_value(value: Any, what: str, *, max_depth: int = MAX_DEPTH) -> None:
-    """Refuse nesting deeper than ``max_depth`` and integers beyond 64 bits, iteratively."""
+def check_value(value: Any, what: str, *, max_depth: int = MAX_DEPTH,
+                max_string: int | None = MAX_STRING) -> None:
+    """Refuse nesting deeper than ``max_depth``, integers beyond 64 bits and texts longer
+    than ``MAX_STRING``, iteratively."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -45,8 +51,13 @@ def check_value(value: Any, what: str, *, max_depth: int = MAX_DEPTH) -> None:
             if depth > max_depth:
                 raise LimitExceededError(f"{what} is nested more than {max_depth} levels deep",
                                          field=what, limit=max_depth)
-            children = item.values() if isinstance(item, dict) else item
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children
-                         if isinstance(child, dict | list | int))
+                         if isinstance(child, dict | list | int | str))
+        elif isinstance(item, str):
+            if max_string is not None and len(item) > max_string:
+                raise LimitExceededError(
+                    f"{what} holds a text of {len(item)} characters; no field takes more "
+                    f"than {max_string}", field=what, limit=max_string)
         elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
             raise ValidationError(f"{what} holds a number too large for 64 bits", field=what)

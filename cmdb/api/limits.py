@@ -141,6 +141,14 @@ _STRINGS_AND_COMMENTS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|
 _BRACKETS = re.compile(r"[{}\[\]()]")
 
 
+def longest_string(source: str) -> int:
+    """The length of the longest string literal in a document (block strings included)."""
+    return max((len(m.group()) for m in _STRINGS.finditer(source)), default=0)
+
+
+_STRINGS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"')
+
+
 def too_deeply_nested(source: str, max_nesting: int) -> bool:
     """Whether braces, brackets or parentheses nest deeper than ``max_nesting`` outside
     strings and comments: graphql-core parses recursively, so a document nested a few

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.types import Message
 
 from cmdb.errors import LimitExceededError, ValidationError
+from cmdb.model.text import FILE_NAME, check_text
 
 MAX_FIELDS = 20
 MAX_FILES = 10
@@ -62,6 +63,15 @@ def save_upload(upload: UploadFile, folder: Path) -> Path:
     with target.open("wb") as out:
         shutil.copyfileobj(upload.file, out)
     return target
+
+
+def upload_name(upload: UploadFile) -> str:
+    """The name the client gave the file, without folders, as runs and reports show it
+    (at most 255 characters, one line of valid text)."""
+    name = Path((upload.filename or "upload").replace("\\", "/")).name or "upload"
+    checked = check_text(name, "file", FILE_NAME, single_line=True)
+    assert checked is not None
+    return checked
 
 
 def upload_dir() -> tempfile.TemporaryDirectory[str]:

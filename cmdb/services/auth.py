@@ -30,6 +30,7 @@ from cmdb.errors import (
 )
 from cmdb.model.access import Principal, Role
 from cmdb.model.records import Actor, Doc, now
+from cmdb.model.text import check_text
 from cmdb.services.secrets import (
     check_password,
     hash_password,
@@ -200,6 +201,7 @@ class AuthService:
         login, role = _name(login, "login"), _role(role)
         if not 8 <= len(password) <= 1024:
             raise ValidationError("password: 8 to 1024 characters", field="password")
+        check_text(password, "password", 1024)  # a lone surrogate cannot be hashed
         if await self._find_user(login) is not None:
             raise DuplicateError(f"a user {login!r} already exists", field="login")
         hashed = await asyncio.to_thread(hash_password, password)

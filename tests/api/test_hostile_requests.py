@@ -8,15 +8,20 @@ wrong) and that the server stayed responsive for everybody else while it was ref
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.api.conftest import LiveServer
+from cmdb.settings import Settings
+from tests.api.conftest import LiveServer, run_server
 from tests.api.responsive import probing
+from tests.importers.helpers import shared_strings_bomb
 
 GQL = "application/graphql-response+json"
 
@@ -176,3 +181,168 @@ def test_nesting_braces_and_json_are_bounded(live: LiveServer) -> None:
     refused(r2, 400, "LIMIT_EXCEEDED", "more than 64 levels deep")
     refused(r3, 400, "LIMIT_EXCEEDED", "the body is nested more than 32 levels deep")
     refused(r4, 400, "LIMIT_EXCEEDED", "the body is nested more than 32 levels deep")
+
+
+def test_numbers_too_large_are_refused_where_they_enter(live: LiveServer,
+                                                        tmp_path: Path) -> None:
+    """A 100,000-digit number in a variable, in a literal, in an uploaded lshw file."""
+    digits = "9" * 100_000
+    lshw = ('{"id": "h", "class": "system",\n"children": [{"id": "memory", '
+            '"class": "memory", "size": ' + digits + "}]}").encode()
+    with probing(live.url) as probe:
+        r1 = live.client.post("/graphql", content=(
+            '{"query": "query($n: Int) { cis(first: $n) { totalCount } }", '
+            '"variables": {"n": ' + digits + "}}").encode(),
+            headers={"content-type": "application/json", "accept": GQL})
+        r2 = gql_raw(live, "{ cis(first: " + digits + ") { totalCount } }")
+        r3 = live.client.post("/imports/lshw", files={"file": ("big.json", lshw)})
+    probe.assert_responsive()
+    refused(r1, 400, "BAD_JSON", "not valid JSON", "number")
+    error = refused(r2, 400, "BAD_USER_INPUT", "Int")
+    assert len(error["message"]) < 1100  # the value is not echoed whole
+    assert r3.status_code == 422, r3.text
+    assert r3.json()["code"] == "IMPORT_BAD_FILE"
+    assert "out of range (at most 20 digits)" in r3.json()["message"]
+    assert r3.json()["details"]["line"] == 2
+
+
+def test_text_sizes_are_bounded_with_the_field_named(tmp_path: Path) -> None:
+    """A 900 KB search text (within the 1 MB body) was an internal error."""
+    for live in run_server(Settings(store_url=f"sqlite:///{tmp_path / 'sizes.sqlite3'}")):
+        text = "x" * 900_000
+        with probing(live.url) as probe:
+            r1 = gql_raw(live, "query($t: String) { cis(filter: {text: $t}) { totalCount } }",
+                         {"t": text})
+            r2 = gql_raw(live, '{ cis(filter: {text: "' + text + '"}) { totalCount } }')
+            r3 = gql_raw(live, "query($t: String) { cis(filter: {text: $t}) { totalCount } }",
+                         {"t": "y" * 5000})
+            r4 = live.client.post("/graphql", json={
+                "query": 'mutation($id: ID!, $r: String) { transitionCI(id: $id, '
+                         'to: "in_stock", reason: $r) { id } }',
+                "variables": {"id": "x", "r": "理由" * 12_000}})
+        probe.assert_responsive()
+        refused(r1, 400, "LIMIT_EXCEEDED", "a text of 900000 characters", "100000")
+        refused(r2, 400, "LIMIT_EXCEEDED", "more than 100000 characters")
+        error = live.client.post("/graphql", json={
+            "query": "query($t: String) { cis(filter: {text: $t}) { totalCount } }",
+            "variables": {"t": "y" * 5000}}).json()["errors"][0]
+        assert r3.status_code == 200
+        assert error["extensions"] == {"code": "VALIDATION_ERROR", "field": "text"}
+        assert "at most 200 characters" in error["message"]
+        error = r4.json()["errors"][0]
+        assert error["extensions"]["code"] == "VALIDATION_ERROR"
+        assert error["message"] == "reason: at most 2000 characters (24000 given)"
+
+
+def test_encoding_lone_surrogates_are_refused_not_crashed(live: LiveServer) -> None:
+    """A password with a lone UTF-16 surrogate crashed hashing (UTF-8 cannot hold it)."""
+    create_user = ('mutation($p: String!) { createUser(login: "wang.fang", password: $p, '
+                   "role: READER) { login } }")
+    with probing(live.url) as probe:
+        r1 = live.client.post("/graphql", content=(
+            '{"query": ' + json.dumps(create_user) + ', "variables": {"p": '
+            '"abcdefgh\\ud800"}}').encode(),
+            headers={"content-type": "application/json", "accept": GQL})
+        r2 = gql_raw(live, 'mutation { createUser(login: "wang.fang", '
+                     'password: "abcdefgh\\uD800", role: READER) { login } }')
+        r3 = httpx.post(f"{live.url}/login", content=b"login=wang.fang&password=%ED%A0%80x",
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+        r4 = live.client.post("/graphql", content=b'{"query": "{ __typename }", "x": "\xff"}',
+                              headers={"content-type": "application/json", "accept": GQL})
+    probe.assert_responsive()
+    refused(r1, 400, "BAD_JSON", "no low surrogate")
+    refused(r2, 400, "GRAPHQL_PARSE_FAILED", "Invalid Unicode escape sequence")
+    assert r3.status_code in (401, 403), r3.text[:200]
+    refused(r4, 400, "BAD_JSON", "not valid JSON")
+    assert live.ok("{ users { login } }")["users"] == []
+
+
+def test_identifiers_that_break_urls_are_refused_everywhere_they_enter(
+        live: LiveServer) -> None:
+    """`../../graphql` was accepted as an asset tag; its "seen here" form then posted to
+    /graphql/seen."""
+    create = ('mutation($t: String) { createCI(input: {class: "Server", name: "x", '
+              "assetTag: $t}) { id } }")
+    with probing(live.url) as probe:
+        bad = [gql_raw(live, create, {"t": t})
+               for t in ("../../graphql", "a/b", "tab\there", " ZC-1", "ZC-1\n")]
+        sighting = gql_raw(live, 'mutation { recordSighting(input: {assetTag: "../x", '
+                                 'place: "北京总部"}) { duplicate } }')
+    probe.assert_responsive()
+    for r in bad[:3]:
+        error = r.json()["errors"][0]
+        assert error["extensions"] == {"code": "VALIDATION_ERROR", "field": "asset_tag"}, error
+    assert "'..'" in bad[0].json()["errors"][0]["message"]
+    assert "not '/'" in bad[1].json()["errors"][0]["message"]
+    assert "U+0009" in bad[2].json()["errors"][0]["message"]
+    assert "errors" not in bad[3].json()  # spaces around a tag are trimmed, as before
+    assert bad[4].json()["errors"][0]["extensions"]["code"] == "DUPLICATE"
+    error = sighting.json()["errors"][0]
+    assert error["extensions"]["code"] == "VALIDATION_ERROR", error
+    assert error["extensions"]["field"] == "asset_tag"
+    assert "'..'" in error["message"]
+
+
+def test_reserved_fields_are_refused_by_name(live: LiveServer) -> None:
+    """An editor could write last_audited_at through updateCI, forging audit evidence."""
+    ci = live.ok('mutation { createCI(input: {class: "Server", name: "s"}) { id } }')
+    update = ('mutation($id: ID!, $a: JSON!) { updateCI(id: $id, expectedVersion: 1, '
+              "input: {attributes: $a}) { id } }")
+    with probing(live.url) as probe:
+        forged = [live.client.post("/graphql", json={"query": update, "variables": {
+            "id": ci["createCI"]["id"], "a": {name: "2026-07-06T14:30:00+08:00"}}}).json()
+            for name in ("last_audited_at", "label_printed_at", "last_seen_nmap")]
+    probe.assert_responsive()
+    for body, name in zip(forged, ("last_audited_at", "label_printed_at", "last_seen_nmap"),
+                          strict=True):
+        error = body["errors"][0]
+        assert error["extensions"] == {"code": "RESERVED_FIELD", "field": name}
+        assert error["message"].startswith(f"{name} is kept by the CMDB itself")
+    version = live.ok("query($id: ID!) { ci(id: $id) { version } }",
+                      {"id": ci["createCI"]["id"]})["ci"]["version"]
+    assert version == 1
+
+
+def test_uploads_that_expand_or_hide_their_length_are_cut_off(
+        live: LiveServer, tmp_path: Path) -> None:
+    """A 146 KB workbook whose shared strings unpack to 90 MB, and a chunked upload with
+    no Content-Length that goes on past the bound."""
+    bomb = shared_strings_bomb(tmp_path / "bomb.xlsx").read_bytes()
+    limit = 20_000_000
+    boundary = "cmdbboundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n').encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        sent = 0
+        while sent <= limit + 1_000_000:
+            yield b"A-1,x\n" * 50_000
+            sent += 300_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    with probing(live.url) as probe:
+        started = time.perf_counter()
+        r1 = live.client.post("/imports/xlsx", files={"file": ("bomb.xlsx", bomb)})
+        elapsed = time.perf_counter() - started
+        r2 = live.client.post("/imports/csv", content=chunks(), headers={
+            "content-type": f"multipart/form-data; boundary={boundary}"})
+    probe.assert_responsive()
+    assert r1.status_code == 422, r1.text
+    assert r1.json()["code"] == "IMPORT_TOO_LARGE"
+    assert "xl/sharedStrings.xml unpacks to 90066182 bytes" in r1.json()["message"]
+    assert elapsed < 5
+    assert r2.status_code == 413, r2.text[:300]
+    assert r2.json()["code"] == "LIMIT_EXCEEDED"
+    assert "20000000 bytes" in r2.json()["message"]
+
+
+def test_a_report_of_an_unknown_campaign_is_404(live: LiveServer) -> None:
+    with probing(live.url) as probe:
+        pdf = live.client.get("/campaigns/no-such-campaign/report.pdf")
+        csv = live.client.get("/campaigns/no-such-campaign/report.csv")
+    probe.assert_responsive()
+    for r in (pdf, csv):
+        assert r.status_code == 404, r.text
+        assert r.json()["code"] == "NOT_FOUND"
+        assert "no-such-campaign" in r.json()["message"]
