@@ -102,7 +102,8 @@ class CampaignPages:
         type_ = q.get("type") if q.get("type") in fd.FindingType.__members__ else None
         wanted = q.get("status", "open")
         status = wanted if wanted in {s.value for s in fd.FindingStatus} else None
-        offset = int(q.get("offset", "0")) if q.get("offset", "0").isdigit() else 0
+        raw_offset = q.get("offset", "0")
+        offset = int(raw_offset) if raw_offset.isdigit() and len(raw_offset) <= 9 else 0
         docs, more = await self.cmdb.campaigns.findings(campaign.id, type_, status,
                                                         PAGE_SIZE, offset)
         progress = await self.cmdb.campaigns.progress(campaign.id)

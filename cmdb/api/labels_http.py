@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cmdb.api.jsonsafe import load_json
 from cmdb.errors import (
     AuthenticationError,
     CmdbError,
@@ -134,10 +135,7 @@ class BatchBody(BaseModel):
 
 
 def _body(raw: bytes) -> BatchBody:
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise ValidationError(f"the body is not JSON: {exc}", field="body") from exc
+    data = load_json(raw or b"null", "the body")  # bounded: nesting, numbers, texts
     if not isinstance(data, dict):
         raise ValidationError("the body must be a JSON object", field="body")
     try:

@@ -176,7 +176,16 @@ def test_nesting_braces_and_json_are_bounded(live: LiveServer) -> None:
         r3 = live.client.post("/graphql", content=deep_body,
                               headers={"content-type": "application/json", "accept": GQL})
         r4 = gql_raw(live, "query($v: JSON) { __typename }", deep_variables)
+        r5 = live.client.post("/labels", content=b"[" * 5000 + b"]" * 5000,
+                              headers={"content-type": "application/json"})
+        r6 = live.client.post("/graphql", headers={"accept": GQL}, data={
+            "operations": '{"query": "{ __typename }", "variables": {"a": ' + "[" * 5000 +
+                          "]" * 5000 + "}}", "map": "{}"}, files={"0": ("a", b"x")})
     probe.assert_responsive()
+    assert r5.status_code == 400, r5.text
+    assert r5.json()["code"] == "LIMIT_EXCEEDED"
+    assert r5.json()["message"] == "the body is nested more than 32 levels deep"
+    refused(r6, 413, "LIMIT_EXCEEDED", "`operations` is nested more than 32 levels deep")
     refused(r1, 400, "LIMIT_EXCEEDED", "more than 64 levels deep")
     refused(r2, 400, "LIMIT_EXCEEDED", "more than 64 levels deep")
     refused(r3, 400, "LIMIT_EXCEEDED", "the body is nested more than 32 levels deep")
