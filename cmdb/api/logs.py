@@ -3,7 +3,7 @@
 The request line (logger ``cmdb.access``) says the request id (taken from a
 valid ``X-Request-ID`` header or made up, and echoed back), method, path,
 status, duration, who called (token or user name, role) and, for GraphQL, the
-operation (``mutation updateCI``) and the client's operation name. The auth
+operation (``mutation updateCI``), the client's operation name and the estimated cost. The auth
 audit log (``cmdb.audit``) and errors use the same format.
 """
 
@@ -106,7 +106,7 @@ class RequestLogMiddleware:
             if isinstance(principal, Principal):
                 fields.update(principal=principal.name, principal_kind=principal.kind,
                               role=principal.role.value)
-            for key in ("operation", "operation_name", "refusal"):
+            for key in ("operation", "operation_name", "cost", "refusal"):
                 if state.get(key):
                     fields[key] = state[key]
             level = logging.DEBUG if path.startswith(QUIET) and status < 400 else logging.INFO
