@@ -54,6 +54,20 @@ class CmdbError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (code and details too): an import run in a worker process
+        # hands its refusal back to the server as it was raised.
+        return (_restore, (type(self), self.message, self.code, self.details))
+
+
+def _restore(kind: type[CmdbError], message: str, code: str,
+             details: dict[str, Any]) -> CmdbError:
+    error = kind.__new__(kind)
+    CmdbError.__init__(error, message, **details)
+    if code != kind.code:
+        error.__dict__["code"] = code
+    return error
+
 
 class ValidationError(CmdbError):
     """Input that breaks a rule of the schema: a missing field, a wrong type, a bad value."""

@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             Route("/metrics", metrics_text),
             *LoginPages(core, signer).routes(),
             *LabelEndpoints(core, settings).routes(),
-            *ImportEndpoints(core, settings, offloader).routes(),
+            *ImportEndpoints(core, settings).routes(),
             *AssetPages(core).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

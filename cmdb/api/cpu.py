@@ -1,11 +1,11 @@
-"""CPU-heavy work of a request in a worker process, so the server's threads keep the GIL.
+"""CPU-heavy work of a request in worker processes, so the server's threads keep the GIL.
 
 A thread takes work off the event loop, but not off the interpreter: C code in the
 libraries that draw PDFs (fontTools reading and subsetting a CJK font, ~35 ms at a
-time) holds the GIL, and every other request of the server waits for it. The campaign
-report is built in a separate process instead (one, started when the server starts and
-kept, at a lower CPU priority than the server); its arguments and result travel
-pickled. Where no process can be started, the work runs in a thread.
+time) holds the GIL, and every other request of the server waits for it. Campaign
+reports are built, and file imports run, in separate processes instead (two, started
+when the server starts and kept, at a lower CPU priority than the server); arguments
+and results travel pickled. Where no process can be started, the work runs in a thread.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ T = TypeVar("T")
 P = ParamSpec("P")
 log = logging.getLogger("cmdb.api")
 
+WORKERS = 2
+"""Reports and imports at once; more wait their turn."""
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
@@ -36,7 +38,7 @@ def _executor() -> ProcessPoolExecutor | None:
             try:
                 # spawn: the server has threads, and a forked child would inherit their
                 # locks in whatever state they were
-                _pool = ProcessPoolExecutor(max_workers=1,
+                _pool = ProcessPoolExecutor(max_workers=WORKERS,
                                             mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_lower_priority)
             except OSError as exc:  # no processes allowed here: threads will do
@@ -71,6 +73,7 @@ def warm_up() -> None:
 
 
 def _load_reports() -> None:
+    import cmdb.api.import_worker
     import cmdb.services.audit_report  # noqa: F401 - imported for its import cost
 
 

@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cmdb.api.cpu import run_cpu
+from cmdb.api.import_worker import run_import
 from cmdb.api.labels_http import coded_errors, request_actor
-from cmdb.api.offload import Offloader
 from cmdb.api.uploads import read_form, save_upload, upload_dir, upload_name
 from cmdb.cli_import import run_json
 from cmdb.errors import ImportRejectedError, ValidationError
@@ -48,11 +49,9 @@ def text_field(value: Any) -> str | None:
 class ImportEndpoints:
     """The import route over one CMDB."""
 
-    def __init__(self, cmdb: Cmdb, settings: Settings,
-                 offloader: Offloader | None = None) -> None:
+    def __init__(self, cmdb: Cmdb, settings: Settings) -> None:
         self.cmdb = cmdb
         self.settings = settings
-        self.offloader = offloader or Offloader()
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/imports/{source}", coded_errors(self.post), methods=["POST"])]
@@ -79,8 +78,8 @@ class ImportEndpoints:
                 create_places=flag(form.get("createPlaces"), "createPlaces"),
                 campaign=text_field(form.get("campaign")))
             try:
-                # Parsing and planning are CPU work: on a worker loop, not the server's.
-                run = await self.offloader.run(lambda: self.cmdb.imports.run(who, request_))
+                # Parsing and planning are seconds of CPU: in the worker process.
+                run = await run_cpu(run_import, self.cmdb.settings, who, request_)
             except ImportRejectedError as exc:
                 body: dict[str, Any] = {"code": exc.code, "message": exc.message,
                                         "details": exc.details}
