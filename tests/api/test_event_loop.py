@@ -122,3 +122,24 @@ def test_healthz_stays_fast_while_a_large_report_pdf_is_built(tmp_path: Path) ->
         print(f"report PDF built in {built:.2f} s")
         assert built > 0.5, "the report must take long enough to prove anything"
         assert_fast(probe)
+
+
+def test_healthz_stays_fast_while_a_large_import_runs_over_http(
+        sqlite_server: LiveServer, tmp_path: Path) -> None:
+    from bench.gen_inventory_csv import write
+
+    live = sqlite_server
+    sheet = tmp_path / "inventory.csv"
+    with sheet.open("wb") as out:
+        write(out, 6000, "utf-8", "cn", 11)
+    with probing(live.url, every=0.005) as probe:
+        started = time.perf_counter()
+        r = live.client.post("/imports/csv", data={"createPlaces": "true",
+                                                   "applyValidOnly": "true"},
+                             files={"file": ("inventory.csv", sheet.read_bytes())},
+                             timeout=300)
+        took = time.perf_counter() - started
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["counts"]["NEW"] == 6000
+    print(f"HTTP import of 6,000 rows took {took:.1f} s")
+    assert_fast(probe)
