@@ -53,6 +53,20 @@ async def read_form(request: Request, limit: int) -> FormData:
         raise ValidationError(f"not a valid multipart body: {exc}", field="file") from exc
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused past ``limit`` bytes as it arrives (a body without a
+    Content-Length, sent chunked, is counted too) so it is never held whole."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and len(declared) <= 18 and int(declared) > limit:
+        raise LimitExceededError(f"the body is over {limit} bytes", limit=limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise LimitExceededError(f"the body is over {limit} bytes", limit=limit)
+    return bytes(body)
+
+
 def save_upload(upload: UploadFile, folder: Path) -> Path:
     """Copy an uploaded file into ``folder`` as ``upload`` plus the original's suffix
     (``.xlsx``), so the file on disk looks like the one the client has; the original

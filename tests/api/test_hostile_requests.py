@@ -355,3 +355,29 @@ def test_a_report_of_an_unknown_campaign_is_404(live: LiveServer) -> None:
         assert r.status_code == 404, r.text
         assert r.json()["code"] == "NOT_FOUND"
         assert "no-such-campaign" in r.json()["message"]
+
+
+def test_sizes_a_body_over_the_bound_is_cut_off_with_or_without_a_length(
+        live: LiveServer) -> None:
+    """The live server takes bodies of 200,000 bytes: a 2 MB one is refused whether it
+    declares its length or streams chunked without one."""
+    big = {"query": "query($v: String) { __typename }", "variables": {"v": "x" * 2_000_000}}
+    payload = json.dumps(big).encode()
+
+    def chunked() -> Iterator[bytes]:
+        for i in range(0, len(payload), 65_536):
+            yield payload[i:i + 65_536]
+
+    with probing(live.url) as probe:
+        declared = live.client.post("/graphql", content=payload, headers={
+            "content-type": "application/json", "accept": GQL})
+        streamed = live.client.post("/graphql", content=chunked(), headers={
+            "content-type": "application/json", "accept": GQL})
+        labels = live.client.post("/labels", content=chunked(), headers={
+            "content-type": "application/json"})
+    probe.assert_responsive()
+    assert "content-length" not in {k.lower() for k in streamed.request.headers}
+    refused(declared, 413, "LIMIT_EXCEEDED", "larger than 200000 bytes")
+    refused(streamed, 413, "LIMIT_EXCEEDED", "larger than 200000 bytes")
+    assert labels.status_code == 400, labels.text[:200]
+    assert labels.json()["code"] == "LIMIT_EXCEEDED"
