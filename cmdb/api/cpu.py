@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -40,7 +41,8 @@ def _executor() -> ProcessPoolExecutor | None:
                 # locks in whatever state they were
                 _pool = ProcessPoolExecutor(max_workers=WORKERS,
                                             mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_lower_priority)
+                                            initializer=_start_worker,
+                                            initargs=(os.getpid(),))
             except OSError as exc:  # no processes allowed here: threads will do
                 log.warning("no worker process for reports (%s); using a thread", exc)
                 return None
@@ -77,10 +79,19 @@ def _load_reports() -> None:
     import cmdb.services.audit_report  # noqa: F401 - imported for its import cost
 
 
-def _lower_priority() -> None:
-    """The worker yields the CPU to the server: on a busy machine, requests come first."""
+def _start_worker(parent: int) -> None:
+    """In each worker: yield the CPU to the server (on a busy machine, requests come
+    first), and end when the server does, however it ended (``kill -9`` included: the
+    workers hold the queue's pipes themselves, so they would never see it close)."""
     with contextlib.suppress(OSError):  # not allowed here: the same priority, then
         os.nice(10)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="cmdb-worker-watchdog", daemon=True).start()
 
 
 def _call(fn: Callable[..., T], args: tuple[object, ...], kwargs: dict[str, object]) -> T:
