@@ -2,6 +2,11 @@
 
 Every command takes ``--store-url`` (or ``--db`` for a SQLite file) and reads
 ``CMDB_*`` environment variables; ``cmdb COMMAND --help`` explains each one.
+
+Only ``cmdb init``, ``cmdb serve``, ``cmdb demo``, ``cmdb restore`` (into a new
+store) and a command given ``--create`` make a CMDB where there is none; any other
+command answers "no CMDB at <path>" and exits 1, so a mistyped ``--db`` never
+creates an empty store (nor its folders).
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cmdb.errors import CmdbError
+from cmdb.errors import CmdbError, NoCmdbError
+from cmdb.files import open_private
 from cmdb.model.queries import CISelection
 from cmdb.services import Cmdb
 from cmdb.settings import Settings
@@ -48,12 +55,34 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_await(work))
     except CmdbError as exc:
-        err.print(f"[red]error[/red] {exc.code}: {exc.message}")
+        # soft_wrap: a path in a message stays on one line, as the user typed it
+        err.print(f"[red]error[/red] {escape(exc.code)}: {escape(exc.message)}",
+                  highlight=False, soft_wrap=True)
+        if isinstance(exc, NoCmdbError):
+            err.print("check --db / --store-url (or CMDB_STORE_URL); to start a new CMDB "
+                      "there, run `cmdb init` or add --create", soft_wrap=True)
         sys.exit(1)
 
 
 async def _await(work: Callable[[], Awaitable[T]]) -> T:
     return await work()
+
+
+CREATE = "cmdb.create"
+
+
+def may_create() -> bool:
+    """Whether this command was given ``--create``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(CREATE))
+
+
+async def open_cmdb(settings: Settings, *, create: bool | None = None) -> Cmdb:
+    """Open the CMDB that ``settings`` name. A store without a CMDB is ``NoCmdbError``
+    unless ``create`` (the commands that make one) or the command's ``--create``."""
+    cmdb = Cmdb.build(settings)
+    await cmdb.open(create=may_create() if create is None else create)
+    return cmdb
 
 
 def with_cmdb(store_url: str | None, db: Path | None,
@@ -62,8 +91,7 @@ def with_cmdb(store_url: str | None, db: Path | None,
     settings = settings_from(store_url, db)
 
     async def go() -> T:
-        cmdb = Cmdb.build(settings)
-        await cmdb.open()
+        cmdb = await open_cmdb(settings)
         try:
             return await work(cmdb)
         finally:
@@ -72,12 +100,19 @@ def with_cmdb(store_url: str | None, db: Path | None,
     return run(go)
 
 
+def _remember_create(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta[CREATE] = value
+
+
 store_options = [
     click.option("--store-url", envvar="CMDB_STORE_URL", default=None,
                  help="sqlite:///path/file.sqlite3 or neo4j://host:7687 "
                       "(default: sqlite:///cmdb.sqlite3 in the current folder)."),
     click.option("--db", type=click.Path(path_type=Path), default=None,
                  help="Shortcut for --store-url sqlite:///DB."),
+    click.option("--create", is_flag=True, expose_value=False, callback=_remember_create,
+                 help="Create the CMDB if there is none there yet (otherwise a missing "
+                      "store is an error)."),
 ]
 
 
@@ -142,8 +177,7 @@ def serve(store_url: str | None, db: Path | None, host: str, port: int, demo: bo
         sys.exit(2)
 
     async def prepare() -> bool:
-        cmdb = Cmdb.build(settings)
-        await cmdb.open()
+        cmdb = await open_cmdb(settings, create=True)
         try:
             if demo and await _is_empty(cmdb):
                 count = await _load_demo(cmdb)
@@ -183,8 +217,7 @@ def demo(store_url: str | None, db: Path | None, force: bool) -> None:
     settings = settings_from(store_url, db)
 
     async def work() -> None:
-        cmdb = Cmdb.build(settings)
-        await cmdb.open()
+        cmdb = await open_cmdb(settings, create=True)
         try:
             if not force and not await _is_empty(cmdb):
                 err.print("The CMDB is not empty; use --force to add the demo data anyway.")
@@ -195,6 +228,31 @@ def demo(store_url: str | None, db: Path | None, force: bool) -> None:
             await cmdb.close()
 
     run(work)
+
+
+@main.command()
+@with_store
+def init(store_url: str | None, db: Path | None) -> None:
+    """Create an empty CMDB (a SQLite file made private to you, or the Neo4j
+    constraints); nothing changes where there is one already.
+
+    Example: cmdb init --db /var/lib/cmdb/cmdb.sqlite3
+    """
+    settings = settings_from(store_url, db)
+
+    async def work() -> bool:
+        try:
+            cmdb = await open_cmdb(settings, create=False)
+        except NoCmdbError:
+            cmdb = await open_cmdb(settings, create=True)
+            await cmdb.close()
+            return True
+        await cmdb.close()
+        return False
+
+    made = run(work)
+    click.echo(f"{'created an empty CMDB at' if made else 'there is a CMDB at'} "
+               f"{settings.store_url}")
 
 
 @main.command()
@@ -302,11 +360,11 @@ def backup(store_url: str | None, db: Path | None, output: Path) -> None:
     settings = settings_from(store_url, db)
 
     async def work() -> None:
-        cmdb = Cmdb.build(settings)
-        await cmdb.open()
+        cmdb = await open_cmdb(settings)
         try:
             tmp = output.with_name(output.name + ".partial")
-            with progress_bar("Backing up", None) as bar, tmp.open("w", encoding="utf-8") as f:
+            with progress_bar("Backing up", None) as bar, \
+                    open_private(tmp, settings.file_group) as f:
                 task = bar.add_task("backup", total=None)
                 counts = await dump(cmdb.store, f, lambda n: bar.advance(task, n))
             tmp.replace(output)
@@ -328,8 +386,7 @@ def restore(store_url: str | None, db: Path | None, dump: Path, replace: bool) -
     settings = settings_from(store_url, db)
 
     async def work() -> None:
-        cmdb = Cmdb.build(settings)
-        await cmdb.open()
+        cmdb = await open_cmdb(settings, create=True)
         try:
             with progress_bar("Restoring", None) as bar:
                 task = bar.add_task("restore", total=None)
@@ -356,10 +413,12 @@ def migrate(source: str, target: str, replace: bool) -> None:
     from cmdb.services.backup import restore as load
 
     async def work() -> None:
-        src = Cmdb.build(Settings(store_url=source))
-        dst = Cmdb.build(Settings(store_url=target))
-        await src.open()
-        await dst.open()
+        src = await open_cmdb(Settings(store_url=source), create=False)
+        try:
+            dst = await open_cmdb(Settings(store_url=target), create=True)
+        except BaseException:
+            await src.close()
+            raise
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "migrate.jsonl"

@@ -72,7 +72,7 @@ def report_tree(report: ImpactReport) -> str:
 
 def register() -> None:
     """Add the impact commands to the ``cmdb`` group."""
-    from cmdb.cli import main, run, settings_from, with_store
+    from cmdb.cli import main, open_cmdb, run, settings_from, with_store
 
     @main.command()
     @with_store
@@ -88,8 +88,7 @@ def register() -> None:
         settings = settings_from(store_url, db)
 
         async def work() -> None:
-            cmdb = Cmdb.build(settings)
-            await cmdb.open()
+            cmdb = await open_cmdb(settings)
             try:
                 report = await cmdb.impact.impact(
                     await resolve(cmdb, refs),

@@ -37,7 +37,7 @@ def summary(run: Doc) -> str:
 
 def register() -> None:
     """Add ``cmdb import`` to the ``cmdb`` group."""
-    from cmdb.cli import err, main, progress_bar, run, settings_from, with_store
+    from cmdb.cli import err, main, open_cmdb, progress_bar, run, settings_from, with_store
 
     @main.command(name="import")
     @with_store
@@ -71,8 +71,7 @@ def register() -> None:
             mapping=ColumnMapping.load(mapping) if mapping else None)
 
         async def work() -> None:
-            cmdb = Cmdb.build(settings)
-            await cmdb.open()
+            cmdb = await open_cmdb(settings)
             try:
                 with progress_bar(f"importing {file.name}", None) as bar:
                     task = bar.add_task("records", total=None)

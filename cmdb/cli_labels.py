@@ -78,8 +78,9 @@ async def print_labels(
 ) -> None:
     """Write the chosen CIs' labels to ``output`` and record them as printed."""
     batch_format: Literal["pdf", "zpl"] = "zpl" if fmt == "zpl" else "pdf"
-    cmdb = Cmdb.build(settings)
-    await cmdb.open()
+    from cmdb.cli import open_cmdb
+
+    cmdb = await open_cmdb(settings)
     try:
         service = cmdb.labels
         tpl = service.template(template, batch_format)

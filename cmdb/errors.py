@@ -12,6 +12,7 @@ The tree::
     ├── ValidationError             VALIDATION_ERROR   bad input: a field, a value, a type
     │   ├── UnknownClassError       UNKNOWN_CLASS
     │   ├── RelationshipRuleError   RELATIONSHIP_NOT_ALLOWED
+    │   ├── ReservedFieldError      RESERVED_FIELD     a field only the CMDB itself sets
     │   └── LabelRenderError        the label layer's code: TEMPLATE_NOT_FOUND,
     │                               TEMPLATE_INVALID, LABEL_FONT_MISSING,
     │                               LABEL_GLYPH_MISSING, LABEL_DATA_INVALID,
@@ -19,6 +20,7 @@ The tree::
     │   └── ImportRejectedError     the importer's code (IMPORT_BAD_FILE, IMPORT_BAD_ENCODING,
     │                               IMPORT_FORBIDDEN_XML, ...) or IMPORT_REJECTED (bad records)
     ├── NotFoundError               NOT_FOUND
+    │   └── NoCmdbError             NO_CMDB            no CMDB at the store a command names
     ├── ConflictError               CONFLICT
     │   ├── VersionConflictError    VERSION_CONFLICT   a stale ``expectedVersion``
     │   └── DuplicateError          DUPLICATE          a unique value already taken
@@ -33,7 +35,10 @@ The tree::
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import pydantic
 
 
 class CmdbError(Exception):
@@ -48,6 +53,20 @@ class CmdbError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (code and details too): an import run in a worker process
+        # hands its refusal back to the server as it was raised.
+        return (_restore, (type(self), self.message, self.code, self.details))
+
+
+def _restore(kind: type[CmdbError], message: str, code: str,
+             details: dict[str, Any]) -> CmdbError:
+    error = kind.__new__(kind)
+    CmdbError.__init__(error, message, **details)
+    if code != kind.code:
+        error.__dict__["code"] = code
+    return error
 
 
 class ValidationError(CmdbError):
@@ -66,6 +85,13 @@ class RelationshipRuleError(ValidationError):
     """A relationship whose type, source class or target class is not allowed."""
 
     code = "RELATIONSHIP_NOT_ALLOWED"
+
+
+class ReservedFieldError(ValidationError):
+    """A field the CMDB keeps itself (audit and label stamps, when a source last saw a
+    CI: ``system: true`` in ``schema/``), sent by a caller or a sheet."""
+
+    code = "RESERVED_FIELD"
 
 
 class LabelRenderError(ValidationError):
@@ -104,6 +130,13 @@ class NotFoundError(CmdbError):
     """A CI, relationship or other record that does not exist."""
 
     code = "NOT_FOUND"
+
+
+class NoCmdbError(NotFoundError):
+    """The store a command names holds no CMDB (a missing or mistyped path); only the
+    commands that may create one do so."""
+
+    code = "NO_CMDB"
 
 
 class ConflictError(CmdbError):
@@ -165,3 +198,14 @@ class StoreUnavailableError(CmdbError):
     """The database behind the CMDB cannot be reached right now."""
 
     code = "STORE_UNAVAILABLE"
+
+
+def from_pydantic(exc: pydantic.ValidationError, prefix: str = "") -> ValidationError:
+    """A pydantic refusal as the CMDB's ``ValidationError``, naming the first bad field
+    (``filter.text: String should have at most 200 characters``)."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    if field and prefix:
+        field = f"{prefix}.{field}"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return ValidationError(f"{field}: {message}" if field else message, field=field)

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=100)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_query_cost: int = Field(
+        default=100_000, ge=100, description="the estimated cost (fields resolved, times the "
+        "page sizes of the lists they are in) above which a GraphQL request is refused")
+    max_field_repeats: int = Field(
+        default=30, ge=2, description="how often one field may be selected in one "
+        "selection set, fragments included")
     introspection: bool = True
     auth: Literal["token", "none"] = Field(
         default="token",
@@ -76,6 +82,9 @@ class Settings(BaseSettings):
         default=False, description="serve /metrics without a token (for a scraper on a "
                                    "trusted network)")
     log_format: Literal["json", "text"] = "json"
+    file_group: str | None = Field(
+        default=None, description="a group (name or id) that may read the SQLite database "
+        "and backups: they are created 0640 with this group instead of 0600")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

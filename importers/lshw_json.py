@@ -2,7 +2,9 @@
 
 Not streamed: lshw output is small (tens of KB), so the file is read whole after
 its size is checked against ``ParseOptions.max_json_bytes`` (default 32 MiB),
-and the tree is walked iteratively with a depth bound.
+and the tree is walked iteratively with a depth bound. Numbers are bounded as they
+are read (lshw writes sizes and capacities in bytes: 20 digits at most), so a number
+of 100,000 digits is a clear refusal naming its line, not a crash.
 """
 
 from __future__ import annotations
@@ -20,6 +22,33 @@ from cmdb.importers.options import ParseOptions
 SOURCE: Final = "lshw"
 KIND: Final[Kind] = "inventory"
 DESCRIPTION: Final = "lshw -json hardware tree: product, vendor, serial, NICs"
+
+
+MAX_DIGITS = 20
+"""2**64 has 20 digits: no size, capacity or clock lshw reports is longer."""
+
+
+class _NumberError(ValueError):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _NumberError(text)
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text) if len(text) <= 2 * MAX_DIGITS else float("inf")
+    if value in (float("inf"), float("-inf")):
+        raise _NumberError(text)
+    return value
+
+
+def _constant(text: str) -> float:
+    raise _NumberError(text)  # NaN, Infinity: not JSON, not lshw
 
 
 def _load(path: Path, options: ParseOptions, label: str) -> list[dict[str, object]]:
@@ -40,7 +69,7 @@ def _load(path: Path, options: ParseOptions, label: str) -> list[dict[str, objec
         raise ImportFileError(
             "IMPORT_BAD_ENCODING", "JSON is not UTF-8", file=label, line=line
         ) from exc
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_int, parse_float=_float, parse_constant=_constant)
     nodes: list[object] = []
     pos = 0
     try:
@@ -60,6 +89,12 @@ def _load(path: Path, options: ParseOptions, label: str) -> list[dict[str, objec
         ) from exc
     except RecursionError as exc:
         raise ImportFileError("IMPORT_TOO_LARGE", "JSON nested too deeply", file=label) from exc
+    except _NumberError as exc:
+        line = text.count("\n", 0, max(text.find(exc.text), 0)) + 1
+        shown = exc.text if len(exc.text) <= 30 else f"{exc.text[:20]}… ({len(exc.text)} chars)"
+        raise ImportFileError(
+            "IMPORT_BAD_FILE", f"number {shown} is out of range (at most {MAX_DIGITS} digits)",
+            file=label, line=line) from None
     if not nodes or not all(isinstance(n, dict) and "class" in n for n in nodes):
         raise ImportFileError("IMPORT_BAD_FILE", "not lshw JSON: no hardware nodes", file=label)
     return [n for n in nodes if isinstance(n, dict)]

@@ -21,7 +21,11 @@ class ParseOptions:
     overrides the CSV decoding cascade; ``mapping`` adds header aliases (see
     :meth:`ColumnMapping.load`); ``placeholders`` replaces the built-in
     placeholder table; ``date_order`` resolves ``5/6/2023``-style dates.
-    The ``max_*`` fields are the safety bounds.
+    The ``max_*`` fields are the safety bounds. Those of workbooks bound what a small
+    zip may expand to: the unpacked size of all parts and of each part read whole
+    (worksheets stream), the shared strings (how many, their characters, the longest),
+    and the sheet as read (rows, including the empty ones openpyxl fills in; filled
+    cells; characters once shared strings are expanded).
     """
 
     encoding: str | None = None
@@ -38,6 +42,13 @@ class ParseOptions:
     max_xml_depth: int = 64
     max_json_bytes: int = 32 * MiB
     max_xlsx_unzipped_bytes: int = 1024 * MiB
+    max_xlsx_part_bytes: int = 64 * MiB
+    max_xlsx_shared_strings: int = 1_000_000
+    max_xlsx_shared_chars: int = 32 * MiB
+    max_xlsx_string_chars: int = 32_767
+    max_xlsx_rows: int = 1_048_576
+    max_xlsx_cells: int = 10_000_000
+    max_xlsx_expanded_chars: int = 128 * MiB
     max_errors: int = 10_000
 
     def label_for(self, path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from cmdb.importers.models import Kind, Observation
 from cmdb.importers.options import ParseOptions
 
 ParseFn = Callable[..., Iterator[Observation | RecordError]]
+log = logging.getLogger("cmdb.importers")
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,27 @@ class Importer:
     def run(
         self, path: Path, *, options: ParseOptions | None = None
     ) -> Iterator[Observation | RecordError]:
-        """Parse ``path`` with this importer (typed convenience around ``parse``)."""
-        result: Iterator[Observation | RecordError] = self.parse(path, options=options)
-        return result
+        """Parse ``path`` with this importer (typed convenience around ``parse``).
+
+        Whatever else a library raises on a malformed file (openpyxl on a corrupt sheet
+        part, a decoder on an unexpected value) becomes ``IMPORT_BAD_FILE`` naming it:
+        a bad file is the sender's problem, never an internal error."""
+        label = (options or ParseOptions()).label_for(path)
+        return _guarded(self.parse(path, options=options), label)
+
+
+def _guarded(records: Iterator[Observation | RecordError],
+             label: str) -> Iterator[Observation | RecordError]:
+    try:
+        yield from records
+    except ImportFileError:
+        raise
+    except (MemoryError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except Exception as exc:  # the safety net described in Importer.run
+        log.warning("unexpected error reading %s", label, exc_info=exc)
+        raise ImportFileError("IMPORT_BAD_FILE", f"cannot read the file: "
+                              f"{type(exc).__name__}: {str(exc)[:200]}", file=label) from exc
 
 
 def _from_module(module: ModuleType) -> Importer:

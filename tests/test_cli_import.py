@@ -16,7 +16,8 @@ def test_import_refuses_then_applies_then_changes_nothing(tmp_path: Path) -> Non
     db = str(tmp_path / "cli.sqlite3")
     runner = CliRunner()
     sheet = str(FIXTURES / "inventory-gbk.csv")
-    refused = runner.invoke(main, ["import", "csv", sheet, "--db", db, "--create-places"])
+    refused = runner.invoke(main, ["import", "csv", sheet, "--db", db, "--create-places",
+                                   "--create"])
     assert refused.exit_code == 1
     assert "IMPORT_REJECTED" in refused.output
     assert "inventory-gbk.csv line 5 field mac_addresses" in " ".join(refused.output.split())
@@ -38,6 +39,6 @@ def test_import_refuses_then_applies_then_changes_nothing(tmp_path: Path) -> Non
 def test_hostile_file_exits_non_zero_with_the_line(tmp_path: Path) -> None:
     bomb = str(FIXTURES / "hostile" / "billion-laughs.xml")
     result = CliRunner().invoke(main, ["import", "nmap", bomb, "--db",
-                                       str(tmp_path / "x.sqlite3")])
+                                       str(tmp_path / "x.sqlite3"), "--create"])
     assert result.exit_code == 1
     assert "IMPORT_FORBIDDEN_XML: billion-laughs.xml line 3" in " ".join(result.output.split())

@@ -24,7 +24,7 @@ def test_token_create_list_revoke(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.sqlite3")
     runner = CliRunner()
     made = runner.invoke(main, ["token", "create", "--name", "ops", "--role", "admin",
-                                "--db", db])
+                                "--db", db, "--create"])
     assert made.exit_code == 0, made.output
     token = made.stdout.strip().splitlines()[-1]
     assert token.startswith("cmdb_")
@@ -43,7 +43,8 @@ def test_user_create_list_disable(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.sqlite3")
     runner = CliRunner()
     made = runner.invoke(main, ["user", "create", "wang.fang", "--role", "auditor",
-                                "--password-stdin", "--db", db], input="a good password\n")
+                                "--password-stdin", "--db", db, "--create"],
+                         input="a good password\n")
     assert made.exit_code == 0, made.output
     prompted = runner.invoke(main, ["user", "create", "li.lei", "--db", db],
                              input="another password\nanother password\n")

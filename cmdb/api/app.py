@@ -18,6 +18,7 @@ with a page and other clients with coded JSON (``error_pages``).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from cmdb.api import cpu
 from cmdb.api.access import AccessMiddleware
 from cmdb.api.context import Context
 from cmdb.api.error_pages import exception_handlers
@@ -41,6 +43,7 @@ from cmdb.api.labels_http import LabelEndpoints
 from cmdb.api.login import LoginPages
 from cmdb.api.logs import RequestLogMiddleware
 from cmdb.api.metrics import Metrics, instrument_store
+from cmdb.api.offload import Offloader
 from cmdb.api.pages import AssetPages
 from cmdb.api.schema import build_schema
 from cmdb.errors import CmdbError
@@ -71,7 +74,9 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
         return Context(cmdb=core, actor=Actor(name=principal.name, channel=Channel.API),
                        language=language, principal=principal)
 
-    graphql = GraphQLHTTP(schema, settings, context, html, metrics=metrics)
+    offloader = Offloader()
+    graphql = GraphQLHTTP(schema, settings, context, html, metrics=metrics,
+                          offloader=offloader)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -90,9 +95,11 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await core.open()
+        threading.Thread(target=cpu.warm_up, name="cmdb-cpu-warm-up", daemon=True).start()
         try:
             yield
         finally:
+            offloader.close()
             await core.close()
 
     app = Starlette(
@@ -117,6 +124,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
         exception_handlers=exception_handlers(html),
         lifespan=lifespan,
     )
+    metrics.routes = app.router.routes
     app.state.cmdb = core
     app.state.metrics = metrics
     return app

@@ -210,7 +210,8 @@ class CampaignType:
                        first: int = 50, after: str | None = None) -> FindingConnectionType:
         if not 0 <= first <= 500:
             raise ValidationError("first must be between 0 and 500", field="first")
-        offset = int(after) if after and after.isdigit() else 0
+        # a cursor is an offset; one of a thousand digits is no cursor (int() refuses it)
+        offset = int(after) if after and after.isdigit() and len(after) <= 9 else 0
         docs, more = await info.context.cmdb.campaigns.findings(
             self.doc.id, filter.type.value if filter and filter.type else None,
             filter.status.value if filter and filter.status else None, first, offset)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from graphql import DocumentNode
 from strawberry.dataloader import DataLoader
 
 from cmdb.model.access import Principal
@@ -46,6 +47,8 @@ class Context:
     actor: Actor
     language: str = "en"
     principal: Principal | None = None
+    document: DocumentNode | None = None
+    """The request's document, already parsed and validated by the HTTP layer."""
     ci_loader: DataLoader[str, CI | None] = field(init=False)
     outgoing_loader: DataLoader[RelKey, list[Relationship]] = field(init=False)
     incoming_loader: DataLoader[RelKey, list[Relationship]] = field(init=False)

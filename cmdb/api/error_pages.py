@@ -13,6 +13,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import pydantic
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,6 +28,7 @@ from cmdb.errors import (
     NotFoundError,
     PermissionDeniedError,
     StoreUnavailableError,
+    from_pydantic,
 )
 
 CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -91,8 +93,16 @@ def exception_handlers(html: Html) -> dict[Any, Any]:
         return error_response(html, request, exc.status_code, message,
                               headers=dict(exc.headers or {}))
 
+    async def coded(request: Request, exc: Exception) -> Response:
+        """A CMDB error (or a pydantic refusal) an endpoint let through: its own code and
+        the status of its kind, never a 500."""
+        error = from_pydantic(exc) if isinstance(exc, pydantic.ValidationError) else exc
+        assert isinstance(error, CmdbError)
+        return error_response(html, request, status_of(error), error.message, error.code)
+
     async def internal(request: Request, exc: Exception) -> Response:
         # The server logs the traceback: Starlette raises the error again once answered.
         return error_response(html, request, 500, MASKED)
 
-    return {HTTPException: http_error, Exception: internal}
+    return {HTTPException: http_error, CmdbError: coded, pydantic.ValidationError: coded,
+            Exception: internal}

@@ -10,12 +10,12 @@ The whole body is bounded by ``CMDB_MAX_UPLOAD_BYTES``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
+from cmdb.api.jsonsafe import check_value, load_json
 from cmdb.api.uploads import read_form
 from cmdb.errors import ValidationError
 
@@ -25,10 +25,10 @@ MAX_PATHS = 10
 def _json(raw: Any, name: str) -> Any:
     if not isinstance(raw, str):
         raise ValidationError(f"the multipart request needs a `{name}` field", field=name)
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise ValidationError(f"`{name}` is not valid JSON", field=name) from None
+    # bounded like a JSON body: nesting, numbers, lone surrogates (see jsonsafe)
+    data = load_json(raw, f"`{name}`", max_string=None)
+    check_value(data.get("variables") if isinstance(data, dict) else data, f"`{name}`")
+    return data
 
 
 def _place(operations: dict[str, Any], path: str, upload: UploadFile) -> None:
@@ -38,12 +38,16 @@ def _place(operations: dict[str, Any], path: str, upload: UploadFile) -> None:
         raise ValidationError(f"map path {path!r} must start with `variables.`", field="map")
     node: Any = operations
     for key in [*parents, last][:-1]:
-        node = node[int(key)] if isinstance(node, list) else node.get(key)
+        if isinstance(node, list):
+            index = int(key) if key.isdigit() and len(key) <= 9 else -1
+            node = node[index] if 0 <= index < len(node) else None
+        else:
+            node = node.get(key)
         if not isinstance(node, dict | list):
             raise ValidationError(f"map path {path!r} does not exist in operations",
                                   field="map")
     if isinstance(node, list):
-        index = int(last) if last.isdigit() else -1
+        index = int(last) if last.isdigit() and len(last) <= 9 else -1
         if not 0 <= index < len(node):
             raise ValidationError(f"map path {path!r} does not exist in operations",
                                   field="map")

@@ -19,8 +19,10 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from cmdb.api.context import Context
+from cmdb.api.cpu import run_cpu
+from cmdb.api.import_worker import run_import
 from cmdb.api.types import CIType, PageInfoType, page_info
-from cmdb.api.uploads import save_upload, upload_dir
+from cmdb.api.uploads import save_upload, upload_dir, upload_name
 from cmdb.errors import ValidationError
 from cmdb.model.records import Doc
 from cmdb.services.imports import ImportRequest
@@ -224,8 +226,11 @@ class ImportMutation:
             raise ValidationError("file: send the file as a multipart upload", field="file")
         with upload_dir() as folder:
             path = save_upload(upload, Path(folder))
-            doc = await info.context.cmdb.imports.run(info.context.actor.name, ImportRequest(
-                source, path, file_name=Path(upload.filename or "upload").name,
+            request = ImportRequest(
+                source, path, file_name=upload_name(upload),
                 dry_run=dry_run, apply_valid_only=apply_valid_only,
-                create_places=create_places, campaign=campaign))
+                create_places=create_places, campaign=campaign)
+            # seconds of CPU and memory: in the worker process (see import_worker)
+            doc = await run_cpu(run_import, info.context.cmdb.settings,
+                                info.context.actor.name, request)
         return ImportRunType(doc=doc)

@@ -17,8 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cmdb.api.cpu import run_cpu
+from cmdb.api.import_worker import run_import
 from cmdb.api.labels_http import coded_errors, request_actor
-from cmdb.api.uploads import read_form, save_upload, upload_dir
+from cmdb.api.uploads import read_form, save_upload, upload_dir, upload_name
 from cmdb.cli_import import run_json
 from cmdb.errors import ImportRejectedError, ValidationError
 from cmdb.services import Cmdb
@@ -70,13 +72,14 @@ class ImportEndpoints:
             path = save_upload(upload, Path(folder))
             request_ = ImportRequest(
                 request.path_params["source"], path,
-                file_name=Path(upload.filename or "upload").name,
+                file_name=upload_name(upload),
                 dry_run=flag(form.get("dryRun"), "dryRun"),
                 apply_valid_only=flag(form.get("applyValidOnly"), "applyValidOnly"),
                 create_places=flag(form.get("createPlaces"), "createPlaces"),
                 campaign=text_field(form.get("campaign")))
             try:
-                run = await self.cmdb.imports.run(who, request_)
+                # Parsing and planning are seconds of CPU: in the worker process.
+                run = await run_cpu(run_import, self.cmdb.settings, who, request_)
             except ImportRejectedError as exc:
                 body: dict[str, Any] = {"code": exc.code, "message": exc.message,
                                         "details": exc.details}

@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cmdb.api.jsonsafe import load_json
+from cmdb.api.uploads import read_body
 from cmdb.errors import (
     AuthenticationError,
     CmdbError,
@@ -134,10 +136,7 @@ class BatchBody(BaseModel):
 
 
 def _body(raw: bytes) -> BatchBody:
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise ValidationError(f"the body is not JSON: {exc}", field="body") from exc
+    data = load_json(raw or b"null", "the body")  # bounded: nesting, numbers, texts
     if not isinstance(data, dict):
         raise ValidationError("the body must be a JSON object", field="body")
     try:
@@ -191,15 +190,7 @@ class LabelEndpoints:
 
     async def batch(self, request: Request) -> Response:
         """``POST /labels``: many labels as one PDF (or ZPL), recorded as printed."""
-        declared = request.headers.get("content-length", "0")
-        if declared.isdigit() and int(declared) > self.settings.max_body_bytes:
-            raise LimitExceededError(f"the body is over {self.settings.max_body_bytes} bytes",
-                                     limit=self.settings.max_body_bytes)
-        raw = await request.body()
-        if len(raw) > self.settings.max_body_bytes:
-            raise LimitExceededError(f"the body is over {self.settings.max_body_bytes} bytes",
-                                     limit=self.settings.max_body_bytes)
-        body = _body(raw)
+        body = _body(await read_body(request, self.settings.max_body_bytes))
         selection = LabelSelection(
             ids=tuple(body.ids) if body.ids is not None else None,
             asset_tags=tuple(body.asset_tags) if body.asset_tags is not None else None,

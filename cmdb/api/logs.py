@@ -3,7 +3,7 @@
 The request line (logger ``cmdb.access``) says the request id (taken from a
 valid ``X-Request-ID`` header or made up, and echoed back), method, path,
 status, duration, who called (token or user name, role) and, for GraphQL, the
-operation (``mutation updateCI``) and the client's operation name. The auth
+operation (``mutation updateCI``), the client's operation name and the estimated cost. The auth
 audit log (``cmdb.audit``) and errors use the same format.
 """
 
@@ -26,6 +26,9 @@ from cmdb.model.access import Principal
 access_log = logging.getLogger("cmdb.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 QUIET = ("/healthz", "/readyz", "/metrics", "/static/")
+# A request line may be long; its log line need not be.
+MAX_LOGGED_METHOD = 32
+MAX_LOGGED_PATH = 2048
 
 
 class JsonFormatter(logging.Formatter):
@@ -105,17 +108,19 @@ class RequestLogMiddleware:
     def _log(self, scope: Scope, state: dict[str, Any], request_id: str, status: int,
              seconds: float) -> None:
         path: str = scope["path"]
-        self.metrics.request(scope["method"], path, status, seconds)
+        route = self.metrics.route_of(path, scope["method"])
+        self.metrics.request(scope["method"], route, status, seconds)
         principal = state.get("principal")
         fields: dict[str, Any] = {
-            "request_id": request_id, "method": scope["method"], "path": path,
+            "request_id": request_id, "method": scope["method"][:MAX_LOGGED_METHOD],
+            "path": path[:MAX_LOGGED_PATH], "route": route,
             "status": status, "duration_ms": round(seconds * 1000, 2),
             "client": (scope.get("client") or ("-",))[0],
         }
         if isinstance(principal, Principal):
             fields.update(principal=principal.name, principal_kind=principal.kind,
                           role=principal.role.value)
-        for key in ("operation", "operation_name", "refusal"):
+        for key in ("operation", "operation_name", "cost", "refusal"):
             if state.get(key):
                 fields[key] = state[key]
         level = logging.DEBUG if path.startswith(QUIET) and status < 400 else logging.INFO

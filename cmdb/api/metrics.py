@@ -1,7 +1,13 @@
 """Prometheus metrics at ``/metrics`` (text format 0.0.4), with no extra dependency.
 
+Every label value comes from a closed set, whatever a client sends: a method not in
+:data:`METHODS`, a path no route matches, are counted as ``other``; statuses are
+counted by class (``2xx``). So requests with made-up methods or paths cannot grow
+``/metrics`` or the server's memory.
+
 - ``cmdb_http_requests_total{method,route,status}`` and
-  ``cmdb_http_request_duration_seconds{route}``: every HTTP request;
+  ``cmdb_http_request_duration_seconds{route}``: every HTTP request, by the template
+  of the route that served it (``/a/{asset_tag}``), and status class;
 - ``cmdb_graphql_operations_total{operation,outcome}`` and
   ``cmdb_graphql_operation_duration_seconds{operation}``: GraphQL operations, named
   by type and first root field (``mutation updateCI``), so the label set is bounded
@@ -13,26 +19,51 @@
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+from starlette.routing import BaseRoute, Match
 
 from cmdb.store.base import Store
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-ROUTES = ("graphql", "labels", "a", "imports", "login", "logout", "static", "metrics",
-          "healthz", "readyz")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT",
+                     "TRACE"})
+OTHER = "other"
+_LOCK = threading.Lock()
 STORE_CALLS = ("get_cis", "find_ci_by_asset_tag", "list_cis", "count_cis", "relationships_of",
                "get_relationships", "history", "closure", "get_docs", "find_docs", "count_docs",
                "write", "ping")
 Labels = tuple[str, ...]
 
 
-def route_of(path: str) -> str:
-    """The route label of a path: its first segment if it is one of ours, else ``other``."""
-    first = path.strip("/").split("/", 1)[0]
-    return first if first in ROUTES else "other"
+def method_label(method: str) -> str:
+    """A standard HTTP method as itself; anything else ``other``."""
+    return method if method in METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    """``2xx``, ``3xx``, ``4xx`` or ``5xx``."""
+    return f"{status // 100}xx" if 100 <= status <= 599 else OTHER
+
+
+def route_template(routes: Sequence[BaseRoute], path: str, method: str = "GET") -> str:
+    """The template of the route serving ``path`` (``/a/{asset_tag}``, ``/static``) as the
+    router chooses it (the first full match, else the first match by path only), or
+    ``other`` when none does."""
+    scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+    partial: BaseRoute | None = None
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            partial = route
+            break
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    return str(getattr(partial, "path", "") or OTHER) if partial is not None else OTHER
 
 
 def _escape(value: str) -> str:
@@ -54,16 +85,19 @@ class Histogram:
         self.series: dict[Labels, list[float]] = {}
 
     def observe(self, labels: Labels, seconds: float) -> None:
-        row = self.series.setdefault(labels, [0.0] * (len(BUCKETS) + 2))
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                row[i] += 1
-        row[-2] += 1
-        row[-1] += seconds
+        with _LOCK:  # requests run on the server's loop and on worker threads
+            row = self.series.setdefault(labels, [0.0] * (len(BUCKETS) + 2))
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    row[i] += 1
+            row[-2] += 1
+            row[-1] += seconds
 
     def render(self) -> list[str]:
         out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        for labels, row in sorted(self.series.items()):
+        with _LOCK:
+            series = sorted((k, list(v)) for k, v in self.series.items())
+        for labels, row in series:
             for i, bound in enumerate(BUCKETS):
                 le = _labels(self.label_names, labels, f'le="{bound}"')
                 out.append(f"{self.name}_bucket{le} {row[i]:g}")
@@ -82,19 +116,22 @@ class CounterMetric:
         self.series: Counter[Labels] = Counter()
 
     def inc(self, labels: Labels) -> None:
-        self.series[labels] += 1
+        with _LOCK:
+            self.series[labels] += 1
 
     def render(self) -> list[str]:
         out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
-        out += [f"{self.name}{_labels(self.label_names, k)} {v}"
-                for k, v in sorted(self.series.items())]
+        with _LOCK:
+            series = sorted(self.series.items())
+        out += [f"{self.name}{_labels(self.label_names, k)} {v}" for k, v in series]
         return out
 
 
 class Metrics:
     """The CMDB server's metrics, rendered for Prometheus."""
 
-    def __init__(self) -> None:
+    def __init__(self, routes: Sequence[BaseRoute] = ()) -> None:
+        self.routes: Sequence[BaseRoute] = routes
         self.requests = CounterMetric("cmdb_http_requests_total", "HTTP requests answered.",
                                       ("method", "route", "status"))
         self.request_seconds = Histogram("cmdb_http_request_duration_seconds",
@@ -110,9 +147,12 @@ class Metrics:
                                       ("code",))
         self.started = time.time()
 
-    def request(self, method: str, path: str, status: int, seconds: float) -> None:
-        route = route_of(path)
-        self.requests.inc((method, route, str(status)))
+    def route_of(self, path: str, method: str = "GET") -> str:
+        return route_template(self.routes, path, method)
+
+    def request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request; ``route`` is :meth:`route_of` the path."""
+        self.requests.inc((method_label(method), route, status_label(status)))
         self.request_seconds.observe((route,), seconds)
 
     def operation(self, name: str, outcome: str, seconds: float) -> None:

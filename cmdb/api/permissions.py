@@ -95,18 +95,23 @@ def field_role(operation: OperationType, name: str) -> Role | None:
 
 
 def _root_fields(selection: SelectionSetNode,
-                 fragments: dict[str, FragmentDefinitionNode],
-                 seen: frozenset[str] = frozenset()) -> list[FieldNode]:
+                 fragments: dict[str, FragmentDefinitionNode]) -> list[FieldNode]:
+    """The operation's root fields, through inline fragments and fragment spreads; each
+    fragment is looked at once, however often (and however deep) it is spread."""
     out: list[FieldNode] = []
-    for sel in selection.selections:
-        if isinstance(sel, FieldNode):
-            out.append(sel)
-        elif isinstance(sel, InlineFragmentNode):
-            out += _root_fields(sel.selection_set, fragments, seen)
-        elif isinstance(sel, FragmentSpreadNode):
-            name = sel.name.value
-            if name not in seen and name in fragments:
-                out += _root_fields(fragments[name].selection_set, fragments, seen | {name})
+    seen: set[str] = set()
+    stack = [selection]
+    while stack:
+        for sel in stack.pop().selections:
+            if isinstance(sel, FieldNode):
+                out.append(sel)
+            elif isinstance(sel, InlineFragmentNode):
+                stack.append(sel.selection_set)
+            elif isinstance(sel, FragmentSpreadNode):
+                name = sel.name.value
+                if name not in seen and name in fragments:
+                    seen.add(name)
+                    stack.append(fragments[name].selection_set)
     return out
 
 

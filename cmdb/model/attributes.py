@@ -8,6 +8,7 @@ canonical text form.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*\.?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_STRING = 4000
 MAX_TEXT = 100_000
+MAX_INTEGER = 2**63 - 1
 
 
 def normalise_mac(value: str) -> str | None:
@@ -55,11 +57,13 @@ def _scalar(name: str, d: AttributeDef, value: Any) -> Any:
     if t is AttributeType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("an integer")
+        _finite(name, value)
         _bounds(name, d, value)
         return value
     if t is AttributeType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad("a number")
+        _finite(name, value)
         _bounds(name, d, value)
         return value
     if t is AttributeType.BOOLEAN:
@@ -103,6 +107,13 @@ def _scalar(name: str, d: AttributeDef, value: Any) -> Any:
             raise bad("an e-mail address")
         return value
     raise AssertionError(f"unhandled attribute type {t}")  # pragma: no cover
+
+
+def _finite(name: str, value: float) -> None:
+    """Numbers stored and sent as JSON: finite, and integers within 64 bits."""
+    if (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, int) and abs(value) > MAX_INTEGER):
+        raise ValidationError(f"attribute {name!r} is out of range", field=name)
 
 
 def _bounds(name: str, d: AttributeDef, value: float) -> None:

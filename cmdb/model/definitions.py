@@ -76,6 +76,9 @@ class AttributeDef(Strict):
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = Field(default=None, gt=0)
+    system: bool = False
+    """Kept by the CMDB itself (an audit, a label print, a discovery source sets it):
+    refused from callers (createCI, updateCI, the pages) and from sheet imports."""
 
     @model_validator(mode="after")
     def _enum_has_values(self) -> AttributeDef:

@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from cmdb.errors import (
     InvalidTransitionError,
     RelationshipRuleError,
+    ReservedFieldError,
     SchemaDefinitionError,
     UnknownClassError,
     ValidationError,
@@ -245,6 +246,21 @@ class Registry:
     def resolve_class(self, text: str) -> str | None:
         """The class a name, label or alias (English or Chinese) stands for."""
         return self._class_aliases.get(_fold(text))
+
+    @cached_property
+    def system_attributes(self) -> frozenset[str]:
+        """Attributes the CMDB keeps itself (``system: true`` in any class)."""
+        return frozenset(name for info in self.classes.values()
+                         for name, d in info.attributes.items() if d.system)
+
+    def refuse_system(self, names: Iterable[str], where: str) -> None:
+        """``ReservedFieldError`` naming the first attribute in ``names`` that only the
+        CMDB may set (``where`` says how it was sent, for the message)."""
+        for name in names:
+            if name in self.system_attributes:
+                raise ReservedFieldError(
+                    f"{name} is kept by the CMDB itself (audits, label printing and "
+                    f"discovery set it); it cannot be set by {where}", field=name)
 
     # ---- relationships ---------------------------------------------------------
     @cached_property

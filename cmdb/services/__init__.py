@@ -46,6 +46,7 @@ class Cmdb:
             password=settings.store_password.get_secret_value(),
             relationship_types=sorted(registry.relationship_types),
             database=settings.store_database, timeout=settings.store_timeout,
+            file_group=settings.file_group,
         )
         return cls(settings, registry, store, CIService(store, registry),
                    CIQueries(store, registry, settings.max_page_size))
@@ -109,8 +110,10 @@ class Cmdb:
 
         return HealthService(self.store, self.registry)
 
-    async def open(self) -> None:
-        await self.store.open()
+    async def open(self, *, create: bool = True) -> None:
+        """Open the store; with ``create=False`` a store without a CMDB is ``NoCmdbError``
+        (the CLI's commands other than serve, demo, restore and init)."""
+        await self.store.open(create=create)
 
     async def close(self) -> None:
         await self.store.close()

@@ -33,6 +33,7 @@ from cmdb.errors import (
 )
 from cmdb.model.access import Principal, Role
 from cmdb.model.records import Actor, Doc, now
+from cmdb.model.text import check_text
 from cmdb.services.secrets import (
     check_password,
     hash_password,
@@ -74,6 +75,7 @@ def _name(value: str, field: str) -> str:
 def _check_password_rules(password: str, field: str = "password") -> None:
     if not 8 <= len(password) <= 1024:
         raise ValidationError(f"{field}: 8 to 1024 characters", field=field)
+    check_text(password, field, 1024)  # a lone surrogate cannot be hashed
 
 
 def token_active(doc: Doc, at: datetime | None = None) -> bool:

@@ -83,8 +83,10 @@ def read_dump(path: Path) -> Iterator[tuple[str, Any]]:
         for number, text in enumerate(f, start=1):
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested beyond reason
                 raise _bad(path, number, "not a JSON line") from None
+            if not isinstance(data, dict):
+                raise _bad(path, number, "not a JSON object")
             if end is not None:
                 raise _bad(path, number, "data after the end line")
             if number == 1:

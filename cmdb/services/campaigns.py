@@ -25,6 +25,7 @@ from cmdb.errors import ConflictError, InvalidTransitionError, NotFoundError, Va
 from cmdb.model.queries import CIOrder, CISelection
 from cmdb.model.records import Actor, Doc, now
 from cmdb.model.registry import Registry
+from cmdb.model.text import NAME, REASON, SHORT, check_text
 from cmdb.services import findings as fd
 from cmdb.services.cis import CIService
 from cmdb.services.recording import SightingRecorder
@@ -154,6 +155,13 @@ class CampaignService(SightingRecorder):
         name = data.name.strip()
         if not name or len(name) > 100:
             raise ValidationError("name: give a name of 1 to 100 characters", field="name")
+        check_text(name, "name", NAME, single_line=True)
+        if len(data.auditors) > 100:
+            raise ValidationError("auditors: at most 100", field="auditors")
+        for auditor in data.auditors:
+            check_text(auditor, "auditors", SHORT, single_line=True)
+        for class_name in data.classes:
+            check_text(class_name, "classes", SHORT, single_line=True)
         if not data.place_ids:
             raise ValidationError("placeIds: a campaign covers at least one place",
                                   field="placeIds")
@@ -266,6 +274,7 @@ class CampaignService(SightingRecorder):
         Findings still open need ``open_findings``: LEAVE_OPEN keeps them resolvable on
         this campaign, CARRY_OVER hands them to the next campaign over the same places.
         """
+        check_text(reason, "reason", REASON)
         doc = await self.get(ref)
         if doc.key != "open":
             raise InvalidTransitionError(f"a {doc.key} campaign cannot be closed",

@@ -14,6 +14,7 @@ from typing import Any
 
 from cmdb.errors import InvalidTransitionError, LimitExceededError, NotFoundError, ValidationError
 from cmdb.model.records import Actor, Doc, now
+from cmdb.model.text import DESCRIPTION, NAME, REASON, SHORT, check_text
 from cmdb.services.impact import ImpactKind, ImpactService
 from cmdb.store.base import Store, StoreTx
 
@@ -77,8 +78,13 @@ class ChangeService:
     async def plan(self, actor: Actor, data: ChangeInput) -> Doc:
         """Record a draft change with its impact as computed now."""
         title = data.title.strip()
-        if not title or len(title) > 200:
-            raise ValidationError("title: give a title of 1 to 200 characters", field="title")
+        if not title or len(title) > NAME:
+            raise ValidationError(f"title: give a title of 1 to {NAME} characters",
+                                  field="title")
+        check_text(title, "title", NAME, single_line=True)
+        check_text(data.description, "description", DESCRIPTION)
+        check_text(data.requester, "requester", SHORT, single_line=True)
+        check_text(data.responsible, "responsible", SHORT, single_line=True)
         start, end = _aware(data.window_start), _aware(data.window_end)
         if end <= start:
             raise ValidationError("windowEnd must be after windowStart", field="windowEnd")
@@ -152,6 +158,7 @@ class ChangeService:
     async def transition(self, actor: Actor, change_id: str, to: str,
                          reason: str | None = None) -> Doc:
         """Move a change along its lifecycle; the error lists the allowed moves."""
+        check_text(reason, "reason", REASON)
         return await self._update(actor, change_id, to, reason)
 
     async def recompute(self, actor: Actor, change_id: str) -> Doc:

@@ -19,7 +19,7 @@ from cmdb.errors import (
     ValidationError,
     VersionConflictError,
 )
-from cmdb.model.attributes import check_attributes, check_required
+from cmdb.model.attributes import MAX_STRING, check_attributes, check_required
 from cmdb.model.records import (
     CI,
     Actor,
@@ -31,6 +31,7 @@ from cmdb.model.records import (
     now,
 )
 from cmdb.model.registry import ClassInfo, Registry
+from cmdb.model.text import NAME, REASON, check_text
 from cmdb.services.history import ci_changes, ci_entry, relationship_entry
 from cmdb.services.inputs import CIChanges, NewCI
 from cmdb.store.base import Direction, KeyField, Store, StoreTx
@@ -38,10 +39,6 @@ from cmdb.store.base import Direction, KeyField, Store, StoreTx
 DISPOSED = "disposed"
 LOCATION, OWNER = "LOCATED_IN", "OWNED_BY"
 DIRECTIONS: tuple[Direction, ...] = ("out", "in")
-# Attributes the CMDB sets itself when something happens to an asset (a label is
-# printed, an audit sees it); set_system_attributes may change these and no others.
-SYSTEM_ATTRIBUTES = frozenset({"label_printed_at", "label_printed_by", "last_audited_at",
-                               "last_audited_campaign"})
 
 
 def parse_input(model: type[NewCI] | type[CIChanges], data: dict[str, Any]) -> Any:
@@ -191,6 +188,7 @@ class CIService:
     async def create(self, actor: Actor, data: NewCI | dict[str, Any]) -> CI:
         """Register a new CI, with its location and owner when given."""
         new = data if isinstance(data, NewCI) else parse_input(NewCI, data)
+        self.registry.refuse_system(new.attributes, "createCI")
         self.check_new(new)
 
         async def work(tx: StoreTx) -> CI:
@@ -275,6 +273,8 @@ class CIService:
     ) -> CI:
         """Change a CI that is still at ``expected_version``; a stale version is refused."""
         change = changes if isinstance(changes, CIChanges) else parse_input(CIChanges, changes)
+        self.registry.refuse_system(change.attributes or {}, "updateCI")
+        check_text(reason, "reason", REASON)
 
         async def work(tx: StoreTx) -> CI:
             before = await self._get(tx, ci_id)
@@ -306,6 +306,7 @@ class CIService:
         expected_version: int | None = None,
     ) -> CI:
         """Move a CI to another lifecycle state, if the lifecycle allows it."""
+        check_text(reason, "reason", REASON)
 
         async def work(tx: StoreTx) -> CI:
             before = await self._get(tx, ci_id)
@@ -330,13 +331,13 @@ class CIService:
     ) -> list[CI]:
         """Record a fact about CIs (e.g. a label printed), in one unit of work.
 
-        Only :data:`SYSTEM_ATTRIBUTES` may be set. There is no ``expectedVersion``:
+        Only the schema's ``system: true`` attributes may be set. There is no ``expectedVersion``:
         the fact does not depend on what the caller read, so the current version is
         read inside the transaction. Disposed CIs are accepted too, since a label
         printed for one is still a fact worth keeping. Each CI gets a history entry
         and a new version; the CIs come back in the order of ``ci_ids``.
         """
-        unknown = sorted(set(values) - SYSTEM_ATTRIBUTES)
+        unknown = sorted(set(values) - self.registry.system_attributes)
         if unknown:
             raise ValidationError(
                 f"{', '.join(unknown)}: not attributes the CMDB keeps itself",
@@ -357,7 +358,7 @@ class CIService:
     ) -> tuple[list[CI], list[HistoryEntry]]:
         """:meth:`set_system_attributes` inside the caller's unit of work (the history is
         returned, not added)."""
-        unknown = sorted(set(values) - SYSTEM_ATTRIBUTES)
+        unknown = sorted(set(values) - self.registry.system_attributes)
         if unknown:
             raise ValidationError(f"{', '.join(unknown)}: not attributes the CMDB keeps itself",
                                   field=unknown[0])
@@ -395,6 +396,11 @@ class CIService:
         """Create ``source -[rel_type]-> target`` if the schema allows it (the type by its
         name or its English or Chinese label)."""
         rel_type = self.registry.type_name(rel_type)
+        if attributes:
+            for key, value in attributes.items():
+                check_text(key, "attributes", NAME, single_line=True)
+                if isinstance(value, str):
+                    check_text(value, f"attributes.{key}", MAX_STRING)
 
         async def work(tx: StoreTx) -> Relationship:
             source = await tx.get_ci(source_id)
@@ -411,6 +417,7 @@ class CIService:
         self, actor: Actor, relationship_id: str, reason: str | None = None
     ) -> Relationship:
         """End a relationship; it stays in history."""
+        check_text(reason, "reason", REASON)
 
         async def work(tx: StoreTx) -> Relationship:
             rel = (await tx.get_relationships([relationship_id])).get(relationship_id)

@@ -11,7 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+from cmdb.model.identifiers import tag_problem
+from cmdb.model.text import SEARCH
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _clean(value: str | None, what: str, limit: int) -> str | None:
@@ -22,8 +25,12 @@ def _clean(value: str | None, what: str, limit: int) -> str | None:
         raise ValueError(f"{what} must not be empty")
     if len(value) > limit:
         raise ValueError(f"{what} is longer than {limit} characters")
-    if CONTROL.search(value):
-        raise ValueError(f"{what} contains a control character")
+    bad = CONTROL.search(value)
+    if bad:
+        raise ValueError(f"{what} contains " + (
+            "a lone UTF-16 surrogate (not valid Unicode)" if "\ud800" <= bad.group() <= "\udfff"
+            else f"a control character (U+{ord(bad.group()):04X})")
+            + f" at position {bad.start() + 1}")
     return value
 
 
@@ -38,7 +45,11 @@ class _Identity(BaseModel):
     @field_validator("asset_tag", check_fields=False)
     @classmethod
     def _tag(cls, v: str | None) -> str | None:
-        return _clean(v, "asset tag", 64)
+        tag = _clean(v, "asset tag", 64)
+        problem = tag_problem(tag) if tag is not None else None
+        if problem:
+            raise ValueError(problem)
+        return tag
 
     @field_validator("serial_number", check_fields=False)
     @classmethod
@@ -91,6 +102,6 @@ class CIFilterInput(BaseModel):
     states: list[str] | None = None
     location_id: str | None = None
     owner_id: str | None = None
-    text: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(default=None, max_length=SEARCH)
     attributes: dict[str, Any] | None = None
     ids: list[str] | None = None

@@ -25,6 +25,7 @@ from cmdb.model.attributes import check_attributes
 from cmdb.model.definitions import AttributeType
 from cmdb.model.records import CI, Provenance
 from cmdb.model.registry import ClassInfo, Registry
+from cmdb.services.admission import observation_problem
 from cmdb.services.identify import Identification
 from cmdb.services.inputs import CIChanges, NewCI
 from cmdb.services.outcomes import Difference, Outcome, Planned, SoftwarePlan
@@ -130,6 +131,9 @@ class Reconciler:
     async def plan(self, obs: Observation, ident: Identification, ci: CI | None,
                    location: tuple[str, str] | None) -> Planned:
         """Reconcile one observation; ``location`` is the CI's (place id, name) now."""
+        refused = observation_problem(obs, self.registry)  # tags, reserved fields, sizes
+        if refused is not None:
+            return self._invalid(obs, refused[1], refused[0])
         if ident.ambiguous:
             return Planned(obs.locator.line, obs.locator.record, Outcome.AMBIGUOUS, obs,
                            candidates=ident.ci_ids, reason=(

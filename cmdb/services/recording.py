@@ -82,6 +82,8 @@ class SightingRecorder:
         """Record assets seen by tag (scan files, the asset page), in one unit of work.
         With ``campaign_id`` only that campaign takes them (the others' scopes count as
         outside)."""
+        for s in sightings:  # all checked before anything is written
+            sg.check_sighting(s)
         stamp = now()
         places = await self.resolve_places([s.place for s in sightings if s.place])
         tags = list(dict.fromkeys(s.asset_tag.strip() for s in sightings))

@@ -25,6 +25,7 @@ from cmdb.model.records import (
     new_id,
     now,
 )
+from cmdb.model.text import NAME, REASON, SHORT, check_text
 from cmdb.services import findings as fd
 from cmdb.services.cis import DIRECTIONS, CIService
 from cmdb.services.inputs import CIChanges, NewCI
@@ -65,6 +66,9 @@ class FindingResolver:
         options = options or ResolveOptions()
         if not reason or not reason.strip():
             raise ValidationError("reason: say why", field="reason")
+        check_text(reason, "reason", REASON)
+        check_text(options.class_name, "className", SHORT, single_line=True)
+        check_text(options.name, "name", NAME, single_line=True)
         doc = await self.get(finding_id)
         type_ = fd.FindingType(doc.data["type"])
         if doc.data["status"] not in (fd.FindingStatus.OPEN, fd.FindingStatus.CARRIED):

@@ -30,11 +30,17 @@ def looks_like_token(token: str) -> bool:
     return token.startswith(TOKEN_PREFIX) and 20 <= len(token) <= 100
 
 
+def _bytes(password: str) -> bytes:
+    # surrogatepass: a password that is not valid Unicode (a lone surrogate from a broken
+    # client) is compared as what it is, never an encoding crash
+    return password.encode("utf-8", "surrogatepass")[:MAX_PASSWORD]
+
+
 def hash_password(password: str, salt: bytes | None = None) -> str:
     """``scrypt$N$r$p$salt$hash`` for ``password`` (~50 ms: run it off the event loop)."""
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8")[:MAX_PASSWORD], salt=salt, n=SCRYPT_N,
-                            r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    digest = hashlib.scrypt(_bytes(password), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                            dklen=32)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
@@ -49,7 +55,7 @@ def check_password(password: str, stored: str | None) -> bool:
         scheme, n, r, p, salt, digest = (stored or _DUMMY).split("$")
         if scheme != "scrypt":
             return False
-        got = hashlib.scrypt(password.encode("utf-8")[:MAX_PASSWORD], salt=bytes.fromhex(salt),
+        got = hashlib.scrypt(_bytes(password), salt=bytes.fromhex(salt),
                              n=int(n), r=int(r), p=int(p), dklen=len(digest) // 2)
     except ValueError:
         return False

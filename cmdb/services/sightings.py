@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from cmdb.model.identifiers import check_asset_tag
 from cmdb.model.records import Doc
+from cmdb.model.text import REASON, SHORT, check_text
 from cmdb.services.findings import Draft, FindingType
 
 KIND = "sighting"
@@ -36,6 +38,16 @@ class SightingInput:
     note: str | None = None
     seen_at: datetime | None = None
     auditor: str | None = None
+
+
+def check_sighting(s: SightingInput) -> None:
+    """Refuse a sighting whose tag is not a valid asset tag or whose texts are too long
+    (the page's form, GraphQL ``recordSighting``, scan files all come here)."""
+    check_asset_tag(s.asset_tag.strip())
+    check_text(s.place, "place", SHORT, single_line=True)
+    check_text(s.condition, "condition", SHORT, single_line=True)
+    check_text(s.note, "note", REASON)
+    check_text(s.auditor, "auditor", SHORT, single_line=True)
 
 
 @dataclass

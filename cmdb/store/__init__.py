@@ -26,7 +26,7 @@ NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 def store_from_url(
     url: str, *, user: str | None = None, password: str | None = None,
     relationship_types: Sequence[str] = (), database: str | None = None,
-    timeout: float = 5.0,
+    timeout: float = 5.0, file_group: str | None = None,
 ) -> Store:
     """The store a URL names: ``sqlite:///path`` or ``neo4j://``, ``bolt://``, ``neo4j+s://``.
 
@@ -42,7 +42,7 @@ def store_from_url(
             )
         from cmdb.store.sqlite import SqliteStore
 
-        return SqliteStore(sqlite_path(url))
+        return SqliteStore(sqlite_path(url), file_group=file_group)
     if scheme in NEO4J_SCHEMES:
         from cmdb.store.neo4j import Neo4jStore
 

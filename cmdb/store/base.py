@@ -40,6 +40,7 @@ def counted(
         store.calls[method.__name__] += 1
         return await method(*args, **kwargs)
 
+    wrapper.counts_calls = True  # type: ignore[attr-defined]  # read by adapters that re-wrap
     return wrapper
 
 
@@ -177,8 +178,13 @@ class Store(ABC):
         await self.close()
 
     @abstractmethod
-    async def open(self) -> None:
-        """Connect, and bring the database schema up to date."""
+    async def open(self, *, create: bool = True) -> None:
+        """Connect, and bring the database schema up to date.
+
+        Without ``create``, a store that holds no CMDB yet (a missing SQLite file, a
+        Neo4j database the CMDB never set up) is ``NoCmdbError`` and nothing is made:
+        only the commands that create a CMDB pass ``create=True``.
+        """
 
     @abstractmethod
     async def close(self) -> None:

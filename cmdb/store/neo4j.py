@@ -11,6 +11,7 @@ it is back.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -22,6 +23,7 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUn
 
 from cmdb.errors import (
     DuplicateError,
+    NoCmdbError,
     NotFoundError,
     StoreUnavailableError,
     VersionConflictError,
@@ -30,6 +32,7 @@ from cmdb.model.queries import CIOrder, CISelection, ClosureResult, ClosureRow, 
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.home_loop import on_home_loop
 from cmdb.store.neo4j_reads import (
     REL_RETURN,
     _docs_by_id,
@@ -289,8 +292,10 @@ class Neo4jStore(Store):
         self.timeout = timeout
         self.rel_types = [q.rel_type(t) for t in relationship_types]
         self._driver: AsyncDriver | None = None
+        self._home: asyncio.AbstractEventLoop | None = None
 
-    async def open(self) -> None:
+    async def open(self, *, create: bool = True) -> None:
+        self._home = asyncio.get_running_loop()
         self._driver = AsyncGraphDatabase.driver(
             self.uri, auth=self.auth, connection_timeout=self.timeout,
             connection_acquisition_timeout=self.timeout,
@@ -300,10 +305,27 @@ class Neo4jStore(Store):
             notifications_min_severity="OFF",
         )
         try:
+            if not create and not await self._holds_cmdb():
+                await self.close()
+                where = self.uri + (f" (database {self.database})" if self.database else "")
+                raise NoCmdbError(f"no CMDB at {where}", path=where)
             for statement in [*q.CONSTRAINTS, *[q.rel_index(t) for t in self.rel_types]]:
                 await self._driver.execute_query(statement, database_=self.database)
         except (DriverError, Neo4jError, OSError) as exc:
             raise _unavailable(exc) from exc
+
+    async def _holds_cmdb(self) -> bool:
+        """Whether the CMDB set this database up (its CI id constraint exists)."""
+        assert self._driver is not None
+        try:
+            records, _, _ = await self._driver.execute_query(
+                "SHOW CONSTRAINTS YIELD name WHERE name = 'ci_id' RETURN count(*) AS n",
+                database_=self.database)
+        except Neo4jError as exc:
+            if (exc.code or "").startswith("Neo.ClientError.Security"):
+                return True  # an account that may not list constraints: assume it is set up
+            raise
+        return bool(records[0]["n"])
 
     async def close(self) -> None:
         if self._driver is not None:
@@ -554,3 +576,8 @@ class Neo4jStore(Store):
                                   " IN TRANSACTIONS OF 5000 ROWS")
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise _unavailable(exc) from exc
+
+
+# The driver's connections belong to the loop that opened it: calls made on the
+# server's worker loops are run there (see ``home_loop``).
+on_home_loop(Neo4jStore, "_home", exclude={"open", "close", "iter_all"})

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
 from cmdb.errors import (
+    NoCmdbError,
     StoreUnavailableError,
     VersionConflictError,
 )
+from cmdb.files import create_private, tighten
 from cmdb.model import jsontext
 from cmdb.model.queries import (
     CIOrder,
@@ -53,8 +57,11 @@ from cmdb.store.sqlite_sql import (
     ts,
     where,
 )
+from cmdb.store.sqlite_threads import ConnectionThread, ReaderPool, drive, off_loop
 
 T = TypeVar("T")
+READERS = 3
+ITER_PAGE = 2000
 
 
 class _DocTx:
@@ -232,16 +239,21 @@ class SqliteStore(Store):
 
     kind = "sqlite"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, readers: int = READERS,
+                 file_group: str | None = None) -> None:
         super().__init__()
         self.path = Path(path)
-        self._writer: sqlite3.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
-        self._lock = asyncio.Lock()
+        self.file_group = file_group
+        self._readers = readers
+        self._writer: ConnectionThread | None = None
+        self._reader_pool: ReaderPool | None = None
+        self._reader_conn = threading.local()
 
     def _connect(self) -> sqlite3.Connection:
+        # mode=rw: a connection never creates the file (open() does, when asked to).
         conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            f"file:{quote(str(self.path.absolute()))}?mode=rw", uri=True,
+            isolation_level=None, check_same_thread=False, timeout=10.0,
         )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
@@ -250,12 +262,52 @@ class SqliteStore(Store):
         conn.execute("PRAGMA busy_timeout=10000")
         return conn
 
-    async def open(self) -> None:
+    async def open(self, *, create: bool = True) -> None:
+        """Open the file, creating it (private, see ``cmdb.files``) only when ``create``;
+        otherwise a missing file, or one that holds no CMDB, is ``NoCmdbError``."""
+        if self._writer is not None:
+            return
+        await asyncio.to_thread(self._prepare, create)
+        writer = ConnectionThread(self._connect, f"sqlite-writer {self.path.name}")
+        try:
+            await writer.start()
+            await writer.run(self._migrate)
+            pool = ReaderPool(self._connect, self._readers, self.path.name,
+                              self._reader_conn)
+            await pool.start()
+        except BaseException:
+            await writer.stop()
+            raise
+        self._writer, self._reader_pool = writer, pool
+
+    def _prepare(self, create: bool) -> None:
+        """Make sure the file exists and is ours, before any connection opens it."""
         with _unavailable():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = self._connect()
-            self._migrate(self._writer)
-            self._reader = self._connect()
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if create_private(self.path, self.file_group):
+                    return
+            elif not self.path.is_file():
+                raise NoCmdbError(f"no CMDB at {self.path}", path=str(self.path))
+            for suffix in ("", "-wal", "-shm"):
+                tighten(Path(f"{self.path}{suffix}"))
+            if create:
+                return
+            try:
+                probe = sqlite3.connect(f"file:{quote(str(self.path.absolute()))}?mode=ro",
+                                        uri=True)
+                try:
+                    found = probe.execute(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                        " AND name = 'schema_migrations'").fetchone()
+                finally:
+                    probe.close()
+            except sqlite3.DatabaseError as exc:
+                raise NoCmdbError(f"no CMDB at {self.path}: not a SQLite database ({exc})",
+                                  path=str(self.path)) from exc
+            if found is None:
+                raise NoCmdbError(f"no CMDB at {self.path}: the database has no CMDB "
+                                  "tables", path=str(self.path))
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute(
@@ -280,42 +332,51 @@ class SqliteStore(Store):
                 conn.execute("ROLLBACK")
                 raise
 
-    @property
-    def schema_version(self) -> int:
+    async def schema_version(self) -> int:
         row = self._r.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                conn.close()
-        self._reader = self._writer = None
+        writer, pool = self._writer, self._reader_pool
+        self._writer = self._reader_pool = None
+        if pool is not None:
+            await pool.stop()
+        if writer is not None:
+            await writer.stop()
 
     @property
     def _r(self) -> sqlite3.Connection:
-        if self._reader is None:
+        """The reader connection of the reader thread running this call."""
+        conn: sqlite3.Connection | None = getattr(self._reader_conn, "conn", None)
+        if conn is None:
             raise StoreUnavailableError("the SQLite store is not open")
-        return self._reader
+        return conn
 
     async def ping(self) -> None:
         with _unavailable():
             self._r.execute("SELECT 1").fetchone()
 
     async def write(self, work: Callable[[StoreTx], Awaitable[T]]) -> T:
-        async with self._lock:
-            conn = self._writer
-            if conn is None:
-                raise StoreUnavailableError("the SQLite store is not open")
-            with _unavailable():
-                conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = await work(SqliteTx(conn))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            with _unavailable():
-                conn.execute("COMMIT")
-            return result
+        writer = self._writer
+        if writer is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        # The whole unit of work runs on the writer's thread: BEGIN IMMEDIATE may wait
+        # for another process's write (a CLI import) without the event loop waiting.
+        return await writer.run(lambda conn: drive(self._transaction(conn, work)))
+
+    @staticmethod
+    async def _transaction(conn: sqlite3.Connection,
+                           work: Callable[[StoreTx], Awaitable[T]]) -> T:
+        with _unavailable():
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = await work(SqliteTx(conn))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        with _unavailable():
+            conn.execute("COMMIT")
+        return result
 
     # ---- reads -----------------------------------------------------------------
     @counted
@@ -503,22 +564,23 @@ class SqliteStore(Store):
     async def iter_all(
         self, what: Literal["cis", "relationships", "history", "docs"]
     ) -> AsyncIterator[Any]:
-        conn = self._connect()
+        sql, decode = {
+            "cis": (f"SELECT {CI_COLUMNS} FROM cis ORDER BY id", _ci),
+            "relationships": (f"SELECT {REL_COLUMNS} FROM relationships ORDER BY id", _rel),
+            "docs": (f"SELECT {DOC_COLUMNS} FROM docs ORDER BY seq", _doc),
+            "history": ("SELECT * FROM history ORDER BY seq", _history),
+        }[what]
+        # A connection (and thread) of its own, so a long dump holds no reader.
+        conn = ConnectionThread(self._connect, f"sqlite-dump {self.path.name}")
+        await conn.start()
         try:
-            if what == "cis":
-                for row in conn.execute(f"SELECT {CI_COLUMNS} FROM cis ORDER BY id"):
-                    yield _ci(row)
-            elif what == "relationships":
-                for row in conn.execute(f"SELECT {REL_COLUMNS} FROM relationships ORDER BY id"):
-                    yield _rel(row)
-            elif what == "docs":
-                for row in conn.execute(f"SELECT {DOC_COLUMNS} FROM docs ORDER BY seq"):
-                    yield _doc(row)
-            else:
-                for row in conn.execute("SELECT * FROM history ORDER BY seq"):
-                    yield _history(row)
+            cursor = await conn.run(lambda c: c.execute(sql))
+            while rows := await conn.run(lambda _c: [decode(r) for r in
+                                                     cursor.fetchmany(ITER_PAGE)]):
+                for item in rows:
+                    yield item
         finally:
-            conn.close()
+            await conn.stop()
 
     async def wipe(self) -> None:
         async def work(tx: StoreTx) -> None:
@@ -527,3 +589,8 @@ class SqliteStore(Store):
                 tx.conn.execute(f"DELETE FROM {table}")
 
         await self.write(work)
+
+
+# Every public read runs on a reader thread (see ``sqlite_threads``); the methods above
+# stay plain SQLite code, and a read added later is moved off the loop the same way.
+off_loop(SqliteStore, loop_side={"open", "close", "write", "iter_all", "wipe"})

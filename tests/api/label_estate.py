@@ -11,12 +11,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from cmdb.model.records import Actor
 from cmdb.settings import Settings
 from tests.api.conftest import LiveServer, run_server
 
@@ -56,6 +59,28 @@ def create(live: LiveServer, cls: str, name: str, **fields: Any) -> str:
     return str(data["createCI"]["id"])
 
 
+def stamp(live: LiveServer, ci_id: str, values: dict[str, Any]) -> None:
+    """Set attributes the CMDB keeps itself, as an audit or a label print would."""
+    core = live.app.state.cmdb
+    work = core.cis.set_system_attributes(Actor(name="2025 H1 audit"), [ci_id], values)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
+def legacy(live: LiveServer, ci_id: str, asset_tag: str) -> None:
+    """Give a CI an asset tag straight in the store, as a version that did not check the
+    tag syntax could have: what pages and labels must still handle safely."""
+    core = live.app.state.cmdb
+
+    async def work() -> None:
+        ci = (await core.store.get_cis([ci_id]))[ci_id]
+        changed = ci.model_copy(update={"asset_tag": asset_tag, "version": ci.version + 1})
+        await core.store.write(lambda tx: tx.update_ci(changed, ci.version))
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work()).result()
+
+
 def seed(live: LiveServer) -> Estate:
     site = create(live, "Site", PATH[0])
     floor = create(live, "Building", PATH[1], locationId=site)
@@ -65,8 +90,9 @@ def seed(live: LiveServer) -> Estate:
     team = create(live, "Team", "基础架构组 Infrastructure")
     server = create(live, "Server", "bj-srv-0042", assetTag=LATIN_TAG, state="deployed",
                     serialNumber="CN7BJ0042X", locationId=rack, ownerId=team,
-                    attributes={"manufacturer": "Dell", "model": "PowerEdge R750",
-                                "last_audited_at": "2025-03-01T09:30:00+08:00"})
+                    attributes={"manufacturer": "Dell", "model": "PowerEdge R750"})
+    # An audit's stamp: only the CMDB sets it (createCI refuses it, RESERVED_FIELD).
+    stamp(live, server, {"last_audited_at": "2025-03-01T09:30:00+08:00"})
     laptop = create(live, "Laptop", "财务部笔记本 张伟", assetTag=CHINESE_TAG,
                     state="in_stock", serialNumber="PF3ABC12", locationId=room,
                     attributes={"manufacturer": "联想", "model": "ThinkPad X1 Carbon",

@@ -22,10 +22,10 @@ def create(live: LiveServer, **fields: Any) -> dict[str, Any]:
 
 
 def dump(live: LiveServer) -> Any:
-    return live.ok("""{ cis(first: 500) { totalCount edges { node {
+    return live.ok("""{ cis(first: 100) { totalCount edges { node {
         id name state version attributes assetTag
         outgoing { edges { node { id type to { id } } } }
-        history(first: 100) { nodes { id action } } } } } }""")
+        history(first: 20) { nodes { id action } } } } } }""")
 
 
 def test_create_relate_query_update_transition_history(live_store: LiveServer) -> None:

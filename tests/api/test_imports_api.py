@@ -127,3 +127,63 @@ def test_uploads_are_bounded(small_uploads: LiveServer) -> None:
     r = small_uploads.client.post("/graphql", data={"operations": "{}", "map": "{}"},
                                   files={"0": ("big.csv", big)})
     assert r.status_code == 413
+
+
+# Every source, with a file the real tool (or Excel's way of writing) produced.
+SOURCES = [
+    ("csv", "inventory-gbk.csv", "text/csv"),
+    ("xlsx", "inventory.xlsx",
+     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("nmap", "nmap-localhost-v4.xml", "application/xml"),
+    ("glpi", "glpi-vm.xml", "application/xml"),
+    ("ocs", "ocs-vm.ocs", "application/octet-stream"),
+    ("lshw", "lshw-vm.json", "application/json"),
+    ("scans", "scans.csv", "text/csv"),
+]
+
+
+def cli_dry_run(live: LiveServer, tmp_path: Path, source: str, path: Path) -> dict[str, Any]:
+    """The same file previewed by `cmdb import --dry-run --json` on the server's store."""
+    from click.testing import CliRunner
+
+    from cmdb.cli import main
+
+    db = tmp_path / "api.sqlite3"
+    result = CliRunner().invoke(main, ["import", source, str(path), "--dry-run", "--json",
+                                       "--db", str(db)])
+    text = result.stdout
+    body: dict[str, Any] = json.JSONDecoder().raw_decode(text[text.index("{"):])[0]
+    return body
+
+
+def comparable(run: dict[str, Any]) -> tuple[Any, ...]:
+    return (run["status"], run["file"], run["sha256"], run["counts"],
+            [(o["outcome"], o.get("line"), o.get("record"), o.get("reason"))
+             for o in run["outcomes"]])
+
+
+@pytest.mark.parametrize(("source", "name", "media"), SOURCES)
+def test_every_source_imports_over_http_as_from_the_cli(
+        live: LiveServer, tmp_path: Path, source: str, name: str, media: str) -> None:
+    path = FIXTURES / name
+    expected = cli_dry_run(live, tmp_path, source, path)
+    assert expected["status"] == "dry_run"
+    assert sum(expected["counts"].values()) > 0
+    r = live.client.post(f"/imports/{source}", data={"dryRun": "true"},
+                         files={"file": (name, path.read_bytes(), media)})
+    assert r.status_code == 200, r.text
+    assert comparable(r.json()) == comparable(expected)
+    # GraphQL: the same file, sent by a client that gives no file name suffix at all.
+    query = ('mutation($file: Upload!) { importFile(source: "' + source + '", file: $file,'
+             ' dryRun: true) { id status file counts { matched new ambiguous invalid } } }')
+    operations = {"query": query, "variables": {"file": None}}
+    g = live.client.post("/graphql", data={
+        "operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]}),
+    }, files={"0": ("upload", path.read_bytes(), media)})
+    body = g.json()
+    assert "errors" not in body, body
+    run = body["data"]["importFile"]
+    assert run["status"] == "dry_run"
+    counts = expected["counts"]
+    assert run["counts"] == {"matched": counts["MATCHED"], "new": counts["NEW"],
+                             "ambiguous": counts["AMBIGUOUS"], "invalid": counts["INVALID"]}

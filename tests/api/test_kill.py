@@ -68,7 +68,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Clie
     """``cmdb serve`` on a fresh SQLite file, and a client holding an admin token."""
     db = tmp_path / "kill.sqlite3"
     token = cli("token", "create", "--name", "kill-admin", "--role", "admin",
-                "--db", str(db)).strip()
+                "--db", str(db), "--create").strip()
     port = free_port()
     server = subprocess.Popen([*CMDB, "serve", "--db", str(db), "--port", str(port),
                                "--log-level", "warning"], stdout=subprocess.DEVNULL,
@@ -179,3 +179,42 @@ def test_kill_9_of_the_server_keeps_every_acknowledged_update(
         stored = dict(conn.execute("SELECT id, version FROM cis").fetchall())
     for ci, version in acknowledged.items():
         assert stored[ci] >= version, f"{ci}: acknowledged v{version}, stored v{stored[ci]}"
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_of_the_server_ends_its_worker_processes(
+    served: tuple[subprocess.Popen[bytes], httpx.Client, Path],
+) -> None:
+    """Reports and imports run in worker processes; a server killed with -9 must not
+    leave them behind."""
+    server, _client, _db = served
+    deadline = time.monotonic() + 60
+    while len(workers := children(server.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)  # started in the background when the server starts
+    assert workers, "the server started no worker process"
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [w for w in workers if alive(w)], "worker processes outlived the server"

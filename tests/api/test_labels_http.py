@@ -21,6 +21,7 @@ from tests.api.label_estate import (
     ORG,
     Estate,
     label_server,
+    legacy,
     page_url,
     seed,
 )
@@ -179,10 +180,16 @@ def test_a_body_that_is_not_json_is_refused(live: LiveServer, estate: Estate) ->
     assert big.json()["code"] == "LIMIT_EXCEEDED"
 
 
-def test_a_tag_with_a_slash_round_trips(live: LiveServer, estate: Estate) -> None:
-    tag = "BJ/IT/0007"
-    live.ok("""mutation($id: ID!) { updateCI(id: $id, expectedVersion: 1,
+def test_a_tag_with_a_slash_is_refused_but_an_old_one_still_round_trips(
+        live: LiveServer, estate: Estate) -> None:
+    """Asset tags may no longer hold '/' (they are URL path segments); a CI registered
+    with one before keeps a working label and page."""
+    error = live.error("""mutation($id: ID!) { updateCI(id: $id, expectedVersion: 1,
                input: {assetTag: "BJ/IT/0007"}) { assetTag } }""", {"id": estate.vm})
+    assert error["extensions"] == {"code": "VALIDATION_ERROR", "field": "asset_tag"}
+    assert "not '/'" in error["message"]
+    tag = "BJ/IT/0007"
+    legacy(live, estate.vm, tag)
     r = live.client.get(f"/labels/{tag}.png")
     assert r.status_code == 200, r.text
     (payload,) = decode(Image.open(io.BytesIO(r.content)))

@@ -8,7 +8,7 @@ import pytest
 
 from cmdb.importers import ImportFileError, ParseOptions
 
-from .helpers import FIXTURES, HOSTILE, run
+from .helpers import FIXTURES, HOSTILE, run, shared_strings_bomb
 
 
 @pytest.mark.parametrize(
@@ -151,8 +151,130 @@ def test_xlsx_zip_bomb_bound(tmp_path: Path) -> None:
     assert info.value.code == "IMPORT_TOO_LARGE"
 
 
+def test_shared_strings_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    """~150 KB whose shared strings unpack to 90 MB: refused from the zip's directory,
+    without reading the strings (the whole parse stays under a few MB)."""
+    import tracemalloc
+
+    bomb = shared_strings_bomb(tmp_path / "bomb.xlsx")
+    assert bomb.stat().st_size < 300_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFileError) as info:
+            run("xlsx", bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.code == "IMPORT_TOO_LARGE"
+    assert "xl/sharedStrings.xml unpacks to 90066182 bytes" in str(info.value)
+    assert peak < 5_000_000
+
+
+def test_shared_strings_within_the_part_bound_are_counted_as_they_stream(tmp_path: Path) -> None:
+    """45 MB of strings, under the part bound: the streaming count stops at 32 Mi
+    characters, before openpyxl would load them all."""
+    import tracemalloc
+
+    bomb = shared_strings_bomb(tmp_path / "bomb.xlsx", strings=1500)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFileError) as info:
+            run("xlsx", bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.code == "IMPORT_TOO_LARGE"
+    assert "shared strings expand to more than 33554432 characters" in str(info.value)
+    assert peak < 5_000_000
+    with pytest.raises(ImportFileError, match="more than 100 shared strings"):
+        run("xlsx", bomb, ParseOptions(max_xlsx_shared_strings=100))
+    with pytest.raises(ImportFileError, match="longer than 32767 characters"):
+        run("xlsx", shared_strings_bomb(tmp_path / "long.xlsx", strings=2, length=40_000))
+
+
+def test_sheet_expansion_is_bounded_as_rows_stream(tmp_path: Path) -> None:
+    small = shared_strings_bomb(tmp_path / "small.xlsx", strings=50, length=1000)
+    obs, _ = run("xlsx", small)
+    assert len(obs) == 50
+    with pytest.raises(ImportFileError, match="more than 20 rows") as info:
+        run("xlsx", small, ParseOptions(max_xlsx_rows=20))
+    assert info.value.line == 21
+    with pytest.raises(ImportFileError, match="more than 30 filled cells"):
+        run("xlsx", small, ParseOptions(max_xlsx_cells=30))
+    with pytest.raises(ImportFileError, match="cells expand to more than 10000 char"):
+        run("xlsx", small, ParseOptions(max_xlsx_expanded_chars=10_000))
+
+
+def test_a_sparse_sheet_cannot_make_millions_of_empty_rows(tmp_path: Path) -> None:
+    """openpyxl fills the gap before a row numbered 5,000,000 with empty rows."""
+    import zipfile
+
+    small = shared_strings_bomb(tmp_path / "small.xlsx", strings=1, length=10)
+    sparse = tmp_path / "sparse.xlsx"
+    with zipfile.ZipFile(small) as src, zipfile.ZipFile(sparse, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="5000000"><c r="A5000000" '
+                                    b't="inlineStr"><is><t>far</t></is></c></row></sheetData>')
+            dst.writestr(item, data)
+    with pytest.raises(ImportFileError, match="more than 1048576 rows") as info:
+        run("xlsx", sparse)
+    assert info.value.line == 1_048_577
+
+
+def test_a_workbook_is_read_by_its_content_not_its_name(tmp_path: Path) -> None:
+    renamed = tmp_path / "upload"
+    renamed.write_bytes((FIXTURES / "inventory.xlsx").read_bytes())
+    obs, errors = run("xlsx", renamed)
+    assert len(obs) == 3
+    assert not errors
+
+
 def test_legacy_xls_is_named(tmp_path: Path) -> None:
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
     with pytest.raises(ImportFileError, match=r"legacy \.xls"):
         run("xlsx", path)
+
+
+def test_a_number_of_100000_digits_is_refused_naming_its_line(tmp_path: Path) -> None:
+    """json turned it into an int and then failed converting it: an internal error."""
+    path = tmp_path / "big-number.json"
+    path.write_text('{"id": "host", "class": "system",\n "children": [\n'
+                    '  {"id": "memory", "class": "memory", "size": ' + "9" * 100_000 +
+                    "}]}", encoding="utf-8")
+    with pytest.raises(ImportFileError) as info:
+        run("lshw", path)
+    assert info.value.code == "IMPORT_BAD_FILE"
+    assert info.value.line == 3
+    assert "(100000 chars) is out of range (at most 20 digits)" in str(info.value)
+    for bad in ("1e999999", "NaN", "-Infinity"):
+        path.write_text('{"id": "h", "class": "system", "width": ' + bad + "}",
+                        encoding="utf-8")
+        with pytest.raises(ImportFileError, match="out of range"):
+            run("lshw", path)
+    path.write_text('{"id": "h", "class": "system", "width": 64, "size": 1.5e10}',
+                    encoding="utf-8")
+    obs, _ = run("lshw", path)
+    assert len(obs) == 1
+
+
+def test_anything_else_a_library_raises_on_a_bad_file_is_a_coded_refusal(
+        tmp_path: Path) -> None:
+    """A workbook whose sheet part is cut off: openpyxl fails while rows stream."""
+    import zipfile
+
+    good = FIXTURES / "inventory.xlsx"
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<v>", b"<v>not-a-number", 3).replace(b't="n"', b"")
+                data = data[: len(data) * 2 // 3]
+            dst.writestr(item, data)
+    with pytest.raises(ImportFileError) as info:
+        run("xlsx", broken)
+    assert info.value.code == "IMPORT_BAD_FILE"
+    assert info.value.file == "broken.xlsx"
