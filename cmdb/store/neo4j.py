@@ -26,10 +26,11 @@ from cmdb.errors import (
     StoreUnavailableError,
     VersionConflictError,
 )
-from cmdb.model.queries import CIOrder, CISelection, ClosureResult, ClosureRow, Cursor, Page
+from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.neo4j_closure import closure as bfs_closure
 from cmdb.store.neo4j_reads import (
     REL_RETURN,
     _docs_by_id,
@@ -450,21 +451,8 @@ class Neo4jStore(Store):
         max_depth: int,
         reverse_types: Sequence[str] = (),
     ) -> ClosureResult:
-        if not (types or reverse_types) or not start_ids:
-            found = await self._read_many(
-                "MATCH (x:CI) WHERE x.id IN $starts RETURN x.id AS id", ("id",),
-                starts=list(start_ids))
-            return ClosureResult([ClosureRow(r["id"], 0, None, None, None) for r in found],
-                                 False)
-        # The closure keeps its own plan (a few thousand rows at most): wrapped or
-        # collected, the planner no longer searches breadth first from each start.
-        rows = await self._read(
-            q.closure_query(direction, list(types), max_depth, list(reverse_types)),
-            starts=list(start_ids), types=list(types), reverse=list(reverse_types))
-        return ClosureResult(
-            [ClosureRow(r["id"], r["depth"], r["parent"], r["rel"], r["type"]) for r in rows],
-            any(r["more"] for r in rows),
-        )
+        return await bfs_closure(self._read, start_ids, direction, types, max_depth,
+                                 reverse_types)
 
     @counted
     async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:

@@ -257,48 +257,6 @@ def where(query: CISelection) -> tuple[list[str], dict[str, Any]]:
     return clauses, params
 
 
-def closure_query(
-    direction: str, types: list[str] | tuple[str, ...], max_depth: int,
-    reverse_types: list[str] | tuple[str, ...] = (),
-) -> str:
-    """Shortest ways from the start CIs to every CI within ``max_depth`` steps.
-
-    ``ANY SHORTEST`` makes Neo4j search breadth first from each start, so every
-    CI is reached once, at its shortest depth; the explicit quantifier bound
-    ends every path, and a cycle never loops. Each step follows a relationship
-    of ``types`` in ``direction`` or one of ``reverse_types`` the other way: the
-    step's inner WHERE checks which end it left from. ``more`` tells whether a
-    CI at the bound has an unreached neighbour (the answer was truncated).
-    """
-    if not isinstance(max_depth, int) or max_depth < 0:
-        raise ValidationError("maxDepth must be a non-negative integer", field="maxDepth")
-    pattern = type_pattern([*types, *reverse_types])
-    forward = "startNode(r) = a" if direction == "out" else "endNode(r) = a"
-    reverse = "endNode(r) = a" if direction == "out" else "startNode(r) = a"
-    condition = (f"((type(r) IN $types AND {forward}) OR "
-                 f"(type(r) IN $reverse AND {reverse}))")
-    step = (f"((a)-[r:{pattern} WHERE r.ended_at IS NULL]-(b) WHERE {condition})")
-    more = condition.replace("r)", "q)").replace("type(r)", "type(q)")
-    return f"""
-    MATCH (s:CI) WHERE s.id IN $starts
-    MATCH p = ANY SHORTEST (s){step}{{0,{max_depth}}}(x:CI)
-    WITH x, p ORDER BY length(p)
-    WITH x, head(collect(p)) AS p
-    WITH collect({{x: x, p: p}}) AS found
-    WITH found, [f IN found | f.x.id] AS reached
-    UNWIND found AS f
-    WITH f.x AS x, f.p AS p, reached
-    WITH x, p, reached, length(p) AS depth,
-         CASE WHEN length(p) = 0 THEN null ELSE last(relationships(p)) END AS via,
-         CASE WHEN length(p) = 0 THEN null ELSE nodes(p)[-2].id END AS parent
-    RETURN x.id AS id, depth, parent, via.id AS rel, type(via) AS type,
-           depth = {max_depth} AND EXISTS {{
-             MATCH (a)-[q:{pattern} WHERE q.ended_at IS NULL]-(y:CI)
-             WHERE a = x AND {more} AND NOT y.id IN reached }} AS more
-    ORDER BY depth, id
-    """
-
-
 def iso(value: Any) -> Any:
     """A sort value as JSON-friendly data for cursors."""
     to_native = getattr(value, "to_native", None)
