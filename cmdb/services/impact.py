@@ -25,6 +25,7 @@ from cmdb.model.definitions import Propagation
 from cmdb.model.queries import ClosureResult
 from cmdb.model.records import CI
 from cmdb.model.registry import Registry
+from cmdb.services.spof import single_points
 from cmdb.store.base import Store
 
 MAX_DEPTH = 25
@@ -312,10 +313,7 @@ class ImpactService:
         cis = await self._cis(ids)
         sub = await self._subgraph(ids, forward, groups, cis)
         paths = _path(reach, "out", set(groups))
-        out: list[SinglePointOfFailure] = []
-        for row in reach.rows:
-            if row.ci_id == service_id:
-                continue
-            if sub.propagate([row.ci_id]).get(service_id) is Status.DOWN:
-                out.append(SinglePointOfFailure(cis[row.ci_id], row.depth, paths[row.ci_id], cis))
+        fatal = single_points(sub, service_id, (r.ci_id for r in reach.rows))
+        out = [SinglePointOfFailure(cis[r.ci_id], r.depth, paths[r.ci_id], cis)
+               for r in reach.rows if r.ci_id in fatal]
         return sorted(out, key=lambda s: (s.depth, s.ci.name, s.ci.id))
