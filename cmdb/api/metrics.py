@@ -24,8 +24,8 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 ROUTES = ("graphql", "labels", "a", "imports", "login", "logout", "static", "metrics",
           "healthz", "readyz")
 STORE_CALLS = ("get_cis", "find_ci_by_asset_tag", "list_cis", "count_cis", "relationships_of",
-               "get_relationships", "history", "closure", "get_docs", "find_docs", "count_docs",
-               "write", "ping")
+               "relationship_pages", "get_relationships", "history", "closure", "get_docs",
+               "find_docs", "count_docs", "write", "ping")
 Labels = tuple[str, ...]
 
 

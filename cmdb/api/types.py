@@ -13,6 +13,7 @@ from strawberry.types import Info
 from cmdb.api.context import Context
 from cmdb.api.inputs import LabelFormatEnum
 from cmdb.errors import LimitExceededError
+from cmdb.model.queries import Window
 from cmdb.model.records import CI, HistoryEntry, Relationship
 from cmdb.services.labels import asset_page_url, label_url
 
@@ -158,21 +159,18 @@ class RelationshipConnectionType:
     total_count: int
 
 
-def relationship_page(
-    rels: list[Relationship], first: int, after: str | None
-) -> RelationshipConnectionType:
-    """Slice a CI's relationships (already batched-loaded) into a page."""
+def check_page_size(first: int) -> None:
     if first < 0 or first > MAX_NESTED_PAGE:
         raise LimitExceededError(f"first must be between 0 and {MAX_NESTED_PAGE}", field="first")
-    start = 0
-    if after is not None:
-        ids = [r.id for r in rels]
-        start = ids.index(after) + 1 if after in ids else len(rels)
-    chunk = rels[start : start + first]
+
+
+def relationship_page(page: Window[Relationship]) -> RelationshipConnectionType:
+    """A CI's relationships, one page of them, as a connection."""
     return RelationshipConnectionType(
-        edges=[RelationshipEdgeType(cursor=r.id, node=RelationshipType(rel=r)) for r in chunk],
-        page_info=page_info([r.id for r in chunk], start + first < len(rels), start > 0),
-        total_count=len(rels),
+        edges=[RelationshipEdgeType(cursor=r.id, node=RelationshipType(rel=r))
+               for r in page.items],
+        page_info=page_info([r.id for r in page.items], page.has_next, page.start > 0),
+        total_count=page.total,
     )
 
 
@@ -263,16 +261,20 @@ class CIType:
         self, info: Info[Context, None], type: str | None = None, first: int = 50,
         after: str | None = None,
     ) -> RelationshipConnectionType:
-        rels = await _ctx(info).outgoing_loader.load((self.ci.id, (type,) if type else None))
-        return relationship_page(rels, first, after)
+        check_page_size(first)
+        page = await _ctx(info).outgoing_pages.load(
+            (self.ci.id, (type,) if type else None, first, after))
+        return relationship_page(page)
 
     @strawberry.field(description="Active relationships to this CI (this CI is `to`).")
     async def incoming(
         self, info: Info[Context, None], type: str | None = None, first: int = 50,
         after: str | None = None,
     ) -> RelationshipConnectionType:
-        rels = await _ctx(info).incoming_loader.load((self.ci.id, (type,) if type else None))
-        return relationship_page(rels, first, after)
+        check_page_size(first)
+        page = await _ctx(info).incoming_pages.load(
+            (self.ci.id, (type,) if type else None, first, after))
+        return relationship_page(page)
 
     @strawberry.field(description="Changes to this CI and its relationships, newest first.")
     async def history(
@@ -284,8 +286,7 @@ class CIType:
 async def history_page(
     ctx: Context, first: int, after: str | None, **where: Any
 ) -> HistoryConnectionType:
-    if first < 0 or first > MAX_NESTED_PAGE:
-        raise LimitExceededError(f"first must be between 0 and {MAX_NESTED_PAGE}", field="first")
+    check_page_size(first)
     page = await ctx.cmdb.store.history(first=first, after=after, **where)
     nodes = [HistoryEntryType(entry=e) for e in page.items]
     return HistoryConnectionType(

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar
 
-from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page
+from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page, Window, window
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 
 T = TypeVar("T")
@@ -221,6 +221,17 @@ class Store(ABC):
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:
         """Active relationships leaving or entering each of ``ci_ids``, in one round trip."""
+
+    async def relationship_pages(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None,
+        first: int, after: str | None = None,
+    ) -> dict[str, Window[Relationship]]:
+        """For each of ``ci_ids``: the ``first`` of its active relationships (in the order
+        of :meth:`relationships_of`) after the one with id ``after``, and how many it has
+        in all. Adapters where a CI's relationships are costly to read whole read the
+        page only."""
+        every = await self.relationships_of(ci_ids, direction, types)
+        return {i: window(every.get(i, []), first, after, lambda r: r.id) for i in ci_ids}
 
     @abstractmethod
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:

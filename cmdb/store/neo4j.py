@@ -26,14 +26,16 @@ from cmdb.errors import (
     StoreUnavailableError,
     VersionConflictError,
 )
-from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page
+from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page, Window
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
+from cmdb.store import neo4j_lists as lists
 from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
 from cmdb.store.neo4j_closure import closure as bfs_closure
 from cmdb.store.neo4j_reads import (
     REL_RETURN,
     _docs_by_id,
+    _relationship_pages,
     _relationships_by_id,
     _relationships_of,
 )
@@ -41,6 +43,7 @@ from cmdb.store.neo4j_reads import (
 T = TypeVar("T")
 BATCH = 2000
 PAGE = 5000
+TOTALS_TTL = 60.0
 _seq = itertools.count()
 
 
@@ -290,6 +293,7 @@ class Neo4jStore(Store):
         self.timeout = timeout
         self.rel_types = [q.rel_type(t) for t in relationship_types]
         self._driver: AsyncDriver | None = None
+        self._totals: dict[str, tuple[float, int]] = {}
 
     async def open(self) -> None:
         self._driver = AsyncGraphDatabase.driver(
@@ -301,7 +305,8 @@ class Neo4jStore(Store):
             notifications_min_severity="OFF",
         )
         try:
-            for statement in [*q.CONSTRAINTS, *[q.rel_index(t) for t in self.rel_types]]:
+            for statement in [*q.CONSTRAINTS, *[q.rel_index(t) for t in self.rel_types],
+                              *[f"DROP INDEX {name} IF EXISTS" for name in q.RETIRED_INDEXES]]:
                 await self._driver.execute_query(statement, database_=self.database)
         except (DriverError, Neo4jError, OSError) as exc:
             raise _unavailable(exc) from exc
@@ -368,33 +373,42 @@ class Neo4jStore(Store):
                                      values=list(dict.fromkeys(values)))
         return {v: [q.to_ci(n) for n in found] for v, found in q.grouped(rows, "n").items()}
 
+    async def _total(self, label: str) -> int:
+        """How many nodes carry ``label`` (from the count store, kept for a minute)."""
+        now = time.monotonic()
+        cached = self._totals.get(label)
+        if cached is None or now - cached[0] > TOTALS_TTL:
+            rows = await self._read(f"MATCH (x:{label}) RETURN count(x) AS n")
+            cached = (now, int(rows[0]["n"]))
+            self._totals[label] = cached
+        return cached[1]
+
+    async def _plentiful(self, count: Callable[[int], tuple[str, dict[str, Any]]],
+                         first: int, label: str) -> bool:
+        """Whether a filter matches enough nodes that reading along the list order is
+        cheaper than sorting the matches (see :mod:`neo4j_lists`)."""
+        cap = lists.threshold(first, await self._total(label))
+        cypher, params = count(cap)
+        rows = await self._read(cypher, **params)
+        return int(rows[0]["n"]) >= cap
+
     @counted
     async def list_cis(
         self, query: CISelection, order: CIOrder, first: int, after: Cursor | None
     ) -> Page[CI]:
-        clauses, params = q.where(query)
-        key = q.ORDER[order.field]
-        op, direction = ("<", "DESC") if order.descending else (">", "ASC")
-        if after is not None:
-            value = "datetime($after_value)" if order.field.value.endswith("_at") \
-                else "$after_value"
-            clauses.append(f"({key} {op} {value} OR ({key} = {value} AND n.id {op} $after_id))")
-            params.update(after_value=after.value, after_id=after.id)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self._read_many(
-            f"MATCH (n:CI){where} RETURN {q.N} AS n, {key} AS sort"
-            f" ORDER BY {key} {direction}, n.id {direction} LIMIT $limit", ("n", "sort"),
-            **params, limit=first + 1,
-        )
+        along = order.field in lists.ORDER_INDEX and (
+            not lists.has_filter(query)
+            or await self._plentiful(lambda cap: lists.ci_count(query, cap), first, "CI"))
+        cypher, params = lists.ci_page(query, order, first, after, along)
+        rows = await self._read_many(cypher, ("n", "sort"), **params)
         page = rows[:first]
         return Page(items=[q.to_ci(r["n"]) for r in page], has_next=len(rows) > first,
                     cursors=[Cursor(q.iso(r["sort"]), r["n"]["id"]) for r in page])
 
     @counted
     async def count_cis(self, query: CISelection) -> int:
-        clauses, params = q.where(query)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self._read(f"MATCH (n:CI){where} RETURN count(n) AS n", **params)
+        cypher, params = lists.ci_count(query)
+        rows = await self._read(cypher, **params)
         return int(rows[0]["n"])
 
     @counted
@@ -402,6 +416,14 @@ class Neo4jStore(Store):
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:
         return await _relationships_of(self._read_many, ci_ids, direction, types)
+
+    @counted
+    async def relationship_pages(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None,
+        first: int, after: str | None = None,
+    ) -> dict[str, Window[Relationship]]:
+        return await _relationship_pages(self._read_many, ci_ids, direction, types, first,
+                                         after)
 
     @counted
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
@@ -417,28 +439,8 @@ class Neo4jStore(Store):
         first: int = 50,
         after: str | None = None,
     ) -> Page[HistoryEntry]:
-        clauses: list[str] = []
-        params: dict[str, Any] = {"limit": first + 1}
-        match = "MATCH (h:HistoryEntry)"
-        if ci_id is not None:
-            match = ("CALL () { MATCH (h:HistoryEntry {ci_id: $ci}) RETURN h UNION"
-                     " MATCH (h:HistoryEntry {peer_id: $ci}) RETURN h }")
-            params["ci"] = ci_id
-        if actor is not None:
-            clauses.append("h.actor = $actor")
-            params["actor"] = actor
-        if run_id is not None:
-            clauses.append("h.run_id = $run")
-            params["run"] = run_id
-        if after is not None:
-            clauses.append("h.seq < COLLECT { MATCH (a:HistoryEntry {id: $after})"
-                           " RETURN a.seq }[0]")
-            params["after"] = after
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self._read_many(
-            f"{match} WITH h{where} RETURN {q.H} AS h ORDER BY h.seq DESC LIMIT $limit", ("h",),
-            **params,
-        )
+        cypher, params = lists.history_page(ci_id, actor, run_id, first, after)
+        rows = await self._read_many(cypher, ("h",), **params)
         return Page(items=[q.to_history(r["h"]) for r in rows[:first]],
                     has_next=len(rows) > first)
 
@@ -458,40 +460,22 @@ class Neo4jStore(Store):
     async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
         return await _docs_by_id(self._read_many, kind, ids)
 
-    @staticmethod
-    def _doc_where(kind: str, parent: str | None, key: str | None
-                   ) -> tuple[str, dict[str, Any]]:
-        clauses, params = ["d.kind = $kind"], {"kind": kind}
-        if parent is not None:
-            clauses.append("d.parent = $parent")
-            params["parent"] = parent
-        if key is not None:
-            clauses.append("d.key = $key")
-            params["key"] = key
-        return " AND ".join(clauses), params
-
     @counted
     async def find_docs(
         self, kind: str, *, parent: str | None = None, key: str | None = None,
         first: int = 50, after: str | None = None, newest_first: bool = True,
     ) -> Page[Doc]:
-        where, params = self._doc_where(kind, parent, key)
-        op, direction = ("<", "DESC") if newest_first else (">", "ASC")
-        if after is not None:
-            where += (f" AND d.seq {op} COLLECT {{ MATCH (a:Doc {{kind: $kind, id: $after}})"
-                      f" RETURN a.seq }}[0]")
-            params["after"] = after
-        rows = await self._read_many(
-            f"MATCH (d:Doc) WHERE {where} RETURN {q.D} AS d"
-            f" ORDER BY d.seq {direction} LIMIT $limit", ("d",), **params, limit=first + 1,
-        )
+        along = parent is None and key is None and await self._plentiful(
+            lambda cap: lists.doc_count(kind, None, None, cap), first, "Doc")
+        cypher, params = lists.docs_page(kind, parent, key, first, after, newest_first, along)
+        rows = await self._read_many(cypher, ("d",), **params)
         return Page(items=[q.to_doc(r["d"]) for r in rows[:first]], has_next=len(rows) > first)
 
     @counted
     async def count_docs(self, kind: str, *, parent: str | None = None,
                          key: str | None = None) -> int:
-        where, params = self._doc_where(kind, parent, key)
-        rows = await self._read(f"MATCH (d:Doc) WHERE {where} RETURN count(d) AS n", **params)
+        cypher, params = lists.doc_count(kind, parent, key)
+        rows = await self._read(cypher, **params)
         return int(rows[0]["n"])
 
     @counted

@@ -37,19 +37,27 @@ CONSTRAINTS = [
     "CREATE CONSTRAINT ci_asset_tag IF NOT EXISTS FOR (n:CI) REQUIRE n.asset_tag IS UNIQUE",
     "CREATE CONSTRAINT ci_serial_key IF NOT EXISTS FOR (n:CI) REQUIRE n.serial_key IS UNIQUE",
     "CREATE CONSTRAINT history_id IF NOT EXISTS FOR (h:HistoryEntry) REQUIRE h.id IS UNIQUE",
+    # Lists read a page along an index in its order (the listed property last, so an
+    # equality on the ones before it leaves the entries in list order).
     "CREATE INDEX ci_name IF NOT EXISTS FOR (n:CI) ON (n.name, n.id)",
+    "CREATE INDEX ci_created IF NOT EXISTS FOR (n:CI) ON (n.created_at, n.id)",
+    "CREATE INDEX ci_updated IF NOT EXISTS FOR (n:CI) ON (n.updated_at, n.id)",
     "CREATE INDEX ci_class IF NOT EXISTS FOR (n:CI) ON (n.class)",
     "CREATE INDEX ci_state IF NOT EXISTS FOR (n:CI) ON (n.state)",
-    "CREATE INDEX history_ci IF NOT EXISTS FOR (h:HistoryEntry) ON (h.ci_id)",
-    "CREATE INDEX history_peer IF NOT EXISTS FOR (h:HistoryEntry) ON (h.peer_id)",
-    "CREATE INDEX history_actor IF NOT EXISTS FOR (h:HistoryEntry) ON (h.actor)",
-    "CREATE INDEX history_run IF NOT EXISTS FOR (h:HistoryEntry) ON (h.run_id)",
+    "CREATE INDEX history_ci_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.ci_id, h.seq)",
+    "CREATE INDEX history_peer_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.peer_id, h.seq)",
+    "CREATE INDEX history_actor_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.actor, h.seq)",
+    "CREATE INDEX history_run_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.run_id, h.seq)",
     "CREATE INDEX history_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.seq)",
     "CREATE CONSTRAINT doc_id IF NOT EXISTS FOR (d:Doc) REQUIRE (d.kind, d.id) IS UNIQUE",
-    "CREATE INDEX doc_parent IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.parent)",
-    "CREATE INDEX doc_key IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.key)",
+    "CREATE INDEX doc_parent_seq IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.parent, d.seq)",
+    "CREATE INDEX doc_key_seq IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.key, d.seq)",
     "CREATE INDEX doc_seq IF NOT EXISTS FOR (d:Doc) ON (d.seq)",
 ]
+
+#: Indexes of earlier versions that the ones above replace (dropped at start-up).
+RETIRED_INDEXES = ["history_ci", "history_peer", "history_actor", "history_run",
+                   "doc_parent", "doc_key"]
 
 ORDER = {
     CIOrderField.NAME: "n.name",
