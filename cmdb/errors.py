@@ -28,7 +28,8 @@ The tree::
     │   └── RateLimitedError        RATE_LIMITED       too many requests for one caller
     ├── AuthenticationError         UNAUTHENTICATED    no, or a bad, token or session
     ├── PermissionDeniedError       FORBIDDEN          the caller's role does not allow it
-    └── StoreUnavailableError       STORE_UNAVAILABLE  the database cannot be reached
+    ├── StoreUnavailableError       STORE_UNAVAILABLE  the database cannot be reached
+    └── IncompleteLoadError         LOAD_INCOMPLETE    a restore that stopped part-way
 """
 
 from __future__ import annotations
@@ -165,3 +166,17 @@ class StoreUnavailableError(CmdbError):
     """The database behind the CMDB cannot be reached right now."""
 
     code = "STORE_UNAVAILABLE"
+
+
+class IncompleteLoadError(CmdbError):
+    """A bulk load (restore, migrate) that stopped part-way; ``done`` records made it in.
+
+    The target keeps them, marked as an incomplete load, and the same load resumes
+    after the last one.
+    """
+
+    code = "LOAD_INCOMPLETE"
+
+    def __init__(self, message: str, done: int, **details: Any) -> None:
+        super().__init__(message, done=done, **details)
+        self.done = done

@@ -30,7 +30,8 @@ from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store import neo4j_lists as lists
-from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store import neo4j_load as bulk
+from cmdb.store.base import Chunks, Direction, KeyField, Store, StoreTx, counted
 from cmdb.store.neo4j_closure import closure as bfs_closure
 from cmdb.store.neo4j_reads import (
     REL_RETURN,
@@ -350,6 +351,13 @@ class Neo4jStore(Store):
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise _unavailable(exc) from exc
 
+    async def load(self, chunks: Chunks, *, dump_id: str, replace: bool = False,
+                   progress: Callable[[int], None] | None = None) -> None:
+        await bulk.load(self, chunks, dump_id=dump_id, replace=replace, progress=progress)
+
+    async def incomplete_load(self) -> tuple[str, int] | None:
+        return await bulk.incomplete(self)
+
     # ---- reads -----------------------------------------------------------------
     @counted
     async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
@@ -521,8 +529,12 @@ class Neo4jStore(Store):
 
     async def wipe(self) -> None:
         try:
+            # Relationships first, then the bare nodes, in batches of a fixed number of
+            # rows: a DETACH DELETE batch would grow with the degree of its nodes.
             async with self.driver.session(database=self.database) as session:
-                await session.run("MATCH (n) CALL (n) { DETACH DELETE n }"
-                                  " IN TRANSACTIONS OF 5000 ROWS")
+                for statement in ("MATCH ()-[r]->() CALL (r) { DELETE r }"
+                                  " IN TRANSACTIONS OF 5000 ROWS",
+                                  "MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 5000 ROWS"):
+                    await (await session.run(statement)).consume()
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise _unavailable(exc) from exc
