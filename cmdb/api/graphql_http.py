@@ -38,6 +38,7 @@ from cmdb.api.metrics import Metrics
 from cmdb.api.permissions import check_operation
 from cmdb.api.schema import CmdbSchema
 from cmdb.errors import CmdbError, LimitExceededError
+from cmdb.model import jsontext
 from cmdb.model.access import Principal
 from cmdb.settings import Settings
 
@@ -137,7 +138,7 @@ class GraphQLHTTP:
 
     def _respond(self, body: dict[str, Any], status: int, media: str,
                  headers: dict[str, str] | None = None) -> Response:
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = jsontext.dumps_bytes(body)
         return Response(payload, status_code=status, headers=headers,
                         media_type=f"{media}; charset=utf-8")
 

@@ -61,26 +61,48 @@ def _path(steps: list[PathStep], known: dict[str, CI]) -> list[PathStepType]:
     return [PathStepType(step=s, known=known) for s in steps]
 
 
-@strawberry.type(name="ImpactedCI")
+@strawberry.type(name="ImpactedCI", description="A CI the change would take DOWN or "
+                 "DEGRADED. `reachedFromId` and `relationshipType` make the impacted CIs a "
+                 "tree a client can walk back to the changed CIs; `path` spells the chain "
+                 "out step by step.")
 class ImpactedCIType:
+    # Plain fields, filled when the item is made: read without a resolver call each.
+    ci: CIType
+    status: ImpactStatusEnum
+    depth: int = strawberry.field(description="Shortest distance from a changed CI.")
+    reached_from_id: strawberry.ID | None = strawberry.field(
+        description="The CI one step nearer the change (a changed CI, or another "
+                    "impacted CI): the other end of the last step of `path`.")
+    relationship_type: str | None = strawberry.field(
+        description="The type of the relationship between this CI and `reachedFromId`.")
+    relationship_id: strawberry.ID | None = strawberry.field(
+        description="That relationship's id.")
     item: strawberry.Private[ImpactedCI]
     known: strawberry.Private[dict[str, CI]]
 
-    @strawberry.field
-    def ci(self) -> CIType:
-        return CIType(ci=self.item.ci)
+    @classmethod
+    def of(cls, item: ImpactedCI, known: dict[str, CI]) -> ImpactedCIType:
+        last = item.path[-1] if item.path else None
+        near = None
+        if last is not None:
+            near = last.target_id if last.source_id == item.ci.id else last.source_id
+        return cls(ci=CIType(ci=item.ci), status=_STATUS[item.status.name], depth=item.depth,
+                   reached_from_id=strawberry.ID(near) if near else None,
+                   relationship_type=last.type if last else None,
+                   relationship_id=strawberry.ID(last.relationship_id) if last else None,
+                   item=item, known=known)
 
-    @strawberry.field
-    def status(self) -> ImpactStatusEnum:
-        return ImpactStatusEnum(self.item.status.name)
-
-    @strawberry.field(description="Shortest distance from a changed CI.")
-    def depth(self) -> int:
-        return self.item.depth
+    @strawberry.field(description="The CI `reachedFromId` names.")
+    def reached_from(self) -> CIType | None:
+        found = self.known.get(self.reached_from_id) if self.reached_from_id else None
+        return CIType(ci=found) if found else None
 
     @strawberry.field(description="One shortest explanation, from a changed CI to this one.")
     def path(self) -> list[PathStepType]:
         return _path(self.item.path, self.known)
+
+
+_STATUS = {s.name: s for s in ImpactStatusEnum}
 
 
 @strawberry.type(name="NotifyParty", description="Whom to tell, and about which CIs.")
@@ -118,11 +140,11 @@ class ImpactReportType:
 
     @strawberry.field(description="Every CI that would be DOWN or DEGRADED, nearest first.")
     def impacted(self) -> list[ImpactedCIType]:
-        return [ImpactedCIType(item=i, known=self.report.cis) for i in self.report.impacted]
+        return [ImpactedCIType.of(i, self.report.cis) for i in self.report.impacted]
 
     @strawberry.field(description="The impacted business services.")
     def services(self) -> list[ImpactedCIType]:
-        return [ImpactedCIType(item=i, known=self.report.cis) for i in self.report.services]
+        return [ImpactedCIType.of(i, self.report.cis) for i in self.report.services]
 
     @strawberry.field(description="People and teams owning or managing impacted CIs.")
     def notify(self) -> list[NotifyPartyType]:
