@@ -440,8 +440,9 @@ async def test_closure_follows_reverse_types_the_other_way(store: Store) -> None
 async def test_closure_from_several_starts(store: Store) -> None:
     """[X] -DEPENDS_ON-> [A], [Y] -DEPENDS_ON-> [B], [X] -DEPENDS_ON-> [B]"""
     g = await graph(store, "X -DEPENDS_ON-> A\nY -DEPENDS_ON-> B\nX -DEPENDS_ON-> B")
-    res = await store.closure([g["A"].id, g["B"].id], "in", ALL_TYPES, 10)
+    res = await store.closure([g["A"].id, g["B"].id, "no-such-ci"], "in", ALL_TYPES, 10)
     assert reached(g, res.rows) == {("A", 0), ("B", 0), ("X", 1), ("Y", 1)}
+    assert (await store.closure(["no-such-ci"], "out", ALL_TYPES, 10)).rows == []
 
 
 async def test_bulk_inserts_are_atomic(store: Store) -> None:
