@@ -45,6 +45,7 @@ T = TypeVar("T")
 BATCH = 2000
 PAGE = 5000
 TOTALS_TTL = 60.0
+PLANS_KEPT = 512
 _seq = itertools.count()
 
 
@@ -295,6 +296,7 @@ class Neo4jStore(Store):
         self.rel_types = [q.rel_type(t) for t in relationship_types]
         self._driver: AsyncDriver | None = None
         self._totals: dict[str, tuple[float, int]] = {}
+        self._plans: dict[tuple[str, str], tuple[float, bool]] = {}
 
     async def open(self) -> None:
         self._driver = AsyncGraphDatabase.driver(
@@ -332,6 +334,17 @@ class Neo4jStore(Store):
             raise _unavailable(exc) from exc
         return list(result.records)
 
+    async def _read_unit(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Several queries in one read transaction (one session, one snapshot)."""
+        try:
+            async with self.driver.session(
+                database=self.database, default_access_mode=neo4j.READ_ACCESS,
+                bookmark_manager=self.driver.execute_query_bookmark_manager,
+            ) as session:
+                return await session.execute_read(work)
+        except (ServiceUnavailable, DriverError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
     async def _read_many(self, cypher: str, columns: Sequence[str], union: bool = False,
                          **params: Any) -> list[dict[str, Any]]:
         """Many rows as one record (see :func:`neo4j_cypher.collected`)."""
@@ -354,6 +367,7 @@ class Neo4jStore(Store):
     async def load(self, chunks: Chunks, *, dump_id: str, replace: bool = False,
                    progress: Callable[[int], None] | None = None) -> None:
         await bulk.load(self, chunks, dump_id=dump_id, replace=replace, progress=progress)
+        self.forget_plans()
 
     async def incomplete_load(self) -> tuple[str, int] | None:
         return await bulk.incomplete(self)
@@ -391,14 +405,30 @@ class Neo4jStore(Store):
             self._totals[label] = cached
         return cached[1]
 
+    def forget_plans(self) -> None:
+        """Forget the list plans chosen and the counts they were chosen by (after a bulk
+        load, say: the next lists count again)."""
+        self._plans.clear()
+        self._totals.clear()
+
     async def _plentiful(self, count: Callable[[int], tuple[str, dict[str, Any]]],
                          first: int, label: str) -> bool:
         """Whether a filter matches enough nodes that reading along the list order is
-        cheaper than sorting the matches (see :mod:`neo4j_lists`)."""
+        cheaper than sorting the matches (see :mod:`neo4j_lists`). The answer is kept
+        for a minute: the next pages of a list, and the same list asked again, skip
+        the count (a stale answer costs time, never a wrong page)."""
         cap = lists.threshold(first, await self._total(label))
         cypher, params = count(cap)
+        key = (cypher, repr(sorted(params.items())))
+        now = time.monotonic()
+        cached = self._plans.get(key)
+        if cached is not None and now - cached[0] <= TOTALS_TTL:
+            return cached[1]
         rows = await self._read(cypher, **params)
-        return int(rows[0]["n"]) >= cap
+        if len(self._plans) >= PLANS_KEPT:
+            self._plans.clear()
+        self._plans[key] = (now, int(rows[0]["n"]) >= cap)
+        return self._plans[key][1]
 
     @counted
     async def list_cis(
@@ -461,8 +491,14 @@ class Neo4jStore(Store):
         max_depth: int,
         reverse_types: Sequence[str] = (),
     ) -> ClosureResult:
-        return await bfs_closure(self._read, start_ids, direction, types, max_depth,
-                                 reverse_types)
+        async def search(tx: neo4j.AsyncManagedTransaction) -> ClosureResult:
+            async def read(cypher: str, **params: Any) -> list[neo4j.Record]:
+                return [r async for r in await tx.run(cypher, params)]
+
+            return await bfs_closure(read, start_ids, direction, types, max_depth,
+                                     reverse_types)
+
+        return await self._read_unit(search)
 
     @counted
     async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:

@@ -4,8 +4,9 @@ A breadth-first search run level by level from Python: one query per level takes
 frontier's CIs by their unique id index and expands each only along the allowed
 relationships (``types`` in the traversal's direction, ``reverse_types`` the other way),
 so a level costs what it touches and the whole search grows with what it reaches, not
-with the size of the graph or the number of paths through it. Every CI is kept once,
-at the level it was first reached, with the relationship that reached it.
+with the size of the graph or the number of paths through it. The server keeps each
+new CI once, with the relationship that reached it, and drops those already reached;
+all levels run in one read transaction.
 
 Whether more lies past ``max_depth`` is one more indexed query from the last level that
 stops at the first CI not yet reached.
@@ -42,14 +43,17 @@ def _steps(direction: Direction, types: Sequence[str], reverse_types: Sequence[s
 
 def level_query(direction: Direction, types: Sequence[str],
                 reverse_types: Sequence[str]) -> str:
-    """One BFS level: for each CI of ``$frontier`` that exists, its id and the list of
-    ``[neighbour id, relationship id, relationship type]`` one allowed step away, all
-    in one record (the async driver pays per record)."""
-    parts = [f"COLLECT {{ MATCH {step} WHERE r.ended_at IS NULL"
-             f" RETURN [b.id, r.id, type(r)] }}"
-             for step in _steps(direction, types, reverse_types)]
-    return ("MATCH (a:CI) WHERE a.id IN $frontier"
-            f" RETURN collect([a.id, {' + '.join(parts) or '[]'}]) AS rows")
+    """One BFS level: which CIs of ``$frontier`` exist, and each CI one allowed step
+    away that is not in ``$seen``, once, with the step that reached it: the smallest
+    ``[parent id, relationship id, type]`` (the same answer on every run). One record
+    (the async driver pays per record)."""
+    union = " UNION ALL ".join(f"MATCH {step} WHERE r.ended_at IS NULL RETURN b, r"
+                               for step in _steps(direction, types, reverse_types))
+    return ("MATCH (a:CI) WHERE a.id IN $frontier WITH collect(a) AS found"
+            f" CALL (found) {{ UNWIND found AS a CALL (a) {{ {union} }}"
+            " WITH b.id AS id, min([a.id, r.id, type(r)]) AS via WHERE NOT id IN $seen"
+            " RETURN collect([id] + via) AS reached }"
+            " RETURN [a IN found | a.id] AS found, reached")
 
 
 def more_query(direction: Direction, types: Sequence[str],
@@ -69,15 +73,14 @@ async def closure(
 ) -> ClosureResult:
     """Every CI within ``max_depth`` allowed steps of ``start_ids`` (see ``Store.closure``).
 
-    Of several shortest ways into a CI, the one from the smallest parent id, then the
-    smallest relationship id, is kept: the same answer on every run.
+    ``read`` runs each query; the store gives it one read transaction for the whole
+    search, so every level sees the same state of the graph.
     """
     if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 0:
         raise ValidationError("maxDepth must be a non-negative integer", field="maxDepth")
     starts = list(dict.fromkeys(start_ids))
     if not starts:
         return ClosureResult([], False)
-    level = level_query(direction, types, reverse_types)
     if max_depth == 0 or not (types or reverse_types):
         records = await read("MATCH (a:CI) WHERE a.id IN $frontier RETURN a.id AS id",
                              frontier=starts)
@@ -85,30 +88,21 @@ async def closure(
         rows = [ClosureRow(i, 0, None, None, None) for i in found]
         return ClosureResult(rows, await _more(read, direction, types, reverse_types,
                                                found, set(found)))
+    level = level_query(direction, types, reverse_types)
+    seen: set[str] = set(starts)
     out: list[ClosureRow] = []
-    seen: set[str] = set()
     frontier = starts
     depth = 0
     while frontier:
-        records = await read(level, frontier=frontier)
-        answer: list[list[Any]] = records[0]["rows"] if records else []
-        expanded = sorted((row[0], row[1]) for row in answer)
+        [record] = await read(level, frontier=frontier, seen=list(seen))
         if depth == 0:
-            for ci_id, _ in expanded:
-                seen.add(ci_id)
-                out.append(ClosureRow(ci_id, 0, None, None, None))
-        reached: dict[str, ClosureRow] = {}
-        for parent, neighbours in expanded:
-            for ci_id, rel_id, rel_type in neighbours:
-                if ci_id in seen:
-                    continue
-                best = reached.get(ci_id)
-                if best is None or (parent, rel_id) < (best.parent_id, best.via_id):
-                    reached[ci_id] = ClosureRow(ci_id, depth + 1, parent, rel_id, rel_type)
+            out = [ClosureRow(i, 0, None, None, None) for i in sorted(record["found"])]
         depth += 1
-        seen.update(reached)
-        out.extend(reached[i] for i in sorted(reached))
-        frontier = sorted(reached)
+        reached = sorted(record["reached"])
+        out.extend(ClosureRow(ci_id, depth, parent, rel_id, rel_type)
+                   for ci_id, parent, rel_id, rel_type in reached)
+        frontier = [r[0] for r in reached]
+        seen.update(frontier)
         if depth == max_depth:
             return ClosureResult(out, await _more(read, direction, types, reverse_types,
                                                    frontier, seen))
@@ -121,5 +115,5 @@ async def _more(read: Read, direction: Direction, types: Sequence[str],
     if not frontier or not (types or reverse_types):
         return False
     found = await read(more_query(direction, types, reverse_types), frontier=list(frontier),
-                       seen=sorted(seen))
+                       seen=list(seen))
     return bool(found)
