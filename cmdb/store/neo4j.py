@@ -17,8 +17,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 import neo4j
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
-from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j.exceptions import (
+    ConstraintError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from cmdb.errors import (
     DuplicateError,
@@ -45,6 +52,7 @@ T = TypeVar("T")
 BATCH = 2000
 PAGE = 5000
 TOTALS_TTL = 60.0
+READ_ATTEMPTS = 3
 PLANS_KEPT = 512
 _seq = itertools.count()
 
@@ -325,22 +333,31 @@ class Neo4jStore(Store):
             raise StoreUnavailableError("the Neo4j store is not open")
         return self._driver
 
+    def _session(self, access: str) -> neo4j.AsyncSession:
+        # One bookmark manager for reads and writes: on a cluster, a read that follows a
+        # write waits until its server has the write.
+        return self.driver.session(database=self.database, default_access_mode=access,
+                                   bookmark_manager=self.driver.execute_query_bookmark_manager)
+
     async def _read(self, cypher: str, **params: Any) -> list[neo4j.Record]:
-        try:
-            result = await self.driver.execute_query(
-                cypher, params, routing_=RoutingControl.READ, database_=self.database
-            )
-        except (ServiceUnavailable, DriverError, OSError) as exc:
-            raise _unavailable(exc) from exc
-        return list(result.records)
+        """One query in an auto-commit read: one round trip (a managed transaction
+        takes a second one to commit); retried like the driver retries transactions."""
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                async with self._session(neo4j.READ_ACCESS) as session:
+                    result = await session.run(cypher, params)
+                    return [r async for r in result]
+            except (SessionExpired, TransientError) as exc:
+                if attempt == READ_ATTEMPTS - 1:
+                    raise _unavailable(exc) from exc
+            except (ServiceUnavailable, DriverError, OSError) as exc:
+                raise _unavailable(exc) from exc
+        raise AssertionError("unreachable")
 
     async def _read_unit(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Several queries in one read transaction (one session, one snapshot)."""
         try:
-            async with self.driver.session(
-                database=self.database, default_access_mode=neo4j.READ_ACCESS,
-                bookmark_manager=self.driver.execute_query_bookmark_manager,
-            ) as session:
+            async with self._session(neo4j.READ_ACCESS) as session:
                 return await session.execute_read(work)
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise _unavailable(exc) from exc
@@ -359,7 +376,7 @@ class Neo4jStore(Store):
             return await work(Neo4jTx(tx, self.rel_types))
 
         try:
-            async with self.driver.session(database=self.database) as session:
+            async with self._session(neo4j.WRITE_ACCESS) as session:
                 return await session.execute_write(unit)
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise _unavailable(exc) from exc
