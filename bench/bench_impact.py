@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bench.bench_core import prepare
 from cmdb.model.definitions import Propagation
 from cmdb.model.queries import CIOrder
@@ -68,7 +70,7 @@ async def first_racks(cmdb: Cmdb) -> list[str]:
     return [by_name[f"rack-{i}"] for i in range(3)]
 
 
-async def service_side(size: int, repeat: int) -> dict[str, Any]:
+async def traversal(size: int, repeat: int) -> dict[str, Any]:
     registry = load_registry()
     forward = registry.types_propagating(Propagation.TARGET_TO_SOURCE)
     groups = registry.types_propagating(Propagation.REDUNDANCY)
@@ -77,7 +79,6 @@ async def service_side(size: int, repeat: int) -> dict[str, Any]:
     cmdb = Cmdb.build(Settings(), store=store, registry=registry)
     await cmdb.open()
     starts = await first_racks(cmdb)
-    report = await cmdb.impact.impact(starts)
     raw = sqlite3.connect(path)
     args = (json.dumps(starts), json.dumps(forward), 10, json.dumps(groups))
 
@@ -85,12 +86,10 @@ async def service_side(size: int, repeat: int) -> dict[str, Any]:
         return raw.execute(closure_sql("in"), args).fetchall()
 
     out = {
-        "path": str(path), "starts": starts, "impacted": len(report.impacted),
+        "path": str(path), "starts": starts,
         "closure_store_ms": statistics.median(await timed(
             lambda: store.closure(starts, "in", forward, 10, groups), repeat)),
         "closure_raw_ms": statistics.median(await timed(bare, repeat)),
-        "service_ms": statistics.median(await timed(lambda: cmdb.impact.impact(starts),
-                                                    repeat)),
     }
     raw.close()
     await cmdb.close()
@@ -98,33 +97,55 @@ async def service_side(size: int, repeat: int) -> dict[str, Any]:
 
 
 def bench_size(size: int, repeat: int) -> dict[str, Any]:
-    out = asyncio.run(service_side(size, repeat))
+    out = asyncio.run(traversal(size, repeat))
     with tempfile.TemporaryDirectory() as tmp:
         # A copy: the server's API token must not land in the cached estate.
         copy = Path(tmp) / "estate.sqlite3"
         shutil.copyfile(out["path"], copy)
-        http_side(out, Settings(store_url=f"sqlite:///{copy}"), repeat)
+        end_to_end(out, Settings(store_url=f"sqlite:///{copy}"), repeat)
     return out
 
 
-def http_side(out: dict[str, Any], settings: Settings, repeat: int) -> None:
-    for live in run_server(settings):
-        for shape, query in (("paths", PATHS), ("tree", TREE)):
-            times, size_bytes = [], 0
-            for i in range(repeat + 1):
-                t = time.perf_counter()
-                response = live.client.post("/graphql", json={
-                    "query": query, "variables": {"ids": out["starts"]}})
-                elapsed = (time.perf_counter() - t) * 1000
-                assert response.status_code == 200, response.text
-                size_bytes = len(response.content)
-                if i:
-                    times.append(elapsed)
-            body = json.loads(response.content)
-            assert len(body["data"]["impact"]["impacted"]) == out["impacted"]
-            out[f"{shape}_p50_ms"] = statistics.median(times)
-            out[f"{shape}_p95_ms"] = p95(times)
-            out[f"{shape}_bytes"] = size_bytes
+def end_to_end(out: dict[str, Any], settings: Settings, repeat: int) -> None:
+    """The service alone (in this thread's event loop) and the same impact asked of the
+    server over HTTP in both shapes, taken in turn round after round."""
+    loop = asyncio.new_event_loop()
+    cmdb = Cmdb.build(settings)
+    loop.run_until_complete(cmdb.open())
+    try:
+        for live in run_server(settings):
+            def ask(query: str, client: httpx.Client = live.client) -> Callable[[], int]:
+                def post() -> int:
+                    response = client.post("/graphql", json={
+                        "query": query, "variables": {"ids": out["starts"]}})
+                    assert response.status_code == 200, response.text
+                    body = json.loads(response.content)
+                    assert "errors" not in body, body
+                    out["impacted"] = len(body["data"]["impact"]["impacted"])
+                    return len(response.content)
+                return post
+
+            def service() -> int:
+                loop.run_until_complete(cmdb.impact.impact(out["starts"]))
+                return 0
+
+            calls = {"service": service, "paths": ask(PATHS), "tree": ask(TREE)}
+            times: dict[str, list[float]] = {name: [] for name in calls}
+            for round_ in range(repeat + 1):
+                for name, call in calls.items():
+                    started = time.perf_counter()
+                    size = call()
+                    if round_:  # the first round warms up
+                        times[name].append((time.perf_counter() - started) * 1000)
+                    if size:
+                        out[f"{name}_bytes"] = size
+            out["service_ms"] = statistics.median(times["service"])
+            for shape in ("paths", "tree"):
+                out[f"{shape}_p50_ms"] = statistics.median(times[shape])
+                out[f"{shape}_p95_ms"] = p95(times[shape])
+    finally:
+        loop.run_until_complete(cmdb.close())
+        loop.close()
 
 
 def main() -> None:
