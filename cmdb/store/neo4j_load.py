@@ -28,9 +28,10 @@ from cmdb.errors import CmdbError, IncompleteLoadError, NotFoundError
 from cmdb.model.records import Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store.base import Chunks, LoadKind, StoreTx, insert
+from cmdb.store.neo4j_tx import Neo4jTx
 
 if TYPE_CHECKING:
-    from cmdb.store.neo4j import Neo4jStore, Neo4jTx
+    from cmdb.store.neo4j import Neo4jStore
 
 #: Records per transaction: a few MB of transaction state, and large enough that the
 #: round trips do not show (5,000 loads within a few percent of 10,000's rate).
@@ -106,7 +107,5 @@ def _batch(kind: LoadKind, records: Sequence[Any]) -> Callable[[StoreTx], Any]:
 
 
 def _neo4j(tx: StoreTx) -> Neo4jTx:
-    from cmdb.store.neo4j import Neo4jTx
-
     assert isinstance(tx, Neo4jTx)
     return tx
