@@ -13,15 +13,19 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from neo4j.exceptions import Neo4jError
+from pydantic import SecretStr
 
 from bench.generate import build_estate, load
+from cmdb.api.app import create_app
 from cmdb.errors import IncompleteLoadError, ValidationError
 from cmdb.model.queries import CISelection
 from cmdb.model.records import Channel, EntityKind, HistoryAction, HistoryEntry
 from cmdb.model.registry import Registry
 from cmdb.services.backup import backup, check_dump, dump_records, restore
+from cmdb.settings import Settings
 from cmdb.store.base import LoadKind, Store, StoreTx
 from cmdb.store.neo4j import Neo4jStore
 from cmdb.store.sqlite import SqliteStore
@@ -138,15 +142,24 @@ async def test_a_load_stopped_by_the_server_resumes_where_it_stopped(
 
 
 async def test_another_dump_replaces_an_incomplete_load(
-    target: Neo4jStore, dump: tuple[Path, str], tmp_path: Path
+    target: Neo4jStore, capped: Neo4jServer, dump: tuple[Path, str]
 ) -> None:
+    """The server is not ready while the store holds an incomplete load."""
     path, _ = dump
     check = check_dump(path)
     with pytest.raises(IncompleteLoadError, match="the source went away"):
         await target.load(lambda skip, size: _fail_after_cis(path, skip, size),
                           dump_id="another dump")
     assert await target.incomplete_load() == ("another dump", CIS)
-    assert await restore(target, path) == check.counts
+    app = create_app(Settings(store_url=capped.uri, store_user=capped.auth[0],
+                              store_password=SecretStr(capped.auth[1])))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://cmdb") as client:
+        loading = await client.get("/readyz")
+        assert loading.status_code == 503
+        assert loading.json()["code"] == "LOAD_INCOMPLETE"
+        assert await restore(target, path) == check.counts
+        assert (await client.get("/readyz")).status_code == 200
     assert await target.count_cis(CISelection()) == CIS
 
 
