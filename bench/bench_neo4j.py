@@ -173,15 +173,6 @@ def migrate(sqlite: Path, server: Neo4jServer) -> tuple[float, int]:
     return seconds, memory.peak
 
 
-def store_size(server: Neo4jServer) -> int | None:
-    """Bytes of the database's store files (what the page cache would hold); None for a
-    server this script did not start."""
-    if server.home is None or server.external:
-        return None
-    folder = server.home / "data" / "databases" / "neo4j"
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-
-
 async def bench_size(size: int, repeat: int, server: Neo4jServer) -> dict[str, Any]:
     path, meta = await prepare(size)
     lite = SqliteStore(path)
@@ -211,7 +202,6 @@ async def bench_size(size: int, repeat: int, server: Neo4jServer) -> dict[str, A
     await neo.wipe()
     out["migrate_s"], out["migrate_peak_tx_bytes"] = migrate(path, server)
     assert await neo.count_cis(CISelection()) == len(cis)
-    out["store_bytes"] = store_size(server)
 
     core = meta["core_switches"][0]
     by_name = {c.name: c.id for c in cis}
@@ -302,8 +292,7 @@ def report(r: dict[str, Any]) -> list[str]:
         f" records/s ({r['load_raw_s']:.1f} s) = "
         f"{r['load_raw_s'] / r['load_store_s']:.2f}x the rate (target >= 0.8x)",
         f"  cmdb migrate SQLite -> Neo4j: {r['migrate_s']:.1f} s, peak transaction memory "
-        f"{r['migrate_peak_tx_bytes'] / 2**20:.0f} MiB, store files "
-        + (f"{r['store_bytes'] / 2**20:.0f} MiB" if r["store_bytes"] else "(not measured)"),
+        f"{r['migrate_peak_tx_bytes'] / 2**20:.0f} MiB",
         f"  closure of a core switch ({r['core_reach']} CIs): "
         + ratio("closure_store", "closure_raw", "target <= 1.5x"),
         f"  impact-shaped closure ({r['shaped_reach']} CIs): "

@@ -19,6 +19,7 @@ SMOKE: dict[str, tuple[list[str], str]] = {
     "bench.bench_impact": (["--sizes", "500", "--repeat", "1"], "the service"),
     "bench.bench_neo4j": (["--sizes", "500", "--repeat", "1", "--heap", "512m",
                            "--page-cache", "64m"], "cmdb migrate SQLite -> Neo4j"),
+    "bench.bench_neo4j_sizing": (["--sizes", "500", "--history"], "peak transaction"),
     "bench.bench_labels": (["--labels", "3", "--qr", "5"], "labels"),
     "bench.bench_load": (["--store", "both", "--clients", "2", "--seconds", "1"], "neo4j"),
     "bench.bench_import": (["--store", "neo4j", "--cis", "300", "--rows", "30"], "obs/s"),

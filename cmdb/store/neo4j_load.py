@@ -14,7 +14,7 @@ each batch adds its count in its own transaction, so the marker always tells exa
 how far the load got. It is deleted after the last batch. A load that stops part-way
 (the server stopped, the network dropped) leaves the data loaded so far and the marker;
 loading the same dump again resumes after the last committed batch, and loading
-another dump (or any load with ``replace``) wipes the incomplete one first.
+another dump, or any load with ``replace``, wipes the incomplete one and starts over.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ async def load(store: Neo4jStore, chunks: Chunks, *, dump_id: str, replace: bool
                progress: Callable[[int], None] | None) -> None:
     """See :meth:`cmdb.store.base.Store.load`."""
     marker = await incomplete(store)
-    if marker is not None and marker[0] == dump_id:
+    if marker is not None and marker[0] == dump_id and not replace:
         done = marker[1]
         if progress and done:
             progress(done)

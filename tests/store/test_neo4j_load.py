@@ -22,7 +22,7 @@ from bench.generate import build_estate, load
 from cmdb.api.app import create_app
 from cmdb.errors import IncompleteLoadError, ValidationError
 from cmdb.model.queries import CISelection
-from cmdb.model.records import Channel, EntityKind, HistoryAction, HistoryEntry
+from cmdb.model.records import CI, Channel, EntityKind, HistoryAction, HistoryEntry
 from cmdb.model.registry import Registry
 from cmdb.services.backup import backup, check_dump, dump_records, restore
 from cmdb.settings import Settings
@@ -169,3 +169,28 @@ def _fail_after_cis(path: Path, skip: int, size: int
         if kind != "ci":
             raise ValidationError("the source went away")
         yield kind, batch
+
+
+async def test_replace_starts_an_incomplete_load_over(target: Neo4jStore) -> None:
+    """The same dump resumes; with ``replace`` it starts over (what came before is gone)."""
+    rooms = [CI(class_name="Room", name=f"room {i}", state="deployed") for i in range(3)]
+
+    def broken(skip: int, size: int) -> Iterator[tuple[LoadKind, Sequence[Any]]]:
+        yield "ci", rooms[skip:]
+        raise ValidationError("the dump went away")
+
+    def whole(skip: int, size: int) -> Iterator[tuple[LoadKind, Sequence[Any]]]:
+        yield "ci", rooms[skip:]
+
+    with pytest.raises(IncompleteLoadError):
+        await target.load(broken, dump_id="rooms")
+    stray = CI(class_name="Room", name="stray", state="deployed")
+
+    async def add(tx: StoreTx) -> None:
+        await tx.insert_cis([stray])
+
+    await target.write(add)
+    await target.load(whole, dump_id="rooms", replace=True)
+    assert sorted([c.name async for c in target.iter_all("cis")]) == [
+        "room 0", "room 1", "room 2"]
+    assert await target.incomplete_load() is None
