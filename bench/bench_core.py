@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import statistics
 import time
@@ -32,7 +33,9 @@ from cmdb.model.registry import load_registry
 from cmdb.store.sqlite import SqliteStore
 from cmdb.store.sqlite_sql import CI_COLUMNS, closure_sql
 
-CACHE = Path(__file__).resolve().parent.parent / ".cache" / "bench"
+#: Where generated estates are kept between runs (``CMDB_BENCH_CACHE`` moves it).
+CACHE = Path(os.environ.get("CMDB_BENCH_CACHE")
+             or Path(__file__).resolve().parent.parent / ".cache" / "bench")
 IMPACT_TYPES = load_registry().types_propagating(Propagation.TARGET_TO_SOURCE)
 
 
@@ -56,7 +59,8 @@ async def amedian_ms(fn: Callable[[], Awaitable[Any]], repeat: int) -> float:
     return statistics.median(times)
 
 
-async def prepare(size: int) -> tuple[Path, dict[str, Any]]:
+def _cached(size: int) -> tuple[Path, dict[str, Any] | None]:
+    """The cached estate of this size and its landmarks (None: to be generated)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"cmdb-{size}.sqlite3"
     meta_path = path.with_suffix(".json")
@@ -64,6 +68,13 @@ async def prepare(size: int) -> tuple[Path, dict[str, Any]]:
         return path, json.loads(meta_path.read_text())
     for stale in CACHE.glob(f"cmdb-{size}.sqlite3*"):
         stale.unlink()
+    return path, None
+
+
+async def prepare(size: int) -> tuple[Path, dict[str, Any]]:
+    path, meta = _cached(size)
+    if meta is not None:
+        return path, meta
     estate = build_estate(size)
     store = SqliteStore(path)
     await store.open()
@@ -71,7 +82,7 @@ async def prepare(size: int) -> tuple[Path, dict[str, Any]]:
     await store.close()
     meta = {"cis": len(estate.cis), "relationships": len(estate.rels),
             "core_switches": estate.core_switches, "load_seconds": seconds}
-    meta_path.write_text(json.dumps(meta))
+    path.with_suffix(".json").write_text(json.dumps(meta))
     return path, meta
 
 
@@ -98,7 +109,8 @@ async def bench_size(size: int, repeat: int) -> dict[str, Any]:
         "closure_store_ms": await amedian_ms(
             lambda: store.closure([start], "in", IMPACT_TYPES, 10), repeat),
         "closure_raw_ms": median_ms(
-            lambda: raw.execute(closure_sql("in"), (json.dumps([start]), types, 10)).fetchall(),
+            lambda: raw.execute(closure_sql("in"),
+                                (json.dumps([start]), types, 10, "[]")).fetchall(),
             repeat),
     }
     raw.close()

@@ -1,15 +1,15 @@
 """Benchmark impact analysis (SQLite), each figure a ratio measured in the same run.
 
-1. traversal: the store closure behind ``impact`` (propagating types, plus
-   MEMBER_OF the other way) for a ~1k-CI blast radius at 100k CIs, against the
-   bare recursive CTE through sqlite3;
-2. GraphQL end to end: the ``impact`` query with paths executed by the schema,
-   against the floor of the GraphQL layer itself: the same query and response
-   shape with the impact already computed in memory (graphql-core executing and
-   serialising only); p50/p95 and a breakdown;
-3. growth: the same-sized blast radius (3 racks and what runs on them) at 10k and 100k.
+For each size, on the estate of ``bench/generate.py``:
 
-    python -m bench.bench_impact
+1. traversal: the store closure behind ``impact`` (propagating types, plus MEMBER_OF to
+   the groups) for three racks, against the bare recursive CTE through sqlite3;
+2. the ``impact`` service alone (traversal, statuses, services, whom to notify);
+3. GraphQL ``impact`` end to end: a real server (uvicorn, token authentication) asked
+   over HTTP, in both response shapes: every impacted CI with its ``path``, and the
+   lean tree (``reachedFromId``, ``relationshipType``); p50/p95 against the service.
+
+    python -m bench.bench_impact --sizes 10000 100000
 """
 
 from __future__ import annotations
@@ -17,28 +17,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sqlite3
 import statistics
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bench.bench_core import prepare
-from cmdb.api.context import Context
-from cmdb.api.schema import build_schema
 from cmdb.model.definitions import Propagation
 from cmdb.model.queries import CIOrder
-from cmdb.model.records import Actor
 from cmdb.model.registry import load_registry
 from cmdb.services import Cmdb
-from cmdb.services.impact import ImpactReport
 from cmdb.services.inputs import CIFilterInput
 from cmdb.settings import Settings
 from cmdb.store.sqlite import SqliteStore
 from cmdb.store.sqlite_sql import closure_sql
+from tests.api.conftest import run_server
 
-QUERY = """query($ids: [ID!]!) { impact(ciIds: $ids) { total truncated
+PATHS = """query($ids: [ID!]!) { impact(ciIds: $ids) { total truncated
   impacted { ci { id name class } status depth path { type from { name } to { name } } }
+  services { ci { name } status } notify { party { name } roles } } }"""
+TREE = """query($ids: [ID!]!) { impact(ciIds: $ids) { total truncated
+  impacted { ci { id name class } status depth reachedFromId relationshipType }
   services { ci { name } status } notify { party { name } roles } } }"""
 
 
@@ -52,8 +57,8 @@ async def timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> list[float]:
     return out
 
 
-def p(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 2 else values[0]
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 2 else max(values)
 
 
 async def first_racks(cmdb: Cmdb) -> list[str]:
@@ -65,7 +70,7 @@ async def first_racks(cmdb: Cmdb) -> list[str]:
     return [by_name[f"rack-{i}"] for i in range(3)]
 
 
-async def bench_size(size: int, repeat: int) -> dict[str, Any]:
+async def traversal(size: int, repeat: int) -> dict[str, Any]:
     registry = load_registry()
     forward = registry.types_propagating(Propagation.TARGET_TO_SOURCE)
     groups = registry.types_propagating(Propagation.REDUNDANCY)
@@ -74,69 +79,92 @@ async def bench_size(size: int, repeat: int) -> dict[str, Any]:
     cmdb = Cmdb.build(Settings(), store=store, registry=registry)
     await cmdb.open()
     starts = await first_racks(cmdb)
-    precomputed: ImpactReport = await cmdb.impact.impact(starts)
     raw = sqlite3.connect(path)
     args = (json.dumps(starts), json.dumps(forward), 10, json.dumps(groups))
-    schema = build_schema()
 
     async def bare() -> Any:
         return raw.execute(closure_sql("in"), args).fetchall()
 
-    async def full() -> Any:
-        result = await schema.execute(QUERY, {"ids": starts},
-                                      context_value=Context(cmdb=cmdb, actor=Actor(name="b")))
-        assert not result.errors, result.errors
-        return json.dumps(result.data)
-
-    async def cached(*_a: Any, **_k: Any) -> ImpactReport:
-        return precomputed
-
-    async def floor() -> Any:
-        original = cmdb.impact.impact
-        cmdb.impact.impact = cached  # type: ignore[method-assign]  # the floor: no compute
-        try:
-            fresh = Context(cmdb=cmdb, actor=Actor(name="b"))
-            fresh.prime([*precomputed.changed, *(i.ci for i in precomputed.impacted)])
-            result = await schema.execute(QUERY, {"ids": starts}, context_value=fresh)
-        finally:
-            cmdb.impact.impact = original  # type: ignore[method-assign]
-        return json.dumps(result.data)
-
-    store_ms = await timed(lambda: store.closure(starts, "in", forward, 10, groups), repeat)
-    raw_ms = await timed(bare, repeat)
-    impact_ms = await timed(lambda: cmdb.impact.impact(starts), repeat)
-    full_ms = await timed(full, repeat)
-    floor_ms = await timed(floor, repeat)
+    out = {
+        "path": str(path), "starts": starts,
+        "closure_store_ms": statistics.median(await timed(
+            lambda: store.closure(starts, "in", forward, 10, groups), repeat)),
+        "closure_raw_ms": statistics.median(await timed(bare, repeat)),
+    }
     raw.close()
     await cmdb.close()
-    return {
-        "blast_radius": len(precomputed.impacted),
-        "closure_store_ms": statistics.median(store_ms),
-        "closure_raw_ms": statistics.median(raw_ms),
-        "impact_service_ms": statistics.median(impact_ms),
-        "graphql_p50_ms": statistics.median(full_ms), "graphql_p95_ms": p(full_ms, 95),
-        "floor_p50_ms": statistics.median(floor_ms), "floor_p95_ms": p(floor_ms, 95),
-    }
+    return out
+
+
+def bench_size(size: int, repeat: int) -> dict[str, Any]:
+    out = asyncio.run(traversal(size, repeat))
+    with tempfile.TemporaryDirectory() as tmp:
+        # A copy: the server's API token must not land in the cached estate.
+        copy = Path(tmp) / "estate.sqlite3"
+        shutil.copyfile(out["path"], copy)
+        end_to_end(out, Settings(store_url=f"sqlite:///{copy}"), repeat)
+    return out
+
+
+def end_to_end(out: dict[str, Any], settings: Settings, repeat: int) -> None:
+    """The service alone (in this thread's event loop) and the same impact asked of the
+    server over HTTP in both shapes, taken in turn round after round."""
+    loop = asyncio.new_event_loop()
+    cmdb = Cmdb.build(settings)
+    loop.run_until_complete(cmdb.open())
+    try:
+        for live in run_server(settings):
+            def ask(query: str, client: httpx.Client = live.client) -> Callable[[], int]:
+                def post() -> int:
+                    response = client.post("/graphql", json={
+                        "query": query, "variables": {"ids": out["starts"]}})
+                    assert response.status_code == 200, response.text
+                    body = json.loads(response.content)
+                    assert "errors" not in body, body
+                    out["impacted"] = len(body["data"]["impact"]["impacted"])
+                    return len(response.content)
+                return post
+
+            def service() -> int:
+                loop.run_until_complete(cmdb.impact.impact(out["starts"]))
+                return 0
+
+            calls = {"service": service, "paths": ask(PATHS), "tree": ask(TREE)}
+            times: dict[str, list[float]] = {name: [] for name in calls}
+            for round_ in range(repeat + 1):
+                for name, call in calls.items():
+                    started = time.perf_counter()
+                    size = call()
+                    if round_:  # the first round warms up
+                        times[name].append((time.perf_counter() - started) * 1000)
+                    if size:
+                        out[f"{name}_bytes"] = size
+            out["service_ms"] = statistics.median(times["service"])
+            for shape in ("paths", "tree"):
+                out[f"{shape}_p50_ms"] = statistics.median(times[shape])
+                out[f"{shape}_p95_ms"] = p95(times[shape])
+    finally:
+        loop.run_until_complete(cmdb.close())
+        loop.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=11)
     args = parser.parse_args()
-    small = asyncio.run(bench_size(10_000, args.repeat))
-    big = asyncio.run(bench_size(100_000, args.repeat))
-    print(json.dumps({"10k": small, "100k": big}, indent=2))
-    print(f"traversal at 100k ({big['blast_radius']} impacted): store "
-          f"{big['closure_store_ms']:.1f} ms / raw CTE {big['closure_raw_ms']:.1f} ms = "
-          f"{big['closure_store_ms'] / big['closure_raw_ms']:.2f}x (target <= 2x)")
-    print(f"GraphQL impact end to end p50 {big['graphql_p50_ms']:.1f} ms (p95 "
-          f"{big['graphql_p95_ms']:.1f}) / floor p50 {big['floor_p50_ms']:.1f} ms = "
-          f"{big['graphql_p50_ms'] / big['floor_p50_ms']:.2f}x (target <= 1.5x); "
-          f"service (traversal + statuses) {big['impact_service_ms']:.1f} ms")
-    print(f"growth 10k -> 100k at blast radius {small['blast_radius']} -> "
-          f"{big['blast_radius']}: impact service {small['impact_service_ms']:.1f} -> "
-          f"{big['impact_service_ms']:.1f} ms = "
-          f"{big['impact_service_ms'] / small['impact_service_ms']:.2f}x (target < 1.3x)")
+    results = [bench_size(size, args.repeat) for size in args.sizes]
+    print(json.dumps(results, indent=2))
+    for size, r in zip(args.sizes, results, strict=True):
+        print(f"{size:,} CIs, 3 racks: {r['impacted']} impacted")
+        print(f"  traversal: store {r['closure_store_ms']:.1f} ms / raw CTE "
+              f"{r['closure_raw_ms']:.1f} ms = "
+              f"{r['closure_store_ms'] / r['closure_raw_ms']:.2f}x (target <= 2x)")
+        print(f"  impact service: {r['service_ms']:.1f} ms")
+        for shape in ("paths", "tree"):
+            print(f"  GraphQL over HTTP, {shape}: p50 {r[f'{shape}_p50_ms']:.1f} ms (p95 "
+                  f"{r[f'{shape}_p95_ms']:.1f}), {r[f'{shape}_bytes']:,} bytes = "
+                  f"{r[f'{shape}_p50_ms'] / r['service_ms']:.2f}x the service (target <= 2x)")
 
 
 if __name__ == "__main__":

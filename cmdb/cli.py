@@ -380,7 +380,11 @@ def backup(store_url: str | None, db: Path | None, output: Path) -> None:
 @click.argument("dump", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--replace", is_flag=True, help="Wipe a non-empty target store first.")
 def restore(store_url: str | None, db: Path | None, dump: Path, replace: bool) -> None:
-    """Load a dump written by `cmdb backup` into an empty store (either kind), atomically."""
+    """Load a dump written by `cmdb backup` into an empty store (either kind).
+
+    The dump is checked whole first (checksum, unique ids and keys, relationship ends).
+    SQLite loads it in one transaction. Neo4j loads it in batches of bounded memory: if
+    the load stops part-way, run the same command again to resume it."""
     from cmdb.services.backup import restore as load
 
     settings = settings_from(store_url, db)
@@ -406,7 +410,10 @@ def restore(store_url: str | None, db: Path | None, dump: Path, replace: bool) -
 @click.option("--replace", is_flag=True, help="Wipe a non-empty target store first.")
 def migrate(source: str, target: str, replace: bool) -> None:
     """Move a CMDB between stores losslessly, e.g. --from sqlite:///cmdb.sqlite3
-    --to neo4j://db:7687 (Neo4j credentials from CMDB_STORE_USER/CMDB_STORE_PASSWORD)."""
+    --to neo4j://db:7687 (Neo4j credentials from CMDB_STORE_USER/CMDB_STORE_PASSWORD).
+
+    Into Neo4j the load goes in batches of bounded memory; if it stops part-way, run the
+    same command again: it resumes where it stopped (if the source has not changed)."""
     import tempfile
 
     from cmdb.services.backup import backup as dump
@@ -422,9 +429,14 @@ def migrate(source: str, target: str, replace: bool) -> None:
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "migrate.jsonl"
-                with path.open("w", encoding="utf-8") as f:
-                    await dump(src.store, f)
-                counts = await load(dst.store, path, replace=replace)
+                with progress_bar("Reading", None) as bar, \
+                        path.open("w", encoding="utf-8") as f:
+                    task = bar.add_task("read", total=None)
+                    counts = await dump(src.store, f, lambda n: bar.advance(task, n))
+                with progress_bar("Loading", None) as bar:
+                    task = bar.add_task("load", total=sum(counts.values()))
+                    counts = await load(dst.store, path, replace=replace,
+                                        progress=lambda n: bar.advance(task, n))
             click.echo(f"migrated {source} -> {target}: "
                        + ", ".join(f"{v} {k}" for k, v in counts.items()))
         finally:

@@ -30,7 +30,8 @@ The tree::
     │   └── RateLimitedError        RATE_LIMITED       too many requests for one caller
     ├── AuthenticationError         UNAUTHENTICATED    no, or a bad, token or session
     ├── PermissionDeniedError       FORBIDDEN          the caller's role does not allow it
-    └── StoreUnavailableError       STORE_UNAVAILABLE  the database cannot be reached
+    ├── StoreUnavailableError       STORE_UNAVAILABLE  the database cannot be reached
+    └── IncompleteLoadError         LOAD_INCOMPLETE    a restore that stopped part-way
 """
 
 from __future__ import annotations
@@ -209,3 +210,17 @@ def from_pydantic(exc: pydantic.ValidationError, prefix: str = "") -> Validation
         field = f"{prefix}.{field}"
     message = str(first["msg"]).removeprefix("Value error, ")
     return ValidationError(f"{field}: {message}" if field else message, field=field)
+
+
+class IncompleteLoadError(CmdbError):
+    """A bulk load (restore, migrate) that stopped part-way; ``done`` records made it in.
+
+    The target keeps them, marked as an incomplete load, and the same load resumes
+    after the last one.
+    """
+
+    code = "LOAD_INCOMPLETE"
+
+    def __init__(self, message: str, done: int, **details: Any) -> None:
+        super().__init__(message, done=done, **details)
+        self.done = done

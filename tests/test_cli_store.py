@@ -27,6 +27,8 @@ ARGS: dict[str, list[str]] = {
     "user create": ["wang.fang", "--password-stdin"],
     "user list": [],
     "user disable": ["wang.fang"],
+    "user password": ["wang.fang", "--password-stdin"],
+    "user sign-out-everywhere": ["--all"],
     "import": ["csv", str(FIXTURES / "inventory-gbk.csv"), "--dry-run"],
     "audit create": ["2026 H2", "--place", "北京总部"],
     "audit open": ["2026 H2"],

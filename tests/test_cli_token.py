@@ -94,8 +94,8 @@ def test_user_password_and_sign_out_everywhere_end_sessions(tmp_path: Path) -> N
     db = str(tmp_path / "cli.sqlite3")
     runner = CliRunner()
     for login in ("wang.fang", "li.lei"):
-        made = runner.invoke(main, ["user", "create", login, "--password-stdin", "--db", db],
-                             input="a good password\n")
+        made = runner.invoke(main, ["user", "create", login, "--password-stdin", "--db", db,
+                                    "--create"], input="a good password\n")
         assert made.exit_code == 0, made.output
     wang, li = sessions_of(db, "wang.fang"), sessions_of(db, "li.lei")
     out = runner.invoke(main, ["user", "sign-out-everywhere", "wang.fang", "--db", db])

@@ -84,9 +84,14 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
     async def readyz(_: Request) -> Response:
         try:
             await core.store.ping()
+            pending = await core.store.incomplete_load()
         except CmdbError as exc:
             return JSONResponse({"status": "unavailable", "code": exc.code,
                                  "message": exc.message}, status_code=503)
+        if pending is not None:
+            return JSONResponse({"status": "loading", "code": "LOAD_INCOMPLETE", "message": (
+                f"the store holds a load that stopped after {pending[1]:,} records: run "
+                "the same restore or migrate again to finish it")}, status_code=503)
         return JSONResponse({"status": "ready", "store": core.store.kind})
 
     async def metrics_text(_: Request) -> Response:

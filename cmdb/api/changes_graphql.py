@@ -33,6 +33,18 @@ class ChangeImpactItemType:
         depth = self.raw.get("depth")
         return int(depth) if depth is not None else None
 
+    @strawberry.field(description="The CI the failure reached this one from, as planned: "
+                      "the impacted CIs make a tree back to the change's CIs.")
+    def reached_from_id(self) -> strawberry.ID | None:
+        near = self.raw.get("from")
+        return strawberry.ID(near) if near else None
+
+    @strawberry.field(description="The type of the relationship between this CI and "
+                      "`reachedFromId`.")
+    def relationship_type(self) -> str | None:
+        via = self.raw.get("via")
+        return str(via) if via else None
+
 
 @strawberry.type(name="ChangeImpact", description="The impact as computed when planned.")
 class ChangeImpactType:

@@ -15,11 +15,14 @@ from graphql import DocumentNode
 from strawberry.dataloader import DataLoader
 
 from cmdb.model.access import Principal
+from cmdb.model.queries import Window
 from cmdb.model.records import CI, Actor, Relationship
 from cmdb.services import Cmdb
 from cmdb.store.base import Direction
 
 RelKey = tuple[str, tuple[str, ...] | None]
+#: A CI, the relationship types asked for, and the page: ``first`` after the id ``after``.
+PageKey = tuple[str, tuple[str, ...] | None, int, str | None]
 
 
 def _relationship_loader(
@@ -39,6 +42,24 @@ def _relationship_loader(
     return DataLoader(load_fn=load)
 
 
+def _page_loader(
+    cmdb: Cmdb, direction: Direction
+) -> DataLoader[PageKey, Window[Relationship]]:
+    async def load(keys: Sequence[PageKey]) -> list[Window[Relationship]]:
+        by_page: dict[tuple[tuple[str, ...] | None, int, str | None], list[str]] = \
+            defaultdict(list)
+        for ci_id, types, first, after in keys:
+            by_page[(types, first, after)].append(ci_id)
+        found: dict[PageKey, Window[Relationship]] = {}
+        for (types, first, after), ids in by_page.items():
+            result = await cmdb.store.relationship_pages(ids, direction, types, first, after)
+            for ci_id, page in result.items():
+                found[(ci_id, types, first, after)] = page
+        return [found.get(k, Window([], 0, 0)) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
 @dataclass
 class Context:
     """Per-request state handed to resolvers."""
@@ -52,6 +73,8 @@ class Context:
     ci_loader: DataLoader[str, CI | None] = field(init=False)
     outgoing_loader: DataLoader[RelKey, list[Relationship]] = field(init=False)
     incoming_loader: DataLoader[RelKey, list[Relationship]] = field(init=False)
+    outgoing_pages: DataLoader[PageKey, Window[Relationship]] = field(init=False)
+    incoming_pages: DataLoader[PageKey, Window[Relationship]] = field(init=False)
 
     def __post_init__(self) -> None:
         async def load_cis(ids: Sequence[str]) -> list[CI | None]:
@@ -61,6 +84,8 @@ class Context:
         self.ci_loader = DataLoader(load_fn=load_cis)
         self.outgoing_loader = _relationship_loader(self.cmdb, "out")
         self.incoming_loader = _relationship_loader(self.cmdb, "in")
+        self.outgoing_pages = _page_loader(self.cmdb, "out")
+        self.incoming_pages = _page_loader(self.cmdb, "in")
 
     def prime(self, cis: Sequence[CI]) -> None:
         """Remember CIs already read, so resolvers asking for them cost nothing."""

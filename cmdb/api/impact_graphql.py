@@ -33,54 +33,81 @@ class ImpactStatusEnum(Enum):
     DEGRADED = "DEGRADED"
 
 
+class Known:
+    """The CIs a report names, each made into its GraphQL type once (a CI on many paths
+    is one object)."""
+
+    def __init__(self, cis: dict[str, CI]) -> None:
+        self.cis = cis
+        self.types: dict[str, CIType] = {}
+
+    def __call__(self, ci_id: str) -> CIType | None:
+        made = self.types.get(ci_id)
+        if made is None:
+            ci = self.cis.get(ci_id)
+            if ci is None:
+                return None
+            made = self.types[ci_id] = CIType(ci=ci)
+        return made
+
+
 @strawberry.type(name="PathStep", description="One relationship of an explanation: from TYPE to.")
 class PathStepType:
-    step: strawberry.Private[PathStep]
-    known: strawberry.Private[dict[str, CI]]
+    relationship_id: strawberry.ID
+    type: str
+    source: CIType | None = strawberry.field(name="from")
+    target: CIType | None = strawberry.field(name="to")
 
-    @strawberry.field
-    def relationship_id(self) -> strawberry.ID:
-        return strawberry.ID(self.step.relationship_id)
-
-    @strawberry.field
-    def type(self) -> str:
-        return self.step.type
-
-    @strawberry.field(name="from")
-    def source(self) -> CIType | None:
-        found = self.known.get(self.step.source_id)
-        return CIType(ci=found) if found else None
-
-    @strawberry.field(name="to")
-    def target(self) -> CIType | None:
-        found = self.known.get(self.step.target_id)
-        return CIType(ci=found) if found else None
+    @classmethod
+    def of(cls, step: PathStep, known: Known) -> PathStepType:
+        return cls(relationship_id=strawberry.ID(step.relationship_id), type=step.type,
+                   source=known(step.source_id), target=known(step.target_id))
 
 
-def _path(steps: list[PathStep], known: dict[str, CI]) -> list[PathStepType]:
-    return [PathStepType(step=s, known=known) for s in steps]
+def _path(steps: list[PathStep], known: Known) -> list[PathStepType]:
+    return [PathStepType.of(s, known) for s in steps]
 
 
-@strawberry.type(name="ImpactedCI")
+@strawberry.type(name="ImpactedCI", description="A CI the change would take DOWN or "
+                 "DEGRADED. `reachedFromId` and `relationshipType` make the impacted CIs a "
+                 "tree a client can walk back to the changed CIs; `path` spells the chain "
+                 "out step by step.")
 class ImpactedCIType:
+    # Plain fields, filled when the item is made: read without a resolver call each.
+    ci: CIType
+    status: ImpactStatusEnum
+    depth: int = strawberry.field(description="Shortest distance from a changed CI.")
+    reached_from_id: strawberry.ID | None = strawberry.field(
+        description="The CI one step nearer the change (a changed CI, or another "
+                    "impacted CI): the other end of the last step of `path`.")
+    relationship_type: str | None = strawberry.field(
+        description="The type of the relationship between this CI and `reachedFromId`.")
+    relationship_id: strawberry.ID | None = strawberry.field(
+        description="That relationship's id.")
     item: strawberry.Private[ImpactedCI]
-    known: strawberry.Private[dict[str, CI]]
+    known: strawberry.Private[Known]
 
-    @strawberry.field
-    def ci(self) -> CIType:
-        return CIType(ci=self.item.ci)
+    @classmethod
+    def of(cls, item: ImpactedCI, known: Known) -> ImpactedCIType:
+        last = item.path[-1] if item.path else None
+        near = item.reached_from
+        return cls(ci=known(item.ci.id) or CIType(ci=item.ci),
+                   status=_STATUS[item.status.name], depth=item.depth,
+                   reached_from_id=strawberry.ID(near) if near else None,
+                   relationship_type=last.type if last else None,
+                   relationship_id=strawberry.ID(last.relationship_id) if last else None,
+                   item=item, known=known)
 
-    @strawberry.field
-    def status(self) -> ImpactStatusEnum:
-        return ImpactStatusEnum(self.item.status.name)
-
-    @strawberry.field(description="Shortest distance from a changed CI.")
-    def depth(self) -> int:
-        return self.item.depth
+    @strawberry.field(description="The CI `reachedFromId` names.")
+    def reached_from(self) -> CIType | None:
+        return self.known(self.reached_from_id) if self.reached_from_id else None
 
     @strawberry.field(description="One shortest explanation, from a changed CI to this one.")
     def path(self) -> list[PathStepType]:
         return _path(self.item.path, self.known)
+
+
+_STATUS = {s.name: s for s in ImpactStatusEnum}
 
 
 @strawberry.type(name="NotifyParty", description="Whom to tell, and about which CIs.")
@@ -103,6 +130,7 @@ class NotifyPartyType:
 @strawberry.type(name="ImpactReport")
 class ImpactReportType:
     report: strawberry.Private[ImpactReport]
+    known: strawberry.Private[Known]
 
     @strawberry.field
     def kind(self) -> ImpactKindEnum:
@@ -118,11 +146,11 @@ class ImpactReportType:
 
     @strawberry.field(description="Every CI that would be DOWN or DEGRADED, nearest first.")
     def impacted(self) -> list[ImpactedCIType]:
-        return [ImpactedCIType(item=i, known=self.report.cis) for i in self.report.impacted]
+        return [ImpactedCIType.of(i, self.known) for i in self.report.impacted]
 
     @strawberry.field(description="The impacted business services.")
     def services(self) -> list[ImpactedCIType]:
-        return [ImpactedCIType(item=i, known=self.report.cis) for i in self.report.services]
+        return [ImpactedCIType.of(i, self.known) for i in self.report.services]
 
     @strawberry.field(description="People and teams owning or managing impacted CIs.")
     def notify(self) -> list[NotifyPartyType]:
@@ -175,7 +203,7 @@ class SinglePointOfFailureType:
 
     @strawberry.field(description="The chain of relationships from the service to this CI.")
     def path(self) -> list[PathStepType]:
-        return _path(self.item.path, self.item.cis)
+        return _path(self.item.path, Known(self.item.cis))
 
 
 @strawberry.type
@@ -192,7 +220,7 @@ class ImpactQuery:
             [str(i) for i in ci_ids], ImpactKind(kind.value), max_depth, relationship_types
         )
         info.context.prime([*report.changed, *(i.ci for i in report.impacted)])
-        return ImpactReportType(report=report)
+        return ImpactReportType(report=report, known=Known(report.cis))
 
     @strawberry.field(description="What these CIs need (upstream), shared dependencies first.")
     async def dependencies(

@@ -35,8 +35,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
 OTHER = "other"
 _LOCK = threading.Lock()
 STORE_CALLS = ("get_cis", "find_ci_by_asset_tag", "list_cis", "count_cis", "relationships_of",
-               "get_relationships", "history", "closure", "get_docs", "find_docs", "count_docs",
-               "write", "ping")
+               "relationship_pages", "get_relationships", "history", "closure", "get_docs",
+               "find_docs", "count_docs", "write", "ping")
 Labels = tuple[str, ...]
 
 

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from cmdb.api.context import Context
 from cmdb.api.inputs import LabelFormatEnum
 from cmdb.errors import LimitExceededError
+from cmdb.model.queries import Window
 from cmdb.model.records import CI, HistoryEntry, Relationship
 from cmdb.services.labels import asset_page_url, label_url
 
@@ -158,57 +159,52 @@ class RelationshipConnectionType:
     total_count: int
 
 
-def relationship_page(
-    rels: list[Relationship], first: int, after: str | None
-) -> RelationshipConnectionType:
-    """Slice a CI's relationships (already batched-loaded) into a page."""
+def check_page_size(first: int) -> None:
     if first < 0 or first > MAX_NESTED_PAGE:
         raise LimitExceededError(f"first must be between 0 and {MAX_NESTED_PAGE}", field="first")
-    start = 0
-    if after is not None:
-        ids = [r.id for r in rels]
-        start = ids.index(after) + 1 if after in ids else len(rels)
-    chunk = rels[start : start + first]
+
+
+def relationship_page(page: Window[Relationship]) -> RelationshipConnectionType:
+    """A CI's relationships, one page of them, as a connection."""
     return RelationshipConnectionType(
-        edges=[RelationshipEdgeType(cursor=r.id, node=RelationshipType(rel=r)) for r in chunk],
-        page_info=page_info([r.id for r in chunk], start + first < len(rels), start > 0),
-        total_count=len(rels),
+        edges=[RelationshipEdgeType(cursor=r.id, node=RelationshipType(rel=r))
+               for r in page.items],
+        page_info=page_info([r.id for r in page.items], page.has_next, page.start > 0),
+        total_count=page.total,
     )
 
 
 @strawberry.type(name="CI", description="A configuration item.")
 class CIType:
+    # The plain values are copied when the type is made, so reading them costs no
+    # resolver call (a list of a thousand CIs reads thousands of these).
     ci: strawberry.Private[CI]
+    id: strawberry.ID = strawberry.field(default=strawberry.ID(""), description="Stable id.")
+    class_: str = strawberry.field(default="", name="class",
+                                   description="The CI class, e.g. Server (see ciClasses).")
+    name: str = ""
+    state: str = strawberry.field(default="",
+                                  description="Lifecycle state, e.g. deployed (see lifecycle).")
+    asset_tag: str | None = None
+    serial_number: str | None = None
+    version: int = strawberry.field(
+        default=0, description="Increases with every change; send it back as expectedVersion.")
+    created_at: datetime = strawberry.field(default=datetime.min)
+    updated_at: datetime = strawberry.field(default=datetime.min)
 
-    @strawberry.field(description="Stable id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.ci.id)
-
-    @strawberry.field(name="class", description="The CI class, e.g. Server (see ciClasses).")
-    def class_(self) -> str:
-        return self.ci.class_name
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.ci.name
-
-    @strawberry.field(description="Lifecycle state, e.g. deployed (see lifecycle).")
-    def state(self) -> str:
-        return self.ci.state
+    def __post_init__(self) -> None:
+        ci = self.ci
+        self.id, self.class_, self.name, self.state = (
+            strawberry.ID(ci.id), ci.class_name, ci.name, ci.state)
+        self.asset_tag, self.serial_number, self.version = (
+            ci.asset_tag, ci.serial_number, ci.version)
+        self.created_at, self.updated_at = ci.created_at, ci.updated_at
 
     @strawberry.field(description="The state's display name in the given language (en, zh-CN).")
     def state_label(self, info: Info[Context, None], language: str | None = None) -> str:
         states = _ctx(info).cmdb.registry.lifecycle.states
         d = states.get(self.ci.state)
         return d.label.get(language or _ctx(info).language) if d else self.ci.state
-
-    @strawberry.field
-    def asset_tag(self) -> str | None:
-        return self.ci.asset_tag
-
-    @strawberry.field
-    def serial_number(self) -> str | None:
-        return self.ci.serial_number
 
     @strawberry.field(description="The class's declared attributes, as a JSON object.")
     def attributes(self) -> JSON:
@@ -217,18 +213,6 @@ class CIType:
     @strawberry.field(description="Per attribute: which source set it, when, in which run.")
     def provenance(self) -> JSON:
         return JSON({k: v.model_dump(mode="json") for k, v in self.ci.provenance.items()})
-
-    @strawberry.field(description="Increases with every change; send it back as expectedVersion.")
-    def version(self) -> int:
-        return self.ci.version
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.ci.created_at
-
-    @strawberry.field
-    def updated_at(self) -> datetime:
-        return self.ci.updated_at
 
     @strawberry.field(description="The page its label's QR opens; null without an asset tag.")
     def asset_page_url(self, info: Info[Context, None]) -> str | None:
@@ -263,16 +247,20 @@ class CIType:
         self, info: Info[Context, None], type: str | None = None, first: int = 50,
         after: str | None = None,
     ) -> RelationshipConnectionType:
-        rels = await _ctx(info).outgoing_loader.load((self.ci.id, (type,) if type else None))
-        return relationship_page(rels, first, after)
+        check_page_size(first)
+        page = await _ctx(info).outgoing_pages.load(
+            (self.ci.id, (type,) if type else None, first, after))
+        return relationship_page(page)
 
     @strawberry.field(description="Active relationships to this CI (this CI is `to`).")
     async def incoming(
         self, info: Info[Context, None], type: str | None = None, first: int = 50,
         after: str | None = None,
     ) -> RelationshipConnectionType:
-        rels = await _ctx(info).incoming_loader.load((self.ci.id, (type,) if type else None))
-        return relationship_page(rels, first, after)
+        check_page_size(first)
+        page = await _ctx(info).incoming_pages.load(
+            (self.ci.id, (type,) if type else None, first, after))
+        return relationship_page(page)
 
     @strawberry.field(description="Changes to this CI and its relationships, newest first.")
     async def history(
@@ -284,8 +272,7 @@ class CIType:
 async def history_page(
     ctx: Context, first: int, after: str | None, **where: Any
 ) -> HistoryConnectionType:
-    if first < 0 or first > MAX_NESTED_PAGE:
-        raise LimitExceededError(f"first must be between 0 and {MAX_NESTED_PAGE}", field="first")
+    check_page_size(first)
     page = await ctx.cmdb.store.history(first=first, after=after, **where)
     nodes = [HistoryEntryType(entry=e) for e in page.items]
     return HistoryConnectionType(

@@ -22,6 +22,14 @@ def dumps(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def dumps_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON bytes (a response body)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def loads(text: str | bytes) -> Any:
     """The value of JSON text."""
     return orjson.loads(text)

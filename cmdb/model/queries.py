@@ -65,6 +65,29 @@ class Page(Generic[T]):
     cursors: list[Cursor] = field(default_factory=list)
 
 
+@dataclass
+class Window(Generic[T]):
+    """Part of an ordered list: ``items`` start at position ``start`` of ``total``."""
+
+    items: list[T]
+    start: int
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.start + len(self.items) < self.total
+
+
+def window(items: list[T], first: int, after: Any, key: Any = None) -> Window[T]:
+    """The ``first`` items after the one whose ``key`` is ``after`` (all from the start
+    when ``after`` is None; none when it is not there)."""
+    start = 0
+    if after is not None:
+        keys = [key(i) for i in items] if key else items
+        start = keys.index(after) + 1 if after in keys else len(items)
+    return Window(items[start:start + first], start, len(items))
+
+
 @dataclass(frozen=True)
 class ClosureRow:
     """One CI reached by a bounded traversal, with one shortest way to it.

@@ -10,9 +10,11 @@ the same data are byte-identical whatever store they came from::
     {"kind": "doc", "record": {...}}          import runs, changes, campaigns, ...
     {"kind": "end", "counts": {...}, "sha256": "<hex of every record line>"}
 
-A restore reads the whole file once to check the format, version and checksum
-before it writes anything, then loads it in one transaction: it lands whole or
-not at all. Later record kinds (campaigns, changes) add lines, not formats.
+A restore reads the whole file once to check the format, version, checksum and
+the integrity of the records (ids and keys unique, relationship ends present)
+before it writes anything, then loads it: in one transaction on SQLite, in
+bounded batches on Neo4j (see ``Store.load``). Later record kinds (campaigns,
+changes) add lines, not formats.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from cmdb.errors import ConflictError, ValidationError
+from cmdb.errors import ConflictError, IncompleteLoadError, ValidationError
 from cmdb.model.queries import CISelection
-from cmdb.model.records import CI, Doc, HistoryEntry, Relationship, now
-from cmdb.store.base import Store, StoreTx
+from cmdb.model.records import CI, Doc, HistoryEntry, Relationship, now, serial_key
+from cmdb.store.base import LoadKind, Store
 
 FORMAT = "graph-cmdb-backup"
 VERSION = 1
@@ -74,11 +77,70 @@ def _bad(path: Path, line: int, message: str) -> ValidationError:
     return ValidationError(f"{path}: line {line}: {message}", file=str(path), line=line)
 
 
-def read_dump(path: Path) -> Iterator[tuple[str, Any]]:
-    """Check a dump end to end, then yield its records; a bad file yields nothing."""
+@dataclass
+class DumpCheck:
+    """What checking a dump end to end found: its checksum (which names it) and counts."""
+
+    sha256: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class _Integrity:
+    """What must hold across a dump's records for a load to need no per-row checks:
+    every id once, asset tags and serial keys once, every relationship's ends among
+    the CIs (dumped before the relationships), no two identical active relationships."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen: dict[str, dict[Any, int]] = {}
+
+    def once(self, what: str, value: Any, line: int) -> None:
+        if value is None:
+            return
+        where = self.seen.setdefault(what, {})
+        if value in where:
+            raise _bad(self.path, line, f"{what} {value!r} is already used on line "
+                                        f"{where[value]}")
+        where[value] = line
+
+    def check(self, kind: str, record: Any, line: int) -> None:
+        if not isinstance(record, dict):
+            raise _bad(self.path, line, "a record must be a JSON object")
+        if kind == "ci":
+            self.once("CI id", record.get("id"), line)
+            self.once("asset tag", record.get("asset_tag"), line)
+            attributes = record.get("attributes")
+            maker = attributes.get("manufacturer") if isinstance(attributes, dict) else None
+            self.once("serial number", serial_key(
+                maker if isinstance(maker, str) else None, record.get("serial_number")), line)
+        elif kind == "relationship":
+            self.once("relationship id", record.get("id"), line)
+            cis = self.seen.get("CI id", {})
+            for end in ("source_id", "target_id"):
+                if record.get(end) not in cis:
+                    raise _bad(self.path, line, f"relationship {record.get('id')!r}: its "
+                                                f"{end} {record.get(end)!r} is no CI of the dump")
+            if record.get("ended_at") is None:
+                self.once("active relationship", (record.get("type"), record.get("source_id"),
+                                                   record.get("target_id")), line)
+        elif kind == "history":
+            self.once("history entry id", record.get("id"), line)
+        else:
+            self.once(f"{record.get('kind')} id", record.get("id"), line)
+
+
+def check_dump(path: Path) -> DumpCheck:
+    """Read a dump once, end to end: its format and version, its checksum and counts, and
+    the integrity of its records (:class:`_Integrity`). Raises ``ValidationError`` naming
+    the line; nothing is written."""
     digest = hashlib.sha256()
     end: dict[str, Any] | None = None
     counts = dict.fromkeys(KINDS, 0)
+    integrity = _Integrity(path)
     with path.open(encoding="utf-8") as f:
         for number, text in enumerate(f, start=1):
             try:
@@ -104,50 +166,69 @@ def read_dump(path: Path) -> Iterator[tuple[str, Any]]:
             else:
                 raise _bad(path, number, f"unknown record kind {data.get('kind')!r}")
             digest.update(text.encode("utf-8"))
+            integrity.check(data["kind"], data.get("record"), number)
     if end is None:
         raise _bad(path, 0, "the end line is missing: the dump is truncated")
     if end.get("sha256") != digest.hexdigest():
         raise _bad(path, 0, "checksum mismatch: the dump is damaged")
     if end.get("counts") != counts:
         raise _bad(path, 0, "record counts do not match the end line")
+    return DumpCheck(digest.hexdigest(), counts)
+
+
+def dump_records(path: Path, skip: int = 0, size: int = 5000
+                 ) -> Iterator[tuple[LoadKind, list[Any]]]:
+    """The records of a checked dump after the first ``skip``, in batches of one kind of
+    at most ``size``, in the dump's order (CIs, relationships, history, docs)."""
+    batch: list[Any] = []
+    batch_kind: LoadKind = "ci"
+    seen = 0
     with path.open(encoding="utf-8") as f:
         for number, text in enumerate(f, start=1):
             data = json.loads(text)
             kind = data.get("kind")
-            if kind in KINDS:
-                try:
-                    yield kind, KINDS[kind].model_validate(data["record"])
-                except PydanticValidationError as exc:
-                    raise _bad(path, number, str(exc.errors()[0]["msg"])) from exc
+            if kind not in KINDS:
+                continue
+            seen += 1
+            if seen <= skip:
+                continue
+            if batch and (kind != batch_kind or len(batch) >= size):
+                yield batch_kind, batch
+                batch = []
+            batch_kind = kind
+            try:
+                batch.append(KINDS[kind].model_validate(data["record"]))
+            except PydanticValidationError as exc:
+                raise _bad(path, number, str(exc.errors()[0]["msg"])) from exc
+    if batch:
+        yield batch_kind, batch
 
 
 async def restore(store: Store, path: Path, *, replace: bool = False,
                   progress: Progress | None = None) -> dict[str, int]:
-    """Load a dump into ``store`` in one transaction; refuses a non-empty store unless
-    ``replace``, which wipes it first."""
-    records: dict[str, list[Any]] = {k: [] for k in KINDS}
-    for kind, record in read_dump(path):
-        records[kind].append(record)
-    if await store.count_cis(CISelection()) and not replace:
+    """Load a dump into ``store``; refuses a non-empty store unless ``replace``, which
+    wipes it first. The dump is checked whole before anything is written.
+
+    SQLite loads it in one transaction (all or nothing; a failed ``replace`` keeps the
+    old data). Neo4j loads it in batches (bounded transaction memory): when that stops
+    part-way, ``IncompleteLoadError`` says how far it got, and the same restore run again
+    resumes after the last batch that made it in.
+    """
+    dump = check_dump(path)
+    pending = await store.incomplete_load()
+    if pending is None and not replace and await store.count_cis(CISelection()):
         raise ConflictError(
             "the target store is not empty; restore into an empty store, or pass --replace "
             "to wipe it first", field="target",
         )
-    async def load(tx: StoreTx) -> None:
-        if replace:
-            # In the same transaction as the load: a failed or killed restore
-            # leaves the old data, never an empty store.
-            await tx.delete_all()
-        await tx.insert_cis(records["ci"])
-        if progress:
-            progress(len(records["ci"]))
-        await tx.insert_relationships(records["relationship"])
-        if progress:
-            progress(len(records["relationship"]))
-        await tx.add_history(records["history"])
-        await tx.put_docs(records["doc"])
-        if progress:
-            progress(len(records["history"]) + len(records["doc"]))
-
-    await store.write(load)
-    return {k: len(v) for k, v in records.items()}
+    try:
+        await store.load(lambda skip, size: dump_records(path, skip, size),
+                         dump_id=dump.sha256, replace=replace, progress=progress)
+    except IncompleteLoadError as exc:
+        raise IncompleteLoadError(
+            f"the load stopped after {exc.done:,} of {dump.total:,} records: {exc.message}. "
+            "The target keeps them, marked as an incomplete load; run the same restore "
+            "(or migrate) again to resume it, or restore with --replace to start over",
+            done=exc.done,
+        ) from exc
+    return dump.counts

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
+from cmdb.errors import ValidationError
 from cmdb.model.records import CI, now
 from cmdb.model.registry import Registry
 from cmdb.store.base import Store
@@ -24,6 +25,7 @@ from cmdb.store.base import Store
 DISCOVERY_SOURCES = frozenset({"nmap", "glpi", "ocs", "lshw", "agent", "discovery",
                                "fusioninventory"})
 RETIRED = frozenset({"disposed", "retired", "lost", "stolen"})
+MAX_STALE_DAYS = 36_500  # a century: further back than any date is an error, not a report
 
 
 @dataclass
@@ -69,6 +71,9 @@ class HealthService:
         self.registry = registry
 
     async def report(self, stale_days: int = 30, limit: int = 100) -> HealthReport:
+        if not 0 <= stale_days <= MAX_STALE_DAYS:
+            raise ValidationError(f"staleDays must be between 0 and {MAX_STALE_DAYS}",
+                                  field="staleDays")
         hardware = set(self.registry.descendants("Hardware"))
         campaigns = await self.store.find_docs("campaign", first=1)
         last = campaigns.items[0].data["name"] if campaigns.items else None

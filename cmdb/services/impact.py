@@ -26,6 +26,7 @@ from cmdb.errors import LimitExceededError, NotFoundError, ValidationError
 from cmdb.model.definitions import Propagation
 from cmdb.model.records import CI
 from cmdb.model.registry import Registry
+from cmdb.services.spof import single_points
 from cmdb.store.base import Store
 
 MAX_DEPTH = 25
@@ -398,11 +399,13 @@ class ImpactService:
         """CIs whose loss alone takes ``service_id`` DOWN, redundancy honoured, each with
         the chain along which its failure reaches the service (listed from the service)."""
         ids, sub, cis = await self._upstream(service_id, max_depth, "serviceId")
+        fatal = single_points(sub, service_id, ids)  # which ones: one cheap search each
         out: list[SinglePointOfFailure] = []
         for candidate in ids:
-            why = None if candidate == service_id else _reaching(
-                sub, candidate, service_id, max_depth, Status.DOWN)
-            if why is not None:
+            if candidate not in fatal:
+                continue
+            why = sub.explain([candidate], max_depth)  # how: only for those that are
+            if why.status.get(service_id, Status.UP) is Status.DOWN and service_id in why.depth:
                 # listed from the service down to the CI, as dependencies are read
                 out.append(SinglePointOfFailure(cis[candidate], why.depth[service_id],
                                                 why.path(service_id)[::-1], cis))

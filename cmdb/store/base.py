@@ -16,16 +16,21 @@ from __future__ import annotations
 import functools
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar
 
-from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page
+from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page, Window, window
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 
 T = TypeVar("T")
 P = ParamSpec("P")
 Direction = Literal["in", "out"]
 KeyField = Literal["asset_tag", "serial_key"]
+LoadKind = Literal["ci", "relationship", "history", "doc"]
+#: The records of a checked dump, from a position on, in batches of at most a size:
+#: ``chunks(skip, size)`` yields ``(kind, records)``, CIs before the relationships
+#: between them. Called again, it yields the same records in the same order.
+Chunks = Callable[[int, int], Iterator[tuple[LoadKind, Sequence[Any]]]]
 
 
 def counted(
@@ -161,6 +166,18 @@ class StoreTx(ABC):
         """Docs of a kind by id, as this transaction sees them."""
 
 
+async def insert(tx: StoreTx, kind: LoadKind, records: Sequence[Any]) -> None:
+    """Add new records of a kind (a batch of a load)."""
+    if kind == "ci":
+        await tx.insert_cis(records)
+    elif kind == "relationship":
+        await tx.insert_relationships(records)
+    elif kind == "history":
+        await tx.add_history(records)
+    else:
+        await tx.put_docs(records)
+
+
 class Store(ABC):
     """A CMDB database: one of the adapters in this package."""
 
@@ -198,6 +215,32 @@ class Store(ABC):
     async def write(self, work: Callable[[StoreTx], Awaitable[T]]) -> T:
         """Run ``work`` in one write transaction and return its result."""
 
+    async def load(self, chunks: Chunks, *, dump_id: str, replace: bool = False,
+                   progress: Callable[[int], None] | None = None) -> None:
+        """Load the records of a checked dump (ids unique, keys unique, relationship ends
+        present) into this store, which is empty unless ``replace`` (then wiped first).
+
+        This default loads everything in one unit of work: it lands whole or not at all,
+        and a failed ``replace`` keeps the old data. Adapters whose transactions must
+        stay small load in batches instead, each its own transaction, and keep a marker
+        (:meth:`incomplete_load`) until the last one: a load that stops part-way raises
+        ``IncompleteLoadError`` and the same ``dump_id`` loaded again resumes it.
+        """
+        async def work(tx: StoreTx) -> None:
+            if replace:
+                await tx.delete_all()
+            for kind, batch in chunks(0, 5000):
+                await insert(tx, kind, batch)
+                if progress:
+                    progress(len(batch))
+
+        await self.write(work)
+
+    async def incomplete_load(self) -> tuple[str, int] | None:
+        """The dump id and record count of a batched load that stopped part-way, if
+        this store holds one."""
+        return None
+
     # ---- reads -----------------------------------------------------------------
     @abstractmethod
     async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
@@ -227,6 +270,17 @@ class Store(ABC):
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:
         """Active relationships leaving or entering each of ``ci_ids``, in one round trip."""
+
+    async def relationship_pages(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None,
+        first: int, after: str | None = None,
+    ) -> dict[str, Window[Relationship]]:
+        """For each of ``ci_ids``: the ``first`` of its active relationships (in the order
+        of :meth:`relationships_of`) after the one with id ``after``, and how many it has
+        in all. Adapters where a CI's relationships are costly to read whole read the
+        page only."""
+        every = await self.relationships_of(ci_ids, direction, types)
+        return {i: window(every.get(i, []), first, after, lambda r: r.id) for i in ci_ids}
 
     @abstractmethod
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:

@@ -37,19 +37,27 @@ CONSTRAINTS = [
     "CREATE CONSTRAINT ci_asset_tag IF NOT EXISTS FOR (n:CI) REQUIRE n.asset_tag IS UNIQUE",
     "CREATE CONSTRAINT ci_serial_key IF NOT EXISTS FOR (n:CI) REQUIRE n.serial_key IS UNIQUE",
     "CREATE CONSTRAINT history_id IF NOT EXISTS FOR (h:HistoryEntry) REQUIRE h.id IS UNIQUE",
+    # Lists read a page along an index in its order (the listed property last, so an
+    # equality on the ones before it leaves the entries in list order).
     "CREATE INDEX ci_name IF NOT EXISTS FOR (n:CI) ON (n.name, n.id)",
+    "CREATE INDEX ci_created IF NOT EXISTS FOR (n:CI) ON (n.created_at, n.id)",
+    "CREATE INDEX ci_updated IF NOT EXISTS FOR (n:CI) ON (n.updated_at, n.id)",
     "CREATE INDEX ci_class IF NOT EXISTS FOR (n:CI) ON (n.class)",
     "CREATE INDEX ci_state IF NOT EXISTS FOR (n:CI) ON (n.state)",
-    "CREATE INDEX history_ci IF NOT EXISTS FOR (h:HistoryEntry) ON (h.ci_id)",
-    "CREATE INDEX history_peer IF NOT EXISTS FOR (h:HistoryEntry) ON (h.peer_id)",
-    "CREATE INDEX history_actor IF NOT EXISTS FOR (h:HistoryEntry) ON (h.actor)",
-    "CREATE INDEX history_run IF NOT EXISTS FOR (h:HistoryEntry) ON (h.run_id)",
+    "CREATE INDEX history_ci_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.ci_id, h.seq)",
+    "CREATE INDEX history_peer_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.peer_id, h.seq)",
+    "CREATE INDEX history_actor_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.actor, h.seq)",
+    "CREATE INDEX history_run_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.run_id, h.seq)",
     "CREATE INDEX history_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.seq)",
     "CREATE CONSTRAINT doc_id IF NOT EXISTS FOR (d:Doc) REQUIRE (d.kind, d.id) IS UNIQUE",
-    "CREATE INDEX doc_parent IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.parent)",
-    "CREATE INDEX doc_key IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.key)",
+    "CREATE INDEX doc_parent_seq IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.parent, d.seq)",
+    "CREATE INDEX doc_key_seq IF NOT EXISTS FOR (d:Doc) ON (d.kind, d.key, d.seq)",
     "CREATE INDEX doc_seq IF NOT EXISTS FOR (d:Doc) ON (d.seq)",
 ]
+
+#: Indexes of earlier versions that the ones above replace (dropped at start-up).
+RETIRED_INDEXES = ["history_ci", "history_peer", "history_actor", "history_run",
+                   "doc_parent", "doc_key"]
 
 ORDER = {
     CIOrderField.NAME: "n.name",
@@ -255,48 +263,6 @@ def where(query: CISelection) -> tuple[list[str], dict[str, Any]]:
         clauses.append(f"n[$mk{i}] IS NULL")
         params[f"mk{i}"] = ATTR + name
     return clauses, params
-
-
-def closure_query(
-    direction: str, types: list[str] | tuple[str, ...], max_depth: int,
-    reverse_types: list[str] | tuple[str, ...] = (),
-) -> str:
-    """Shortest ways from the start CIs to every CI within ``max_depth`` steps.
-
-    ``ANY SHORTEST`` makes Neo4j search breadth first from each start, so every
-    CI is reached once, at its shortest depth; the explicit quantifier bound
-    ends every path, and a cycle never loops. Each step follows a relationship
-    of ``types`` in ``direction`` or one of ``reverse_types`` the other way: the
-    step's inner WHERE checks which end it left from. ``more`` tells whether a
-    CI at the bound has an unreached neighbour (the answer was truncated).
-    """
-    if not isinstance(max_depth, int) or max_depth < 0:
-        raise ValidationError("maxDepth must be a non-negative integer", field="maxDepth")
-    pattern = type_pattern([*types, *reverse_types])
-    forward = "startNode(r) = a" if direction == "out" else "endNode(r) = a"
-    reverse = "endNode(r) = a" if direction == "out" else "startNode(r) = a"
-    condition = (f"((type(r) IN $types AND {forward}) OR "
-                 f"(type(r) IN $reverse AND {reverse}))")
-    step = (f"((a)-[r:{pattern} WHERE r.ended_at IS NULL]-(b) WHERE {condition})")
-    more = condition.replace("r)", "q)").replace("type(r)", "type(q)")
-    return f"""
-    MATCH (s:CI) WHERE s.id IN $starts
-    MATCH p = ANY SHORTEST (s){step}{{0,{max_depth}}}(x:CI)
-    WITH x, p ORDER BY length(p)
-    WITH x, head(collect(p)) AS p
-    WITH collect({{x: x, p: p}}) AS found
-    WITH found, [f IN found | f.x.id] AS reached
-    UNWIND found AS f
-    WITH f.x AS x, f.p AS p, reached
-    WITH x, p, reached, length(p) AS depth,
-         CASE WHEN length(p) = 0 THEN null ELSE last(relationships(p)) END AS via,
-         CASE WHEN length(p) = 0 THEN null ELSE nodes(p)[-2].id END AS parent
-    RETURN x.id AS id, depth, parent, via.id AS rel, type(via) AS type,
-           depth = {max_depth} AND EXISTS {{
-             MATCH (a)-[q:{pattern} WHERE q.ended_at IS NULL]-(y:CI)
-             WHERE a = x AND {more} AND NOT y.id IN reached }} AS more
-    ORDER BY depth, id
-    """
 
 
 def iso(value: Any) -> Any:

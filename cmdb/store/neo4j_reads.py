@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from cmdb.model.queries import Window
 from cmdb.model.records import Doc, Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store.base import Direction
@@ -56,4 +57,33 @@ async def _relationships_of(
     out: dict[str, list[Relationship]] = {i: [] for i in ci_ids}
     for r in rows:
         out[r["key"]].append(q.to_rel(r["r"], r["type"], r["source"], r["target"]))
+    return out
+
+
+async def _relationship_pages(
+    run: Runner, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None,
+    first: int, after: str | None,
+) -> dict[str, Window[Relationship]]:
+    """A page of each CI's relationships: all of them ordered by reference, only the page
+    projected and sent (a team owning thousands of CIs shows the first fifty)."""
+    if types is not None and not types:
+        return {i: Window([], 0, 0) for i in ci_ids}
+    pattern = f":{q.type_pattern(list(types))}" if types else ""
+    arrow = f"(n)-[r{pattern}]->()" if direction == "out" else f"(n)<-[r{pattern}]-()"
+    rows = await run(
+        f"MATCH (n:CI) WHERE n.id IN $ids"
+        f" CALL (n) {{ MATCH {arrow} WHERE r.ended_at IS NULL"
+        f" WITH r ORDER BY r.created_at, r.id RETURN collect(r) AS rels }}"
+        f" WITH n, rels, CASE WHEN $after IS NULL THEN 0 ELSE coalesce("
+        f"[i IN range(0, size(rels) - 1) WHERE rels[i].id = $after][0] + 1, size(rels))"
+        f" END AS start"
+        f" RETURN n.id AS key, start, size(rels) AS total,"
+        f" [r IN rels[start..start + $first] | [{q.R}, type(r), startNode(r).id,"
+        f" endNode(r).id]] AS page", ("key", "start", "total", "page"),
+        ids=list(ci_ids), after=after, first=first,
+    )
+    out = {i: Window[Relationship]([], 0, 0) for i in ci_ids}
+    for row in rows:
+        out[row["key"]] = Window([q.to_rel(*item) for item in row["page"]], row["start"],
+                                 row["total"])
     return out

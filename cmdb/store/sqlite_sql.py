@@ -205,7 +205,7 @@ def closure_sql(direction: Direction) -> str:
     return f"""
     WITH RECURSIVE
     walk(id, depth, parent, rel, type) AS (
-        SELECT value, 0, NULL, NULL, NULL FROM json_each(?1)
+        SELECT id, 0, NULL, NULL, NULL FROM cis WHERE id IN (SELECT value FROM json_each(?1))
         UNION
         SELECT r.{far}, w.depth + 1, w.id, r.id, r.type
         FROM walk w JOIN relationships r ON r.{near} = w.id AND r.ended_at IS NULL

@@ -13,6 +13,7 @@ from graphql import get_operation_ast, parse, specified_rules
 from cmdb.api.cost import LIST_SIZES, WEIGHTS, CostModel, check_shape, estimate
 from cmdb.api.documents import Bounds, Documents
 from cmdb.api.graphql_http import GraphQLHTTP
+from cmdb.api.html import Html
 from cmdb.api.schema import build_schema
 from cmdb.settings import Settings
 
@@ -91,7 +92,7 @@ def test_shape_refuses_repeated_fields_and_huge_selection_sets() -> None:
 def test_every_walk_is_linear_in_the_document() -> None:
     """Fragments spreading the next one twice: 2^n paths, n fragments. Preparing 60
     levels takes about twice as long as 30, not 2^30 times."""
-    http = GraphQLHTTP(SCHEMA, Settings(), _no_context, "")
+    http = GraphQLHTTP(SCHEMA, Settings(), _no_context, Html(None))
 
     def doubling(levels: int) -> str:
         return "query { ...F0 }\n" + "".join(
@@ -143,7 +144,7 @@ def test_documents_are_parsed_and_validated_once_and_the_cache_is_bounded() -> N
      "fragments spread one another more than 200 levels deep"),
 ])
 def test_nesting_is_refused_before_any_recursion(query: str, message: str) -> None:
-    http = GraphQLHTTP(SCHEMA, Settings(), _no_context, "")
+    http = GraphQLHTTP(SCHEMA, Settings(), _no_context, Html(None))
     prepared = http.documents._prepare(query)
     assert prepared.document is None
     assert message in prepared.errors[0].message

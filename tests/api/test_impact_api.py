@@ -92,3 +92,34 @@ async def test_dependencies_and_changes(live: LiveServer) -> None:
 def test_out_of_range_depth_is_coded(live: LiveServer) -> None:
     err = live.error('{ impact(ciIds: ["x"], maxDepth: 500) { total } }')
     assert err["extensions"]["code"] == "LIMIT_EXCEEDED"
+
+
+TREE = """query($ids: [ID!]!) { impact(ciIds: $ids) { changed { id }
+  impacted { ci { id name } status depth reachedFromId relationshipType relationshipId
+             reachedFrom { id } path { relationshipId type from { id } to { id } } } } }"""
+
+
+async def test_the_lean_shape_is_a_tree_back_to_the_change(live: LiveServer) -> None:
+    """Each impacted CI names the CI one step nearer the change and the relationship
+    between them; walking those steps back is the CI's path, and ends at a changed CI."""
+    [switch] = await ids_by_name(live, "BJ-CORE-SW1")
+    report = live.ok(TREE, {"ids": [switch]})["impact"]
+    changed = {c["id"] for c in report["changed"]}
+    by_id = {i["ci"]["id"]: i for i in report["impacted"]}
+    assert len(by_id) > 20
+    for item in by_id.values():
+        steps = []
+        at = item
+        while True:
+            near = at["reachedFromId"]
+            assert at["reachedFrom"] == {"id": near}
+            steps.append((at["relationshipId"], at["relationshipType"]))
+            if near in changed:
+                break
+            assert by_id[near]["depth"] == at["depth"] - 1
+            at = by_id[near]
+        assert len(steps) == item["depth"]
+        assert steps[::-1] == [(s["relationshipId"], s["type"]) for s in item["path"]]
+        last = item["path"][-1]
+        assert item["ci"]["id"] in (last["from"]["id"], last["to"]["id"])
+        assert item["reachedFromId"] in (last["from"]["id"], last["to"]["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -66,6 +67,12 @@ def test_each_request_is_one_json_line_with_who_and_what(live: LiveServer, logs:
     assert made.headers["x-request-id"] != "bad id with spaces"
     httpx.post(f"{live.url}/graphql", json={"query": "{ __typename }"},
                headers={"Authorization": "Bearer cmdb_not-a-real-token-0000000000"})
+    # The server logs a request once its response is sent: the last line may come a
+    # moment after the client has the response.
+    deadline = time.monotonic() + 5
+    while (not any(line.get("status") == 401 for line in logs.lines)
+           and time.monotonic() < deadline):
+        time.sleep(0.01)
     access = [line for line in logs.lines if line["logger"] == "cmdb.access"]
     first = next(line for line in access if line["request_id"] == "req-42")
     assert first["principal"] == "tests-admin"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cmdb.demo import load_demo
-from cmdb.errors import ConflictError, DuplicateError, ValidationError
+from cmdb.errors import ConflictError, ValidationError
 from cmdb.model.queries import CISelection
-from cmdb.model.records import Actor
+from cmdb.model.records import CI, Actor, Relationship
 from cmdb.model.registry import Registry
 from cmdb.services import Cmdb
 from cmdb.services.backup import backup, restore
@@ -96,29 +99,66 @@ async def test_damaged_dump_changes_nothing(
     assert await snapshot(cmdb) == before
 
 
-async def test_replace_that_fails_midway_keeps_the_old_data(
-    cmdb: Cmdb, tmp_path: Path, actor: Actor
-) -> None:
-    """A dump that breaks a uniqueness rule only while loading: the wipe rolls back too."""
-    import hashlib
-    import json
-
-    from cmdb.model.records import CI
-
-    twins = [CI(class_name="Room", name=f"twin {i}", state="deployed", asset_tag="SAME")
-             for i in range(2)]
-    lines = [json.dumps({"kind": "ci", "record": c.model_dump(mode="json")},
-                        sort_keys=True, separators=(",", ":")) + "\n" for c in twins]
-    counts = {"ci": 2, "relationship": 0, "history": 0, "doc": 0}
+def write_dump(path: Path, records: list[tuple[str, Any]]) -> Path:
+    """A well-formed dump (right checksum and counts) of these records, as-is."""
+    lines = [json.dumps({"kind": kind, "record": record}, sort_keys=True,
+                        separators=(",", ":")) + "\n" for kind, record in records]
+    counts = {k: sum(1 for kind, _ in records if kind == k)
+              for k in ("ci", "relationship", "history", "doc")}
     end = {"kind": "end", "counts": counts,
            "sha256": hashlib.sha256("".join(lines).encode()).hexdigest()}
     header = {"format": "graph-cmdb-backup", "version": 1, "source": "test",
               "created_at": STAMP}
-    path = tmp_path / "twins.jsonl"
     path.write_text(json.dumps(header) + "\n" + "".join(lines) + json.dumps(end) + "\n",
                     encoding="utf-8")
+    return path
+
+
+def room(name: str, **kw: Any) -> dict[str, Any]:
+    return CI(class_name="Room", name=name, state="deployed", **kw).model_dump(mode="json")
+
+
+def rel(source: dict[str, Any], target: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    return Relationship(type="LOCATED_IN", source_id=source["id"], target_id=target["id"],
+                        **kw).model_dump(mode="json")
+
+
+A, B = room("a"), room("b")
+BROKEN = {
+    "twin asset tags": ([("ci", room("x", asset_tag="SAME")), ("ci", room("y", asset_tag="SAME"))],
+                        "line 3: asset tag 'SAME' is already used on line 2"),
+    "twin ids": ([("ci", A), ("ci", {**B, "id": A["id"]})], "line 3: CI id"),
+    "twin serials of one maker": (
+        [("ci", room("x", serial_number="S1", attributes={"manufacturer": "Dell"})),
+         ("ci", room("y", serial_number="s1 ", attributes={"manufacturer": "dell"}))],
+        "line 3: serial number"),
+    "a relationship to no CI": ([("ci", A), ("relationship", rel(A, B))],
+                                "line 3: relationship .* target_id"),
+    "twin active relationships": ([("ci", A), ("ci", B), ("relationship", rel(A, B)),
+                                   ("relationship", rel(A, B))],
+                                  "line 5: active relationship"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+async def test_dump_breaking_integrity_is_refused_before_anything_changes(
+    cmdb: Cmdb, tmp_path: Path, actor: Actor, case: str
+) -> None:
+    """The loads skip per-row checks, so a dump that breaks a uniqueness rule or points at
+    a CI it does not hold is refused up front, naming the line: the old data stays."""
+    records, message = BROKEN[case]
+    path = write_dump(tmp_path / "broken.jsonl", records)
     await cmdb.cis.create(actor, {"class_name": "Room", "name": "keep me"})
     before = await snapshot(cmdb)
-    with pytest.raises(DuplicateError):
+    with pytest.raises(ValidationError, match=message):
         await restore(cmdb.store, path, replace=True)
     assert await snapshot(cmdb) == before
+
+
+async def test_ended_twins_of_an_active_relationship_load(cmdb: Cmdb, tmp_path: Path) -> None:
+    """History keeps ended relationships: the same link may be there ended and active."""
+    path = write_dump(tmp_path / "ok.jsonl", [
+        ("ci", A), ("ci", B), ("relationship", rel(A, B, ended_at=STAMP)),
+        ("relationship", rel(A, B))])
+    assert (await restore(cmdb.store, path))["relationship"] == 2
+    assert len([r async for r in cmdb.store.iter_all("relationships")]) == 2

@@ -162,6 +162,8 @@ async def test_health(cmdb: Cmdb, actor: Actor, tmp_path: Path) -> None:
                                   "serial_number": "sn-bj-1", "asset_tag": "BJ-X1",
                                   "attributes": {"manufacturer": "other"}})
     report = await cmdb.health.report()
+    with pytest.raises(ValidationError, match="staleDays"):
+        await cmdb.health.report(stale_days=739_950)  # before year 1: refused, not a crash
     assert any(g.reason == "serial" and len(g.ci_ids) == 2 for g in report.duplicates)
     assert any(g.reason == "name" for g in report.duplicates)
     assert report.never_audited_count >= len(estate.assets)

@@ -30,6 +30,9 @@ async def test_plan_keeps_impact_and_moves_through_states(
     assert change.key == "draft"
     impact = change.data["impact"]
     assert {i["id"] for i in impact["impacted"]} == {g["APP"].id, g["SVC"].id}
+    # the tree of how the failure travels, as planned
+    assert {(i["id"], i["from"], i["via"]) for i in impact["impacted"]} == {
+        (g["APP"].id, g["VM"].id, "RUNS_ON"), (g["SVC"].id, g["APP"].id, "DEPENDS_ON")}
     assert [s["id"] for s in impact["services"]] == [g["SVC"].id]
     with pytest.raises(InvalidTransitionError, match="allowed: approved, cancelled"):
         await cmdb.changes.transition(actor, change.id, "closed")

@@ -303,6 +303,31 @@ async def test_relationships_active_and_ended(store: Store) -> None:
         await link(store, a, "DEPENDS_ON", b)
 
 
+async def test_relationship_pages_read_one_page_of_each_ci(store: Store) -> None:
+    hub, lone = ci("hub"), ci("lone")
+    spokes = [ci(f"spoke{i}") for i in range(7)]
+    await add(store, hub, lone, *spokes)
+    made = [await link(store, s, "CONNECTS_TO" if i % 3 else "POWERED_BY", hub)
+            for i, s in enumerate(spokes)]
+    every = (await store.relationships_of([hub.id], "in"))[hub.id]
+    assert {r.id for r in every} == {r.id for r in made}
+    pages = await store.relationship_pages([hub.id, lone.id], "in", None, 3)
+    assert [r.id for r in pages[hub.id].items] == [r.id for r in every[:3]]
+    assert (pages[hub.id].start, pages[hub.id].total, pages[hub.id].has_next) == (0, 7, True)
+    assert (pages[lone.id].items, pages[lone.id].total) == ([], 0)
+    rest = (await store.relationship_pages([hub.id], "in", None, 5, every[2].id))[hub.id]
+    assert [r.id for r in rest.items] == [r.id for r in every[3:]]
+    assert (rest.start, rest.has_next) == (3, False)
+    assert rest.items[0] == every[3]
+    gone = (await store.relationship_pages([hub.id], "in", None, 5, "no-such-id"))[hub.id]
+    assert (gone.items, gone.total) == ([], 7)
+    typed = (await store.relationship_pages([hub.id], "in", ["POWERED_BY"], 10))[hub.id]
+    assert [r.id for r in typed.items] == [r.id for r in every if r.type == "POWERED_BY"]
+    assert typed.total == 3
+    out = (await store.relationship_pages([spokes[1].id], "out", None, 10))[spokes[1].id]
+    assert [r.target_id for r in out.items] == [hub.id]
+
+
 # ---- history ------------------------------------------------------------------------
 async def test_history_by_ci_actor_run_newest_first_paged(store: Store) -> None:
     a, b = ci("a"), ci("b")
@@ -415,8 +440,9 @@ async def test_closure_follows_reverse_types_the_other_way(store: Store) -> None
 async def test_closure_from_several_starts(store: Store) -> None:
     """[X] -DEPENDS_ON-> [A], [Y] -DEPENDS_ON-> [B], [X] -DEPENDS_ON-> [B]"""
     g = await graph(store, "X -DEPENDS_ON-> A\nY -DEPENDS_ON-> B\nX -DEPENDS_ON-> B")
-    res = await store.closure([g["A"].id, g["B"].id], "in", ALL_TYPES, 10)
+    res = await store.closure([g["A"].id, g["B"].id, "no-such-ci"], "in", ALL_TYPES, 10)
     assert reached(g, res.rows) == {("A", 0), ("B", 0), ("X", 1), ("Y", 1)}
+    assert (await store.closure(["no-such-ci"], "out", ALL_TYPES, 10)).rows == []
 
 
 async def test_bulk_inserts_are_atomic(store: Store) -> None:
