@@ -26,10 +26,20 @@ from cmdb.errors import (
     StoreUnavailableError,
     VersionConflictError,
 )
-from cmdb.model.queries import CIOrder, CISelection, ClosureResult, ClosureRow, Cursor, Page
+from cmdb.model.queries import (
+    CIFacts,
+    CIOrder,
+    CISelection,
+    ClosureResult,
+    ClosureRow,
+    Cursor,
+    FactKey,
+    Page,
+)
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.neo4j_facts import ci_facts
 from cmdb.store.neo4j_reads import (
     REL_RETURN,
     _docs_by_id,
@@ -366,6 +376,11 @@ class Neo4jStore(Store):
         rows = await self._read_many(q.by_key(key, f"{q.N} AS n"), ("v", "n"),
                                      values=list(dict.fromkeys(values)))
         return {v: [q.to_ci(n) for n in found] for v, found in q.grouped(rows, "n").items()}
+
+    @counted
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str]
+                            ) -> dict[str, list[CIFacts]]:
+        return await ci_facts(self._read_many, key, values)
 
     @counted
     async def list_cis(

@@ -20,15 +20,18 @@ from cmdb.errors import (
 )
 from cmdb.model import jsontext
 from cmdb.model.queries import (
+    CIFacts,
     CIOrder,
     CISelection,
     ClosureResult,
     ClosureRow,
     Cursor,
+    FactKey,
     Page,
 )
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.sqlite_facts import ci_facts
 from cmdb.store.sqlite_schema import MIGRATIONS
 from cmdb.store.sqlite_sql import (
     CI_COLUMNS,
@@ -344,6 +347,12 @@ class SqliteStore(Store):
             for row in rows:
                 out.setdefault(row[column], []).append(_ci(row))
         return out
+
+    @counted
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str]
+                            ) -> dict[str, list[CIFacts]]:
+        with _unavailable():
+            return ci_facts(self._r, key, values)
 
     @counted
     async def list_cis(
