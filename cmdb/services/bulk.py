@@ -70,9 +70,11 @@ class BulkWriter:
             self.claims[(key, value)] = ci
 
     async def create(self, new: NewCI, *, ci_id: str | None = None,
-                     provenance: dict[str, Provenance] | None = None) -> CI:
-        """A new CI, with its location and owner when given."""
-        info, ci = self.cis.check_new(new, ci_id)
+                     provenance: dict[str, Provenance] | None = None,
+                     checked: bool = False) -> CI:
+        """A new CI, with its location and owner when given (``checked``: its attributes
+        are already checked for the class, see :meth:`CIService.check_new`)."""
+        info, ci = self.cis.check_new(new, ci_id, checked)
         if provenance:
             ci.provenance = dict(provenance)
         self._claim(ci, None)
@@ -93,10 +95,11 @@ class BulkWriter:
 
     async def update(self, before: CI, change: CIChanges,
                      provenance: dict[str, Provenance] | None,
-                     located: Sequence[Relationship] = ()) -> CI:
+                     located: Sequence[Relationship] = (), checked: bool = False) -> CI:
         """``before`` changed; ``located`` are its active ``LOCATED_IN`` relationships
-        (as read with ``before``), needed when the change moves it."""
-        info, after, diff = self.cis.changed(before, change, provenance)
+        (as read with ``before``), needed when the change moves it; ``checked`` as for
+        :meth:`create`."""
+        info, after, diff = self.cis.changed(before, change, provenance, checked)
         if diff:
             self._claim(after, before)
             await self.cis.check_unique_attributes(self.tx, info, after, before)

@@ -160,12 +160,20 @@ class CIService:
         return await self._end(tx, actor, rel, reason)
 
     # ---- CIs ---------------------------------------------------------------------
-    def check_new(self, new: NewCI, ci_id: str | None = None) -> tuple[ClassInfo, CI]:
-        """Check a new CI against the schema (no store needed) and build the record."""
+    def check_new(self, new: NewCI, ci_id: str | None = None,
+                  checked: bool = False) -> tuple[ClassInfo, CI]:
+        """Check a new CI against the schema (no store needed) and build the record.
+        ``checked``: the caller has already checked and normalised the attributes for the
+        class (an import's reconciliation); only required ones are checked again."""
         info = self.registry.concrete_class(new.class_name)
         state = self.registry.check_state(new.state or self.registry.lifecycle.initial)
-        attributes = {k: v for k, v in check_attributes(info, new.attributes, complete=True).items()
-                      if v is not None}
+        if checked:
+            check_required(info, new.attributes)
+            attributes = {k: v for k, v in new.attributes.items() if v is not None}
+        else:
+            attributes = {k: v for k, v in
+                          check_attributes(info, new.attributes, complete=True).items()
+                          if v is not None}
         ci = CI(class_name=info.name, name=new.name, state=state, asset_tag=new.asset_tag,
                 serial_number=new.serial_number, attributes=attributes)
         if ci_id is not None:
@@ -202,9 +210,11 @@ class CIService:
 
     def changed(
         self, before: CI, change: CIChanges, provenance: dict[str, Provenance] | None = None,
+        checked: bool = False,
     ) -> tuple[ClassInfo, CI, list[FieldChange]]:
         """``before`` with ``change`` applied (checked against the class; no store needed):
-        the new version and what changed (``before`` itself when nothing did)."""
+        the new version and what changed (``before`` itself when nothing did).
+        ``checked``: as for :meth:`check_new`."""
         fields = change.model_fields_set
         if before.state == DISPOSED:
             raise ConflictError(f"CI {before.name} is disposed and cannot change", id=before.id)
@@ -219,7 +229,9 @@ class CIService:
                 update[key] = getattr(change, key)
         if change.attributes is not None:
             merged = dict(before.attributes)
-            for key, value in check_attributes(info, change.attributes, complete=False).items():
+            values = change.attributes if checked else \
+                check_attributes(info, change.attributes, complete=False)
+            for key, value in values.items():
                 if value is None:
                     merged.pop(key, None)
                 else:

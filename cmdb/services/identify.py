@@ -11,19 +11,21 @@ Two ways to look candidates up, with the same answers: :class:`PointLookup` asks
 the store per chunk (one question for all its asset tags, one for its serials; one
 per MAC or host name: small files), :class:`ScanIndex` reads every
 CI once and answers from memory (large files, where thousands of questions would
-cost more than one pass).
+cost more than one pass). The keys an observation offers and a CI answers with are
+computed in one place each (:func:`observed_keys`, :func:`registered_keys`): a new
+rule or normalisation (manufacturer aliases, MAC rules) goes there.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cmdb.importers import Observation
-from cmdb.model.queries import AttributeMatch, CIOrder, CISelection
-from cmdb.model.records import CI, serial_key
+from cmdb.model.queries import AttributeMatch, CIFacts, CIOrder, CISelection
+from cmdb.model.records import serial_key
 from cmdb.services.sources import Rule
 from cmdb.store.base import Store
 
@@ -39,11 +41,24 @@ def observed_keys(obs: Observation, rule: Rule) -> list[str]:
         return [key] if key else []
     if rule == "mac_addresses":
         return list(obs.mac_addresses)
-    names = [*obs.hostnames, *([obs.fqdn] if obs.fqdn else [])]
-    return list(dict.fromkeys(n.lower() for n in names))
+    names = [*obs.hostnames, obs.fqdn] if obs.fqdn else obs.hostnames
+    if len(names) == 1:
+        return [names[0].lower()]
+    return list(dict.fromkeys([n.lower() for n in names]))
 
 
-def registered_keys(ci: CI, rule: Rule) -> list[str]:
+class Registered(Protocol):
+    """A registered CI as identification sees it (a CI record, or its facts)."""
+
+    @property
+    def asset_tag(self) -> str | None: ...
+    @property
+    def serial_key(self) -> str | None: ...
+    @property
+    def attributes(self) -> dict[str, Any]: ...
+
+
+def registered_keys(ci: Registered, rule: Rule) -> list[str]:
     """The values a registered CI answers ``rule`` with."""
     if rule == "asset_tag":
         return [ci.asset_tag] if ci.asset_tag else []
@@ -126,46 +141,55 @@ class PointLookup:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.cache: dict[tuple[Rule, str], set[str]] = {}
-        #: The CIs the questions returned, so the caller need not read them again.
-        self.found: dict[str, CI] = {}
+        #: The facts of the CIs the questions returned, so the caller need not read
+        #: them again.
+        self.found: dict[str, CIFacts] = {}
 
     async def _ask(self, rule: Rule, value: str) -> set[str]:
         """MACs and host names: the store can only find them with a query per value."""
         names = ("mac_addresses",) if rule == "mac_addresses" else ("hostnames", "fqdn")
         out: set[str] = set()
         for name in names:
-            for ci in await self._list(CISelection(attributes=(AttributeMatch(name, value),))):
-                if value in registered_keys(ci, rule):
-                    out.add(ci.id)
+            selection = CISelection(attributes=(AttributeMatch(name, value),))
+            page = await self.store.list_cis(selection, CIOrder(), CANDIDATE_LIMIT, None)
+            out.update(ci.id for ci in page.items if value in registered_keys(ci, rule))
         return out
 
-    async def _list(self, selection: CISelection) -> list[CI]:
-        page = await self.store.list_cis(selection, CIOrder(), CANDIDATE_LIMIT, None)
-        self.found.update((c.id, c) for c in page.items)
-        return page.items
-
-    def take(self, ids: Sequence[str]) -> dict[str, CI]:
-        """The CIs among ``ids`` already read (and forgotten, to keep memory bounded)."""
-        return {i: self.found.pop(i) for i in ids if i in self.found}
+    def take(self, ids: Sequence[str]) -> dict[str, CIFacts]:
+        """The facts among ``ids`` already read (and forgotten, to keep memory bounded)."""
+        found = self.found
+        return {i: found.pop(i) for i in ids if i in found}
 
     async def _indexed(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
         """Asset tags or serial keys through the store's unique indexes, all in one
-        question; the CIs come with the answer."""
-        found = await self.store.find_cis("asset_tag" if rule == "asset_tag" else "serial_key",
-                                          values)
-        for cis in found.values():
-            self.found.update((c.id, c) for c in cis)
-        return {v: {c.id for c in found.get(v, [])} for v in values}
+        question; the CIs' facts come with the answer."""
+        found = await self.store.find_ci_facts(
+            "asset_tag" if rule == "asset_tag" else "serial_key", values)
+        out: dict[str, set[str]] = {}
+        known = self.found
+        for value in values:
+            ids: set[str] = set()
+            for facts in found.get(value, ()):
+                ids.add(facts.id)
+                known[facts.id] = facts
+            out[value] = ids
+        return out
 
     async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
-        todo = [v for v in values if (rule, v) not in self.cache]
+        cache = self.cache
+        todo = [v for v in values if (rule, v) not in cache]
         if todo and rule in ("asset_tag", "serial_number"):
             for value, ids in (await self._indexed(rule, todo)).items():
-                self.cache[(rule, value)] = ids
+                cache[(rule, value)] = ids
         for value in todo:
-            if (rule, value) not in self.cache:
-                self.cache[(rule, value)] = await self._ask(rule, value)
-        return {v: self.cache[(rule, v)] for v in values if self.cache[(rule, v)]}
+            if (rule, value) not in cache:
+                cache[(rule, value)] = await self._ask(rule, value)
+        out: dict[str, set[str]] = {}
+        for v in values:
+            ids = cache[rule, v]
+            if ids:
+                out[v] = ids
+        return out
 
 
 class HybridLookup:
@@ -192,21 +216,25 @@ class HybridLookup:
 
 
 async def identify(
-    observations: Sequence[Observation], rules: Sequence[Rule], lookup: Lookup
+    observations: Sequence[Observation], rules: Sequence[Rule], lookup: Lookup,
+    keys: Sequence[Mapping[str, list[str]]] | None = None,
 ) -> list[Identification]:
-    """Identify each observation by the first rule that finds a candidate."""
+    """Identify each observation by the first rule that finds a candidate (``keys``: each
+    observation's :func:`observed_keys` per rule, when the caller has them already)."""
+    offered = keys if keys is not None else [
+        {rule: observed_keys(o, rule) for rule in rules} for o in observations]
     results: list[Identification | None] = [None] * len(observations)
     for rule in rules:
-        pending = [(i, observed_keys(o, rule)) for i, o in enumerate(observations)
-                   if results[i] is None]
-        wanted = sorted({k for _, keys in pending for k in keys})
+        pending = [(i, offered[i][rule]) for i in range(len(observations))
+                   if results[i] is None and offered[i][rule]]
+        wanted = sorted({k for _, ks in pending for k in ks})
         if not wanted:
             continue
         found = await lookup.candidates(rule, wanted)
-        for i, keys in pending:
+        for i, ks in pending:
             ids: set[str] = set()
             hit = None
-            for key in keys:
+            for key in ks:
                 if key in found:
                     ids |= found[key]
                     hit = hit or key

@@ -1,0 +1,85 @@
+"""The in-file duplicate check: which identifying values (and CIs) earlier records of
+the file already used. A record reusing one is a duplicate: the file states two things
+about one asset.
+
+The keys live in a dict, ten times quicker than any table; past ``memory_keys`` of them
+(a file of more than about fifty thousand records) they move to the store's scratch
+space on disk (:meth:`~cmdb.store.base.Store.scratch_keys`), so a million-row file costs
+disk, not memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cmdb.store.base import ScratchKeys, Store
+
+#: About 30 MB of keys: five per record of a 50,000-record file.
+MEMORY_KEYS = 250_000
+Claim = tuple[str, int | None] | None
+#: One record's identifying values: per kind (an identification rule, or ``ci`` for
+#: the CI it matched), the values it uses.
+Keys = dict[str, list[str]]
+
+
+class KeyLedger:
+    """Values already used by the file's earlier records, with the line of each first
+    use; a value is one of a kind (a rule's, or a matched CI's id)."""
+
+    def __init__(self, store: Store, memory_keys: int = MEMORY_KEYS) -> None:
+        self.store = store
+        self.memory_keys = memory_keys
+        self.memory: dict[str, dict[str, int | None]] = {}
+        self.size = 0
+        self.disk: ScratchKeys | None = None
+
+    def claim(self, entries: Sequence[tuple[Keys, int | None]]) -> list[Claim]:
+        """For each entry (values by kind, line): ``None``, or ``"kind:value"`` an
+        earlier record used and that record's line. Entries that are not duplicates
+        claim their values."""
+        memory = self.memory
+        earlier: dict[str, int | None] = {}
+        if self.disk is not None:
+            asked = sorted({f"{kind}:{v}" for keys, _ in entries for kind, values in keys.items()
+                            for v in values if v not in memory.get(kind, ())})
+            earlier = self.disk.lines(asked) if asked else {}
+        out: list[Claim] = []
+        for keys, line in entries:
+            dup: Claim = None
+            for kind, values in keys.items():
+                used = memory.get(kind)
+                for value in values:
+                    if used is not None and value in used:
+                        dup = (f"{kind}:{value}", used[value])
+                        break
+                    if earlier:
+                        key = f"{kind}:{value}"
+                        if key in earlier:
+                            dup = (key, earlier[key])
+                            break
+                if dup is not None:
+                    break
+            out.append(dup)
+            if dup is None:
+                for kind, values in keys.items():
+                    if values:
+                        used = memory.get(kind)
+                        if used is None:
+                            used = memory[kind] = {}
+                        for value in values:
+                            used[value] = line
+                        self.size += len(values)
+        if self.size > self.memory_keys:
+            if self.disk is None:
+                self.disk = self.store.scratch_keys()
+            self.disk.add((f"{kind}:{value}", line) for kind, used in memory.items()
+                          for value, line in used.items())
+            memory.clear()
+            self.size = 0
+        return out
+
+    def close(self) -> None:
+        if self.disk is not None:
+            self.disk.close()
+            self.disk = None
+        self.memory.clear()
