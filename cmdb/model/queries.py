@@ -112,6 +112,8 @@ class CIFacts:
     attributes: dict[str, Any]
     provenance: str
     location_id: str | None
+    _setters: dict[str, str | None] | None = field(default=None, init=False, repr=False,
+                                                   compare=False)
 
     @property
     def serial_key(self) -> str | None:
@@ -119,9 +121,10 @@ class CIFacts:
         maker = self.attributes.get("manufacturer")
         return serial_key(maker if isinstance(maker, str) else None, self.serial_number)
 
-    def setter(self, field: str) -> str | None:
-        """The source that set ``field`` (``None``: set by hand, or never set)."""
-        if self.provenance == "{}":
-            return None
-        found = decode_provenance(self.provenance).get(field)
-        return found.source if found else None
+    def setter(self, name: str) -> str | None:
+        """The source that set field ``name`` (``None``: set by hand, or never set)."""
+        setters = self._setters
+        if setters is None:
+            setters = self._setters = {k: v.source for k, v in
+                                       decode_provenance(self.provenance).items()}
+        return setters.get(name)

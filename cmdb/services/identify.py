@@ -19,7 +19,7 @@ rule or normalisation (manufacturer aliases, MAC rules) goes there.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,19 +32,40 @@ from cmdb.store.base import Store
 CANDIDATE_LIMIT = 20
 
 
-def observed_keys(obs: Observation, rule: Rule) -> list[str]:
-    """The values an observation offers to ``rule``, normalised as the register keeps them."""
-    if rule == "asset_tag":
-        return [obs.asset_tag] if obs.asset_tag else []
-    if rule == "serial_number":
-        key = serial_key(obs.manufacturer, obs.serial_number)
-        return [key] if key else []
-    if rule == "mac_addresses":
-        return list(obs.mac_addresses)
+def _tag_keys(obs: Observation) -> list[str]:
+    return [obs.asset_tag] if obs.asset_tag else []
+
+
+def _serial_keys(obs: Observation) -> list[str]:
+    key = serial_key(obs.manufacturer, obs.serial_number)
+    return [key] if key else []
+
+
+def _mac_keys(obs: Observation) -> list[str]:
+    return list(obs.mac_addresses)
+
+
+def _name_keys(obs: Observation) -> list[str]:
     names = [*obs.hostnames, obs.fqdn] if obs.fqdn else obs.hostnames
     if len(names) == 1:
         return [names[0].lower()]
     return list(dict.fromkeys([n.lower() for n in names]))
+
+
+#: What each rule reads of an observation, normalised as the register keeps it.
+OFFERED: dict[str, Callable[[Observation], list[str]]] = {
+    "asset_tag": _tag_keys, "serial_number": _serial_keys, "mac_addresses": _mac_keys,
+    "hostnames": _name_keys}
+
+
+def observed_keys(obs: Observation, rule: Rule) -> list[str]:
+    """The values an observation offers to ``rule``, normalised as the register keeps them."""
+    return OFFERED[rule](obs)
+
+
+def offered_keys(obs: Observation, rules: Sequence[Rule]) -> dict[str, list[str]]:
+    """:func:`observed_keys` for each of ``rules``, in their order."""
+    return {rule: OFFERED[rule](obs) for rule in rules}
 
 
 class Registered(Protocol):
@@ -221,8 +242,7 @@ async def identify(
 ) -> list[Identification]:
     """Identify each observation by the first rule that finds a candidate (``keys``: each
     observation's :func:`observed_keys` per rule, when the caller has them already)."""
-    offered = keys if keys is not None else [
-        {rule: observed_keys(o, rule) for rule in rules} for o in observations]
+    offered = keys if keys is not None else [offered_keys(o, rules) for o in observations]
     results: list[Identification | None] = [None] * len(observations)
     for rule in rules:
         pending = [(i, offered[i][rule]) for i in range(len(observations))

@@ -72,7 +72,8 @@ async def apply_plans(
                 device = current[p.ci_id]
                 if p.changes is not None:
                     device = await bulk.update(device, p.changes, p.provenance,
-                                               located.get(device.id, []), checked=True)
+                                               located.get(device.id, []), checked=True,
+                                               fresh=True)
                 if p.transition is not None:
                     device = await bulk.transition(device, p.transition,
                                                    p.provenance.get("state"))

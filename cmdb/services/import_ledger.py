@@ -47,6 +47,8 @@ class KeyLedger:
         for keys, line in entries:
             dup: Claim = None
             for kind, values in keys.items():
+                if not values:
+                    continue
                 used = memory.get(kind)
                 for value in values:
                     if used is not None and value in used:

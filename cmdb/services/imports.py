@@ -50,7 +50,7 @@ from cmdb.model.queries import CIFacts
 from cmdb.model.records import Actor, Channel, Doc, new_id, now, serial_key
 from cmdb.model.registry import Registry
 from cmdb.services.cis import CIService
-from cmdb.services.identify import HybridLookup, identify, observed_keys
+from cmdb.services.identify import HybridLookup, identify, offered_keys
 from cmdb.services.import_apply import apply_plans, needed_places
 from cmdb.services.import_ledger import KeyLedger
 from cmdb.services.import_outcomes import OutcomeWriter, legacy_page, outcome_page
@@ -282,8 +282,7 @@ class ImportService:
         """Identify and reconcile one chunk of the file, in file order."""
         observations = [o for o in chunk if isinstance(o, Observation)]
         rules = self.config.identification
-        keys: list[dict[str, list[str]]] = [
-            {rule: observed_keys(o, rule) for rule in rules} for o in observations]
+        keys = [offered_keys(o, rules) for o in observations]
         idents = await identify(observations, rules, lookup, keys)
         lookup.point.cache.clear()  # values rarely repeat across chunks: keep memory flat
         claims = ledger.claim([

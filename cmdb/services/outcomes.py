@@ -8,9 +8,11 @@ service (which applies them and keeps them as compact rows, see
 from __future__ import annotations
 
 import dataclasses
+import socket
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,7 +33,7 @@ class Outcome(StrEnum):
     INVALID = "INVALID"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Difference:
     """One field where the register and the source disagree.
 
@@ -158,6 +160,12 @@ def new_ci_json(new: NewCI) -> dict[str, Any]:
     return out
 
 
+def ip_text(ip: IPv4Address | IPv6Address) -> str:
+    """An address as text (``str()`` of an IPv4 address is pure Python, twice as slow as
+    the C formatter)."""
+    return socket.inet_ntoa(ip.packed) if ip.version == 4 else str(ip)
+
+
 def _iso_datetime(value: datetime) -> str:
     # pydantic's JSON form of a datetime: ISO 8601, UTC written as Z
     text = value.isoformat()
@@ -177,7 +185,7 @@ def observation_json(o: Observation) -> dict[str, Any]:
         elif key == "locator":
             out[key] = {k: v for k, v in value.__dict__.items() if v is not None}
         elif key == "ip_addresses":
-            out[key] = [str(ip) for ip in value]
+            out[key] = [ip_text(ip) for ip in value]
         elif kind is datetime:
             out[key] = _iso_datetime(value)
         elif kind is date:

@@ -137,6 +137,12 @@ class PlaceResolver:
             self.map = await PlaceMap.load(self.store, self.place_classes)
         return self.map is not None
 
+    def known_ancestors(self, place_id: str) -> set[str] | None:
+        """:meth:`ancestors` when memory knows them (``None``: ask :meth:`ancestors`)."""
+        if self.map is not None and place_id in self.map.parent:
+            return self.map.ancestors(place_id)
+        return self._ancestors.get(place_id)
+
     async def ancestors(self, place_id: str) -> set[str]:
         """The place itself and every place it is located in."""
         if await self._mapped() and self.map is not None and place_id in self.map.parent:

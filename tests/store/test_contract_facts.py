@@ -74,3 +74,4 @@ async def test_facts_by_class_list_every_ci_with_its_current_place(store: Store)
                                                                 ("R2", room.id)}
     assert [(f.name, f.location_id) for f in found["Room"]] == [("3楼机房", None)]
     assert [f.location_id for f in found["Server"]] == [r2.id]
+
