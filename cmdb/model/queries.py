@@ -98,8 +98,8 @@ class CIFacts:
     place hierarchy is walked by parent: both need a few columns of many CIs, not CI
     records (timestamps, provenance objects, validation). ``provenance`` is the JSON text
     the store keeps, decoded only when a difference asks who set a field;
-    ``location_id`` is where the CI is (the target of its active ``LOCATED_IN``; the
-    earliest, should there be several).
+    ``location_id`` is where the CI is (the target of its active ``LOCATED_IN``: the
+    schema allows one; any of them, should there be several).
     """
 
     id: str

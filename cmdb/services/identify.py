@@ -163,8 +163,9 @@ class PointLookup:
         self.store = store
         self.cache: dict[tuple[Rule, str], set[str]] = {}
         #: The facts of the CIs the questions returned, so the caller need not read
-        #: them again.
+        #: them again; with the values of these attributes (all when ``None``).
         self.found: dict[str, CIFacts] = {}
+        self.attributes: Sequence[str] | None = None
 
     async def _ask(self, rule: Rule, value: str) -> set[str]:
         """MACs and host names: the store can only find them with a query per value."""
@@ -185,7 +186,7 @@ class PointLookup:
         """Asset tags or serial keys through the store's unique indexes, all in one
         question; the CIs' facts come with the answer."""
         found = await self.store.find_ci_facts(
-            "asset_tag" if rule == "asset_tag" else "serial_key", values)
+            "asset_tag" if rule == "asset_tag" else "serial_key", values, self.attributes)
         out: dict[str, set[str]] = {}
         known = self.found
         for value in values:

@@ -109,9 +109,8 @@ async def _as_read(tx: StoreTx, plans: Sequence[Planned]
     located = await tx.active_relationships_of(moving, "out", [LOCATED_IN]) if moving else {}
     for p in plans:
         if p.facts is not None and p.facts.id in located:
-            rels = located[p.facts.id]
-            place = rels[0].target_id if rels else None
-            if place != p.facts.location_id:
+            places = {r.target_id for r in located[p.facts.id]}
+            if p.facts.location_id not in places and (places or p.facts.location_id):
                 raise ConflictError(
                     f"CI {p.facts.id} ({p.facts.name}) was moved while the file was "
                     "imported; import it again", id=p.facts.id)

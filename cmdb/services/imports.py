@@ -50,13 +50,14 @@ from cmdb.model.queries import CIFacts
 from cmdb.model.records import Actor, Channel, Doc, new_id, now, serial_key
 from cmdb.model.registry import Registry
 from cmdb.services.cis import CIService
+from cmdb.services.collector import collector_paused, tidy
 from cmdb.services.identify import HybridLookup, identify, offered_keys
 from cmdb.services.import_apply import apply_plans, needed_places
 from cmdb.services.import_ledger import KeyLedger
 from cmdb.services.import_outcomes import OutcomeWriter, legacy_page, outcome_page
 from cmdb.services.outcomes import Outcome, Planned
 from cmdb.services.places import PlaceResolver
-from cmdb.services.reconcile import Reconciler
+from cmdb.services.reconcile import Reconciler, compared_attributes
 from cmdb.services.sightings import DiscoveryOutcome, SightingInput
 from cmdb.services.software import ProductCatalog, current_installations, reconcile_software
 from cmdb.services.sources import Rule, SourcesConfig
@@ -71,6 +72,10 @@ SCANS = "scans"
 DISCOVERY_FED = ("nmap", "glpi", "ocs", "lshw")
 CHUNK = 1000
 DOC_BATCH = 2000
+#: A dry run writes its outcomes every so many records (a unit of work each).
+DRY_RUN_WRITE = 10_000
+#: Chunks between collections of young garbage (see :mod:`cmdb.services.collector`).
+TIDY_EVERY = 20
 MAX_LISTED = 1000
 Progress = Callable[[int], None]
 
@@ -150,6 +155,11 @@ class ImportService:
 
         ``records`` replaces parsing ``request.path`` with records already parsed from
         it (benchmarks; callers that hold observations), still named by that file."""
+        with collector_paused():
+            return await self._run(who, request, progress, records)
+
+    async def _run(self, who: str, request: ImportRequest, progress: Progress | None,
+                   records: Iterable[Observation | RecordError] | None) -> Doc:
         try:
             importer = get_importer(request.source)
         except ImportFileError as exc:
@@ -179,17 +189,19 @@ class ImportService:
         try:
             parsed = records if records is not None else importer.run(request.path,
                                                                         options=options)
-            for chunk in _chunks(parsed, CHUNK):
+            for n, chunk in enumerate(_chunks(parsed, CHUNK)):
+                if n % TIDY_EVERY == TIDY_EVERY - 1:
+                    tidy()
                 plans = await self._plan(chunk, lookup, ledger, reconciler)
                 counts.update(p.outcome.value for p in plans)
                 for p in plans:
                     if p.outcome is Outcome.INVALID and len(run["rejected"]) < MAX_LISTED:
                         run["rejected"].append({"line": p.line, "record": p.record,
                                                 "field": p.field, "reason": p.reason})
-                if request.dry_run:
-                    await self._put(writer.blocks(plans))
-                else:
-                    kept += plans
+                kept += plans
+                if request.dry_run and len(kept) >= DRY_RUN_WRITE:
+                    await self._put(writer.blocks(kept))  # memory stays bounded
+                    kept = []
                 if progress:
                     progress(len(chunk))
         except ImportFileError as exc:
@@ -203,7 +215,7 @@ class ImportService:
         invalid = counts[Outcome.INVALID.value]
         run["would_reject"] = bool(invalid) and not request.apply_valid_only
         if request.dry_run:
-            return await self._finish(run_id, run, counts, "dry_run", [], writer)
+            return await self._finish(run_id, run, counts, "dry_run", kept, writer)
         if run["would_reject"]:
             await self._finish(run_id, run, counts, "rejected", kept, writer)
             first = run["rejected"][0]
@@ -283,6 +295,8 @@ class ImportService:
         observations = [o for o in chunk if isinstance(o, Observation)]
         rules = self.config.identification
         keys = [offered_keys(o, rules) for o in observations]
+        compared = lookup.point.attributes = compared_attributes(observations,
+                                                                 reconciler.source)
         idents = await identify(observations, rules, lookup, keys)
         lookup.point.cache.clear()  # values rarely repeat across chunks: keep memory flat
         claims = ledger.claim([
@@ -293,7 +307,7 @@ class ImportService:
         missing = [i for i in matched if i not in facts]
         if missing:
             facts.update((i, found[0]) for i, found in
-                         (await self.store.find_ci_facts("id", missing)).items())
+                         (await self.store.find_ci_facts("id", missing, compared)).items())
         lookup.point.found.clear()
         places = reconciler.places
         await places.expect(len({tuple(o.location) for o in observations if o.location}))

@@ -59,7 +59,7 @@ class PlaceMap:
     @classmethod
     async def load(cls, store: Store, classes: tuple[str, ...]) -> PlaceMap:
         out = cls()
-        for found in (await store.find_ci_facts("class", classes)).values():
+        for found in (await store.find_ci_facts("class", classes, ())).values():
             for place in found:
                 out.parent[place.id] = place.location_id
                 out.names[place.id] = place.name
@@ -121,7 +121,7 @@ class PlaceResolver:
         """The names of these places (from memory once the hierarchy is read)."""
         if self.map is not None:
             return {i: self.map.names[i] for i in place_ids if i in self.map.names}
-        found = await self.store.find_ci_facts("id", place_ids) if place_ids else {}
+        found = await self.store.find_ci_facts("id", place_ids, ()) if place_ids else {}
         return {i: facts[0].name for i, facts in found.items()}
 
     async def expect(self, paths: int) -> None:

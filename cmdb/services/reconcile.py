@@ -14,6 +14,7 @@ Rules (``schema/sources.yaml`` says which source may do what):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,19 @@ def _utc(value: datetime) -> datetime:
 
 def _empty(value: Any) -> bool:
     return value is None or value == [] or value == ""
+
+
+#: The attributes :func:`observed_values` may name, besides an observation's own ones.
+OBSERVED = ("manufacturer", "model", "mac_addresses", "ip_addresses", "hostnames", "fqdn",
+            "os_name", "os_version", "purchase_date", "warranty_end", "department", "note",
+            "custodian")
+
+
+def compared_attributes(observations: Sequence[Observation], source: str) -> list[str]:
+    """The registered attributes reconciling these observations may read: all it needs
+    of a matched CI's attributes (the maker is among them: serials are kept per maker)."""
+    extra = {k for o in observations for k in o.attributes} - set(OBSERVED)
+    return [*OBSERVED, *sorted(extra), f"last_seen_{source}"]
 
 
 def observed_values(obs: Observation) -> dict[str, Any]:

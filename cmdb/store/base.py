@@ -232,12 +232,14 @@ class Store(ABC):
         round trip through the unique indexes (values nobody holds are absent)."""
 
     @abstractmethod
-    async def find_ci_facts(self, key: FactKey, values: Sequence[str]
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str],
+                            attributes: Sequence[str] | None = None
                             ) -> dict[str, list[CIFacts]]:
         """For each of ``values`` (CI ids, asset tags, serial keys or class names, as
         ``key`` says): the CIs it names, as :class:`~cmdb.model.queries.CIFacts` with
-        their place, in one round trip (values naming none are absent). Imports identify
-        and compare a chunk of observations with this; place paths walk it."""
+        their place, in one round trip (values naming none are absent). The facts carry
+        the CI's values of ``attributes`` (every attribute when ``None``). Imports
+        identify and compare a chunk of observations with this; place paths walk it."""
 
     @abstractmethod
     async def list_cis(

@@ -378,9 +378,10 @@ class Neo4jStore(Store):
         return {v: [q.to_ci(n) for n in found] for v, found in q.grouped(rows, "n").items()}
 
     @counted
-    async def find_ci_facts(self, key: FactKey, values: Sequence[str]
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str],
+                            attributes: Sequence[str] | None = None
                             ) -> dict[str, list[CIFacts]]:
-        return await ci_facts(self._read_many, key, values)
+        return await ci_facts(self._read_many, key, values, attributes)
 
     @counted
     async def list_cis(

@@ -356,10 +356,11 @@ class SqliteStore(Store):
         return out
 
     @counted
-    async def find_ci_facts(self, key: FactKey, values: Sequence[str]
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str],
+                            attributes: Sequence[str] | None = None
                             ) -> dict[str, list[CIFacts]]:
         with _unavailable():
-            return ci_facts(self._r, key, values)
+            return ci_facts(self._r, key, values, attributes)
 
     @counted
     async def list_cis(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from cmdb.model import jsontext
 from cmdb.model.queries import CIFacts, FactKey
@@ -12,31 +13,34 @@ from cmdb.store.sqlite_sql import _json_list
 
 FACT_COLUMNS = {"id": "id", "asset_tag": "asset_tag", "serial_key": "serial_key",
                 "class": "class"}
-# The place subquery runs on the partial index of active relationships by source.
+# The place is one probe of the index of active relationships by source.
 FACTS_SQL = """
 SELECT {column} AS v, id, class, name, state, asset_tag, serial_number, version,
        attributes, provenance,
        (SELECT r.target_id FROM relationships r
          WHERE r.source_id = cis.id AND r.type = 'LOCATED_IN' AND r.ended_at IS NULL
-         ORDER BY r.created_at, r.id LIMIT 1) AS location_id
+         LIMIT 1) AS location_id
   FROM cis WHERE {column} IN (SELECT value FROM json_each(?))
 """
 
 
-def ci_facts(conn: sqlite3.Connection, key: FactKey, values: Sequence[str]
-             ) -> dict[str, list[CIFacts]]:
+def ci_facts(conn: sqlite3.Connection, key: FactKey, values: Sequence[str],
+             attributes: Sequence[str] | None = None) -> dict[str, list[CIFacts]]:
     """:meth:`~cmdb.store.base.Store.find_ci_facts` on one connection."""
     if not values:
         return {}
     sql = FACTS_SQL.format(column=FACT_COLUMNS[key])
     out: dict[str, list[CIFacts]] = {}
     loads = jsontext.loads
+    wanted = None if attributes is None else tuple(attributes)
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: cheaper than sqlite3.Row for many rows
     cursor.execute(sql, (_json_list(values),))
     for v, ci_id, cls, name, state, tag, serial, version, attrs, prov, place in cursor:
-        facts = CIFacts(ci_id, cls, name, state, tag, serial, version,
-                        loads(attrs) if attrs != "{}" else {}, prov, place)
+        held: dict[str, Any] = loads(attrs) if attrs != "{}" else {}
+        if wanted is not None:
+            held = {k: held[k] for k in wanted if k in held}
+        facts = CIFacts(ci_id, cls, name, state, tag, serial, version, held, prov, place)
         found = out.get(v)
         if found is None:
             out[v] = [facts]

@@ -41,6 +41,13 @@ async def test_facts_by_asset_tag_serial_and_id_carry_the_compared_columns(
     assert facts.setter("manufacturer") == "csv"
     assert facts.setter("model") is None
 
+    [named] = (await store.find_ci_facts("asset_tag", ["BJ-0001"], ["cost", "model",
+                                                                   "mac_addresses"]))["BJ-0001"]
+    assert named.attributes == {"cost": 12.5, "mac_addresses": ["3c:d9:2b:11:22:33"]}
+    assert named.serial_number == "7XK2M53"
+    [bare_facts] = (await store.find_ci_facts("id", [server.id], []))[server.id]
+    assert bare_facts.attributes == {}
+
     by_serial = await store.find_ci_facts("serial_key", [server.serial_key or ""])
     assert [f.id for f in by_serial[server.serial_key or ""]] == [server.id]
 
