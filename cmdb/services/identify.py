@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cmdb.importers import Observation
 from cmdb.model.queries import AttributeMatch, CIFacts, CIOrder, CISelection
@@ -107,8 +107,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-@dataclass(frozen=True)
-class Identification:
+class Identification(NamedTuple):
     """The answer for one observation: the candidates, and the rule that found them."""
 
     ci_ids: tuple[str, ...] = ()
@@ -122,6 +121,9 @@ class Identification:
     @property
     def ci_id(self) -> str | None:
         return self.ci_ids[0] if len(self.ci_ids) == 1 else None
+
+
+NOT_FOUND = Identification()
 
 
 class Lookup(Protocol):
@@ -260,5 +262,6 @@ async def identify(
                     ids |= found[key]
                     hit = hit or key
             if ids:
-                results[i] = Identification(tuple(sorted(ids)), rule, hit)
-    return [r or Identification() for r in results]
+                results[i] = Identification(
+                    tuple(sorted(ids)) if len(ids) > 1 else tuple(ids), rule, hit)
+    return [r or NOT_FOUND for r in results]

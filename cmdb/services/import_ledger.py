@@ -10,16 +10,15 @@ disk, not memory.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cmdb.store.base import ScratchKeys, Store
 
 #: About 30 MB of keys: five per record of a 50,000-record file.
 MEMORY_KEYS = 250_000
 Claim = tuple[str, int | None] | None
-#: One record's identifying values: per kind (an identification rule, or ``ci`` for
-#: the CI it matched), the values it uses.
-Keys = dict[str, list[str]]
+#: One record's identifying values: per kind (an identification rule), the values.
+Keys = Mapping[str, Sequence[str]]
 
 
 class KeyLedger:
@@ -33,41 +32,43 @@ class KeyLedger:
         self.size = 0
         self.disk: ScratchKeys | None = None
 
-    def claim(self, entries: Sequence[tuple[Keys, int | None]]) -> list[Claim]:
-        """For each entry (values by kind, line): ``None``, or ``"kind:value"`` an
-        earlier record used and that record's line. Entries that are not duplicates
-        claim their values."""
+    def claim(self, entries: Sequence[tuple[Keys, str | None, int | None]]) -> list[Claim]:
+        """For each entry (values by kind, the id of the CI it matched or ``None``,
+        line): ``None``, or ``"kind:value"`` an earlier record used and that record's
+        line. Entries that are not duplicates claim their values (and the CI, as kind
+        ``ci``)."""
         memory = self.memory
         earlier: dict[str, int | None] = {}
         if self.disk is not None:
-            asked = sorted({f"{kind}:{v}" for keys, _ in entries for kind, values in keys.items()
+            asked = sorted({f"{kind}:{v}" for keys, ci_id, _ in entries
+                            for kind, values in (*keys.items(), ("ci", [ci_id] if ci_id else []))
                             for v in values if v not in memory.get(kind, ())})
             earlier = self.disk.lines(asked) if asked else {}
         out: list[Claim] = []
-        for keys, line in entries:
-            dup: Claim = None
-            for kind, values in keys.items():
+        for keys, ci_id, line in entries:
+            found: Claim = None
+            for kind, values in (*keys.items(), ("ci", (ci_id,) if ci_id else ())):
                 if not values:
                     continue
                 used = memory.get(kind)
+                if used is None:
+                    used = memory[kind] = {}
                 for value in values:
-                    if used is not None and value in used:
-                        dup = (f"{kind}:{value}", used[value])
+                    if value in used:
+                        found = (f"{kind}:{value}", used[value])
                         break
                     if earlier:
                         key = f"{kind}:{value}"
                         if key in earlier:
-                            dup = (key, earlier[key])
+                            found = (key, earlier[key])
                             break
-                if dup is not None:
+                if found is not None:
                     break
-            out.append(dup)
-            if dup is None:
-                for kind, values in keys.items():
+            out.append(found)
+            if found is None:
+                for kind, values in (*keys.items(), ("ci", (ci_id,) if ci_id else ())):
                     if values:
-                        used = memory.get(kind)
-                        if used is None:
-                            used = memory[kind] = {}
+                        used = memory[kind]
                         for value in values:
                             used[value] = line
                         self.size += len(values)

@@ -300,7 +300,7 @@ class ImportService:
         idents = await identify(observations, rules, lookup, keys)
         lookup.point.cache.clear()  # values rarely repeat across chunks: keep memory flat
         claims = ledger.claim([
-            ({**offered, "ci": list(ident.ci_ids[:1])}, o.locator.line)
+            (offered, ident.ci_ids[0] if ident.ci_ids else None, o.locator.line)
             for o, ident, offered in zip(observations, idents, keys, strict=True)])
         matched = sorted({i.ci_id for i in idents if i.ci_id})
         facts = lookup.point.take(matched)

@@ -32,14 +32,14 @@ def ci_facts(conn: sqlite3.Connection, key: FactKey, values: Sequence[str],
     sql = FACTS_SQL.format(column=FACT_COLUMNS[key])
     out: dict[str, list[CIFacts]] = {}
     loads = jsontext.loads
-    wanted = None if attributes is None else tuple(attributes)
+    wanted = None if attributes is None else frozenset(attributes)
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: cheaper than sqlite3.Row for many rows
     cursor.execute(sql, (_json_list(values),))
     for v, ci_id, cls, name, state, tag, serial, version, attrs, prov, place in cursor:
         held: dict[str, Any] = loads(attrs) if attrs != "{}" else {}
-        if wanted is not None:
-            held = {k: held[k] for k in wanted if k in held}
+        if wanted is not None and not held.keys() <= wanted:
+            held = {k: v for k, v in held.items() if k in wanted}
         facts = CIFacts(ci_id, cls, name, state, tag, serial, version, held, prov, place)
         found = out.get(v)
         if found is None:
