@@ -6,6 +6,7 @@ They know nothing of GraphQL or of a particular database.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import secrets
 import time
@@ -63,7 +64,7 @@ class Provenance(BaseModel):
 M = TypeVar("M", bound=BaseModel)
 
 
-_setattr = object.__setattr__
+_setattr, _new = object.__setattr__, object.__new__
 #: Per record class, the set of all its fields: ``construct`` gives every field, so
 #: each record's "fields set" is that whole set (shared: adding a field already in it,
 #: as pydantic does on assignment, changes nothing).
@@ -74,7 +75,7 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     """A record from values its store wrote (checked on the way in), with every field
     given: what pydantic's ``model_construct`` does, without its per-field bookkeeping
     (a third of the time; stores decode many records, imports build many)."""
-    obj = cls.__new__(cls)
+    obj = _new(cls)  # cls.__new__ is looked up through pydantic's metaclass: slower
     _setattr(obj, "__dict__", values)
     fields = _ALL_FIELDS.get(cls)
     if fields is None:
@@ -171,10 +172,11 @@ class HistoryAction(StrEnum):
     UNRELATED = "unrelated"
 
 
-class FieldChange(BaseModel):
-    """One field before and after a change."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclasses.dataclass
+class FieldChange:
+    """One field before and after a change. A plain dataclass, not a pydantic model: an
+    import builds tens of thousands of them, and pydantic still validates and dumps
+    them inside a :class:`HistoryEntry`."""
 
     field: str
     before: Any = None

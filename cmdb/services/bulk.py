@@ -62,6 +62,9 @@ class BulkWriter:
         #: CIs whose single-valued relationships the caller read in this unit of work
         #: and handed to :meth:`move`: nothing can have changed them since.
         self.fresh: set[str] = set()
+        #: Relationship targets read in this unit of work (places, mostly: a few
+        #: hundred for thousands of CIs), forgotten when this writer changes them.
+        self.targets: dict[str, CI] = {}
         #: One time for the whole unit of work: its changes happen together.
         self.at = now()
         self.written = 0
@@ -195,8 +198,11 @@ class BulkWriter:
         return held != value
 
     async def _check_targets(self) -> dict[str, CI]:
-        wanted = sorted({r.target_id for r in self.related} - set(self.new_cis))
-        targets = {**(await self.tx.get_cis(wanted) if wanted else {}), **self.new_cis}
+        known = self.targets
+        wanted = sorted({r.target_id for r in self.related} - set(self.new_cis) - set(known))
+        if wanted:
+            known.update(await self.tx.get_cis(wanted))
+        targets = {**known, **self.new_cis}
         sources = {**{i: c for i, (c, _) in self.updates.items()}, **self.new_cis}
         for rel in self.related:
             target = targets.get(rel.target_id)
@@ -271,6 +277,8 @@ class BulkWriter:
             await self.tx.insert_cis(list(self.new_cis.values()))
         if self.updates:
             await self.tx.update_cis(list(self.updates.values()))
+            for ci_id in self.updates:
+                self.targets.pop(ci_id, None)
         if self.ended:
             await self.tx.update_relationships(self.ended)
         if self.related:

@@ -37,8 +37,7 @@ def ci_changes(before: CI | None, after: CI) -> list[FieldChange]:
 
 
 def _change(field: str, before: Any, after: Any) -> FieldChange:
-    # Built from values already checked: no validation pass (imports make thousands).
-    return construct(FieldChange, {"field": field, "before": before, "after": after})
+    return FieldChange(field, before, after)
 
 
 def _entry(actor: Actor, action: HistoryAction, kind: EntityKind, entity_id: str, ci_id: str,

@@ -40,6 +40,7 @@ from cmdb.store.sqlite_sql import (
     REL_COLUMNS,
     _ci,
     _ci_row,
+    _ci_update_row,
     _doc,
     _doc_row,
     _duplicate,
@@ -167,12 +168,11 @@ class SqliteTx(_DocTx, StoreTx):
                     id=ci.id, expectedVersion=expected,
                 )
             stored[ci.id] = ci.version
-        try:
+        try:  # created_at never changes: it is not written again
             self.conn.executemany(
                 "UPDATE cis SET class=?, name=?, state=?, asset_tag=?, serial_number=?,"
-                " serial_key=?, attributes=?, provenance=?, version=?, created_at=?,"
-                " updated_at=? WHERE id=?",
-                [(*_ci_row(ci)[1:], ci.id) for ci, _ in changes])
+                " serial_key=?, attributes=?, provenance=?, version=?, updated_at=?"
+                " WHERE id=?", [_ci_update_row(ci) for ci, _ in changes])
         except sqlite3.IntegrityError as exc:
             raise _duplicate(exc) from exc
 

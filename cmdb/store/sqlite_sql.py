@@ -70,6 +70,16 @@ def _ci_row(ci: CI) -> tuple[Any, ...]:
     )
 
 
+def _ci_update_row(ci: CI) -> tuple[Any, ...]:
+    """The columns an update writes (all but the id, first, and the creation time), then
+    the id."""
+    return (
+        ci.class_name, ci.name, ci.state, ci.asset_tag, ci.serial_number, ci.serial_key,
+        jsontext.dumps(ci.attributes), encode_provenance(ci.provenance), ci.version,
+        ts(ci.updated_at), ci.id,
+    )
+
+
 def _ci(row: sqlite3.Row) -> CI:
     return construct(CI, dict(
         id=row["id"], class_name=row["class"], name=row["name"], state=row["state"],
