@@ -96,8 +96,9 @@ class CIFacts:
 
     Imports compare thousands of observations with the register a chunk at a time, and a
     place hierarchy is walked by parent: both need a few columns of many CIs, not CI
-    records (timestamps, provenance objects, validation). ``provenance`` is the JSON text
-    the store keeps, decoded only when a difference asks who set a field;
+    records (timestamps, provenance objects, validation). ``provenance`` is the JSON the
+    store keeps (text or its UTF-8 bytes), decoded only when a difference asks who set a
+    field;
     ``location_id`` is where the CI is (the target of its active ``LOCATED_IN``: the
     schema allows one; any of them, should there be several).
     """
@@ -110,7 +111,7 @@ class CIFacts:
     serial_number: str | None
     version: int
     attributes: dict[str, Any]
-    provenance: str
+    provenance: str | bytes
     location_id: str | None
     _setters: dict[str, str | None] | None = field(default=None, init=False, repr=False,
                                                    compare=False)

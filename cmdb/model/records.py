@@ -93,16 +93,16 @@ def _provenance(source: str, at: str, run_id: str | None) -> Provenance:
 
 
 @functools.lru_cache(maxsize=4096)
-def _decoded(text: str) -> tuple[tuple[str, Provenance], ...]:
+def _decoded(text: str | bytes) -> tuple[tuple[str, Provenance], ...]:
     return tuple((k, _provenance(v["source"], v["at"], v.get("run_id")))
                  for k, v in jsontext.loads(text).items())
 
 
-def decode_provenance(text: str) -> dict[str, Provenance]:
+def decode_provenance(text: str | bytes) -> dict[str, Provenance]:
     """A CI's provenance as the stores keep it (JSON), decoded. The CIs one import run
     set share their text (same fields, same stamp), so each distinct text is decoded
     once; each CI gets its own dict."""
-    if text == "{}":
+    if text == "{}" or text == b"{}":
         return {}
     return dict(_decoded(text))
 

@@ -30,6 +30,8 @@ from cmdb.services.sources import Rule
 from cmdb.store.base import Store
 
 CANDIDATE_LIMIT = 20
+#: No candidate (shared, never changed).
+NONE: set[str] = set()
 
 
 def _tag_keys(obs: Observation) -> list[str]:
@@ -163,7 +165,8 @@ class PointLookup:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.cache: dict[tuple[Rule, str], set[str]] = {}
+        #: Per rule, the candidates of each value asked (cleared by the caller per chunk).
+        self.cache: dict[Rule, dict[str, set[str]]] = {}
         #: The facts of the CIs the questions returned, so the caller need not read
         #: them again; with the values of these attributes (all when ``None``).
         self.found: dict[str, CIFacts] = {}
@@ -189,31 +192,25 @@ class PointLookup:
         question; the CIs' facts come with the answer."""
         found = await self.store.find_ci_facts(
             "asset_tag" if rule == "asset_tag" else "serial_key", values, self.attributes)
-        out: dict[str, set[str]] = {}
+        out: dict[str, set[str]] = dict.fromkeys(values, NONE)
         known = self.found
-        for value in values:
-            ids: set[str] = set()
-            for facts in found.get(value, ()):
-                ids.add(facts.id)
+        for value, held in found.items():
+            for facts in held:
                 known[facts.id] = facts
-            out[value] = ids
+            out[value] = {f.id for f in held}
         return out
 
     async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
-        cache = self.cache
-        todo = [v for v in values if (rule, v) not in cache]
+        cache = self.cache.get(rule)
+        if cache is None:
+            cache = self.cache[rule] = {}
+        todo = [v for v in values if v not in cache]
         if todo and rule in ("asset_tag", "serial_number"):
-            for value, ids in (await self._indexed(rule, todo)).items():
-                cache[(rule, value)] = ids
-        for value in todo:
-            if (rule, value) not in cache:
-                cache[(rule, value)] = await self._ask(rule, value)
-        out: dict[str, set[str]] = {}
-        for v in values:
-            ids = cache[rule, v]
-            if ids:
-                out[v] = ids
-        return out
+            cache.update(await self._indexed(rule, todo))
+        elif todo:
+            for value in todo:
+                cache[value] = await self._ask(rule, value)
+        return {v: ids for v in values if (ids := cache[v])}
 
 
 class HybridLookup:

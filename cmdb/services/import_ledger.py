@@ -45,9 +45,12 @@ class KeyLedger:
                             for v in values if v not in memory.get(kind, ())})
             earlier = self.disk.lines(asked) if asked else {}
         out: list[Claim] = []
+        cis = memory.get("ci")
+        if cis is None:
+            cis = memory["ci"] = {}
         for keys, ci_id, line in entries:
             found: Claim = None
-            for kind, values in (*keys.items(), ("ci", (ci_id,) if ci_id else ())):
+            for kind, values in keys.items():
                 if not values:
                     continue
                 used = memory.get(kind)
@@ -57,21 +60,27 @@ class KeyLedger:
                     if value in used:
                         found = (f"{kind}:{value}", used[value])
                         break
-                    if earlier:
-                        key = f"{kind}:{value}"
-                        if key in earlier:
-                            found = (key, earlier[key])
-                            break
+                    if earlier and f"{kind}:{value}" in earlier:
+                        found = (f"{kind}:{value}", earlier[f"{kind}:{value}"])
+                        break
                 if found is not None:
                     break
+            if found is None and ci_id is not None:
+                if ci_id in cis:
+                    found = (f"ci:{ci_id}", cis[ci_id])
+                elif earlier and f"ci:{ci_id}" in earlier:
+                    found = (f"ci:{ci_id}", earlier[f"ci:{ci_id}"])
             out.append(found)
             if found is None:
-                for kind, values in (*keys.items(), ("ci", (ci_id,) if ci_id else ())):
+                for kind, values in keys.items():
                     if values:
                         used = memory[kind]
                         for value in values:
                             used[value] = line
                         self.size += len(values)
+                if ci_id is not None:
+                    cis[ci_id] = line
+                    self.size += 1
         if self.size > self.memory_keys:
             if self.disk is None:
                 self.disk = self.store.scratch_keys()

@@ -74,8 +74,9 @@ CHUNK = 1000
 DOC_BATCH = 2000
 #: A dry run writes its outcomes every so many records (a unit of work each).
 DRY_RUN_WRITE = 10_000
-#: Chunks between collections of young garbage (see :mod:`cmdb.services.collector`).
-TIDY_EVERY = 20
+#: Chunks between collections of young garbage (see :mod:`cmdb.services.collector`):
+#: each walks what the run made since the last, so not often.
+TIDY_EVERY = 100
 MAX_LISTED = 1000
 Progress = Callable[[int], None]
 

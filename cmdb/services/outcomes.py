@@ -108,6 +108,16 @@ class Planned:
     def as_row(self) -> dict[str, Any]:
         """The outcome as the run keeps it: only what it says (nulls and empties left
         out; :func:`expand_row` restores the full shape)."""
+        o = self.observation
+        if self.outcome is Outcome.MATCHED and o is not None and not self.differences \
+                and self.reason is None and not self.writes:
+            # The steady state of a recurring file: most rows are this.
+            brief = {"line": self.line, "record": self.record, "outcome": "MATCHED",
+                     "ci_id": self.ci_id, "matched_by": self.rule}
+            seen = {k: v for k, v in (("asset_tag", o.asset_tag), ("serial_number",
+                    o.serial_number), ("name", o.name)) if v is not None}
+            return {**{k: v for k, v in brief.items() if v is not None},
+                    "observation": seen}
         row: dict[str, Any] = {"outcome": self.outcome.value}
         for key, value in (("line", self.line), ("record", self.record),
                            ("ci_id", self.ci_id), ("reason", self.reason),
