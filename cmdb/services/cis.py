@@ -242,7 +242,8 @@ class CIService:
             update["attributes"] = merged
         after = construct(CI, {**before.__dict__, **update, "version": before.version + 1,
                                "updated_at": at or now()})
-        diff = ci_changes(before, after)
+        # Only the attributes the change names can differ.
+        diff = ci_changes(before, after, change.attributes or ())
         if not diff:
             return info, before, diff
         changed = {c.field.removeprefix("attributes.") for c in diff}
