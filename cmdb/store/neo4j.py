@@ -18,10 +18,18 @@ from typing import Any, Literal, TypeVar
 
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
-from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (
+    ConstraintError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    TransientError,
+)
 
 from cmdb.errors import (
+    CmdbError,
     DuplicateError,
+    LimitExceededError,
     NotFoundError,
     StoreUnavailableError,
     VersionConflictError,
@@ -70,6 +78,22 @@ def _duplicate(exc: ConstraintError) -> DuplicateError:
 
 def _unavailable(exc: Exception) -> StoreUnavailableError:
     return StoreUnavailableError(f"the Neo4j database cannot be reached: {exc}")
+
+
+#: Neo4j's code for a transaction over ``dbms.memory.transaction.total.max``.
+TOO_LARGE = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+
+
+def _transient(exc: TransientError) -> CmdbError | TransientError:
+    """A transient error the driver gave up retrying, as the CMDB tells it: a unit of
+    work over the server's transaction memory will not fit by trying again."""
+    if exc.code == TOO_LARGE:
+        return LimitExceededError(
+            "the change is too large for one Neo4j transaction (the server's "
+            "dbms.memory.transaction.total.max was reached; nothing was written): apply "
+            "it in smaller parts, or give the server more memory for transactions",
+            setting="dbms.memory.transaction.total.max")
+    return exc
 
 
 class Neo4jTx(StoreTx):
@@ -353,6 +377,8 @@ class Neo4jStore(Store):
                 return await session.execute_write(unit)
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise _unavailable(exc) from exc
+        except TransientError as exc:
+            raise _transient(exc) from exc
 
     # ---- reads -----------------------------------------------------------------
     @counted
