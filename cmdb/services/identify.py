@@ -18,6 +18,8 @@ rule or normalisation (manufacturer aliases, MAC rules) goes there.
 
 from __future__ import annotations
 
+import asyncio
+from asyncio import Future
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,9 @@ from cmdb.services.sources import Rule
 from cmdb.store.base import Store
 
 CANDIDATE_LIMIT = 20
+#: Questions asked ahead at most (the next chunk's, while this one is compared).
+AHEAD = 2
+Facts = dict[str, list[CIFacts]]
 #: No candidate (shared, never changed).
 NONE: set[str] = set()
 
@@ -171,6 +176,42 @@ class PointLookup:
         #: them again; with the values of these attributes (all when ``None``).
         self.found: dict[str, CIFacts] = {}
         self.attributes: Sequence[str] | None = None
+        #: Asset-tag questions already sent for the chunks to come (see :meth:`ask_ahead`),
+        #: by the tags they ask about.
+        self.ahead: dict[frozenset[str], tuple[tuple[str, ...], Future[Facts]]] = {}
+
+    def ask_ahead(self, tags: Sequence[str], attributes: Sequence[str]) -> None:
+        """Send a coming chunk's asset-tag question now, so the store (a server on the
+        other core) answers it while this chunk is compared; :meth:`candidates` takes
+        the answer when it asks that very question."""
+        if tags:
+            while len(self.ahead) >= AHEAD:
+                self._forget(next(iter(self.ahead)))
+            self.ahead[frozenset(tags)] = (tuple(attributes), asyncio.ensure_future(
+                self.store.find_ci_facts("asset_tag", tags, attributes)))
+
+    def _forget(self, key: frozenset[str]) -> None:
+        task = self.ahead.pop(key)[1]
+        task.cancel()
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: the error of a question nobody needs
+
+    def forget_ahead(self) -> None:
+        """Drop the answers nobody will take (the run ended)."""
+        for key in list(self.ahead):
+            self._forget(key)
+
+    async def _answered(self, values: Sequence[str]) -> Facts | None:
+        """The answer of a question asked ahead, when it is this one."""
+        key = frozenset(values)
+        if key not in self.ahead:
+            return None
+        attributes, task = self.ahead[key]
+        if attributes != tuple(self.attributes or ()):
+            self._forget(key)
+            return None
+        del self.ahead[key]
+        return await task
 
     async def _ask(self, rule: Rule, value: str) -> set[str]:
         """MACs and host names: the store can only find them with a query per value."""
@@ -190,8 +231,10 @@ class PointLookup:
     async def _indexed(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
         """Asset tags or serial keys through the store's unique indexes, all in one
         question; the CIs' facts come with the answer."""
-        found = await self.store.find_ci_facts(
-            "asset_tag" if rule == "asset_tag" else "serial_key", values, self.attributes)
+        found = await self._answered(values) if rule == "asset_tag" else None
+        if found is None:
+            found = await self.store.find_ci_facts(
+                "asset_tag" if rule == "asset_tag" else "serial_key", values, self.attributes)
         out: dict[str, set[str]] = dict.fromkeys(values, NONE)
         known = self.found
         for value, held in found.items():

@@ -23,6 +23,7 @@ applied run changes, inside its unit of work.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -192,9 +193,19 @@ class ImportService:
         try:
             parsed = records if records is not None else importer.run(request.path,
                                                                         options=options)
-            for n, chunk in enumerate(_chunks(parsed, CHUNK)):
-                if n % TIDY_EVERY == TIDY_EVERY - 1:
+            chunks = _chunks(parsed, CHUNK)
+            upcoming = next(chunks, None)
+            n = 0
+            while upcoming is not None:
+                chunk, upcoming = upcoming, next(chunks, None)
+                n += 1
+                if n % TIDY_EVERY == 0:
                     tidy()
+                if upcoming is not None:  # the next chunk's question travels meanwhile
+                    ahead = [o for o in upcoming if isinstance(o, Observation)]
+                    lookup.point.ask_ahead([o.asset_tag for o in ahead if o.asset_tag],
+                                           compared_attributes(ahead, reconciler.source))
+                    await asyncio.sleep(0)
                 plans = await self._plan(chunk, lookup, ledger, reconciler)
                 counts.update(p.outcome.value for p in plans)
                 for p in plans:
@@ -215,6 +226,7 @@ class ImportService:
                                       file=exc.file, line=exc.line, field=exc.field) from exc
         finally:
             ledger.close()
+            lookup.point.forget_ahead()
         invalid = counts[Outcome.INVALID.value]
         run["would_reject"] = bool(invalid) and not request.apply_valid_only
         if request.dry_run:
