@@ -82,8 +82,8 @@ def peak_rss_mb() -> float:
 NEO4J_HEAP = "4g"
 
 
-async def open_store(kind: str, folder: Path, neo4j: Neo4jAt | None = None
-                     ) -> tuple[Cmdb, Any]:
+async def open_store(kind: str, folder: Path, neo4j: Neo4jAt | None = None,
+                     heap: str = NEO4J_HEAP) -> tuple[Cmdb, Any]:
     """A CMDB on a fresh store: a SQLite file in ``folder``, or the Neo4j server at
     ``neo4j`` (wiped), or one started here (full JIT, ``NEO4J_HEAP``)."""
     if kind == "sqlite":
@@ -96,7 +96,7 @@ async def open_store(kind: str, folder: Path, neo4j: Neo4jAt | None = None
 
     server = None
     if neo4j is None:
-        server = Neo4jServer(fast_start=False, heap=NEO4J_HEAP, page_cache="1g")
+        server = Neo4jServer(fast_start=False, heap=heap, page_cache="1g")
         server.start()
         neo4j = (server.uri, server.auth)
     uri, auth = neo4j
@@ -130,8 +130,8 @@ def _line(label: str, rows: int, seconds: float, base: float, target: float | No
             f"{seconds / base:5.2f}x baseline  {extra}")
 
 
-async def throughput(kind: str, cis: int, rows: int, neo4j: Neo4jAt | None = None
-                     ) -> dict[str, Any]:
+async def throughput(kind: str, cis: int, rows: int, neo4j: Neo4jAt | None = None,
+                     heap: str = NEO4J_HEAP) -> dict[str, Any]:
     """Load the estate, run the three imports and the baseline; print and return the
     figures (seconds and outcome counts per run)."""
     out: dict[str, Any] = {}
@@ -146,7 +146,7 @@ async def throughput(kind: str, cis: int, rows: int, neo4j: Neo4jAt | None = Non
         observations = [r for r in records if isinstance(r, Observation)]
         estate = build_estate(cis)
         matched = tag_servers(estate.cis, rows)
-        cmdb, server = await open_store(kind, folder, neo4j)
+        cmdb, server = await open_store(kind, folder, neo4j, heap)
         try:
             load_s = await load(cmdb.store, estate, progress=False)
             loaded = len(estate.cis)
@@ -221,7 +221,7 @@ def main() -> None:
         asyncio.run(rss(args.rows))
     elif args.smoke:
         for kind in ("sqlite", "neo4j"):
-            asyncio.run(throughput(kind, SMOKE["cis"], SMOKE["rows"]))
+            asyncio.run(throughput(kind, SMOKE["cis"], SMOKE["rows"], heap="1g"))
     else:
         asyncio.run(throughput(args.store, args.cis, args.rows))
     sys.stdout.flush()

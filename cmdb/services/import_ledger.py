@@ -45,17 +45,16 @@ class KeyLedger:
                             for v in values if v not in memory.get(kind, ())})
             earlier = self.disk.lines(asked) if asked else {}
         out: list[Claim] = []
-        cis = memory.get("ci")
-        if cis is None:
-            cis = memory["ci"] = {}
+        cis = memory.setdefault("ci", {})
+        tables: dict[str, dict[str, int | None]] = {}
         for keys, ci_id, line in entries:
             found: Claim = None
             for kind, values in keys.items():
                 if not values:
                     continue
-                used = memory.get(kind)
+                used = tables.get(kind)
                 if used is None:
-                    used = memory[kind] = {}
+                    used = tables[kind] = memory.setdefault(kind, {})
                 for value in values:
                     if value in used:
                         found = (f"{kind}:{value}", used[value])
@@ -74,7 +73,7 @@ class KeyLedger:
             if found is None:
                 for kind, values in keys.items():
                     if values:
-                        used = memory[kind]
+                        used = tables[kind]
                         for value in values:
                             used[value] = line
                         self.size += len(values)

@@ -112,12 +112,20 @@ class Planned:
         if self.outcome is Outcome.MATCHED and o is not None and not self.differences \
                 and self.reason is None and not self.writes:
             # The steady state of a recurring file: most rows are this.
-            brief = {"line": self.line, "record": self.record, "outcome": "MATCHED",
-                     "ci_id": self.ci_id, "matched_by": self.rule}
-            seen = {k: v for k, v in (("asset_tag", o.asset_tag), ("serial_number",
-                    o.serial_number), ("name", o.name)) if v is not None}
-            return {**{k: v for k, v in brief.items() if v is not None},
-                    "observation": seen}
+            seen: dict[str, Any] = {}
+            if o.asset_tag is not None:
+                seen["asset_tag"] = o.asset_tag
+            if o.serial_number is not None:
+                seen["serial_number"] = o.serial_number
+            if o.name is not None:
+                seen["name"] = o.name
+            brief: dict[str, Any] = {"outcome": "MATCHED", "ci_id": self.ci_id,
+                                     "matched_by": self.rule, "observation": seen}
+            if self.line is not None:
+                brief["line"] = self.line
+            if self.record is not None:
+                brief["record"] = self.record
+            return brief
         row: dict[str, Any] = {"outcome": self.outcome.value}
         for key, value in (("line", self.line), ("record", self.record),
                            ("ci_id", self.ci_id), ("reason", self.reason),

@@ -66,39 +66,47 @@ def compared_attributes(observations: Sequence[Observation], source: str) -> lis
 
 def observed_values(obs: Observation) -> dict[str, Any]:
     """The fields an observation states, as the register names them (nulls left out)."""
+    # Spelled out field by field: this runs for every record of every file.
     d = obs.__dict__
     out: dict[str, Any] = {}
-    name = d["name"] or d["fqdn"] or (d["hostnames"][0] if d["hostnames"] else None) \
-        or d["asset_tag"] or d["serial_number"]
+    tag, serial, hostnames, fqdn = d["asset_tag"], d["serial_number"], d["hostnames"], d["fqdn"]
+    name = d["name"] or fqdn or (hostnames[0] if hostnames else None) or tag or serial
     if name:
         out["name"] = name
-    for key in ("asset_tag", "serial_number", "manufacturer", "model"):
-        value = d[key]
-        if value:
-            out[key] = value
-    if d["mac_addresses"]:
-        out["mac_addresses"] = d["mac_addresses"]
-    if d["ip_addresses"]:
-        out["ip_addresses"] = [ip_text(ip) for ip in d["ip_addresses"]]
-    if d["hostnames"]:
-        out["hostnames"] = d["hostnames"]
-    for key in ("fqdn", "os_name", "os_version"):
-        value = d[key]
-        if value:
-            out[key] = value
-    for key in ("purchase_date", "warranty_end"):
-        value = d[key]
-        if value is not None:
-            out[key] = value.isoformat()
-    for key in ("department", "note"):
-        value = d[key]
-        if value:
-            out[key] = value
-    if d["owner"]:
-        out["custodian"] = d["owner"]
-    for key, value in d["attributes"].items():
-        if key not in out and not _empty(value):
-            out[key] = value
+    if tag:
+        out["asset_tag"] = tag
+    if serial:
+        out["serial_number"] = serial
+    if value := d["manufacturer"]:
+        out["manufacturer"] = value
+    if value := d["model"]:
+        out["model"] = value
+    if value := d["mac_addresses"]:
+        out["mac_addresses"] = value
+    if value := d["ip_addresses"]:
+        out["ip_addresses"] = [ip_text(ip) for ip in value]
+    if hostnames:
+        out["hostnames"] = hostnames
+    if fqdn:
+        out["fqdn"] = fqdn
+    if value := d["os_name"]:
+        out["os_name"] = value
+    if value := d["os_version"]:
+        out["os_version"] = value
+    if (day := d["purchase_date"]) is not None:
+        out["purchase_date"] = day.isoformat()
+    if (day := d["warranty_end"]) is not None:
+        out["warranty_end"] = day.isoformat()
+    if value := d["department"]:
+        out["department"] = value
+    if value := d["note"]:
+        out["note"] = value
+    if value := d["owner"]:
+        out["custodian"] = value
+    if extra := d["attributes"]:
+        for key, value in extra.items():
+            if key not in out and not _empty(value):
+                out[key] = value
     return out
 
 
