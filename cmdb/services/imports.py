@@ -241,12 +241,13 @@ class ImportService:
         places_needed = needed_places(kept, {p.id: p for p in places.planned.values()})
         reason = f"{request.source} import of {file_name}"
         doc = self._run_doc(run_id, run, counts, "applied")
+        blocks = writer.blocks(kept)  # once: the store may run the work again
 
         async def work(tx: StoreTx) -> None:
             await apply_plans(tx, self.cis, actor, kept, places_needed, catalog,
                               request.source, started, reason)
             await tx.put_docs([doc])
-            for docs in _batched(writer.blocks(kept)):
+            for docs in _batched(blocks):
                 await tx.put_docs(docs)
 
         try:
