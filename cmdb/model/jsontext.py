@@ -9,6 +9,7 @@ bits, a non-string key) falls back to the standard library, so nothing is lost.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -33,3 +34,17 @@ def dumps_bytes(value: Any) -> bytes:
 def loads(text: str | bytes) -> Any:
     """The value of JSON text."""
     return orjson.loads(text)
+
+
+def dumps_utc_z(value: Any) -> str:
+    """:func:`dumps` for values holding datetimes: ISO 8601 text, UTC written ``Z``."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_UTC_Z).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_iso_z)
+
+
+def _iso_z(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

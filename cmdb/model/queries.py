@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
+
+from cmdb.model.records import decode_provenance, serial_key
 
 T = TypeVar("T")
+#: What :meth:`~cmdb.store.base.Store.find_ci_facts` looks CIs up by.
+FactKey = Literal["id", "asset_tag", "serial_key", "class"]
 
 
 class CIOrderField(StrEnum):
@@ -107,3 +111,44 @@ class ClosureRow:
 class ClosureResult:
     rows: list[ClosureRow]
     truncated: bool
+
+
+@dataclass(slots=True)
+class CIFacts:
+    """What identifying and comparing a CI needs, read without decoding its whole record.
+
+    Imports compare thousands of observations with the register a chunk at a time, and a
+    place hierarchy is walked by parent: both need a few columns of many CIs, not CI
+    records (timestamps, provenance objects, validation). ``provenance`` is the JSON the
+    store keeps (text or its UTF-8 bytes), decoded only when a difference asks who set a
+    field;
+    ``location_id`` is where the CI is (the target of its active ``LOCATED_IN``: the
+    schema allows one; any of them, should there be several).
+    """
+
+    id: str
+    class_name: str
+    name: str
+    state: str
+    asset_tag: str | None
+    serial_number: str | None
+    version: int
+    attributes: dict[str, Any]
+    provenance: str | bytes
+    location_id: str | None
+    _setters: dict[str, str | None] | None = field(default=None, init=False, repr=False,
+                                                   compare=False)
+
+    @property
+    def serial_key(self) -> str | None:
+        """What must be unique: the serial number within its manufacturer."""
+        maker = self.attributes.get("manufacturer")
+        return serial_key(maker if isinstance(maker, str) else None, self.serial_number)
+
+    def setter(self, name: str) -> str | None:
+        """The source that set field ``name`` (``None``: set by hand, or never set)."""
+        setters = self._setters
+        if setters is None:
+            setters = self._setters = {k: v.source for k, v in
+                                       decode_provenance(self.provenance).items()}
+        return setters.get(name)

@@ -6,8 +6,11 @@ They know nothing of GraphQL or of a particular database.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 import secrets
+import threading
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,9 +26,34 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+_random = bytearray()
+_random_lock = threading.Lock()
+
+
+def _random_hex() -> str:
+    """Six random bytes as hex, from the system's generator a few kilobytes at a time
+    (one system call per id was a twentieth of an import's writes)."""
+    global _random  # one buffer for the process, taken under the lock
+    with _random_lock:
+        if len(_random) < 6:
+            _random = bytearray(secrets.token_bytes(6 * 512))
+        chunk = _random[-6:]
+        del _random[-6:]
+    return chunk.hex()
+
+
+def _forget_random() -> None:
+    # A forked process must not hand out the random bytes its parent will.
+    global _random  # the buffer of this (new) process
+    _random = bytearray()
+
+
+os.register_at_fork(after_in_child=_forget_random)
+
+
 def new_id() -> str:
     """A sortable, unique, URL-safe id: 12 hex digits of milliseconds then 12 random."""
-    return f"{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+    return f"{int(time.time() * 1000):012x}{_random_hex()}"
 
 
 class Channel(StrEnum):
@@ -63,15 +91,26 @@ class Provenance(BaseModel):
 M = TypeVar("M", bound=BaseModel)
 
 
+_setattr, _new = object.__setattr__, object.__new__
+#: Per record class, the set of all its fields: ``construct`` gives every field, so
+#: each record's "fields set" is that whole set (shared: adding a field already in it,
+#: as pydantic does on assignment, changes nothing).
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
 def construct(cls: type[M], values: dict[str, Any]) -> M:
     """A record from values its store wrote (checked on the way in), with every field
     given: what pydantic's ``model_construct`` does, without its per-field bookkeeping
-    (a third of the time; stores decode many records)."""
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    (a third of the time; stores decode many records, imports build many)."""
+    obj = _new(cls)  # cls.__new__ is looked up through pydantic's metaclass: slower
+    _setattr(obj, "__dict__", values)
+    fields = _ALL_FIELDS.get(cls)
+    if fields is None:
+        fields = _ALL_FIELDS[cls] = set(cls.model_fields)
+    _setattr(obj, "__pydantic_fields_set__", fields if len(values) == len(fields)
+             else set(values))
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
     return obj
 
 
@@ -81,24 +120,23 @@ def _provenance(source: str, at: str, run_id: str | None) -> Provenance:
 
 
 @functools.lru_cache(maxsize=4096)
-def _decoded(text: str) -> tuple[tuple[str, Provenance], ...]:
+def _decoded(text: str | bytes) -> tuple[tuple[str, Provenance], ...]:
     return tuple((k, _provenance(v["source"], v["at"], v.get("run_id")))
                  for k, v in jsontext.loads(text).items())
 
 
-def decode_provenance(text: str) -> dict[str, Provenance]:
+def decode_provenance(text: str | bytes) -> dict[str, Provenance]:
     """A CI's provenance as the stores keep it (JSON), decoded. The CIs one import run
     set share their text (same fields, same stamp), so each distinct text is decoded
     once; each CI gets its own dict."""
-    if text == "{}":
+    if text == "{}" or text == b"{}":
         return {}
     return dict(_decoded(text))
 
 
 def encode_provenance(provenance: dict[str, Provenance]) -> str:
-    """The JSON form of :func:`decode_provenance`."""
-    return jsontext.dumps({k: {"source": v.source, "at": v.at.isoformat().replace("+00:00", "Z"),
-                               "run_id": v.run_id} for k, v in provenance.items()})
+    """The JSON form of :func:`decode_provenance` (times in ISO 8601, UTC as ``Z``)."""
+    return jsontext.dumps_utc_z({k: v.__dict__ for k, v in provenance.items()})
 
 
 class CI(BaseModel):
@@ -161,10 +199,11 @@ class HistoryAction(StrEnum):
     UNRELATED = "unrelated"
 
 
-class FieldChange(BaseModel):
-    """One field before and after a change."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclasses.dataclass
+class FieldChange:
+    """One field before and after a change. A plain dataclass, not a pydantic model: an
+    import builds tens of thousands of them, and pydantic still validates and dumps
+    them inside a :class:`HistoryEntry`."""
 
     field: str
     before: Any = None

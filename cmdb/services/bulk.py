@@ -22,6 +22,8 @@ from cmdb.model.records import (
     HistoryEntry,
     Provenance,
     Relationship,
+    construct,
+    new_id,
     now,
 )
 from cmdb.services.cis import (
@@ -57,6 +59,14 @@ class BulkWriter:
         self.history: list[HistoryEntry] = []
         self.claims: dict[tuple[KeyField, str], CI] = {}  # identifiers taken in this batch
         self.disposing: set[str] = set()
+        #: CIs whose single-valued relationships the caller read in this unit of work
+        #: and handed to :meth:`move`: nothing can have changed them since.
+        self.fresh: set[str] = set()
+        #: Relationship targets read in this unit of work (places, mostly: a few
+        #: hundred for thousands of CIs), forgotten when this writer changes them.
+        self.targets: dict[str, CI] = {}
+        #: One time for the whole unit of work: its changes happen together.
+        self.at = now()
         self.written = 0
 
     # ---- buffering ---------------------------------------------------------------
@@ -70,9 +80,11 @@ class BulkWriter:
             self.claims[(key, value)] = ci
 
     async def create(self, new: NewCI, *, ci_id: str | None = None,
-                     provenance: dict[str, Provenance] | None = None) -> CI:
-        """A new CI, with its location and owner when given."""
-        info, ci = self.cis.check_new(new, ci_id)
+                     provenance: dict[str, Provenance] | None = None,
+                     checked: bool = False) -> CI:
+        """A new CI, with its location and owner when given (``checked``: its attributes
+        are already checked for the class, see :meth:`CIService.check_new`)."""
+        info, ci = self.cis.check_new(new, ci_id, checked)
         if provenance:
             ci.provenance = dict(provenance)
         self._claim(ci, None)
@@ -93,10 +105,12 @@ class BulkWriter:
 
     async def update(self, before: CI, change: CIChanges,
                      provenance: dict[str, Provenance] | None,
-                     located: Sequence[Relationship] = ()) -> CI:
+                     located: Sequence[Relationship] = (), checked: bool = False,
+                     fresh: bool = False) -> CI:
         """``before`` changed; ``located`` are its active ``LOCATED_IN`` relationships
-        (as read with ``before``), needed when the change moves it."""
-        info, after, diff = self.cis.changed(before, change, provenance)
+        (as read with ``before``), needed when the change moves it (``fresh``: read in
+        this unit of work); ``checked`` as for :meth:`create`."""
+        info, after, diff = self.cis.changed(before, change, provenance, checked, self.at)
         if diff:
             self._claim(after, before)
             await self.cis.check_unique_attributes(self.tx, info, after, before)
@@ -104,7 +118,7 @@ class BulkWriter:
             self.history.append(ci_entry(self.actor, HistoryAction.UPDATED, after, diff,
                                          self.reason))
         if "location_id" in change.model_fields_set:
-            self.move(after, change.location_id, located)
+            self.move(after, change.location_id, located, fresh)
         if "owner_id" in change.model_fields_set:
             raise NotImplementedError("owners are not set in bulk")  # pragma: no cover
         await self._maybe_flush()
@@ -113,7 +127,7 @@ class BulkWriter:
     async def transition(self, before: CI, to: str, provenance: Provenance | None) -> CI:
         """``before`` moved to state ``to``. Disposing also ends every relationship of the
         CI: those stored (asked at the flush) and those this batch made."""
-        after = self.cis.transitioned(before, to, provenance)
+        after = self.cis.transitioned(before, to, provenance, self.at)
         self._put(after, before)
         action = HistoryAction.DISPOSED if to == DISPOSED else HistoryAction.TRANSITIONED
         self.history.append(ci_entry(self.actor, action, after, ci_changes(before, after),
@@ -123,19 +137,23 @@ class BulkWriter:
         await self._maybe_flush()
         return after
 
-    def move(self, ci: CI, target_id: str | None, located: Sequence[Relationship]) -> None:
-        """Point the CI's one ``LOCATED_IN`` at ``target_id`` (ending the current one)."""
+    def move(self, ci: CI, target_id: str | None, located: Sequence[Relationship],
+             fresh: bool = False) -> None:
+        """Point the CI's one ``LOCATED_IN`` at ``target_id`` (ending the current one);
+        ``fresh``: ``located`` was read in this unit of work."""
         if any(r.target_id == target_id for r in located):
             return
+        if fresh:
+            self.fresh.add(ci.id)
         for rel in located:
             self.end(rel)
         if target_id is not None:
             self.relate(ci, LOCATION, target_id)
 
     def end(self, rel: Relationship, reason: str | None = None) -> None:
-        stamp = now()
-        ended = rel.model_copy(update={"ended_at": stamp, "updated_at": stamp,
-                                       "version": rel.version + 1})
+        stamp = self.at
+        ended = construct(Relationship, {**rel.__dict__, "ended_at": stamp, "updated_at": stamp,
+                                         "version": rel.version + 1})
         self.ended.append((ended, rel.version))
         self.history.append(relationship_entry(self.actor, HistoryAction.UNRELATED, ended,
                                                reason or self.reason))
@@ -148,7 +166,10 @@ class BulkWriter:
             raise RelationshipRuleError(
                 f"CI {source.id} ({source.name}) is disposed and cannot be related",
                 id=source.id)
-        rel = Relationship(type=rel_type, source_id=source.id, target_id=target_id)
+        rel = construct(Relationship, {
+            "id": new_id(), "type": rel_type, "source_id": source.id, "target_id": target_id,
+            "attributes": {}, "version": 1, "created_at": self.at, "updated_at": self.at,
+            "ended_at": None})
         self.related.append(rel)
         self.history.append(relationship_entry(self.actor, HistoryAction.RELATED, rel))
 
@@ -177,8 +198,11 @@ class BulkWriter:
         return held != value
 
     async def _check_targets(self) -> dict[str, CI]:
-        wanted = sorted({r.target_id for r in self.related} - set(self.new_cis))
-        targets = {**(await self.tx.get_cis(wanted) if wanted else {}), **self.new_cis}
+        known = self.targets
+        wanted = sorted({r.target_id for r in self.related} - set(self.new_cis) - set(known))
+        if wanted:
+            known.update(await self.tx.get_cis(wanted))
+        targets = {**known, **self.new_cis}
         sources = {**{i: c for i, (c, _) in self.updates.items()}, **self.new_cis}
         for rel in self.related:
             target = targets.get(rel.target_id)
@@ -209,8 +233,11 @@ class BulkWriter:
             raise DuplicateError("one CI is given two relationships of a single-valued type")
         ending = {rel.id for rel, _ in self.ended}
         for rel_type in sorted({r.type for r in single}):
-            sources = [r.source_id for r in single
-                       if r.type == rel_type and r.source_id not in self.new_cis]
+            sources = [r.source_id for r in single if r.type == rel_type
+                       and r.source_id not in self.new_cis
+                       and (rel_type != LOCATION or r.source_id not in self.fresh)]
+            if not sources:
+                continue
             current = await self.tx.active_relationships_of(sources, "out", [rel_type])
             for ci_id, rels in current.items():
                 kept = [r for r in rels if r.id not in ending]
@@ -232,8 +259,9 @@ class BulkWriter:
         for i, rel in enumerate(self.related):
             if rel.ended_at is None and (rel.source_id in self.disposing
                                          or rel.target_id in self.disposing):
-                stamp = now()
-                self.related[i] = rel.model_copy(update={"ended_at": stamp, "updated_at": stamp})
+                stamp = self.at
+                self.related[i] = construct(Relationship, {**rel.__dict__, "ended_at": stamp,
+                                                           "updated_at": stamp})
                 self.history.append(relationship_entry(
                     self.actor, HistoryAction.UNRELATED, self.related[i],
                     self.reason or "disposed"))
@@ -249,6 +277,8 @@ class BulkWriter:
             await self.tx.insert_cis(list(self.new_cis.values()))
         if self.updates:
             await self.tx.update_cis(list(self.updates.values()))
+            for ci_id in self.updates:
+                self.targets.pop(ci_id, None)
         if self.ended:
             await self.tx.update_relationships(self.ended)
         if self.related:
@@ -257,4 +287,5 @@ class BulkWriter:
             await self.tx.add_history(self.history)
         self.written += len(self.history)
         self.new_cis, self.updates, self.claims, self.disposing = {}, {}, {}, set()
+        self.fresh = set()
         self.ended, self.related, self.history = [], [], []

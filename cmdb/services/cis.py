@@ -7,6 +7,7 @@ its history entries commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -28,6 +29,7 @@ from cmdb.model.records import (
     HistoryEntry,
     Provenance,
     Relationship,
+    construct,
     now,
 )
 from cmdb.model.registry import ClassInfo, Registry
@@ -157,12 +159,20 @@ class CIService:
         return await self._end(tx, actor, rel, reason)
 
     # ---- CIs ---------------------------------------------------------------------
-    def check_new(self, new: NewCI, ci_id: str | None = None) -> tuple[ClassInfo, CI]:
-        """Check a new CI against the schema (no store needed) and build the record."""
+    def check_new(self, new: NewCI, ci_id: str | None = None,
+                  checked: bool = False) -> tuple[ClassInfo, CI]:
+        """Check a new CI against the schema (no store needed) and build the record.
+        ``checked``: the caller has already checked and normalised the attributes for the
+        class (an import's reconciliation); only required ones are checked again."""
         info = self.registry.concrete_class(new.class_name)
         state = self.registry.check_state(new.state or self.registry.lifecycle.initial)
-        attributes = {k: v for k, v in check_attributes(info, new.attributes, complete=True).items()
-                      if v is not None}
+        if checked:
+            check_required(info, new.attributes)
+            attributes = {k: v for k, v in new.attributes.items() if v is not None}
+        else:
+            attributes = {k: v for k, v in
+                          check_attributes(info, new.attributes, complete=True).items()
+                          if v is not None}
         ci = CI(class_name=info.name, name=new.name, state=state, asset_tag=new.asset_tag,
                 serial_number=new.serial_number, attributes=attributes)
         if ci_id is not None:
@@ -200,9 +210,11 @@ class CIService:
 
     def changed(
         self, before: CI, change: CIChanges, provenance: dict[str, Provenance] | None = None,
+        checked: bool = False, at: datetime | None = None,
     ) -> tuple[ClassInfo, CI, list[FieldChange]]:
         """``before`` with ``change`` applied (checked against the class; no store needed):
-        the new version and what changed (``before`` itself when nothing did)."""
+        the new version and what changed (``before`` itself when nothing did).
+        ``checked``: as for :meth:`check_new`; ``at``: when (default now)."""
         fields = change.model_fields_set
         if before.state == DISPOSED:
             raise ConflictError(f"CI {before.name} is disposed and cannot change", id=before.id)
@@ -217,16 +229,19 @@ class CIService:
                 update[key] = getattr(change, key)
         if change.attributes is not None:
             merged = dict(before.attributes)
-            for key, value in check_attributes(info, change.attributes, complete=False).items():
+            values = change.attributes if checked else \
+                check_attributes(info, change.attributes, complete=False)
+            for key, value in values.items():
                 if value is None:
                     merged.pop(key, None)
                 else:
                     merged[key] = value
             check_required(info, merged)  # the stored values were checked when written
             update["attributes"] = merged
-        after = before.model_copy(update={**update, "version": before.version + 1,
-                                          "updated_at": now()})
-        diff = ci_changes(before, after)
+        after = construct(CI, {**before.__dict__, **update, "version": before.version + 1,
+                               "updated_at": at or now()})
+        # Only the attributes the change names can differ.
+        diff = ci_changes(before, after, change.attributes or ())
         if not diff:
             return info, before, diff
         changed = {c.field.removeprefix("attributes.") for c in diff}
@@ -234,11 +249,12 @@ class CIService:
         after.provenance = {**kept, **(provenance or {})}
         return info, after, diff
 
-    def transitioned(self, before: CI, to: str, provenance: Provenance | None = None) -> CI:
+    def transitioned(self, before: CI, to: str, provenance: Provenance | None = None,
+                     at: datetime | None = None) -> CI:
         """``before`` moved to state ``to``, if the lifecycle allows it (no store needed)."""
         to = self.registry.check_transition(before.state, to)
-        after = before.model_copy(update={"state": to, "version": before.version + 1,
-                                          "updated_at": now()})
+        after = construct(CI, {**before.__dict__, "state": to, "version": before.version + 1,
+                               "updated_at": at or now()})
         after.provenance = {k: v for k, v in before.provenance.items() if k != "state"}
         if provenance is not None:
             after.provenance["state"] = provenance
@@ -439,6 +455,11 @@ def new_identifiers(ci: CI, before: CI | None) -> list[KeyField]:
     out: list[KeyField] = []
     if ci.asset_tag and not (before and before.asset_tag == ci.asset_tag):
         out.append("asset_tag")
+    if not ci.serial_number:
+        return out
+    if before is not None and before.serial_number == ci.serial_number and \
+            before.attributes.get("manufacturer") == ci.attributes.get("manufacturer"):
+        return out  # the same serial of the same maker: the same key
     if ci.serial_key and not (before and before.serial_key == ci.serial_key):
         out.append("serial_key")
     return out

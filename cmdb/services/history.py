@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +21,10 @@ from cmdb.model.records import (
 CI_FIELDS = ("class_name", "name", "state", "asset_tag", "serial_number")
 
 
-def ci_changes(before: CI | None, after: CI) -> list[FieldChange]:
-    """Per-field before/after of a CI; attributes appear as ``attributes.<name>``."""
+def ci_changes(before: CI | None, after: CI,
+               attributes: Iterable[str] | None = None) -> list[FieldChange]:
+    """Per-field before/after of a CI; attributes appear as ``attributes.<name>``
+    (only those named in ``attributes``, when the caller knows which may differ)."""
     changes: list[FieldChange] = []
     for name in CI_FIELDS:
         old = getattr(before, name) if before else None
@@ -29,7 +32,8 @@ def ci_changes(before: CI | None, after: CI) -> list[FieldChange]:
         if old != new:
             changes.append(_change(name, old, new))
     old_attrs: dict[str, Any] = before.attributes if before else {}
-    for key in sorted(set(old_attrs) | set(after.attributes)):
+    keys = set(old_attrs) | set(after.attributes) if attributes is None else set(attributes)
+    for key in sorted(keys):
         old, new = old_attrs.get(key), after.attributes.get(key)
         if old != new:
             changes.append(_change(f"attributes.{key}", old, new))
@@ -37,8 +41,7 @@ def ci_changes(before: CI | None, after: CI) -> list[FieldChange]:
 
 
 def _change(field: str, before: Any, after: Any) -> FieldChange:
-    # Built from values already checked: no validation pass (imports make thousands).
-    return construct(FieldChange, {"field": field, "before": before, "after": after})
+    return FieldChange(field, before, after)
 
 
 def _entry(actor: Actor, action: HistoryAction, kind: EntityKind, entity_id: str, ci_id: str,

@@ -11,39 +11,82 @@ Two ways to look candidates up, with the same answers: :class:`PointLookup` asks
 the store per chunk (one question for all its asset tags, one for its serials; one
 per MAC or host name: small files), :class:`ScanIndex` reads every
 CI once and answers from memory (large files, where thousands of questions would
-cost more than one pass).
+cost more than one pass). The keys an observation offers and a CI answers with are
+computed in one place each (:func:`observed_keys`, :func:`registered_keys`): a new
+rule or normalisation (manufacturer aliases, MAC rules) goes there.
 """
 
 from __future__ import annotations
 
+import asyncio
+from asyncio import Future
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cmdb.importers import Observation
-from cmdb.model.queries import AttributeMatch, CIOrder, CISelection
-from cmdb.model.records import CI, serial_key
+from cmdb.model.queries import AttributeMatch, CIFacts, CIOrder, CISelection
+from cmdb.model.records import serial_key
 from cmdb.services.sources import Rule
 from cmdb.store.base import Store
 
 CANDIDATE_LIMIT = 20
+#: Questions asked ahead at most (the next chunk's, while this one is compared).
+AHEAD = 2
+Facts = dict[str, list[CIFacts]]
+#: No candidate (shared, never changed).
+NONE: set[str] = set()
+
+
+def _tag_keys(obs: Observation) -> list[str]:
+    return [obs.asset_tag] if obs.asset_tag else []
+
+
+def _serial_keys(obs: Observation) -> list[str]:
+    key = serial_key(obs.manufacturer, obs.serial_number)
+    return [key] if key else []
+
+
+def _mac_keys(obs: Observation) -> list[str]:
+    return list(obs.mac_addresses)
+
+
+def _name_keys(obs: Observation) -> list[str]:
+    names = [*obs.hostnames, obs.fqdn] if obs.fqdn else obs.hostnames
+    if len(names) == 1:
+        return [names[0].lower()]
+    return list(dict.fromkeys([n.lower() for n in names]))
+
+
+#: What each rule reads of an observation, normalised as the register keeps it.
+OFFERED: dict[str, Callable[[Observation], list[str]]] = {
+    "asset_tag": _tag_keys, "serial_number": _serial_keys, "mac_addresses": _mac_keys,
+    "hostnames": _name_keys}
 
 
 def observed_keys(obs: Observation, rule: Rule) -> list[str]:
     """The values an observation offers to ``rule``, normalised as the register keeps them."""
-    if rule == "asset_tag":
-        return [obs.asset_tag] if obs.asset_tag else []
-    if rule == "serial_number":
-        key = serial_key(obs.manufacturer, obs.serial_number)
-        return [key] if key else []
-    if rule == "mac_addresses":
-        return list(obs.mac_addresses)
-    names = [*obs.hostnames, *([obs.fqdn] if obs.fqdn else [])]
-    return list(dict.fromkeys(n.lower() for n in names))
+    return OFFERED[rule](obs)
 
 
-def registered_keys(ci: CI, rule: Rule) -> list[str]:
+def offered_keys(obs: Observation, rules: Sequence[Rule]) -> dict[str, list[str]]:
+    """:func:`observed_keys` for each of ``rules``, in their order."""
+    return {rule: OFFERED[rule](obs) for rule in rules}
+
+
+class Registered(Protocol):
+    """A registered CI as identification sees it (a CI record, or its facts)."""
+
+    @property
+    def asset_tag(self) -> str | None: ...
+    @property
+    def serial_key(self) -> str | None: ...
+    @property
+    def attributes(self) -> dict[str, Any]: ...
+
+
+def registered_keys(ci: Registered, rule: Rule) -> list[str]:
     """The values a registered CI answers ``rule`` with."""
     if rule == "asset_tag":
         return [ci.asset_tag] if ci.asset_tag else []
@@ -71,8 +114,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-@dataclass(frozen=True)
-class Identification:
+class Identification(NamedTuple):
     """The answer for one observation: the candidates, and the rule that found them."""
 
     ci_ids: tuple[str, ...] = ()
@@ -86,6 +128,9 @@ class Identification:
     @property
     def ci_id(self) -> str | None:
         return self.ci_ids[0] if len(self.ci_ids) == 1 else None
+
+
+NOT_FOUND = Identification()
 
 
 class Lookup(Protocol):
@@ -125,47 +170,90 @@ class PointLookup:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.cache: dict[tuple[Rule, str], set[str]] = {}
-        #: The CIs the questions returned, so the caller need not read them again.
-        self.found: dict[str, CI] = {}
+        #: Per rule, the candidates of each value asked (cleared by the caller per chunk).
+        self.cache: dict[Rule, dict[str, set[str]]] = {}
+        #: The facts of the CIs the questions returned, so the caller need not read
+        #: them again; with the values of these attributes (all when ``None``).
+        self.found: dict[str, CIFacts] = {}
+        self.attributes: Sequence[str] | None = None
+        #: Asset-tag questions already sent for the chunks to come (see :meth:`ask_ahead`),
+        #: by the tags they ask about.
+        self.ahead: dict[frozenset[str], tuple[tuple[str, ...], Future[Facts]]] = {}
+
+    def ask_ahead(self, tags: Sequence[str], attributes: Sequence[str]) -> None:
+        """Send a coming chunk's asset-tag question now, so the store (a server on the
+        other core) answers it while this chunk is compared; :meth:`candidates` takes
+        the answer when it asks that very question."""
+        if tags:
+            while len(self.ahead) >= AHEAD:
+                self._forget(next(iter(self.ahead)))
+            self.ahead[frozenset(tags)] = (tuple(attributes), asyncio.ensure_future(
+                self.store.find_ci_facts("asset_tag", tags, attributes)))
+
+    def _forget(self, key: frozenset[str]) -> None:
+        task = self.ahead.pop(key)[1]
+        task.cancel()
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: the error of a question nobody needs
+
+    def forget_ahead(self) -> None:
+        """Drop the answers nobody will take (the run ended)."""
+        for key in list(self.ahead):
+            self._forget(key)
+
+    async def _answered(self, values: Sequence[str]) -> Facts | None:
+        """The answer of a question asked ahead, when it is this one."""
+        key = frozenset(values)
+        if key not in self.ahead:
+            return None
+        attributes, task = self.ahead[key]
+        if attributes != tuple(self.attributes or ()):
+            self._forget(key)
+            return None
+        del self.ahead[key]
+        return await task
 
     async def _ask(self, rule: Rule, value: str) -> set[str]:
         """MACs and host names: the store can only find them with a query per value."""
         names = ("mac_addresses",) if rule == "mac_addresses" else ("hostnames", "fqdn")
         out: set[str] = set()
         for name in names:
-            for ci in await self._list(CISelection(attributes=(AttributeMatch(name, value),))):
-                if value in registered_keys(ci, rule):
-                    out.add(ci.id)
+            selection = CISelection(attributes=(AttributeMatch(name, value),))
+            page = await self.store.list_cis(selection, CIOrder(), CANDIDATE_LIMIT, None)
+            out.update(ci.id for ci in page.items if value in registered_keys(ci, rule))
         return out
 
-    async def _list(self, selection: CISelection) -> list[CI]:
-        page = await self.store.list_cis(selection, CIOrder(), CANDIDATE_LIMIT, None)
-        self.found.update((c.id, c) for c in page.items)
-        return page.items
-
-    def take(self, ids: Sequence[str]) -> dict[str, CI]:
-        """The CIs among ``ids`` already read (and forgotten, to keep memory bounded)."""
-        return {i: self.found.pop(i) for i in ids if i in self.found}
+    def take(self, ids: Sequence[str]) -> dict[str, CIFacts]:
+        """The facts among ``ids`` already read (and forgotten, to keep memory bounded)."""
+        found = self.found
+        return {i: found.pop(i) for i in ids if i in found}
 
     async def _indexed(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
         """Asset tags or serial keys through the store's unique indexes, all in one
-        question; the CIs come with the answer."""
-        found = await self.store.find_cis("asset_tag" if rule == "asset_tag" else "serial_key",
-                                          values)
-        for cis in found.values():
-            self.found.update((c.id, c) for c in cis)
-        return {v: {c.id for c in found.get(v, [])} for v in values}
+        question; the CIs' facts come with the answer."""
+        found = await self._answered(values) if rule == "asset_tag" else None
+        if found is None:
+            found = await self.store.find_ci_facts(
+                "asset_tag" if rule == "asset_tag" else "serial_key", values, self.attributes)
+        out: dict[str, set[str]] = dict.fromkeys(values, NONE)
+        known = self.found
+        for value, held in found.items():
+            for facts in held:
+                known[facts.id] = facts
+            out[value] = {f.id for f in held}
+        return out
 
     async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
-        todo = [v for v in values if (rule, v) not in self.cache]
+        cache = self.cache.get(rule)
+        if cache is None:
+            cache = self.cache[rule] = {}
+        todo = [v for v in values if v not in cache]
         if todo and rule in ("asset_tag", "serial_number"):
-            for value, ids in (await self._indexed(rule, todo)).items():
-                self.cache[(rule, value)] = ids
-        for value in todo:
-            if (rule, value) not in self.cache:
-                self.cache[(rule, value)] = await self._ask(rule, value)
-        return {v: self.cache[(rule, v)] for v in values if self.cache[(rule, v)]}
+            cache.update(await self._indexed(rule, todo))
+        elif todo:
+            for value in todo:
+                cache[value] = await self._ask(rule, value)
+        return {v: ids for v in values if (ids := cache[v])}
 
 
 class HybridLookup:
@@ -192,24 +280,28 @@ class HybridLookup:
 
 
 async def identify(
-    observations: Sequence[Observation], rules: Sequence[Rule], lookup: Lookup
+    observations: Sequence[Observation], rules: Sequence[Rule], lookup: Lookup,
+    keys: Sequence[Mapping[str, list[str]]] | None = None,
 ) -> list[Identification]:
-    """Identify each observation by the first rule that finds a candidate."""
+    """Identify each observation by the first rule that finds a candidate (``keys``: each
+    observation's :func:`observed_keys` per rule, when the caller has them already)."""
+    offered = keys if keys is not None else [offered_keys(o, rules) for o in observations]
     results: list[Identification | None] = [None] * len(observations)
     for rule in rules:
-        pending = [(i, observed_keys(o, rule)) for i, o in enumerate(observations)
-                   if results[i] is None]
-        wanted = sorted({k for _, keys in pending for k in keys})
+        pending = [(i, offered[i][rule]) for i in range(len(observations))
+                   if results[i] is None and offered[i][rule]]
+        wanted = sorted({k for _, ks in pending for k in ks})
         if not wanted:
             continue
         found = await lookup.candidates(rule, wanted)
-        for i, keys in pending:
+        for i, ks in pending:
             ids: set[str] = set()
             hit = None
-            for key in keys:
+            for key in ks:
                 if key in found:
                     ids |= found[key]
                     hit = hit or key
             if ids:
-                results[i] = Identification(tuple(sorted(ids)), rule, hit)
-    return [r or Identification() for r in results]
+                results[i] = Identification(
+                    tuple(sorted(ids)) if len(ids) > 1 else tuple(ids), rule, hit)
+    return [r or NOT_FOUND for r in results]

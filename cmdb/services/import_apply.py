@@ -1,20 +1,23 @@
-"""Applying a reconciled import in one unit of work, and the in-file duplicate ledger.
+"""Applying a reconciled import in one unit of work.
 
 :func:`apply_plans` runs inside ``store.write``: the places and software products
 the run needs, then each observation's create / update / transition / software
 change under the CI service's rules, written in batches by a
 :class:`~cmdb.services.bulk.BulkWriter`, every change attributed to the import
-run. Updates are compare-and-set on the version reconciliation read, so a CI
-someone changed meanwhile fails the whole run (nothing is written).
+run. Reconciliation compared facts (:class:`~cmdb.model.queries.CIFacts`); the whole
+records of the CIs that change are read here, a batch at a time, inside the unit of
+work. Updates are compare-and-set on the version reconciliation read, and a CI moved
+since then is refused too, so a CI someone changed meanwhile fails the whole run
+(nothing is written).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from cmdb.model.records import Actor, Provenance
+from cmdb.errors import ConflictError, NotFoundError, VersionConflictError
+from cmdb.model.records import CI, Actor, Provenance, Relationship
 from cmdb.services.bulk import BulkWriter
 from cmdb.services.cis import CIService
 from cmdb.services.inputs import NewCI
@@ -24,49 +27,9 @@ from cmdb.services.software import INSTALLED_ON, INSTANCE_OF, ProductCatalog
 from cmdb.store.base import StoreTx
 
 RETIRED, IN_USE = "retired", "deployed"
-SQL_VARIABLES = 900
-
-
-class KeyLedger:
-    """Which identifying values (and CIs) earlier records of the file already used.
-
-    Kept in a private temporary SQLite file, so a million-row file costs disk,
-    not memory. A record reusing a value is a duplicate: the file states two
-    things about one asset.
-    """
-
-    def __init__(self) -> None:
-        self.db = sqlite3.connect("")  # "" = a private temporary on-disk database
-        self.db.execute("PRAGMA cache_size=-4000")
-        self.db.execute("CREATE TABLE k (key TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
-
-    def claim(self, entries: Sequence[tuple[list[str], int | None]]
-              ) -> list[tuple[str, int | None] | None]:
-        """For each entry (keys, line): ``None``, or the key an earlier record used and
-        that record's line. Entries that are not duplicates claim their keys."""
-        wanted = sorted({k for keys, _ in entries for k in keys})
-        seen: dict[str, int | None] = {}
-        for i in range(0, len(wanted), SQL_VARIABLES):
-            part = wanted[i:i + SQL_VARIABLES]
-            marks = ",".join("?" * len(part))
-            seen.update(self.db.execute(
-                f"SELECT key, line FROM k WHERE key IN ({marks})", part).fetchall())  # noqa: S608 - only placeholders
-        out: list[tuple[str, int | None] | None] = []
-        fresh: list[tuple[str, int | None]] = []
-        for keys, line in entries:
-            dup = next((k for k in keys if k in seen), None)
-            if dup is not None:
-                out.append((dup, seen[dup]))
-                continue
-            for key in keys:
-                seen[key] = line
-                fresh.append((key, line))
-            out.append(None)
-        self.db.executemany("INSERT INTO k VALUES (?, ?)", fresh)
-        return out
-
-    def close(self) -> None:
-        self.db.close()
+LOCATED_IN = "LOCATED_IN"
+#: Plans whose CIs are read (and checked) together.
+READ_BATCH = 1000
 
 
 def needed_places(plans: Sequence[Planned], planned: dict[str, NewPlace]) -> list[NewPlace]:
@@ -94,40 +57,89 @@ async def apply_plans(
                                 location_id=place.parent_id),
                           ci_id=place.id, provenance={"name": stamp, "location": stamp})
     products_made: set[str] = set()
-    for p in plans:
-        if p.outcome in (Outcome.INVALID, Outcome.AMBIGUOUS) or not p.writes:
-            continue
-        if p.create is not None:
-            assert p.ci_id is not None
-            device = await bulk.create(p.create, ci_id=p.ci_id, provenance=p.provenance)
-        else:
-            assert p.before is not None
-            device = p.before
-            if p.changes is not None:
-                device = await bulk.update(device, p.changes, p.provenance, p.located)
-            if p.transition is not None:
-                device = await bulk.transition(device, p.transition, p.provenance.get("state"))
-        if p.software is not None and catalog is not None:
-            for name, version, publisher in p.software.add:
-                product_id = catalog.product_id(name, publisher)
-                key = name.strip().casefold()
-                if key in catalog.planned and product_id not in products_made:
-                    await bulk.create(
-                        NewCI(class_name="SoftwareProduct", name=name.strip(), state=IN_USE,
-                              attributes={"vendor": publisher} if publisher else {}),
-                        ci_id=product_id, provenance={"name": stamp})
-                    products_made.add(product_id)
-                attributes = {k: v for k, v in (("software_version", version),
-                                                ("vendor", publisher)) if v}
-                inst = await bulk.create(
-                    NewCI(class_name="SoftwareInstallation", name=name.strip(), state=IN_USE,
-                          attributes=attributes), provenance={"name": stamp})
-                bulk.relate(inst, INSTALLED_ON, device.id)
-                bulk.relate(inst, INSTANCE_OF, product_id)
-            if p.software.retire:
-                await _retire(bulk, p.software.retire)
+    todo = [p for p in plans
+            if p.outcome not in (Outcome.INVALID, Outcome.AMBIGUOUS) and p.writes]
+    for start in range(0, len(todo), READ_BATCH):
+        batch = todo[start:start + READ_BATCH]
+        current, located = await _as_read(tx, batch)
+        for p in batch:
+            if p.create is not None:
+                assert p.ci_id is not None
+                device = await bulk.create(p.create, ci_id=p.ci_id, provenance=p.provenance,
+                                           checked=True)
+            else:
+                assert p.ci_id is not None
+                device = current[p.ci_id]
+                if p.changes is not None:
+                    device = await bulk.update(device, p.changes, p.provenance,
+                                               located.get(device.id, []), checked=True,
+                                               fresh=True)
+                if p.transition is not None:
+                    device = await bulk.transition(device, p.transition,
+                                                   p.provenance.get("state"))
+            if p.software is not None and catalog is not None:
+                products_made = await _software(bulk, p, device, catalog, stamp,
+                                                products_made)
     await bulk.flush()
     return bulk.written
+
+
+async def _as_read(tx: StoreTx, plans: Sequence[Planned]
+                   ) -> tuple[dict[str, CI], dict[str, list[Relationship]]]:
+    """The CIs these plans change, read in the unit of work, and the ``LOCATED_IN`` of
+    those they move; refused when one changed or moved since reconciliation read it."""
+    ids = [p.ci_id for p in plans if p.facts is not None and p.ci_id is not None]
+    current = await tx.get_cis(ids) if ids else {}
+    moving: list[str] = []
+    for p in plans:
+        facts = p.facts
+        if facts is None:
+            continue
+        ci = current.get(facts.id)
+        if ci is None:
+            raise NotFoundError(f"CI {facts.id} ({facts.name}) no longer exists", id=facts.id)
+        if (p.changes is not None or p.transition is not None) \
+                and ci.version != facts.version:
+            raise VersionConflictError(
+                f"CI {ci.id} ({ci.name}) changed while the file was imported (version "
+                f"{facts.version} was read, it is now {ci.version}); import it again",
+                id=ci.id, expectedVersion=facts.version, currentVersion=ci.version)
+        if p.changes is not None and "location_id" in p.changes.model_fields_set:
+            moving.append(ci.id)
+    located = await tx.active_relationships_of(moving, "out", [LOCATED_IN]) if moving else {}
+    for p in plans:
+        if p.facts is not None and p.facts.id in located:
+            places = {r.target_id for r in located[p.facts.id]}
+            if p.facts.location_id not in places and (places or p.facts.location_id):
+                raise ConflictError(
+                    f"CI {p.facts.id} ({p.facts.name}) was moved while the file was "
+                    "imported; import it again", id=p.facts.id)
+    return current, located
+
+
+async def _software(bulk: BulkWriter, p: Planned, device: CI, catalog: ProductCatalog,
+                    stamp: Provenance, products_made: set[str]) -> set[str]:
+    """Add the device's new installations (and products) and retire vanished ones."""
+    assert p.software is not None
+    for name, version, publisher in p.software.add:
+        product_id = catalog.product_id(name, publisher)
+        key = name.strip().casefold()
+        if key in catalog.planned and product_id not in products_made:
+            await bulk.create(
+                NewCI(class_name="SoftwareProduct", name=name.strip(), state=IN_USE,
+                      attributes={"vendor": publisher} if publisher else {}),
+                ci_id=product_id, provenance={"name": stamp})
+            products_made.add(product_id)
+        attributes = {k: v for k, v in (("software_version", version),
+                                        ("vendor", publisher)) if v}
+        inst = await bulk.create(
+            NewCI(class_name="SoftwareInstallation", name=name.strip(), state=IN_USE,
+                  attributes=attributes), provenance={"name": stamp})
+        bulk.relate(inst, INSTALLED_ON, device.id)
+        bulk.relate(inst, INSTANCE_OF, product_id)
+    if p.software.retire:
+        await _retire(bulk, p.software.retire)
+    return products_made
 
 
 async def _retire(bulk: BulkWriter, installations: Sequence[str]) -> None:

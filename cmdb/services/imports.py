@@ -10,12 +10,20 @@ written in one unit of work, as history with channel ``import`` and the run's
 id. Re-running the same file changes nothing.
 
 Runs are ``import_run`` docs (source, file, sha256, who, when, dry or applied,
-counts per outcome); each outcome is an ``import_outcome`` doc whose parent is
-the run and whose key is the outcome.
+counts per outcome); their outcomes are kept as compact rows in blocks
+(:mod:`cmdb.services.import_outcomes`).
+
+The hot path of a run is per chunk of the file: the in-file duplicate check (a dict),
+one store question per identifying rule that returns the matched CIs' facts (the
+columns compared, their place: :class:`~cmdb.model.queries.CIFacts`, not whole
+records), the place hierarchy read once per run, comparison in memory, and one block
+write per chunk for its outcomes. Whole CI records are read only for the CIs an
+applied run changes, inside its unit of work.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -39,14 +47,18 @@ from cmdb.importers import (
     RecordError,
     get_importer,
 )
-from cmdb.model.records import Actor, Channel, Doc, new_id, now
+from cmdb.model.queries import CIFacts
+from cmdb.model.records import Actor, Channel, Doc, new_id, now, serial_key
 from cmdb.model.registry import Registry
 from cmdb.services.cis import CIService
-from cmdb.services.identify import HybridLookup, identify, observed_keys
-from cmdb.services.import_apply import KeyLedger, apply_plans, needed_places
+from cmdb.services.collector import collector_paused, tidy
+from cmdb.services.identify import HybridLookup, identify, offered_keys
+from cmdb.services.import_apply import apply_plans, needed_places
+from cmdb.services.import_ledger import KeyLedger
+from cmdb.services.import_outcomes import OutcomeWriter, legacy_page, outcome_page
 from cmdb.services.outcomes import Outcome, Planned
-from cmdb.services.places import LOCATED_IN, PlaceResolver
-from cmdb.services.reconcile import Reconciler
+from cmdb.services.places import PlaceResolver
+from cmdb.services.reconcile import Reconciler, compared_attributes
 from cmdb.services.sightings import DiscoveryOutcome, SightingInput
 from cmdb.services.software import ProductCatalog, current_installations, reconcile_software
 from cmdb.services.sources import Rule, SourcesConfig
@@ -55,12 +67,19 @@ from cmdb.store.base import Store, StoreTx
 if TYPE_CHECKING:
     from cmdb.services.campaigns import CampaignService
 
-RUN, OUTCOME = "import_run", "import_outcome"
+RUN = "import_run"
 SCANS = "scans"
 #: Sources whose applied runs count as "seen by discovery" in open audit campaigns.
 DISCOVERY_FED = ("nmap", "glpi", "ocs", "lshw")
 CHUNK = 1000
 DOC_BATCH = 2000
+#: A dry run writes its outcomes every so many records (a unit of work each: one commit
+#: per chunk cost Neo4j more than the comparison; the plans held meanwhile cost memory,
+#: about 8 KB each for new CIs).
+DRY_RUN_WRITE = 2_000
+#: Chunks between collections of young garbage (see :mod:`cmdb.services.collector`):
+#: each walks what the run made since the last, so not often.
+TIDY_EVERY = 100
 MAX_LISTED = 1000
 Progress = Callable[[int], None]
 
@@ -140,6 +159,11 @@ class ImportService:
 
         ``records`` replaces parsing ``request.path`` with records already parsed from
         it (benchmarks; callers that hold observations), still named by that file."""
+        with collector_paused():
+            return await self._run(who, request, progress, records)
+
+    async def _run(self, who: str, request: ImportRequest, progress: Progress | None,
+                   records: Iterable[Observation | RecordError] | None) -> Doc:
         try:
             importer = get_importer(request.source)
         except ImportFileError as exc:
@@ -161,39 +185,54 @@ class ImportService:
                                 places, request.create_places)
         catalog = await ProductCatalog.load(self.store) if reconciler.policy.software else None
         lookup = HybridLookup(self.store, self.config.identification)
-        ledger = KeyLedger()
+        ledger = KeyLedger(self.store)
+        writer = OutcomeWriter(run_id)
+        run["outcome_blocks"] = True
         counts: Counter[str] = Counter()
         kept: list[Planned] = []
         try:
             parsed = records if records is not None else importer.run(request.path,
                                                                         options=options)
-            for chunk in _chunks(parsed, CHUNK):
+            chunks = _chunks(parsed, CHUNK)
+            upcoming = next(chunks, None)
+            n = 0
+            while upcoming is not None:
+                chunk, upcoming = upcoming, next(chunks, None)
+                n += 1
+                if n % TIDY_EVERY == 0:
+                    tidy()
+                if upcoming is not None:  # the next chunk's question travels meanwhile
+                    ahead = [o for o in upcoming if isinstance(o, Observation)]
+                    lookup.point.ask_ahead([o.asset_tag for o in ahead if o.asset_tag],
+                                           compared_attributes(ahead, reconciler.source))
+                    await asyncio.sleep(0)
                 plans = await self._plan(chunk, lookup, ledger, reconciler)
                 counts.update(p.outcome.value for p in plans)
                 for p in plans:
                     if p.outcome is Outcome.INVALID and len(run["rejected"]) < MAX_LISTED:
                         run["rejected"].append({"line": p.line, "record": p.record,
                                                 "field": p.field, "reason": p.reason})
-                if request.dry_run:
-                    await self._put(self._outcome_docs(run_id, plans))
-                else:
-                    kept += plans
+                kept += plans
+                if request.dry_run and len(kept) >= DRY_RUN_WRITE:
+                    await self._put(writer.blocks(kept))  # memory stays bounded
+                    kept = []
                 if progress:
                     progress(len(chunk))
         except ImportFileError as exc:
             run["error"] = {"code": exc.code, "message": exc.message, "file": exc.file,
                             "line": exc.line, "column": exc.column, "field": exc.field}
-            await self._finish(run_id, run, counts, "rejected", kept)
+            await self._finish(run_id, run, counts, "rejected", kept, writer)
             raise ImportRejectedError(str(exc).split(": ", 1)[1], exc.code, runId=run_id,
                                       file=exc.file, line=exc.line, field=exc.field) from exc
         finally:
             ledger.close()
+            lookup.point.forget_ahead()
         invalid = counts[Outcome.INVALID.value]
         run["would_reject"] = bool(invalid) and not request.apply_valid_only
         if request.dry_run:
-            return await self._finish(run_id, run, counts, "dry_run", [])
+            return await self._finish(run_id, run, counts, "dry_run", kept, writer)
         if run["would_reject"]:
-            await self._finish(run_id, run, counts, "rejected", kept)
+            await self._finish(run_id, run, counts, "rejected", kept, writer)
             first = run["rejected"][0]
             raise ImportRejectedError(
                 f"{_where(run, first)}: {first['reason']} ({invalid} record(s) rejected; "
@@ -202,19 +241,20 @@ class ImportService:
         places_needed = needed_places(kept, {p.id: p for p in places.planned.values()})
         reason = f"{request.source} import of {file_name}"
         doc = self._run_doc(run_id, run, counts, "applied")
+        blocks = writer.blocks(kept)  # once: the store may run the work again
 
         async def work(tx: StoreTx) -> None:
             await apply_plans(tx, self.cis, actor, kept, places_needed, catalog,
                               request.source, started, reason)
             await tx.put_docs([doc])
-            for docs in _batched(self._outcome_docs(run_id, kept)):
+            for docs in _batched(blocks):
                 await tx.put_docs(docs)
 
         try:
             await self.store.write(work)
         except CmdbError as exc:  # e.g. a CI changed since it was read: nothing was written
             run["error"] = {"code": exc.code, "message": exc.message}
-            await self._finish(run_id, run, counts, "rejected", [])
+            await self._finish(run_id, run, counts, "rejected", [], OutcomeWriter(run_id))
             raise
         return await self._feed_campaigns(actor, doc, kept, campaign_id)
 
@@ -269,22 +309,26 @@ class ImportService:
                     ledger: KeyLedger, reconciler: Reconciler) -> list[Planned]:
         """Identify and reconcile one chunk of the file, in file order."""
         observations = [o for o in chunk if isinstance(o, Observation)]
-        idents = await identify(observations, self.config.identification, lookup)
+        rules = self.config.identification
+        keys = [offered_keys(o, rules) for o in observations]
+        compared = lookup.point.attributes = compared_attributes(observations,
+                                                                 reconciler.source)
+        idents = await identify(observations, rules, lookup, keys)
         lookup.point.cache.clear()  # values rarely repeat across chunks: keep memory flat
         claims = ledger.claim([
-            ([f"{rule}:{k}" for rule in self.config.identification
-              for k in observed_keys(o, rule)] + [f"ci:{i}" for i in ident.ci_ids[:1]],
-             o.locator.line) for o, ident in zip(observations, idents, strict=True)])
+            (offered, ident.ci_ids[0] if ident.ci_ids else None, o.locator.line)
+            for o, ident, offered in zip(observations, idents, keys, strict=True)])
         matched = sorted({i.ci_id for i in idents if i.ci_id})
-        cis = lookup.point.take(matched)
-        missing = [i for i in matched if i not in cis]
+        facts = lookup.point.take(matched)
+        missing = [i for i in matched if i not in facts]
         if missing:
-            cis.update(await self.store.get_cis(missing))
+            facts.update((i, found[0]) for i, found in
+                         (await self.store.find_ci_facts("id", missing, compared)).items())
         lookup.point.found.clear()
-        rels = await self.store.relationships_of(matched, "out", [LOCATED_IN]) \
-            if matched else {}
-        where = {ci_id: found[0].target_id for ci_id, found in rels.items() if found}
-        names = await self.store.get_cis(sorted(set(where.values()))) if where else {}
+        places = reconciler.places
+        await places.expect(len({tuple(o.location) for o in observations if o.location}))
+        names = await places.names(sorted({f.location_id for f in facts.values()
+                                           if f.location_id}))
         plans: list[Planned] = []
         for o, ident, dup in zip(observations, idents, claims, strict=True):
             if dup is not None:
@@ -295,17 +339,16 @@ class ImportService:
                                      reason=f"duplicate: {same} as line {line} of this file",
                                      field=None if kind == "ci" else kind))
                 continue
-            ci = cis.get(ident.ci_id) if ident.ci_id else None
-            place = where.get(ci.id) if ci else None
-            location = (place, names[place].name) if place and place in names else None
+            ci = facts.get(ident.ci_id) if ident.ci_id else None
+            place = ci.location_id if ci else None
+            location = (place, names[place]) if place and place in names else None
             planned = await reconciler.plan(o, ident, ci, location)
             planned.rule = ident.rule
-            planned.located = rels.get(ci.id, []) if ci else []
             if planned.create is not None:
                 planned.ci_id = new_id()
             plans.append(planned)
         await self._taken_identifiers(plans, lookup)
-        software = [p for p in plans if p.software and p.before is not None]
+        software = [p for p in plans if p.software and p.facts is not None]
         if software:
             installed = await current_installations(
                 self.store, [p.ci_id for p in software if p.ci_id])
@@ -316,8 +359,9 @@ class ImportService:
         for p in plans:
             if p.create is not None and p.software is not None:
                 reconcile_software(p, [], reconciler.source)
-        plans += _invalid_records([e for e in chunk if isinstance(e, RecordError)])
-        plans.sort(key=lambda p: (p.record or 0, p.line or 0))
+        if len(plans) < len(chunk):
+            plans += _invalid_records([e for e in chunk if isinstance(e, RecordError)])
+            plans.sort(key=lambda p: (p.record or 0, p.line or 0))
         return plans
 
     async def _taken_identifiers(self, plans: list[Planned], lookup: HybridLookup) -> None:
@@ -328,14 +372,15 @@ class ImportService:
             wanted: dict[str, list[Planned]] = {}
             for p in plans:
                 if p.changes is not None and field in p.changes.model_fields_set \
-                        and p.before is not None:
-                    after = p.before.model_copy(update={field: getattr(p.changes, field)})
-                    key = after.asset_tag if rule == "asset_tag" else after.serial_key
+                        and p.facts is not None:
+                    key = _key_after(p.facts, p.changes.asset_tag, p.changes.serial_number,
+                                     p.changes.attributes, rule)
                     if key:
                         wanted.setdefault(key, []).append(p)
             if not wanted:
                 continue
             found = await lookup.point.candidates(rule, sorted(wanted))
+            lookup.point.found.clear()
             for key, holders in found.items():
                 for p in wanted[key]:
                     others = sorted(holders - {p.ci_id or ""})
@@ -351,10 +396,6 @@ class ImportService:
                 "counts": {o.value: counts.get(o.value, 0) for o in Outcome}}
         return Doc(kind=RUN, id=run_id, key=status, data=data)
 
-    def _outcome_docs(self, run_id: str, plans: list[Planned]) -> Iterator[Doc]:
-        for p in plans:
-            yield Doc(kind=OUTCOME, parent=run_id, key=p.outcome.value, data=p.as_json())
-
     async def _put(self, docs: Iterable[Doc]) -> None:
         for batch in _batched(docs):
             async def work(tx: StoreTx, batch: list[Doc] = batch) -> None:
@@ -363,9 +404,9 @@ class ImportService:
             await self.store.write(work)
 
     async def _finish(self, run_id: str, run: dict[str, Any], counts: Counter[str],
-                      status: str, plans: list[Planned]) -> Doc:
+                      status: str, plans: list[Planned], writer: OutcomeWriter) -> Doc:
         doc = self._run_doc(run_id, run, counts, status)
-        await self._put([doc, *self._outcome_docs(run_id, plans)])
+        await self._put([doc, *writer.blocks(plans)])
         return doc
 
     # ---- reading runs back ---------------------------------------------------------
@@ -385,9 +426,18 @@ class ImportService:
                        after: str | None = None) -> tuple[list[Doc], bool]:
         """A run's outcomes in file order, optionally only one kind."""
         _check_first(first)
-        page = await self.store.find_docs(OUTCOME, parent=run_id, key=outcome, first=first,
-                                          after=after, newest_first=False)
-        return page.items, page.has_next
+        run = (await self.store.get_docs(RUN, [run_id])).get(run_id)
+        read = outcome_page if run and run.data.get("outcome_blocks") else legacy_page
+        return await read(self.store, run_id, outcome, first, after)
+
+
+def _key_after(facts: CIFacts, tag: str | None, serial: str | None,
+               attributes: dict[str, Any] | None, rule: Rule) -> str | None:
+    """The asset tag or serial key a CI holds once these changes are made."""
+    if rule == "asset_tag":
+        return tag
+    maker = (attributes or {}).get("manufacturer", facts.attributes.get("manufacturer"))
+    return serial_key(maker if isinstance(maker, str) else None, serial)
 
 
 def discovery_outcome(p: Planned, source: str) -> DiscoveryOutcome:

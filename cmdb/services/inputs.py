@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cmdb.errors import ValidationError
 from cmdb.model.identifiers import tag_problem
 from cmdb.model.text import SEARCH
 
@@ -90,6 +91,24 @@ class CIChanges(_Identity):
     location_id: str | None = None
     owner_id: str | None = None
 
+
+
+IDENTITY = (("name", "name", 200), ("asset_tag", "asset tag", 64),
+            ("serial_number", "serial number", 128))
+
+
+def checked_changes(fields: dict[str, Any]) -> CIChanges:
+    """Changes made of values already checked for the CI's class (an import's
+    reconciliation): the identity rules (name, asset tag, serial number) run here, the
+    rest of pydantic's pass, which cost more than the comparison itself, does not.
+    A value the rules refuse is a :class:`~cmdb.errors.ValidationError` naming it."""
+    for key, what, limit in IDENTITY:
+        if key in fields:
+            try:
+                fields[key] = _clean(fields[key], what, limit)
+            except ValueError as exc:
+                raise ValidationError(f"{key}: {exc}", field=key) from None
+    return CIChanges.model_construct(**fields)
 
 
 class CIFilterInput(BaseModel):

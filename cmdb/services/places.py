@@ -9,10 +9,11 @@ class ``schema/sources.yaml`` gives them (site, building/floor, room, rack).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cmdb.model.queries import CIOrder, CISelection, Cursor
-from cmdb.model.records import CI, new_id
+from cmdb.model.queries import CIFacts, CIOrder, CISelection
+from cmdb.model.records import new_id
 from cmdb.model.registry import Registry
 from cmdb.services.sources import PlaceRules
 from cmdb.store.base import Store
@@ -20,7 +21,6 @@ from cmdb.store.base import Store
 LOCATED_IN = "LOCATED_IN"
 MAX_DEPTH = 6
 NAME_LIMIT = 50
-PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -50,27 +50,22 @@ def _same(a: str, b: str) -> bool:
 @dataclass
 class PlaceMap:
     """Every registered place (and rack) with the place it is located in, in memory:
-    read once, in pages, when a run has more than a few paths to resolve."""
+    read once, in one question, when a run has more than a few paths to resolve."""
 
     parent: dict[str, str | None] = field(default_factory=dict)
-    by_name: dict[str, list[CI]] = field(default_factory=dict)
+    by_name: dict[str, list[CIFacts]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, store: Store, classes: tuple[str, ...]) -> PlaceMap:
         out = cls()
-        after: Cursor | None = None
-        while True:
-            page = await store.list_cis(CISelection(classes=classes), CIOrder(), PAGE, after)
-            ids = [c.id for c in page.items]
-            rels = await store.relationships_of(ids, "out", [LOCATED_IN]) if ids else {}
-            for ci in page.items:
-                found = rels.get(ci.id) or []
-                out.parent[ci.id] = found[0].target_id if found else None
-                if ci.state != "disposed":
-                    out.by_name.setdefault(ci.name.strip().casefold(), []).append(ci)
-            if not page.has_next:
-                return out
-            after = page.cursors[-1]
+        for found in (await store.find_ci_facts("class", classes, ())).values():
+            for place in found:
+                out.parent[place.id] = place.location_id
+                out.names[place.id] = place.name
+                if place.state != "disposed":
+                    out.by_name.setdefault(place.name.strip().casefold(), []).append(place)
+        return out
 
     def ancestors(self, place_id: str) -> set[str]:
         """The place and every place it is located in (bounded, cycle-safe)."""
@@ -81,7 +76,7 @@ class PlaceMap:
             current = self.parent.get(current)
         return out
 
-    def named(self, name: str, parent: str | None) -> list[CI]:
+    def named(self, name: str, parent: str | None) -> list[CIFacts]:
         found = self.by_name.get(name.strip().casefold(), [])
         if parent is None:
             return list(found)
@@ -111,14 +106,29 @@ class PlaceResolver:
         self._found: dict[tuple[str | None, str], tuple[str | None, str | None]] = {}
         self._ancestors: dict[str, set[str]] = {}
 
-    async def _named(self, name: str, parent: str | None) -> list[CI]:
-        """Places called ``name`` (anywhere, or located in ``parent`` at any depth)."""
+    async def _named(self, name: str, parent: str | None) -> list[tuple[str, str]]:
+        """Places called ``name`` (anywhere, or located in ``parent`` at any depth), as
+        (id, class)."""
         if await self._mapped():
             assert self.map is not None
-            return self.map.named(name, parent)
+            return [(c.id, c.class_name) for c in self.map.named(name, parent)]
         selection = CISelection(classes=self.place_classes, text=name, location_id=parent)
         page = await self.store.list_cis(selection, CIOrder(), NAME_LIMIT, None)
-        return [c for c in page.items if _same(c.name, name) and c.state != "disposed"]
+        return [(c.id, c.class_name) for c in page.items
+                if _same(c.name, name) and c.state != "disposed"]
+
+    async def names(self, place_ids: Sequence[str]) -> dict[str, str]:
+        """The names of these places (from memory once the hierarchy is read)."""
+        if self.map is not None:
+            return {i: self.map.names[i] for i in place_ids if i in self.map.names}
+        found = await self.store.find_ci_facts("id", place_ids, ()) if place_ids else {}
+        return {i: facts[0].name for i, facts in found.items()}
+
+    async def expect(self, paths: int) -> None:
+        """Say how many different paths are coming: enough of them and the hierarchy is
+        read at once, rather than after ``load_after`` questions to the store."""
+        if self.map is None and paths > self.load_after:
+            self.map = await PlaceMap.load(self.store, self.place_classes)
 
     async def _mapped(self) -> bool:
         """Whether to answer from memory (loading the map on the question that tips it)."""
@@ -126,6 +136,12 @@ class PlaceResolver:
         if self.map is None and self.asked > self.load_after:
             self.map = await PlaceMap.load(self.store, self.place_classes)
         return self.map is not None
+
+    def known_ancestors(self, place_id: str) -> set[str] | None:
+        """:meth:`ancestors` when memory knows them (``None``: ask :meth:`ancestors`)."""
+        if self.map is not None and place_id in self.map.parent:
+            return self.map.ancestors(place_id)
+        return self._ancestors.get(place_id)
 
     async def ancestors(self, place_id: str) -> set[str]:
         """The place itself and every place it is located in."""
@@ -144,17 +160,17 @@ class PlaceResolver:
         if key not in self._found:
             found = await self._named(name, parent)
             if parent is None:
-                found = [c for c in found if c.class_name == self.rules.top] or found
+                found = [c for c in found if c[1] == self.rules.top] or found
             elif len(found) > 1:  # prefer the one directly in the parent
-                direct = await self.store.relationships_of([c.id for c in found], "out",
+                direct = await self.store.relationships_of([c[0] for c in found], "out",
                                                            [LOCATED_IN])
                 found = [c for c in found
-                         if any(r.target_id == parent for r in direct.get(c.id, []))] or found
+                         if any(r.target_id == parent for r in direct.get(c[0], []))] or found
             if len(found) > 1:
                 self._found[key] = (None, f"place {name!r} is ambiguous: {len(found)} places "
                                           "have that name; give the full path from the site")
             else:
-                self._found[key] = (found[0].id if found else None, None)
+                self._found[key] = (found[0][0] if found else None, None)
         return self._found[key]
 
     async def resolve(self, path: list[str], create: bool) -> Resolved:

@@ -16,10 +16,28 @@ from __future__ import annotations
 import functools
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from typing import Any, Literal, ParamSpec, TypeVar
 
-from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page, Window, window
+from cmdb.model.queries import (
+    CIFacts,
+    CIOrder,
+    CISelection,
+    ClosureResult,
+    Cursor,
+    FactKey,
+    Page,
+    Window,
+    window,
+)
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 
 T = TypeVar("T")
@@ -178,6 +196,23 @@ async def insert(tx: StoreTx, kind: LoadKind, records: Sequence[Any]) -> None:
         await tx.put_docs(records)
 
 
+class ScratchKeys(ABC):
+    """Keys a long job remembers, each with the line of the record that first used it,
+    kept off the heap (see :meth:`Store.scratch_keys`)."""
+
+    @abstractmethod
+    def lines(self, keys: Sequence[str]) -> dict[str, int | None]:
+        """The keys among ``keys`` already added, with their lines."""
+
+    @abstractmethod
+    def add(self, items: Iterable[tuple[str, int | None]]) -> None:
+        """Remember keys (a key already there keeps its first line)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Forget everything and release the space."""
+
+
 class Store(ABC):
     """A CMDB database: one of the adapters in this package."""
 
@@ -254,6 +289,16 @@ class Store(ABC):
     async def find_cis(self, key: KeyField, values: Sequence[str]) -> dict[str, list[CI]]:
         """The CIs holding each of ``values`` as their asset tag or serial key, in one
         round trip through the unique indexes (values nobody holds are absent)."""
+
+    @abstractmethod
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str],
+                            attributes: Sequence[str] | None = None
+                            ) -> dict[str, list[CIFacts]]:
+        """For each of ``values`` (CI ids, asset tags, serial keys or class names, as
+        ``key`` says): the CIs it names, as :class:`~cmdb.model.queries.CIFacts` with
+        their place, in one round trip (values naming none are absent). The facts carry
+        the CI's values of ``attributes`` (every attribute when ``None``). Imports
+        identify and compare a chunk of observations with this; place paths walk it."""
 
     @abstractmethod
     async def list_cis(
@@ -347,6 +392,14 @@ class Store(ABC):
         """For every CI holding any of the attributes ``names``: its id and those values
         (one pass, without decoding whole records: identification by MAC or host name
         when many need looking up)."""
+
+    def scratch_keys(self) -> ScratchKeys:
+        """Scratch space on local disk for keys a job must remember but not keep (an
+        import's in-file duplicate check past what memory should hold); never the CMDB's
+        own database."""
+        from cmdb.store.scratch import DiskKeys
+
+        return DiskKeys()
 
     @abstractmethod
     async def wipe(self) -> None:

@@ -27,8 +27,17 @@ from neo4j.exceptions import (
     TransientError,
 )
 
-from cmdb.errors import NoCmdbError, StoreUnavailableError
-from cmdb.model.queries import CIOrder, CISelection, ClosureResult, Cursor, Page, Window
+from cmdb.errors import CmdbError, LimitExceededError, NoCmdbError, StoreUnavailableError
+from cmdb.model.queries import (
+    CIFacts,
+    CIOrder,
+    CISelection,
+    ClosureResult,
+    Cursor,
+    FactKey,
+    Page,
+    Window,
+)
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store import neo4j_lists as lists
@@ -36,6 +45,7 @@ from cmdb.store import neo4j_load as bulk
 from cmdb.store.base import Chunks, Direction, KeyField, Store, StoreTx, counted
 from cmdb.store.home_loop import on_home_loop
 from cmdb.store.neo4j_closure import closure as bfs_closure
+from cmdb.store.neo4j_facts import ci_facts
 from cmdb.store.neo4j_reads import (
     REL_RETURN,
     _docs_by_id,
@@ -54,6 +64,22 @@ PLANS_KEPT = 512
 
 def _unavailable(exc: Exception) -> StoreUnavailableError:
     return StoreUnavailableError(f"the Neo4j database cannot be reached: {exc}")
+
+
+#: Neo4j's code for a transaction over ``dbms.memory.transaction.total.max``.
+TOO_LARGE = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+
+
+def _transient(exc: TransientError) -> CmdbError | TransientError:
+    """A transient error the driver gave up retrying, as the CMDB tells it: a unit of
+    work over the server's transaction memory will not fit by trying again."""
+    if exc.code == TOO_LARGE:
+        return LimitExceededError(
+            "the change is too large for one Neo4j transaction (the server's "
+            "dbms.memory.transaction.total.max was reached; nothing was written): apply "
+            "it in smaller parts, or give the server more memory for transactions",
+            setting="dbms.memory.transaction.total.max")
+    return exc
 
 
 class Neo4jStore(Store):
@@ -167,6 +193,8 @@ class Neo4jStore(Store):
                 return await session.execute_write(unit)
         except (ServiceUnavailable, DriverError, OSError) as exc:
             raise _unavailable(exc) from exc
+        except TransientError as exc:
+            raise _transient(exc) from exc
 
     async def load(self, chunks: Chunks, *, dump_id: str, replace: bool = False,
                    progress: Callable[[int], None] | None = None) -> None:
@@ -233,6 +261,12 @@ class Neo4jStore(Store):
             self._plans.clear()
         self._plans[key] = (now, int(rows[0]["n"]) >= cap)
         return self._plans[key][1]
+
+    @counted
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str],
+                            attributes: Sequence[str] | None = None
+                            ) -> dict[str, list[CIFacts]]:
+        return await ci_facts(self._read_many, key, values, attributes)
 
     @counted
     async def list_cis(

@@ -24,15 +24,18 @@ from cmdb.errors import (
 from cmdb.files import create_private, tighten
 from cmdb.model import jsontext
 from cmdb.model.queries import (
+    CIFacts,
     CIOrder,
     CISelection,
     ClosureResult,
     ClosureRow,
     Cursor,
+    FactKey,
     Page,
 )
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.sqlite_facts import ci_facts
 from cmdb.store.sqlite_schema import MIGRATIONS
 from cmdb.store.sqlite_sql import (
     CI_COLUMNS,
@@ -41,6 +44,7 @@ from cmdb.store.sqlite_sql import (
     REL_COLUMNS,
     _ci,
     _ci_row,
+    _ci_update_row,
     _doc,
     _doc_row,
     _duplicate,
@@ -53,6 +57,7 @@ from cmdb.store.sqlite_sql import (
     _rel_row,
     _relationships_of,
     _unavailable,
+    _versions,
     closure_sql,
     ts,
     where,
@@ -159,21 +164,24 @@ class SqliteTx(_DocTx, StoreTx):
         await self.update_cis([(ci, expected_version)])
 
     async def update_cis(self, changes: Sequence[tuple[CI, int]]) -> None:
-        # One statement per CI (in-process, cheap) so that a stale one is named.
+        # The unit of work holds the write lock: versions read now cannot change before
+        # the batch's one UPDATE statement, and a stale one is named. A CI given twice
+        # is checked against what its earlier change wrote, as a statement each would.
+        stored = _versions(self.conn, "cis", [ci.id for ci, _ in changes])
         for ci, expected in changes:
-            try:
-                cur = self.conn.execute(
-                    "UPDATE cis SET class=?, name=?, state=?, asset_tag=?, serial_number=?,"
-                    " serial_key=?, attributes=?, provenance=?, version=?, created_at=?,"
-                    " updated_at=? WHERE id=? AND version=?",
-                    (*_ci_row(ci)[1:], ci.id, expected))
-            except sqlite3.IntegrityError as exc:
-                raise _duplicate(exc) from exc
-            if cur.rowcount != 1:
+            if stored.get(ci.id) != expected:
                 raise VersionConflictError(
                     f"CI {ci.id} was changed by someone else (expected version {expected})",
                     id=ci.id, expectedVersion=expected,
                 )
+            stored[ci.id] = ci.version
+        try:  # created_at never changes: it is not written again
+            self.conn.executemany(
+                "UPDATE cis SET class=?, name=?, state=?, asset_tag=?, serial_number=?,"
+                " serial_key=?, attributes=?, provenance=?, version=?, updated_at=?"
+                " WHERE id=?", [_ci_update_row(ci) for ci, _ in changes])
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
 
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
         return _get_relationships(self.conn, ids)
@@ -210,15 +218,17 @@ class SqliteTx(_DocTx, StoreTx):
         await self.update_relationships([(rel, expected_version)])
 
     async def update_relationships(self, changes: Sequence[tuple[Relationship, int]]) -> None:
+        stored = _versions(self.conn, "relationships", [rel.id for rel, _ in changes])
         for rel, expected in changes:
-            cur = self.conn.execute(
-                "UPDATE relationships SET type=?, source_id=?, target_id=?, attributes=?,"
-                " version=?, created_at=?, updated_at=?, ended_at=? WHERE id=? AND version=?",
-                (*_rel_row(rel)[1:], rel.id, expected))
-            if cur.rowcount != 1:
+            if stored.get(rel.id) != expected:
                 raise VersionConflictError(
                     f"relationship {rel.id} was changed by someone else", id=rel.id
                 )
+            stored[rel.id] = rel.version
+        self.conn.executemany(
+            "UPDATE relationships SET type=?, source_id=?, target_id=?, attributes=?,"
+            " version=?, created_at=?, updated_at=?, ended_at=? WHERE id=?",
+            [(*_rel_row(rel)[1:], rel.id) for rel, _ in changes])
 
     async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
         self.conn.executemany(
@@ -405,6 +415,13 @@ class SqliteStore(Store):
             for row in rows:
                 out.setdefault(row[column], []).append(_ci(row))
         return out
+
+    @counted
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str],
+                            attributes: Sequence[str] | None = None
+                            ) -> dict[str, list[CIFacts]]:
+        with _unavailable():
+            return ci_facts(self._r, key, values, attributes)
 
     @counted
     async def list_cis(

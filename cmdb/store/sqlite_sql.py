@@ -42,9 +42,19 @@ REL_COLUMNS = (
 )
 
 
+_last_ts: tuple[datetime | None, str] = (None, "")
+
+
 def ts(value: datetime) -> str:
     """A timestamp as fixed-width UTC text, so text order is time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    global _last_ts  # a one-entry cache: a batch of changes shares its time stamp
+    last = _last_ts
+    if value is last[0]:
+        return last[1]
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    text = utc.isoformat(timespec="microseconds")[:-6] + "Z"
+    _last_ts = (value, text)
+    return text
 
 
 def parse_ts(value: str) -> datetime:
@@ -57,6 +67,16 @@ def _ci_row(ci: CI) -> tuple[Any, ...]:
         jsontext.dumps(ci.attributes),
         encode_provenance(ci.provenance),
         ci.version, ts(ci.created_at), ts(ci.updated_at),
+    )
+
+
+def _ci_update_row(ci: CI) -> tuple[Any, ...]:
+    """The columns an update writes (all but the id, first, and the creation time), then
+    the id."""
+    return (
+        ci.class_name, ci.name, ci.state, ci.asset_tag, ci.serial_number, ci.serial_key,
+        jsontext.dumps(ci.attributes), encode_provenance(ci.provenance), ci.version,
+        ts(ci.updated_at), ci.id,
     )
 
 
@@ -160,6 +180,15 @@ def _get_cis(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, CI]:
         (_json_list(ids),),
     )
     return {r["id"]: _ci(r) for r in rows}
+
+
+VERSIONS = {table: f"SELECT id, version FROM {table} WHERE id IN (SELECT value FROM json_each(?))"
+            for table in ("cis", "relationships")}
+
+
+def _versions(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> dict[str, int]:
+    """The stored version of each of ``ids`` in ``table`` (``cis`` or ``relationships``)."""
+    return {r[0]: r[1] for r in conn.execute(VERSIONS[table], (_json_list(ids),))}
 
 
 def _get_relationships(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Relationship]:

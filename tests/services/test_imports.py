@@ -50,7 +50,7 @@ async def place_path(cmdb: Cmdb, ci: CI) -> list[tuple[str, str]]:
 async def data_snapshot(cmdb: Cmdb) -> Any:
     """The store without the import run records themselves."""
     docs = [d.model_dump() async for d in cmdb.store.iter_all("docs")
-            if d.kind not in ("import_run", "import_outcome")]
+            if d.kind not in ("import_run", "import_outcome", "import_outcomes")]
     return (*await snapshot(cmdb), docs)
 
 

@@ -15,12 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from neo4j.exceptions import Neo4jError
 from pydantic import SecretStr
 
 from bench.generate import build_estate, load
 from cmdb.api.app import create_app
-from cmdb.errors import IncompleteLoadError, ValidationError
+from cmdb.errors import IncompleteLoadError, LimitExceededError, ValidationError
 from cmdb.model.queries import CISelection
 from cmdb.model.records import CI, Channel, EntityKind, HistoryAction, HistoryEntry
 from cmdb.model.registry import Registry
@@ -98,8 +97,9 @@ async def test_restore_stays_within_the_transaction_memory_limit(
 ) -> None:
     path, text = dump
     check = check_dump(path)
-    # The control: the same records in one transaction are over the server's limit.
-    with pytest.raises(Neo4jError, match="memory"):
+    # The control: the same records in one transaction are over the server's limit
+    # (the store says so as LIMIT_EXCEEDED naming the setting).
+    with pytest.raises(LimitExceededError, match=r"dbms\.memory\.transaction"):
         await Store.load(target, lambda skip, size: dump_records(path, skip, size),
                          dump_id=check.sha256)
     assert await target.count_cis(CISelection()) == 0
