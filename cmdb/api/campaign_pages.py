@@ -43,7 +43,9 @@ TEXT: dict[str, dict[str, str]] = {
         "report": "Report", "seen_here": "Seen here", "resolved_n": "Resolved: {n}",
         "condition": "Condition", "note": "Note", "record": "Record sighting",
         "audit": "Audit history", "no_sightings": "Not seen in any campaign yet.",
-        "recorded": "Sighting recorded.", "no_campaign": "outside any open campaign",
+        "recorded": "Sighting recorded.",
+        "no_campaign": "Recorded, but outside any open campaign: no campaign audits this "
+                       "asset here, so it counts in none.",
         "by": "by", "error": "Not done", "st_planned": "planned", "st_open": "open",
         "st_closed": "closed",
         **{t.value: t.value.replace("_", " ").capitalize() for t in fd.FindingType},
@@ -59,7 +61,9 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "暂无。", "more": "更多", "report": "报告", "resolved_n": "已处理 {n} 项",
         "seen_here": "在此看到", "condition": "状况", "note": "备注", "record": "记录盘点",
         "audit": "盘点记录", "no_sightings": "尚未在任何盘点中见到。",
-        "recorded": "已记录。", "no_campaign": "不在进行中的盘点范围内", "by": "盘点人",
+        "recorded": "已记录。",
+        "no_campaign": "已记录，但不在任何进行中的盘点范围内：没有盘点活动在此盘点该资产，"
+                       "不计入任何盘点。", "by": "盘点人",
         "error": "未完成", "st_planned": "计划中", "st_open": "进行中", "st_closed": "已结束",
         "VERIFIED": "已核实", "MISPLACED": "位置不符", "ATTRIBUTE_MISMATCH": "属性不符",
         "UNREGISTERED": "未登记", "AMBIGUOUS": "无法确定", "DUPLICATE": "重复",
@@ -76,7 +80,9 @@ def page_actor(request: Request) -> Actor:
     return Actor(name=str(getattr(principal, "name", None) or "local"), channel=Channel.AUDIT)
 
 
-SEEN_MESSAGES = ("recorded", "no_campaign")
+#: The "seen here" form's messages and their tones (a sighting no campaign takes is a
+#: warning, not a success).
+SEEN_MESSAGES = {"recorded": "ok", "no_campaign": "warn"}
 
 
 class CampaignPages:
@@ -188,7 +194,7 @@ class CampaignPages:
         except CmdbError as exc:
             return error_response(self.html, request, status_of(exc), exc.message, exc.code,
                                   back=f"{page}?lang={lang}")
-        msg = "recorded" if result.recorded and not result.unscoped else "no_campaign"
+        msg = "no_campaign" if result.unscoped else "recorded"
         return RedirectResponse(f"{page}?" + urlencode({"lang": lang, "msg": msg}),
                                 status_code=303)
 
@@ -211,9 +217,10 @@ class CampaignPages:
 
 async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
                       may_record: bool = True) -> dict[str, Any]:
-    """What the asset page shows for audits: the form's places (for someone who may
-    record a sighting) and the last sightings."""
+    """What the asset page shows for audits: the "seen here" form (for someone who may
+    record a sighting, while an open campaign covers the asset) and the last sightings."""
     t = TEXT[lang]
+    covered = bool(await cmdb.campaigns.covering(ci)) if may_record else False
     sightings = await cmdb.campaigns.sightings_of(ci.id, first=5)
     names = {s.id: s.campaign.data["name"] for s in await cmdb.campaigns.scopes()}
     campaign_ids = {str(s.data.get("campaign_id")) for s in sightings
@@ -232,4 +239,4 @@ async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
                            "place": place_names.get(str(s.data.get("place_id")))
                            or s.data.get("place_text")} for s in sightings],
             "message": t[msg] if msg in SEEN_MESSAGES else None,
-            "open": bool(names) and may_record}
+            "tone": SEEN_MESSAGES.get(msg or ""), "open": covered}

@@ -4,7 +4,8 @@ A small server-rendered page for a phone in a server room: tag, name, class,
 state, location, owner, model and serial, when last audited. It speaks
 Chinese (zh-CN) or English, chosen from the browser's ``Accept-Language`` or
 ``?lang=``; it loads nothing from anywhere (inline CSS, no script). A signed-in
-auditor (or admin) sees the "seen here" form while a campaign is open.
+auditor (or admin) sees the "seen here" form while an open campaign covers the asset
+(its class and the place it is registered in).
 """
 
 from __future__ import annotations

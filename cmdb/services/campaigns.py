@@ -23,7 +23,7 @@ from typing import Any
 
 from cmdb.errors import ConflictError, InvalidTransitionError, NotFoundError, ValidationError
 from cmdb.model.queries import CIOrder, CISelection
-from cmdb.model.records import Actor, Doc, now
+from cmdb.model.records import CI, Actor, Doc, now
 from cmdb.model.registry import Registry
 from cmdb.model.text import NAME, REASON, SHORT, check_text
 from cmdb.services import findings as fd
@@ -148,6 +148,17 @@ class CampaignService(SightingRecorder):
             out.append(Scope(doc, {p: r.get("parent") for p, r in places.items() if p},
                              frozenset(doc.data.get("class_set", []))))
         return out
+
+    async def covering(self, ci: CI) -> list[Scope]:
+        """The open campaigns that audit ``ci``: its class is in their classes and the
+        place it is registered in is in their places (where a sighting of it at its
+        registered place counts; the asset page offers "seen here" only then)."""
+        scopes = [s for s in await self.scopes() if ci.class_name in s.classes]
+        if not scopes:
+            return []
+        rels = (await self.store.relationships_of([ci.id], "out", [LOCATION])).get(ci.id, [])
+        home = rels[0].target_id if rels else None
+        return [s for s in scopes if s.covers_place(home)]
 
     # ---- lifecycle ---------------------------------------------------------------
     async def create(self, actor: Actor, data: CampaignInput) -> Doc:

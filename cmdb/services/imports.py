@@ -57,7 +57,7 @@ from cmdb.services.import_apply import apply_plans, needed_places
 from cmdb.services.import_ledger import KeyLedger
 from cmdb.services.import_outcomes import OutcomeWriter, legacy_page, outcome_page
 from cmdb.services.outcomes import Outcome, Planned
-from cmdb.services.places import PlaceResolver
+from cmdb.services.places import CREATE_HINT, PlaceResolver
 from cmdb.services.reconcile import Reconciler, compared_attributes
 from cmdb.services.sightings import DiscoveryOutcome, SightingInput
 from cmdb.services.software import ProductCatalog, current_installations, reconcile_software
@@ -180,7 +180,9 @@ class ImportService:
         }
         options = ParseOptions(file_label=file_name, mapping=request.mapping,
                                encoding=request.encoding)
-        places = PlaceResolver(self.store, self.registry, self.config.places)
+        places = PlaceResolver(self.store, self.registry, self.config.places, unknown_hint=(
+            CREATE_HINT if self.config.policy(request.source).is_authoritative("location")
+            else "register it first"))  # e.g. scans: a sighting never creates its place
         reconciler = Reconciler(self.registry, self.config, request.source, run_id, started,
                                 places, request.create_places)
         catalog = await ProductCatalog.load(self.store) if reconciler.policy.software else None

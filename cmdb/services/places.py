@@ -21,6 +21,7 @@ from cmdb.store.base import Store
 LOCATED_IN = "LOCATED_IN"
 MAX_DEPTH = 6
 NAME_LIMIT = 50
+CREATE_HINT = "register it or let the import create places (--create-places)"
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ class PlaceResolver:
     """
 
     def __init__(self, store: Store, registry: Registry, rules: PlaceRules,
-                 load_after: int = 20) -> None:
+                 load_after: int = 20, unknown_hint: str = CREATE_HINT) -> None:
         self.store = store
+        #: What the refusal of an unknown segment tells people to do about it.
+        self.unknown_hint = unknown_hint
         self.load_after = load_after
         self.asked = 0
         self.map: PlaceMap | None = None
@@ -190,8 +193,8 @@ class PlaceResolver:
                 if not create:
                     where = f" in {path[depth - 1]!r}" if depth else ""
                     result = Resolved(error=(
-                        f"place {segment!r}{where} is not registered ({shown}); register it "
-                        "or let the import create places (--create-places)"))
+                        f"place {segment!r}{where} is not registered ({shown}); "
+                        + self.unknown_hint))
                     break
                 place = NewPlace(new_id(), self.rules.class_for(segment, depth), segment,
                                  parent, shown)

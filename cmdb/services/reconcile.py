@@ -8,7 +8,8 @@ Rules (``schema/sources.yaml`` says which source may do what):
   the other differences are still reported, with ``applied: false``;
 - class and state hints resolve through the names and aliases in ``schema/``
   (服务器, 笔记本电脑, 在用, 库存 ...); a state change must be a lifecycle move;
-- a location path resolves to the place hierarchy (:mod:`cmdb.services.places`);
+- a location path resolves to the place hierarchy (:mod:`cmdb.services.places`); an
+  inspection scan naming a place that is not registered is INVALID;
 - discovery sources never create CIs unless configured: NEW is reported only.
 """
 
@@ -203,7 +204,10 @@ class Reconciler:
             resolved = self.places.paths.get(tuple(obs.location)) \
                 or await self.places.resolve(obs.location, self.create_places)
             place_id, place_error = resolved.place_id, resolved.error
-            if place_error and self.policy.is_authoritative("location"):
+            # A source that sets locations, or a sighting (an inspection scan: "seen
+            # there"), must name a registered place; others just cannot move the CI.
+            if place_error and (self.policy.is_authoritative("location")
+                                or obs.kind == "inspection"):
                 return self._invalid(obs, place_error, "location")
         try:
             if ci is None:

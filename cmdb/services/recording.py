@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cmdb.errors import ValidationError
+from cmdb.importers.normalise import split_location
 from cmdb.model.records import CI, Actor, Doc, HistoryAction, HistoryEntry, now
 from cmdb.model.registry import Registry
 from cmdb.services import findings as fd
@@ -28,6 +29,7 @@ from cmdb.store.base import Store, StoreTx
 
 LOCATION = "LOCATED_IN"
 BATCH = 2000
+UNKNOWN_PLACE_HINT = "register it first, or give a registered place (its path or id)"
 
 
 @dataclass
@@ -60,20 +62,59 @@ class SightingRecorder:
         return (await self.resolve_places([text]))[text]
 
     async def resolve_places(self, texts: Sequence[str]) -> dict[str, str | None]:
-        """:meth:`resolve_place` for many texts: ids in one read, paths through one
-        :class:`~cmdb.services.places.PlaceResolver` (which reads the place hierarchy
-        once when there are many)."""
+        """:meth:`resolve_place` for many texts (``None``: no registered place)."""
+        answers = await self.place_answers(texts)
+        return {t: answers[t][0] if t in answers else None for t in texts}
+
+    async def place_answers(self, texts: Sequence[str]
+                            ) -> dict[str, tuple[str | None, str | None]]:
+        """For each text, ``(place id, None)``, or ``(None, why)`` when it names no
+        registered place (unknown, ambiguous, disposed, or a CI that is not a place).
+
+        A text is a place id, or a path resolved as imports resolve them (the same
+        separators: ``/``, ``／``, ``\\``, ``>``; stray spaces ignored): ids in one read,
+        paths through one :class:`~cmdb.services.places.PlaceResolver` (which reads the
+        place hierarchy once when there are many)."""
         wanted = {t: t.strip() for t in dict.fromkeys(texts) if t and t.strip()}
         ids = await self.store.get_cis(list(set(wanted.values())))
-        resolver = PlaceResolver(self.store, self.registry, PlaceRules())
-        out: dict[str, str | None] = {t: None for t in texts}
+        resolver = PlaceResolver(self.store, self.registry, PlaceRules(),
+                                 unknown_hint=UNKNOWN_PLACE_HINT)
+        out: dict[str, tuple[str | None, str | None]] = {}
         for text, clean in wanted.items():
-            if clean in ids:
-                out[text] = clean
+            found = ids.get(clean)
+            if found is not None:
+                if found.class_name not in resolver.place_classes:
+                    out[text] = (None, f"{clean} is {found.class_name} {found.name!r}, "
+                                       "not a place")
+                elif found.state == "disposed":
+                    out[text] = (None, f"place {found.name!r} ({clean}) is disposed")
+                else:
+                    out[text] = (clean, None)
                 continue
-            parts = [p.strip() for p in clean.replace("\\", "/").split("/") if p.strip()]
-            out[text] = (await resolver.resolve(parts, create=False)).place_id
+            resolved = await resolver.resolve(split_location(clean), create=False)
+            out[text] = (resolved.place_id, resolved.error)
         return out
+
+    async def _sighting_places(self, sightings: Sequence[sg.SightingInput]
+                               ) -> dict[str, str | None]:
+        """The place id of each sighting's place text; a sighting naming a place that is
+        not registered refuses them all, naming the place (and the line of a file)."""
+        answers = await self.place_answers([s.place for s in sightings if s.place])
+        refused: list[tuple[sg.SightingInput, str]] = []
+        for s in sightings:
+            why = answers[s.place][1] if s.place and s.place in answers else None
+            if why is not None:
+                refused.append((s, why))
+        if refused:
+            said = [f"{s.where + ': ' if s.where else ''}unknown place "
+                    f"{(s.place or '').strip()!r}: {why}" for s, why in refused]
+            first = refused[0][0]
+            message = said[0] if len(said) == 1 else (
+                f"{len(said)} sightings name no registered place, nothing recorded; "
+                + "; ".join(said[:5]))
+            raise ValidationError(message, field="place", place=(first.place or "").strip(),
+                                  where=first.where, errors=said[:50])
+        return {t: a[0] for t, a in answers.items()}
 
     # ---- recording ------------------------------------------------------------
     async def record_sightings(self, actor: Actor, sightings: Sequence[sg.SightingInput],
@@ -85,7 +126,7 @@ class SightingRecorder:
         for s in sightings:  # all checked before anything is written
             sg.check_sighting(s)
         stamp = now()
-        places = await self.resolve_places([s.place for s in sightings if s.place])
+        places = await self._sighting_places(sightings)  # before anything is written
         tags = list(dict.fromkeys(s.asset_tag.strip() for s in sightings))
         by_tag: dict[str, CI] = {}
         for i in range(0, len(tags), BATCH):
@@ -249,7 +290,7 @@ def scan_file_sightings(path: Path) -> list[sg.SightingInput]:
             out.append(sg.SightingInput(
                 asset_tag=item.asset_tag, place="/".join(item.location) or None,
                 condition=item.condition, note=item.note, seen_at=item.seen_at,
-                auditor=item.auditor))
+                auditor=item.auditor, where=f"{item.locator.file} line {item.locator.line}"))
     except ImportFileError as exc:
         raise ValidationError(f"{path.name}: {exc.message}", field="file") from exc
     if errors:

@@ -38,6 +38,8 @@ class SightingInput:
     note: str | None = None
     seen_at: datetime | None = None
     auditor: str | None = None
+    #: Where it was read, for errors (``scans.csv line 3``); not recorded.
+    where: str | None = None
 
 
 def check_sighting(s: SightingInput) -> None:

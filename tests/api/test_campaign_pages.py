@@ -19,7 +19,7 @@ from typing import Any
 
 import pypdfium2
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from cmdb.model.access import Role
 from cmdb.model.records import Actor, Channel
@@ -175,3 +175,81 @@ def test_graphql_close_and_resolve(audit_live: tuple[LiveServer, str],
     health = live.ok("{ cmdbHealth { neverAuditedCount lastCampaign "
                      "completeness { className total } } }")["cmdbHealth"]
     assert health["lastCampaign"] == "2026 H2 北京"
+
+
+UNKNOWN = "火星基地/不存在的机房"
+ALL_FINDINGS = """query($id: ID!) { campaign(id: $id) { progress { name seen verified }
+  findings(first: 100) { nodes { type status assetTag
+  evidence { by at source } } } } }"""
+
+
+def test_graphql_sighting_at_an_unknown_place(audit_live: tuple[LiveServer, str]) -> None:
+    """Refused with a coded error naming the place; BJ-0001's VERIFIED stays as it was."""
+    live, campaign_id = audit_live
+    before = live.ok(FINDINGS, {"id": campaign_id})
+    err = live.error('mutation($p: String) { recordSighting(input: {assetTag: "BJ-0001", '
+                     "place: $p}) { duplicate } }", {"p": UNKNOWN})
+    assert err["extensions"]["code"] == "VALIDATION_ERROR"
+    assert err["extensions"]["field"] == "place"
+    assert err["extensions"]["place"] == UNKNOWN
+    assert f"unknown place {UNKNOWN!r}" in err["message"]
+    assert live.ok(FINDINGS, {"id": campaign_id}) == before
+    typed = live.ok('mutation { recordSighting(input: {assetTag: "BJ-0002", '
+                    'place: "北京总部 ／ 3楼机房 ／ A01机柜"}) { findings { type } } }')
+    assert typed["recordSighting"]["findings"] == [{"type": "VERIFIED"}]
+
+
+def seen_here(page: Page) -> None:
+    with page.expect_navigation():
+        page.click("#seen-button")
+
+
+@pytest.mark.browser
+def test_seen_here_only_where_an_open_campaign_covers(audit_live: tuple[LiveServer, str],
+                                                      browser: Browser) -> None:
+    """The campaign audits servers and laptops of 北京总部: a switch in its rack, the rack
+    itself and the Shanghai server get no form. A place that is not registered is refused
+    (nothing written); a form left open while the campaign closed records a sighting no
+    campaign counts, said as a warning in zh-CN and English."""
+    live, campaign_id = audit_live
+    rack = live.ok('{ ci(assetTag: "RK-A01") { id } }')["ci"]["id"]
+    live.ok('mutation($r: ID!) { createCI(input: {class: "交换机", name: "bj-sw-01", '
+            'assetTag: "BJ-SW01", locationId: $r}) { id } }', {"r": rack})
+    zh = browser.new_context(viewport=PHONE, locale="zh-CN",  # type: ignore[arg-type] # a ViewportSize dict
+                             extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    page = zh.new_page()
+    sign_in(page, live.url, AUDITOR, PASSWORD, "/a/BJ-SW01")
+    for tag in ("BJ-SW01", "RK-A01", "SH-0001"):
+        page.goto(f"{live.url}/a/{tag}")
+        assert page.locator("#seen-form").count() == 0, tag
+        assert page.inner_text("#audit-title") == "盘点记录"
+
+    page.goto(f"{live.url}/a/BJ-0003")
+    assert page.locator("#seen-form").count() == 1
+    before = live.ok(ALL_FINDINGS, {"id": campaign_id})
+    # the form posted with a place the register does not have
+    page.eval_on_selector("#place option", f"o => {{ o.value = {UNKNOWN!r}; }}")
+    seen_here(page)
+    assert UNKNOWN in page.inner_text("#error-message")
+    assert page.inner_text("#error-status") == "400"
+    assert live.ok(ALL_FINDINGS, {"id": campaign_id}) == before
+
+    en = browser.new_context(viewport=PHONE, locale="en",  # type: ignore[arg-type] # a ViewportSize dict
+                             extra_http_headers={"Accept-Language": "en"})
+    english = en.new_page()
+    sign_in(english, live.url, AUDITOR, PASSWORD, "/a/BJ-0005")
+    page.goto(f"{live.url}/a/BJ-0003")
+    live.ok("mutation($id: ID!) { closeCampaign(id: $id, openFindings: LEAVE_OPEN) "
+            "{ status } }", {"id": campaign_id})
+    for p, said in ((page, "已记录，但不在任何进行中的盘点范围内"),
+                    (english, "Recorded, but outside any open campaign")):
+        seen_here(p)
+        message = p.locator("#audit-message")
+        assert message.inner_text().startswith(said)
+        assert message.get_attribute("class") == "msg warn"
+        assert message.get_attribute("role") == "alert"
+        colour = message.evaluate("e => getComputedStyle(e).backgroundColor")
+        assert colour == "rgb(255, 244, 214)"  # amber, not the success green
+        assert p.locator("#seen-form").count() == 0  # no open campaign covers it now
+    zh.close()
+    en.close()
