@@ -88,8 +88,10 @@ class FindingResolver:
         async def work(tx: StoreTx) -> Doc:
             step = Step(tx, actor, label)
             detail = await self._apply(step, doc, type_, resolution, options, moved)
+            seen = await self._seen(step, doc, campaign, str(detail["created"])) \
+                if "created" in detail else []
             await tx.add_history(step.history)
-            return await self._mark(tx, actor, doc, resolution, reason.strip(), detail)
+            return await self._mark(tx, actor, doc, resolution, reason.strip(), detail, seen)
 
         return await self.store.write(work)
 
@@ -178,6 +180,33 @@ class FindingResolver:
             return {"created": created.id}
         return await self._merge(step, doc, options, moved)
 
+    async def _seen(self, step: Step, doc: Doc, campaign: Doc | None,
+                    ci_id: str) -> list[fd.Draft]:
+        """A CI registered from a sighting of this campaign has been seen: VERIFIED where
+        it was seen (so closing the campaign does not call it MISSING), stamped audited.
+
+        Not for a class outside the campaign's classes (the campaign does not audit it),
+        nor for a finding carried over from an earlier campaign (seen then, not in this one).
+        """
+        data = doc.data
+        place = data.get("seen_place_id")
+        ci = await step.ci(ci_id)
+        if campaign is None or place is None or data.get("carried_from") \
+                or ci.class_name not in campaign.data.get("class_set", []):
+            return []
+        evidence = list(data.get("evidence") or [])
+        at = max((str(e.get("at") or "") for e in evidence), default="") or now().isoformat()
+        _, entries = await self.cis.system_attributes_in(
+            step.tx, step.actor, [ci_id],
+            {"last_audited_at": at, "last_audited_campaign": campaign.data["name"]}, step.label)
+        step.history += entries
+        return [fd.Draft(campaign.id, fd.FindingType.VERIFIED, ci_id, place,
+                         evidence[-1] if evidence else {"source": "resolution", "at": at},
+                         ci_id=ci_id, asset_tag=ci.asset_tag,
+                         data={"registered_place_id": place, "seen_place_id": place,
+                               "seen_place": data.get("seen_place"),
+                               "registered_from": doc.id})]
+
     async def _merge(self, step: Step, doc: Doc, options: ResolveOptions,
                      moved: dict[str, list[HistoryEntry]]) -> dict[str, Any]:
         """The others' relationships and history move to the survivor, then the others
@@ -218,7 +247,8 @@ class FindingResolver:
         return {"survivor": survivor_id, "merged": merged}
 
     async def _mark(self, tx: StoreTx, actor: Actor, doc: Doc, resolution: fd.Resolution,
-                    reason: str, detail: dict[str, Any]) -> Doc:
+                    reason: str, detail: dict[str, Any], seen: Sequence[fd.Draft] = ()) -> Doc:
+        """Mark the finding resolved; ``seen``: the findings of a CI just registered."""
         current = (await tx.get_docs(fd.KIND, [doc.id]))[doc.id]
         if current.version != doc.version:
             raise ConflictError(f"finding {doc.id} was resolved or changed meanwhile",
@@ -232,8 +262,14 @@ class FindingResolver:
         progress = await tx.get_docs(fd.PROGRESS, [doc.parent or ""])
         versions = {k: v.version for k, v in progress.items()}
         if progress:
-            fd.move_progress(progress[doc.parent or ""].data["places"], current, new)
+            places = progress[doc.parent or ""].data["places"]
+            fd.move_progress(places, current, new)
+            for draft in seen:  # registered in scope now: one more asset there
+                if draft.place_id in places:
+                    places[draft.place_id]["registered"] += 1
         await tx.update_doc(new, current.version)
+        if seen and progress:
+            await fd.apply_drafts(tx, seen, progress)
         await fd.save_progress(tx, progress, versions)
         return new
 
