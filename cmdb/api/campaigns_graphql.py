@@ -273,7 +273,9 @@ class CreateCampaignInput:
 class RecordSightingInput:
     asset_tag: str
     place: str | None = strawberry.field(
-        default=None, description="A place id or a path such as 北京总部/3楼机房")
+        default=None, description="A registered place: its id or a path such as "
+        "北京总部/3楼机房 (one naming no registered place is refused: VALIDATION_ERROR, "
+        "field place)")
     condition: str | None = None
     note: str | None = None
     seen_at: datetime | None = None

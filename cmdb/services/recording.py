@@ -137,7 +137,8 @@ class SightingRecorder:
             tag = s.asset_tag.strip()
             ci = by_tag.get(tag)
             items.append(({
-                "asset_tag": tag, "identity": tag, "place_text": s.place,
+                "asset_tag": tag, "identity": tag,
+                "place_text": (s.place or "").strip() or None,
                 "place_id": places.get(s.place) if s.place else None,
                 "condition": s.condition, "note": s.note, "auditor": s.auditor or actor.name,
                 "seen_at": sg.iso(s.seen_at, stamp), "source": source, "run_id": run_id,

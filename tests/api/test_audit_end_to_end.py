@@ -3,9 +3,11 @@
 An inventory sheet registers the estate; a campaign is opened on 北京总部 (discovery
 counts as verified); a scan file, a real nmap file and a real agent inventory are
 imported through ``POST /imports/{source}``; headless Chromium taps "seen here" on an
-asset page. Then the findings per type are exactly the expected ones; closing gives
-the expected MISSING; each kind of finding is resolved over GraphQL and the CIs and
-their history change accordingly.
+asset page; a sighting at a place that is not registered is refused by file and by
+GraphQL. Then the findings per type are exactly the expected ones; an unregistered
+server is registered from its sighting; closing gives the expected MISSING (not it);
+each kind of finding is resolved over GraphQL and the CIs and their history change
+accordingly.
 
 Estate (the sheet below): BJ-0001..6 servers in rack A01 of 北京总部/3楼机房 (BJ-0003
 and BJ-0004 share the test VM's MAC: one box registered twice; BJ-0005 answers to
@@ -137,6 +139,20 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
     feed = live.ok("query($id: ID!) { importRun(id: $id) { campaignFeed } }",
                    {"id": agent["id"]})["importRun"]["campaignFeed"]
     assert feed == {"id": None, "recorded": 1, "duplicates": 0, "unscoped": 0}
+    # A place that is not registered is refused on every road, naming it; nothing written.
+    mars = tmp_path / "mars.csv"
+    mars.write_text("资产编号,位置,盘点人,盘点时间\nBJ-0001,火星基地/不存在的机房,陈七,"
+                    "2026-07-06 16:00\n", encoding="gbk")
+    with mars.open("rb") as f:
+        refused = live.client.post("/imports/scans", files={"file": (mars.name, f)})
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "IMPORT_REJECTED"
+    assert "mars.csv line 2 field location: place '火星基地' is not registered" \
+        in refused.json()["message"]
+    err = live.error('mutation { recordSighting(input: {assetTag: "BJ-0001", '
+                     'place: "火星基地/不存在的机房"}) { duplicate } }')
+    assert (err["extensions"]["code"], err["extensions"]["place"]) == (
+        "VALIDATION_ERROR", "火星基地/不存在的机房")
 
     page = browser.new_context(viewport={"width": 390, "height": 844},
                                locale="zh-CN").new_page()
@@ -153,19 +169,21 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
         "UNREGISTERED": {"BJ-9999", "127.0.0.1"}, "DUPLICATE": {VM_MAC}}
     assert not any(f["assetTag"] == "SH-0001" for f in seen)  # outside the scope
 
-    assert live.ok(CLOSE, {"id": campaign_id})["closeCampaign"]["status"] == "closed"
-    seen = findings(live, campaign_id)
-    assert by_type(seen)["MISSING"] == {"BJ-0003", "BJ-0007"}
-
     def resolve(type_: str, tag: str, how: str, why: str, **extra: Any) -> None:
         finding = next(f for f in seen if f["type"] == type_
                        and tag in (f["assetTag"], f["identity"]))
         done = live.ok(RESOLVE, {"id": finding["id"], "r": how, "why": why, **extra})
         assert done["resolveFinding"]["status"] == "RESOLVED"
 
+    # registered from its sighting before the close: seen, so never MISSING
+    resolve("UNREGISTERED", "BJ-9999", "REGISTER_NEW", "新到货未登记", cls="Server")
+    assert live.ok(CLOSE, {"id": campaign_id})["closeCampaign"]["status"] == "closed"
+    seen = findings(live, campaign_id)
+    assert by_type(seen)["MISSING"] == {"BJ-0003", "BJ-0007"}
+    assert "BJ-9999" in by_type(seen)["VERIFIED"]
+
     resolve("MISPLACED", "BJ-0002", "ACCEPT_OBSERVED", "五月搬迁")
     resolve("ATTRIBUTE_MISMATCH", "BJ-0002", "KEEP_REGISTERED", "外壳小伤,不影响")
-    resolve("UNREGISTERED", "BJ-9999", "REGISTER_NEW", "新到货未登记", cls="Server")
     resolve("MISSING", "BJ-0007", "MARK_LOST", "两次盘点均未找到")
     survivor = ci(live, "BJ-0004")["id"]
     resolve("DUPLICATE", VM_MAC, "MERGE_DUPLICATES", "同一台虚拟机登记两次", survivor=survivor)

@@ -83,8 +83,9 @@ async def test_place_paths_as_people_type_them(cmdb: Cmdb, actor: Actor) -> None
     campaign = await opened(cmdb, actor, estate)
     result = await cmdb.campaigns.record_sightings(AUDITOR, [
         SightingInput("BJ-0001", " 北京总部 ／ 3楼机房／A03机柜 "),
-        SightingInput("BJ-0002", "北京总部\\3楼机房\\A01机柜")], "scan")
-    assert result.recorded == 2
+        SightingInput("BJ-0002", "北京总部\\3楼机房\\A01机柜"),
+        SightingInput("BJ-0003", "   ")], "scan")  # no place said: seen, not misplaced
+    assert result.recorded == 3
     (misplaced,), _ = await cmdb.campaigns.findings(campaign.id, "MISPLACED")
     assert misplaced.data["seen_place_id"] == estate.places["a03"].id
     await cmdb.resolutions.resolve(actor, misplaced.id, Resolution.ACCEPT_OBSERVED, "搬迁")
@@ -92,7 +93,7 @@ async def test_place_paths_as_people_type_them(cmdb: Cmdb, actor: Actor) -> None
                                               ["LOCATED_IN"])
     assert moved[estate.assets["BJ-0001"].id][0].target_id == estate.places["a03"].id
     verified, _ = await cmdb.campaigns.findings(campaign.id, "VERIFIED")
-    assert [d.data["asset_tag"] for d in verified] == ["BJ-0002"]
+    assert sorted(d.data["asset_tag"] for d in verified) == ["BJ-0002", "BJ-0003"]
 
 
 async def test_a_scan_file_naming_an_unknown_rack_records_nothing(
