@@ -1,5 +1,6 @@
 """``cmdb audit`` end to end on a SQLite file: create, open, scans (``cmdb import scans
---campaign``, then ``cmdb audit scans``: nothing new), health, status, close, report
+--campaign``, then ``cmdb audit scans``: nothing new; a file naming a place that is not
+registered refused by both), health, status, close, report
 (CSV and PDF)."""
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ def test_audit_commands(tmp_path: Path) -> None:
     assert "5 sightings recorded, 0 already known, 1 outside every open campaign" in imported
     assert "0 sightings recorded, 5 already known" in ok("audit", "scans", "2026 H2",
                                                          str(scans))
+    mars = tmp_path / "盘点-火星.csv"
+    mars.write_text("资产编号,位置,盘点人,盘点时间\nBJ-0001,北京总部/3楼机房/A01机柜,陈七,"
+                    "2026-07-06 16:00\nBJ-0002,火星基地／不存在的机房,陈七,2026-07-06 16:05\n",
+                    encoding="gbk")
+    for command in (["audit", "scans", "2026 H2"], ["import", "scans"]):
+        refused = r.invoke(main, [*command, str(mars), "--db", str(db)])
+        assert refused.exit_code == 1, refused.output
+        assert "盘点-火星.csv line 3" in refused.output
+        assert "'火星基地' is not registered" in refused.output
     health = json.loads(ok("audit", "health", "--json", "--limit", "3"))
     # BJ-0001, BJ-0006 verified; the rest of the hardware was never audited
     assert health["never_audited_count"] == 9

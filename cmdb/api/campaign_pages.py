@@ -220,9 +220,10 @@ async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
     """What the asset page shows for audits: the "seen here" form (for someone who may
     record a sighting, while an open campaign covers the asset) and the last sightings."""
     t = TEXT[lang]
-    covered = bool(await cmdb.campaigns.covering(ci)) if may_record else False
     sightings = await cmdb.campaigns.sightings_of(ci.id, first=5)
-    names = {s.id: s.campaign.data["name"] for s in await cmdb.campaigns.scopes()}
+    scopes = await cmdb.campaigns.scopes()
+    covered = bool(await cmdb.campaigns.covering(ci, scopes)) if may_record else False
+    names = {s.id: s.campaign.data["name"] for s in scopes}
     campaign_ids = {str(s.data.get("campaign_id")) for s in sightings
                     if s.data.get("campaign_id") and s.data.get("campaign_id") not in names}
     if campaign_ids:

@@ -149,11 +149,13 @@ class CampaignService(SightingRecorder):
                              frozenset(doc.data.get("class_set", []))))
         return out
 
-    async def covering(self, ci: CI) -> list[Scope]:
+    async def covering(self, ci: CI, scopes: Sequence[Scope] | None = None) -> list[Scope]:
         """The open campaigns that audit ``ci``: its class is in their classes and the
         place it is registered in is in their places (where a sighting of it at its
-        registered place counts; the asset page offers "seen here" only then)."""
-        scopes = [s for s in await self.scopes() if ci.class_name in s.classes]
+        registered place counts; the asset page offers "seen here" only then).
+        ``scopes``: the open campaigns, when the caller has read them already."""
+        scopes = [s for s in (await self.scopes() if scopes is None else scopes)
+                  if ci.class_name in s.classes]
         if not scopes:
             return []
         rels = (await self.store.relationships_of([ci.id], "out", [LOCATION])).get(ci.id, [])
