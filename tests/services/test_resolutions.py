@@ -9,7 +9,7 @@ from __future__ import annotations
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
 from cmdb.services.audit_report import gather
-from cmdb.services.campaigns import OpenFindings
+from cmdb.services.campaigns import CampaignInput, OpenFindings
 from cmdb.services.findings import Resolution
 from cmdb.services.resolutions import ResolveOptions
 from cmdb.services.sightings import SightingInput
@@ -59,3 +59,24 @@ async def test_registered_from_a_sighting_is_seen_not_missing(cmdb: Cmdb,
     a01 = next(p for p in report.places if p.place_id == rack)
     # six servers registered when it opened, one registered since; all seen and verified
     assert (a01.registered, a01.seen, a01.verified, a01.open) == (7, 7, 7, 0)
+
+
+async def test_registered_from_an_earlier_campaigns_sighting_is_not_seen_in_this_one(
+        cmdb: Cmdb, actor: Actor) -> None:
+    """BJ-9999 was seen in the first campaign, whose open findings went on to the next
+    one over the same places; registered there, it still has to be seen in that walk."""
+    estate = await build_estate(cmdb, actor)
+    first = await opened(cmdb, actor, estate)
+    await cmdb.campaigns.record_sightings(AUDITOR, [
+        SightingInput("BJ-9999", estate.places["a01"].id)], "scan")
+    await cmdb.campaigns.close(actor, first.id, OpenFindings.CARRY_OVER)
+    second = await cmdb.campaigns.create(actor, CampaignInput(
+        name="2027 H1 北京", place_ids=[estate.places["bj"].id], classes=["Server"]))
+    await cmdb.campaigns.open(actor, second.id)
+    (carried,), _ = await cmdb.campaigns.findings(second.id, "UNREGISTERED")
+    await cmdb.resolutions.resolve(actor, carried.id, Resolution.REGISTER_NEW, "补登记",
+                                   ResolveOptions(class_name="Server"))
+    assert (await cmdb.campaigns.findings(second.id, "VERIFIED"))[0] == []
+    await cmdb.campaigns.close(actor, second.id, OpenFindings.LEAVE_OPEN)
+    missing, _ = await cmdb.campaigns.findings(second.id, "MISSING", first=50)
+    assert "BJ-9999" in {d.data["asset_tag"] for d in missing}
