@@ -133,7 +133,9 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     assert rows[0] == ["campaign", "2026 H2 北京", "status", "open"]
     assert any(row[:3] == ["MISPLACED", "resolved", "BJ-0002"] and row[-1] == "五月搬迁"
                for row in rows)
-    pdf = live.client.get(f"/campaigns/{campaign_id}/report.pdf")
+    # in the language the browser asks for (as the campaign page's link does)
+    pdf = live.client.get(f"/campaigns/{campaign_id}/report.pdf",
+                          headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert pdf.headers["content-type"] == "application/pdf"
     doc = pypdfium2.PdfDocument(pdf.content)
     text_pdf = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
