@@ -17,7 +17,7 @@ import pytest
 
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.audit_report import MAX_LINES, Layout, gather, to_pdf, units
+from cmdb.services.audit_report import MAX_LINES, MAX_LISTED, Layout, gather, to_pdf, units
 from cmdb.services.campaigns import CampaignInput, OpenFindings
 from cmdb.services.findings import Resolution
 from cmdb.services.recording import scan_file_sightings
@@ -120,6 +120,17 @@ async def test_every_page_says_its_number_and_the_total(cmdb: Cmdb) -> None:
         assert len(text) >= 3
         for number, page in enumerate(text, start=1):
             assert template.format(number, len(text)) in page, (lang, number, page[-80:])
+
+
+async def test_a_list_cut_short_says_how_many_rows_it_leaves_out(cmdb: Cmdb) -> None:
+    campaign_id, room = await walk(cmdb)
+    await unregistered(cmdb, campaign_id, room, range(MAX_LISTED + 3))
+    data = await gather(cmdb, campaign_id)
+    zh = joined(" ".join(pages(to_pdf(data, "zh-CN"))))
+    assert zh.count("未登记ZC-") == MAX_LISTED
+    assert "另有3行未列出，详见CSV报告。" in zh
+    en = " ".join(pages(to_pdf(data, "en")))
+    assert "3 more rows not listed here: see the CSV report." in en
 
 
 async def test_headings_and_signatures_stay_with_what_follows_them(cmdb: Cmdb) -> None:
