@@ -216,7 +216,19 @@ def to_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
         pdf.ln(8)
         pdf.cell(80, 6, f"{who}{t['colon']}____________________")
         pdf.cell(0, 6, f"{t['date']}{t['colon']}______________", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    try:
+        return bytes(pdf.output())
+    finally:
+        close_fonts(pdf)
+
+
+def close_fonts(pdf: Any) -> None:
+    """Close the font files of a document: fpdf reads a font lazily and leaves its file
+    open until the document is collected."""
+    for used in pdf.fonts.values():
+        reader = getattr(used, "ttfont", None)
+        if reader is not None:
+            reader.close()
 
 
 BOTTOM = 14.0

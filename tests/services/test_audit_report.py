@@ -17,7 +17,15 @@ import pytest
 
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.audit_report import MAX_LINES, MAX_LISTED, Layout, gather, to_pdf, units
+from cmdb.services.audit_report import (
+    MAX_LINES,
+    MAX_LISTED,
+    Layout,
+    close_fonts,
+    gather,
+    to_pdf,
+    units,
+)
 from cmdb.services.campaigns import CampaignInput, OpenFindings
 from cmdb.services.findings import Resolution
 from cmdb.services.recording import scan_file_sightings
@@ -194,7 +202,13 @@ def test_wrapping_fills_lines_by_character_width_and_loses_nothing(text: str) ->
     pdf.add_font("cjk", fname=str(subset_font_file(font_for_text(text + "…"), text + "…")))
     pdf.add_page()
     pdf.set_font("cjk", size=8)
-    layout = Layout(pdf)
+    try:
+        wraps_fully(Layout(pdf), text)
+    finally:
+        close_fonts(pdf)
+
+
+def wraps_fully(layout: Layout, text: str) -> None:
     room = 40.0
     lines = layout.wrap(text, room, max_lines=100)
     assert len(lines) > 2
