@@ -151,7 +151,10 @@ def register() -> None:
     @click.argument("name")
     @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
                   help="report.pdf or report.csv (from the suffix).")
-    def report(store_url: str | None, db: Path | None, name: str, output: Path) -> None:
+    @click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN",
+                  show_default=True, help="The PDF's language (headings, columns, codes).")
+    def report(store_url: str | None, db: Path | None, name: str, output: Path,
+               lang: str) -> None:
         """Write campaign NAME's report (counts, open findings, resolutions, signatures)."""
         from cmdb.services.audit_report import gather, to_csv, to_pdf
 
@@ -159,7 +162,7 @@ def register() -> None:
             data = await gather(cmdb, name)
             if output.suffix.lower() == ".csv":
                 return ("\ufeff" + to_csv(data)).encode("utf-8")
-            return to_pdf(data)
+            return to_pdf(data, lang)
 
         output.write_bytes(with_cmdb(store_url, db, work))
         click.echo(f"wrote {output}")

@@ -9,6 +9,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import pypdfium2
 from click.testing import CliRunner
 
 from cmdb.cli import main
@@ -67,6 +68,18 @@ def test_audit_commands(tmp_path: Path) -> None:
     assert "LEAVE_OPEN" in refused.output
     ok("audit", "close", "2026 H2", "--open-findings", "carry-over")
     ok("audit", "report", "2026 H2", "-o", str(tmp_path / "r.pdf"))
+    ok("audit", "report", "2026 H2", "-o", str(tmp_path / "en.pdf"), "--lang", "en")
     ok("audit", "report", "2026 H2", "-o", str(tmp_path / "r.csv"))
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    zh, en = (pdf_text(tmp_path / name) for name in ("r.pdf", "en.pdf"))
+    assert "转入下次" in zh  # a carried-over finding, by default in Chinese
+    assert "第 1 页 / 共 1 页" in zh
+    assert "Carried over" in en
+    assert "Page 1 of 1" in en
     assert "MISSING,carried" in (tmp_path / "r.csv").read_text(encoding="utf-8")
+
+
+def pdf_text(path: Path) -> str:
+    doc = pypdfium2.PdfDocument(path.read_bytes())
+    return " ".join(" ".join(doc[i].get_textpage().get_text_range().split())
+                    for i in range(len(doc)))

@@ -27,6 +27,7 @@ from cmdb.api.pages import when
 from cmdb.errors import CmdbError, NotFoundError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
+from cmdb.services import audit_words as aw
 from cmdb.services import findings as fd
 from cmdb.services.resolutions import ResolveOptions
 from cmdb.services.sightings import SightingInput
@@ -46,11 +47,7 @@ TEXT: dict[str, dict[str, str]] = {
         "recorded": "Sighting recorded.",
         "no_campaign": "Recorded, but outside any open campaign: no campaign audits this "
                        "asset here, so it counts in none.",
-        "by": "by", "error": "Not done", "st_planned": "planned", "st_open": "open",
-        "st_closed": "closed",
-        **{t.value: t.value.replace("_", " ").capitalize() for t in fd.FindingType},
-        **{r.value: r.value.replace("_", " ").capitalize() for r in fd.Resolution},
-        **{s.value: s.value.capitalize() for s in fd.FindingStatus},
+        "by": "by", "error": "Not done",
     },
     "zh-CN": {
         "campaign": "盘点活动", "status": "状态", "period": "周期", "progress": "各位置进度",
@@ -64,14 +61,17 @@ TEXT: dict[str, dict[str, str]] = {
         "recorded": "已记录。",
         "no_campaign": "已记录，但不在任何进行中的盘点范围内：没有盘点活动在此盘点该资产，"
                        "不计入任何盘点。", "by": "盘点人",
-        "error": "未完成", "st_planned": "计划中", "st_open": "进行中", "st_closed": "已结束",
-        "VERIFIED": "已核实", "MISPLACED": "位置不符", "ATTRIBUTE_MISMATCH": "属性不符",
-        "UNREGISTERED": "未登记", "AMBIGUOUS": "无法确定", "DUPLICATE": "重复",
-        "MISSING": "未找到", "ACCEPT_OBSERVED": "采纳所见", "KEEP_REGISTERED": "保留登记",
-        "REGISTER_NEW": "登记新资产", "MARK_LOST": "标记遗失", "MERGE_DUPLICATES": "合并重复",
-        "ok": "正常", "resolved": "已处理", "carried": "转入下次",
+        "error": "未完成",
     },
 }
+for _lang, _t in TEXT.items():
+    # The audit's codes in words, shared with the report (cmdb.services.audit_words):
+    # finding types, statuses and resolutions by their code, campaign states as
+    # ``st_<state>``, the roads a sighting came by as ``source.<road>``.
+    _t.update({**aw.codes(_lang, "type"), **aw.codes(_lang, "status"),
+               **aw.codes(_lang, "resolution"),
+               **{f"st_{k}": v for k, v in aw.codes(_lang, "campaign").items()},
+               **{f"source.{k}": v for k, v in aw.codes(_lang, "source").items()}})
 
 
 def page_actor(request: Request) -> Actor:
@@ -132,13 +132,13 @@ class CampaignPages:
                    and count.isdigit() and len(count) < 7 else None)
         return self.html.render(
             request, "campaign.html", lang=lang, t=t, c=campaign, progress=progress[:100],
-            places_total=len(progress), findings=[self.row(d, cis) for d in docs], more=more,
+            places_total=len(progress), findings=[self.row(d, cis, lang) for d in docs], more=more,
             link=link, type_=type_, status=status, types=[x.value for x in fd.FindingType],
             statuses=[s.value for s in fd.FindingStatus], next_offset=offset + len(docs),
             resolutions=[r.value for r in fd.Resolution], base=base,
             message=message, switch_url=link(lang=other))
 
-    def row(self, doc: Any, cis: dict[str, CI]) -> dict[str, Any]:
+    def row(self, doc: Any, cis: dict[str, CI], lang: str = "en") -> dict[str, Any]:
         d = doc.data
         ci = cis.get(d.get("ci_id") or "")
         place = cis.get(d.get("place_id") or "")
@@ -146,13 +146,18 @@ class CampaignPages:
         ev = (d.get("evidence") or [{}])[-1]
         if d["type"] == fd.FindingType.UNREGISTERED:
             place = None
-        return {"id": doc.id, "type": d["type"], "status": d["status"],
+        out = {"id": doc.id, "type": d["type"], "status": d["status"],
                 "tag": d.get("asset_tag") or (ci.asset_tag if ci else None) or d.get("identity"),
                 "name": ci.name if ci else "", "place": place.name if place else "",
                 "seen": seen.name if seen else d.get("seen_place") or "",
                 "field": d.get("field"), "observed": d.get("observed"),
                 "by": ev.get("by"), "at": when(ev.get("at")), "source": ev.get("source"),
                 "resolution": d.get("resolution")}
+        if d.get("field"):  # an attribute by the schema's label, a condition in words
+            out["field"] = aw.field_label(self.cmdb.registry, lang, str(d["field"]),
+                                          ci.class_name if ci else None)
+            out["observed"] = aw.value_text(lang, str(d["field"]), d.get("observed"))
+        return out
 
     async def resolve(self, request: Request) -> Response:
         """The campaign page's "resolve selected": one finding or many at once."""
@@ -210,7 +215,8 @@ class CampaignPages:
         from cmdb.services.audit_report import gather, to_pdf
 
         data = await gather(self.cmdb, request.path_params["id"])  # unknown: 404 NOT_FOUND
-        pdf = await run_cpu(to_pdf, data)  # seconds of CPU: off the server (cmdb.api.cpu)
+        # seconds of CPU: off the server (cmdb.api.cpu); in the page's language
+        pdf = await run_cpu(to_pdf, data, language(request))
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": "inline; filename=report.pdf"})
 

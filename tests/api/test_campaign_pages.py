@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import io
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pypdfium2
 import pytest
 from playwright.sync_api import Browser, Page
@@ -29,6 +33,7 @@ from cmdb.services.recording import scan_file_sightings
 from cmdb.settings import Settings
 from tests.api.browser import sign_in
 from tests.api.conftest import LiveServer, make_user, run_server
+from tests.api.signin import sign_in as sign_in_http
 from tests.services.audit_estate import build_estate, write_scans
 
 PHONE = {"width": 390, "height": 844}
@@ -128,7 +133,9 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     assert rows[0] == ["campaign", "2026 H2 北京", "status", "open"]
     assert any(row[:3] == ["MISPLACED", "resolved", "BJ-0002"] and row[-1] == "五月搬迁"
                for row in rows)
-    pdf = live.client.get(f"/campaigns/{campaign_id}/report.pdf")
+    # in the language the browser asks for (as the campaign page's link does)
+    pdf = live.client.get(f"/campaigns/{campaign_id}/report.pdf",
+                          headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert pdf.headers["content-type"] == "application/pdf"
     doc = pypdfium2.PdfDocument(pdf.content)
     text_pdf = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
@@ -253,3 +260,82 @@ def test_seen_here_only_where_an_open_campaign_covers(audit_live: tuple[LiveServ
         assert p.locator("#seen-form").count() == 0  # no open campaign covers it now
     zh.close()
     en.close()
+
+
+class Visible(HTMLParser):
+    """The text a reader sees on a page (no tags, attributes or style sheet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hidden += tag in ("style", "script", "title")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden -= tag in ("style", "script", "title")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible(page: str) -> str:
+    parser = Visible()
+    parser.feed(page)
+    return " ".join(parser.parts)
+
+
+CODES = ("VERIFIED", "MISPLACED", "ATTRIBUTE_MISMATCH", "UNREGISTERED", "AMBIGUOUS",
+         "DUPLICATE", "MISSING", "ACCEPT_OBSERVED", "KEEP_REGISTERED", "REGISTER_NEW",
+         "MARK_LOST", "MERGE_DUPLICATES")
+UNTRANSLATED = re.compile(r"\b(?:condition|scan|page|discovery|ok|open|resolved|carried|"
+                          r"planned|closed|" + "|".join(CODES) + r")\b", re.IGNORECASE)
+
+
+def test_campaign_page_and_report_speak_the_readers_language(
+        audit_live: tuple[LiveServer, str]) -> None:
+    """Signed in as the auditor through /login, as a browser is: the campaign page, the
+    asset page's audit history and the report PDF in zh-CN, then in English."""
+    live, campaign_id = audit_live
+    # a GraphQL client (a phone app) records a condition in English
+    live.ok('mutation { recordSighting(input: {assetTag: "BJ-0003", '
+            'place: "北京总部/3楼机房/A01机柜", condition: "damaged"}) { duplicate } }')
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        assert sign_in_http(client, AUDITOR, PASSWORD).status_code == 303
+        campaign = f"/campaigns/{campaign_id}"
+
+        zh = visible(client.get(campaign, params={"status": "all", "lang": "zh-CN"}).text)
+        for word in ("状态: 进行中", "位置不符", "属性不符", "未登记", "已核实", "未决",
+                     "状况: 外观破损", "状况: 外壳破损", "巡检扫描", "资产页面", "采纳所见"):
+            assert word in zh, word
+        assert not UNTRANSLATED.findall(zh), UNTRANSLATED.findall(zh)
+        asset = visible(client.get("/a/BJ-0003", params={"lang": "zh-CN"}).text)
+        assert "资产页面" in asset
+        assert not UNTRANSLATED.findall(asset), UNTRANSLATED.findall(asset)
+
+        en = visible(client.get(campaign, params={"status": "all", "lang": "en"}).text)
+        for word in ("Status: Open", "Misplaced", "Attribute mismatch", "Unregistered",
+                     "Condition: Damaged", "Condition: 外壳破损", "Inspection scan",
+                     "Asset page", "Accept what was seen"):
+            assert word in en, word
+        # codes, a field's or a road's own name ("· scan") are not English for readers
+        assert not re.findall("|".join(CODES) + r"|condition:|· (?:scan|page|discovery)\b",
+                              en)
+
+        for lang, words in (("zh-CN", ("盘点报告", "未决发现", "状况：— → 外观破损",
+                                       "第 1 页 / 共 1 页")),
+                            ("en", ("Audit report", "Open findings",
+                                    "Condition: — → Damaged", "Page 1 of 1"))):
+            page = client.get(campaign, params={"lang": lang}).text
+            link = re.search(r'href="([^"]*report\.pdf[^"]*)"', page)
+            assert link is not None
+            pdf = client.get(html.unescape(link.group(1)))
+            assert pdf.headers["content-type"] == "application/pdf"
+            doc = pypdfium2.PdfDocument(pdf.content)
+            text = re.sub(r"\s+", " ", " ".join(doc[i].get_textpage().get_text_range()
+                                                for i in range(len(doc))))
+            for word in words:
+                assert word in text, (lang, word)
+            assert not re.findall("|".join(CODES) + "|asset_tag|registered_place", text)
