@@ -145,7 +145,8 @@ class CampaignPages:
                 "name": ci.name if ci else "", "place": place.name if place else "",
                 "seen": seen.name if seen else d.get("seen_place") or "",
                 "field": d.get("field"), "observed": d.get("observed"),
-                "by": ev.get("by"), "at": when(ev.get("at")), "source": ev.get("source"),
+                "by": ev.get("by"), "at": when(ev.get("at"), self.cmdb.clock),
+                "source": ev.get("source"),
                 "resolution": d.get("resolution")}
 
     async def resolve(self, request: Request) -> Response:
@@ -226,7 +227,8 @@ async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
     place_names = {k: v.name for k, v in (await cmdb.store.get_cis(place_ids)).items()}
     return {"at": t, "places": [(p.id, " / ".join(x.name for x in path[: i + 1]))
                                 for i, p in enumerate(path)][::-1],
-            "sightings": [{"at": when(s.data.get("seen_at")), "by": s.data.get("auditor"),
+            "sightings": [{"at": when(s.data.get("seen_at"), cmdb.clock),
+                           "by": s.data.get("auditor"),
                            "campaign": names.get(str(s.data.get("campaign_id")), "—"),
                            "source": s.data.get("source"),
                            "place": place_names.get(str(s.data.get("place_id")))

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.importers import neutralise_cell
+from cmdb.model.clock import Clock
 from cmdb.model.records import CI, Doc
 from cmdb.services import Cmdb
 from cmdb.services import findings as fd
@@ -25,6 +26,8 @@ class ReportData:
     places: list[ProgressRow]
     findings: list[Doc]
     cis: dict[str, CI]
+    #: Times are shown in its zone, which the report names once.
+    clock: Clock = field(default_factory=Clock)
 
 
 async def gather(cmdb: Cmdb, ref: str) -> ReportData:
@@ -41,7 +44,8 @@ async def gather(cmdb: Cmdb, ref: str) -> ReportData:
     ids = {str(i) for d in docs for i in (d.data.get("ci_id"), d.data.get("place_id"),
                                            d.data.get("seen_place_id")) if i}
     cis = await cmdb.store.get_cis(sorted(ids)) if ids else {}
-    return ReportData(campaign, counts, await cmdb.campaigns.progress(campaign.id), docs, cis)
+    return ReportData(campaign, counts, await cmdb.campaigns.progress(campaign.id), docs, cis,
+                      cmdb.clock)
 
 
 def describe(data: ReportData, f: Doc) -> dict[str, str]:
@@ -60,7 +64,7 @@ def describe(data: ReportData, f: Doc) -> dict[str, str]:
             "registered_place": place.name if place else "",
             "seen_place": seen.name if seen else str(d.get("seen_place") or ""),
             "detail": what or "", "seen_by": str(ev.get("by") or ""),
-            "seen_at": str(ev.get("at") or "")[:16].replace("T", " "),
+            "seen_at": data.clock.text(ev.get("at")) or "",
             "resolution": str(r.get("how") or ""), "resolved_by": str(r.get("by") or ""),
             "reason": str(r.get("reason") or "")}
 
@@ -74,7 +78,8 @@ def to_csv(data: ReportData) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     name = neutralise_cell(str(data.campaign.data["name"]))
-    w.writerow(["campaign", name, "status", data.campaign.key])
+    w.writerow(["campaign", name, "status", data.campaign.key, "time_zone",
+                data.clock.label])
     for t, by in data.counts.items():
         w.writerow(["count", t, *(f"{s}={n}" for s, n in by.items() if n)])
     for p in data.places:
@@ -95,7 +100,7 @@ TEXT = {
     "verified": "核实 Verified", "open": "未决 Open",
     "open_list": "未决发现 Open findings", "resolved": "处理记录 Resolutions",
     "sign": "签字 Signatures", "auditor": "盘点人 Auditor", "manager": "负责人 Manager",
-    "date": "日期 Date", "none": "无 None",
+    "date": "日期 Date", "none": "无 None", "zone": "时区 Time zone",
 }
 
 
@@ -106,7 +111,8 @@ def to_pdf(data: ReportData) -> bytes:
     from cmdb.labels.fonts import font_for_text, subset_font_file
 
     rows = [describe(data, f) for f in data.findings]
-    texts = [*TEXT.values(), str(data.campaign.data["name"]), *(p.name for p in data.places),
+    texts = [*TEXT.values(), str(data.campaign.data["name"]), data.clock.label,
+             *(p.name for p in data.places),
              *(v for r in rows for v in r.values()), *data.counts, *COLUMNS,
              *(x.value for x in fd.FindingStatus), "0123456789:-/ ()|=>.—–_"]
     chars = "".join(sorted(set("".join(texts))))
@@ -121,8 +127,8 @@ def to_pdf(data: ReportData) -> bytes:
     pdf.cell(0, 10, f"{TEXT['title']}: {c['name']}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
     period = f"{c.get('period_start') or '—'} – {c.get('period_end') or '—'}"
-    pdf.cell(0, 6, f"{TEXT['status']}: {data.campaign.key}    {TEXT['period']}: {period}",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, f"{TEXT['status']}: {data.campaign.key}    {TEXT['period']}: {period}"
+             f"    {TEXT['zone']}: {data.clock.label}", new_x="LMARGIN", new_y="NEXT")
     heading(pdf, TEXT["counts"])
     table(pdf, [["", *(s.value for s in fd.FindingStatus)],
                 *([t, *(str(by[s.value]) for s in fd.FindingStatus)]
@@ -143,13 +149,19 @@ def to_pdf(data: ReportData) -> bytes:
                 if keep[0] == "open" else ["type", "asset_tag", "resolution", "resolved_by",
                                            "reason"])
         widths = [34, 22, 30, 28, 28, 48] if keep[0] == "open" else [34, 26, 36, 26, 68]
-        table(pdf, [cols, *([r[k] for k in cols] for r in chosen)], widths, size=8)
+        table(pdf, [cols, *([r[k] or (seen(r) if k == "detail" else "") for k in cols]
+                            for r in chosen)], widths, size=8)
     heading(pdf, TEXT["sign"])
     for who in (TEXT["auditor"], TEXT["manager"]):
         pdf.ln(8)
         pdf.cell(70, 6, f"{who}: ____________________")
         pdf.cell(0, 6, f"{TEXT['date']}: ______________", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def seen(row: dict[str, str]) -> str:
+    """A finding's last sighting, when it has no other detail: local time and auditor."""
+    return f"{row['seen_at']} {row['seen_by']}".strip()
 
 
 def heading(pdf: Any, text: str) -> None:
