@@ -93,7 +93,7 @@ def test_times_are_printed_in_the_zone(tmp_path: Path) -> None:
         assert shown.endswith(offset)
         assert shown in listed.output
     beijing = Clock("Asia/Shanghai").text(expires)
-    utc = Clock("UTC").text(expires)
+    utc = str(Clock("UTC").text(expires))
     assert beijing != utc
     assert utc not in runner.invoke(main, ["token", "list", "--db", db],
                                     env={"CMDB_TIME_ZONE": "Asia/Shanghai"}).output
