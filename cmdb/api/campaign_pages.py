@@ -12,6 +12,7 @@ say); a refused one answers an error page saying why, with a way back.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +25,7 @@ from cmdb.api.error_pages import error_response, status_of
 from cmdb.api.forms import form_text, read_page_form
 from cmdb.api.html import LANGUAGES, Html, language, segment
 from cmdb.api.pages import when
-from cmdb.errors import CmdbError, NotFoundError
+from cmdb.errors import CmdbError, NotFoundError, ValidationError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services import findings as fd
@@ -42,6 +43,7 @@ TEXT: dict[str, dict[str, str]] = {
         "class": "Class (for a new CI)", "none": "Nothing here.", "more": "More",
         "report": "Report", "seen_here": "Seen here", "resolved_n": "Resolved: {n}",
         "condition": "Condition", "note": "Note", "record": "Record sighting",
+        "when": "When (blank: now)",
         "audit": "Audit history", "no_sightings": "Not seen in any campaign yet.",
         "recorded": "Sighting recorded.", "no_campaign": "outside any open campaign",
         "by": "by", "error": "Not done", "st_planned": "planned", "st_open": "open",
@@ -58,6 +60,7 @@ TEXT: dict[str, dict[str, str]] = {
         "resolve": "处理所选", "reason": "原因", "class": "类别（登记新资产时）",
         "none": "暂无。", "more": "更多", "report": "报告", "resolved_n": "已处理 {n} 项",
         "seen_here": "在此看到", "condition": "状况", "note": "备注", "record": "记录盘点",
+        "when": "时间（留空为当前时间）",
         "audit": "盘点记录", "no_sightings": "尚未在任何盘点中见到。",
         "recorded": "已记录。", "no_campaign": "不在进行中的盘点范围内", "by": "盘点人",
         "error": "未完成", "st_planned": "计划中", "st_open": "进行中", "st_closed": "已结束",
@@ -185,7 +188,8 @@ class CampaignPages:
             result = await self.cmdb.campaigns.record_sightings(page_actor(request), [
                 SightingInput(tag, form_text(form, "place", 200) or None,
                               form_text(form, "condition", 100) or None,
-                              form_text(form, "note") or None)], "page")
+                              form_text(form, "note") or None,
+                              form_time(form_text(form, "seen_at", 40)))], "page")
         except CmdbError as exc:
             return error_response(self.html, request, status_of(exc), exc.message, exc.code,
                                   back=f"{page}?lang={lang}")
@@ -208,6 +212,18 @@ class CampaignPages:
         pdf = await run_cpu(to_pdf, data)  # seconds of CPU: off the server (cmdb.api.cpu)
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": "inline; filename=report.pdf"})
+
+
+def form_time(text: str) -> datetime | None:
+    """The form's "when" (a browser's ``2026-07-10T10:03``, local time in the CMDB's
+    zone, as the sighting service reads it); blank is now."""
+    if not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"when: {text.strip()!r} is not a date and time such as "
+                              "2026-07-10 10:03", field="seen_at") from None
 
 
 async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
+from cmdb.api.campaign_pages import form_time
+from cmdb.errors import ValidationError
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services.campaigns import CampaignInput
@@ -75,3 +78,12 @@ def test_datetime_inputs_without_an_offset_are_beijing_time(
                                    "windowEnd": "2026-07-11T02:00:00Z"}})["planChange"]
     assert (change["windowStart"], change["windowEnd"]) == (
         "2026-07-10T14:00:00+00:00", "2026-07-11T02:00:00+00:00")
+
+
+def test_the_seen_here_forms_time() -> None:
+    """What a browser's datetime-local input sends: local time, no offset; blank is now."""
+    assert form_time("2026-07-10T10:03") == datetime(2026, 7, 10, 10, 3)
+    assert form_time("  ") is None
+    with pytest.raises(ValidationError, match="'yesterday' is not a date and time") as caught:
+        form_time("yesterday")
+    assert caught.value.details["field"] == "seen_at"
