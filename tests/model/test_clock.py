@@ -44,6 +44,8 @@ def test_summer_time_is_read_by_the_date() -> None:
     assert BERLIN.show("2026-01-10T09:03:00+00:00") == "2026-01-10 10:03 (UTC+01:00)"
     # 2026-10-25 02:30 happens twice (clocks go back at 03:00): the first, summer one
     assert BERLIN.stamp(datetime(2026, 10, 25, 2, 30)) == "2026-10-25T00:30:00+00:00"
+    # 2026-03-29 02:30 never happens (clocks jump from 02:00 to 03:00): read as winter time
+    assert BERLIN.stamp(datetime(2026, 3, 29, 2, 30)) == "2026-03-29T01:30:00+00:00"
     # an hour after the change is winter time again
     assert BERLIN.stamp(datetime(2026, 10, 25, 3, 30)) == "2026-10-25T02:30:00+00:00"
     # a zone with summer time is named without an offset (it depends on the date)
