@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import pydantic
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,12 +43,24 @@ def progress_bar(description: str, total: int | None) -> Progress:
 
 
 def settings_from(store_url: str | None, db: Path | None, **extra: Any) -> Settings:
+    """The settings a command runs with: its options over ``CMDB_*``. A bad setting (an
+    unknown ``--time-zone``, say) stops the command with a message naming it."""
     values: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
     if db is not None:
         values["store_url"] = f"sqlite:///{db}"
     elif store_url is not None:
         values["store_url"] = store_url
-    return Settings(**values)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(TIME_ZONE) is not None:
+        values.setdefault("time_zone", ctx.meta[TIME_ZONE])
+    try:
+        return Settings(**values)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
+        raise click.UsageError(f"bad setting (option or CMDB_* variable): {problems}") \
+            from None
 
 
 def run(work: Callable[[], Awaitable[T]]) -> T:
@@ -69,6 +82,7 @@ async def _await(work: Callable[[], Awaitable[T]]) -> T:
 
 
 CREATE = "cmdb.create"
+TIME_ZONE = "cmdb.time_zone"
 
 
 def may_create() -> bool:
@@ -104,6 +118,10 @@ def _remember_create(ctx: click.Context, _param: click.Parameter, value: bool) -
     ctx.meta[CREATE] = value
 
 
+def _remember_zone(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    ctx.meta[TIME_ZONE] = value
+
+
 store_options = [
     click.option("--store-url", envvar="CMDB_STORE_URL", default=None,
                  help="sqlite:///path/file.sqlite3 or neo4j://host:7687 "
@@ -113,6 +131,11 @@ store_options = [
     click.option("--create", is_flag=True, expose_value=False, callback=_remember_create,
                  help="Create the CMDB if there is none there yet (otherwise a missing "
                       "store is an error)."),
+    click.option("--time-zone", default=None, expose_value=False, callback=_remember_zone,
+                 metavar="ZONE",
+                 help="The IANA time zone people work in, e.g. Asia/Shanghai (default: "
+                      "CMDB_TIME_ZONE, else this machine's zone): times without an offset "
+                      "are read in it, times are shown in it."),
 ]
 
 
@@ -199,7 +222,8 @@ def serve(store_url: str | None, db: Path | None, host: str, port: int, demo: bo
             err.print("[yellow]No API tokens or users yet. Create the first one with:[/yellow]"
                       "\n  cmdb token create --name admin --role admin"
                       + (f" --db {db}" if db else ""))
-    err.print(f"GraphiQL: http://{host}:{port}/graphql   store: {settings.store_url}")
+    err.print(f"GraphiQL: http://{host}:{port}/graphql   store: {settings.store_url}   "
+              f"times in: {settings.clock().label}")
     configure_logging(log_level, settings.log_format)
     if settings.trusted_proxies:
         err.print("Forwarded headers are believed from: "

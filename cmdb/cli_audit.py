@@ -87,7 +87,7 @@ def register() -> None:
             if campaign.key != "open":
                 raise click.ClickException(f"campaign {name} is {campaign.key}, not open")
             result = await cmdb.campaigns.record_sightings(
-                actor(who), scan_file_sightings(file), "scan")
+                actor(who), scan_file_sightings(file, cmdb.clock), "scan")
             click.echo(f"{result.recorded} sightings recorded, {result.duplicates} already "
                        f"known, {result.unscoped} outside any open campaign")
 

@@ -15,7 +15,9 @@ from typing import TypeVar
 import click
 
 from cmdb.model.access import Role
+from cmdb.model.clock import Clock
 from cmdb.model.records import Actor, Channel, Doc
+from cmdb.services import Cmdb
 from cmdb.services.auth import token_active
 
 T = TypeVar("T")
@@ -31,8 +33,9 @@ def cli_actor() -> Actor:
     return Actor(name=f"cli:{name}", channel=Channel.CLI)
 
 
-def _when(value: str | None) -> str:
-    return value[:19].replace("T", " ") if value else "-"
+def _when(value: str | None, clock: Clock) -> str:
+    """A stored time in the CMDB's zone with its offset (``--time-zone``)."""
+    return clock.show(value) or "-"
 
 
 def register() -> None:
@@ -63,15 +66,19 @@ def register() -> None:
     @click.option("--all", "show_all", is_flag=True, help="Include revoked tokens.")
     def token_list(store_url: str | None, db: Path | None, show_all: bool) -> None:
         """List API tokens: id, name, role, prefix, expiry, last use."""
-        docs: list[Doc] = with_cmdb(store_url, db, lambda c: c.auth.list_tokens(show_all))
-        click.echo(f"{'id':24}  {'name':20} {'role':8} {'prefix':10} {'expires':19}  "
-                   f"{'last used':19}  state")
+        async def tokens(c: Cmdb) -> tuple[list[Doc], Clock]:
+            return await c.auth.list_tokens(show_all), c.clock
+
+        docs, clock = with_cmdb(store_url, db, tokens)
+        click.echo(f"{'id':24}  {'name':20} {'role':8} {'prefix':10} {'expires':28}  "
+                   f"{'last used':28}  state")
         for d in docs:
             state = "active" if token_active(d) else (
                 "revoked" if d.data.get("revoked_at") else "expired")
             click.echo(f"{d.id:24}  {d.data['name'][:20]:20} {d.data['role']:8} "
-                       f"{d.data.get('prefix', ''):10} {_when(d.data.get('expires_at')):19}  "
-                       f"{_when(d.data.get('last_used_at')):19}  {state}")
+                       f"{d.data.get('prefix', ''):10} "
+                       f"{_when(d.data.get('expires_at'), clock):28}  "
+                       f"{_when(d.data.get('last_used_at'), clock):28}  {state}")
 
     @token.command("revoke")
     @with_store
@@ -105,12 +112,15 @@ def register() -> None:
     @with_store
     def user_list(store_url: str | None, db: Path | None) -> None:
         """List users: login, role, disabled, last sign-in."""
-        docs: list[Doc] = with_cmdb(store_url, db, lambda c: c.auth.list_users())
+        async def users(c: Cmdb) -> tuple[list[Doc], Clock]:
+            return await c.auth.list_users(), c.clock
+
+        docs, clock = with_cmdb(store_url, db, users)
         click.echo(f"{'login':24} {'role':8} {'state':9} last sign-in")
         for d in docs:
             state = "disabled" if d.data.get("disabled") else "active"
             click.echo(f"{d.data['login'][:24]:24} {d.data['role']:8} {state:9} "
-                       f"{_when(d.data.get('last_sign_in_at'))}")
+                       f"{_when(d.data.get('last_sign_in_at'), clock)}")
 
     @user.command("disable")
     @with_store

@@ -178,7 +178,8 @@ def parse_agent(
         raise ImportFileError(
             "IMPORT_BAD_FILE", "no <CONTENT> sections: empty inventory", file=label
         )
-    b = RecordBuilder(source, "inventory", Locator(file=label, record=1), options.placeholders)
+    b = RecordBuilder(source, "inventory", Locator(file=label, record=1), options.placeholders,
+                      zone=options.zone)
     _fill(b, top, sections)
     b.software.extend(software)
     yield from b.finish()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, tzinfo
 from typing import Any
 
 from pydantic import JsonValue, ValidationError
@@ -50,6 +51,7 @@ class RecordBuilder:
         *,
         date_order: DateOrder = "ymd",
         epoch_1904: bool = False,
+        zone: tzinfo | None = None,
     ) -> None:
         self.source = source
         self.kind = kind
@@ -57,6 +59,7 @@ class RecordBuilder:
         self.placeholders = placeholders
         self.date_order: DateOrder = date_order
         self.epoch_1904 = epoch_1904
+        self.zone = zone
         self.values: dict[str, Any] = {}
         self.attributes: dict[str, JsonValue] = {}
         self.flags: list[Flag] = []
@@ -152,7 +155,18 @@ class RecordBuilder:
         except ValueError as exc:
             self.error(field, str(exc), column, value)
             return
-        self.values[field] = moment if field == "seen_at" else moment.date()
+        if field != "seen_at":
+            self.values[field] = moment.date()
+            return
+        if self.zone is not None:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self.zone)  # written in local time
+            try:
+                moment = moment.astimezone(UTC)  # kept in UTC, as the CMDB stores times
+            except OverflowError:
+                self.error(field, "time out of range", column, value)
+                return
+        self.values[field] = moment
 
     def attribute(self, key: str, value: JsonValue) -> None:
         """Keep a source-specific value under ``attributes[key]`` (blank -> skipped)."""

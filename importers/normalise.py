@@ -70,7 +70,7 @@ def split_location(value: str) -> list[str]:
 _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _XYZ = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-_TIME = re.compile(r"^(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.(\d{1,6}))?秒?)?$")
+_TIME = re.compile(r"^(\d{1,2})[:时](\d{1,2})(?:分|[:分](\d{1,2})(?:\.(\d{1,6}))?秒?)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 

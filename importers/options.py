@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 
 from cmdb.importers.columns import ColumnMapping
@@ -20,7 +21,10 @@ class ParseOptions:
     name; pass the original upload name instead of a temp path); ``encoding``
     overrides the CSV decoding cascade; ``mapping`` adds header aliases (see
     :meth:`ColumnMapping.load`); ``placeholders`` replaces the built-in
-    placeholder table; ``date_order`` resolves ``5/6/2023``-style dates.
+    placeholder table; ``date_order`` resolves ``5/6/2023``-style dates; ``zone`` is
+    the time zone of times written without an offset (a sheet's ``2026-07-10 10:03``,
+    an Excel date-time cell, an agent's ``LOGDATE``): they become aware datetimes in it
+    (``None``: they stay naive); a time with an offset keeps its own.
     The ``max_*`` fields are the safety bounds. Those of workbooks bound what a small
     zip may expand to: the unpacked size of all parts and of each part read whole
     (worksheets stream), the shared strings (how many, their characters, the longest),
@@ -35,6 +39,7 @@ class ParseOptions:
     delimiter: str | None = None
     sheet: str | None = None
     date_order: DateOrder = "ymd"
+    zone: tzinfo | None = None
     max_field_chars: int = 100_000
     max_line_chars: int = 1 * MiB
     max_columns: int = 512

@@ -131,6 +131,7 @@ def row_records(
         options.placeholders,
         date_order=options.date_order,
         epoch_1904=epoch_1904,
+        zone=options.zone,
     )
     parts: dict[int, list[str]] = {}
     for index, value in enumerate(cells):

@@ -64,8 +64,9 @@ async def store(
 
 @pytest.fixture
 async def cmdb(store: Store, tmp_path: Path, registry: Registry) -> Cmdb:
-    """The services over a fresh store of each adapter kind."""
-    return Cmdb.build(Settings(), store=store, registry=registry)
+    """The services over a fresh store of each adapter kind, in UTC (whatever this
+    machine's zone: tests of other zones build their own)."""
+    return Cmdb.build(Settings(time_zone="UTC"), store=store, registry=registry)
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
     metrics = Metrics()
     instrument_store(core.store, metrics)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
-    html = Html(settings.organisation_name)
+    html = Html(settings.organisation_name, core.clock.label)
 
     async def context(request: Request) -> Context:
         language = "zh-CN" if request.headers.get("accept-language", "").lower().startswith(

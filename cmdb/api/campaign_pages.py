@@ -12,6 +12,7 @@ say); a refused one answers an error page saying why, with a way back.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +25,7 @@ from cmdb.api.error_pages import error_response, status_of
 from cmdb.api.forms import form_text, read_page_form
 from cmdb.api.html import LANGUAGES, Html, language, segment
 from cmdb.api.pages import when
-from cmdb.errors import CmdbError, NotFoundError
+from cmdb.errors import CmdbError, NotFoundError, ValidationError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services import audit_words as aw
@@ -43,6 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
         "class": "Class (for a new CI)", "none": "Nothing here.", "more": "More",
         "report": "Report", "seen_here": "Seen here", "resolved_n": "Resolved: {n}",
         "condition": "Condition", "note": "Note", "record": "Record sighting",
+        "when": "When (blank: now)",
         "audit": "Audit history", "no_sightings": "Not seen in any campaign yet.",
         "recorded": "Sighting recorded.",
         "no_campaign": "Recorded, but outside any open campaign: no campaign audits this "
@@ -57,6 +59,7 @@ TEXT: dict[str, dict[str, str]] = {
         "resolve": "处理所选", "reason": "原因", "class": "类别（登记新资产时）",
         "none": "暂无。", "more": "更多", "report": "报告", "resolved_n": "已处理 {n} 项",
         "seen_here": "在此看到", "condition": "状况", "note": "备注", "record": "记录盘点",
+        "when": "时间（留空为当前时间）",
         "audit": "盘点记录", "no_sightings": "尚未在任何盘点中见到。",
         "recorded": "已记录。",
         "no_campaign": "已记录，但不在任何进行中的盘点范围内：没有盘点活动在此盘点该资产，"
@@ -151,7 +154,8 @@ class CampaignPages:
                 "name": ci.name if ci else "", "place": place.name if place else "",
                 "seen": seen.name if seen else d.get("seen_place") or "",
                 "field": d.get("field"), "observed": d.get("observed"),
-                "by": ev.get("by"), "at": when(ev.get("at")), "source": ev.get("source"),
+                "by": ev.get("by"), "at": when(ev.get("at"), self.cmdb.clock),
+                "source": ev.get("source"),
                 "resolution": d.get("resolution")}
         if d.get("field"):  # an attribute by the schema's label, a condition in words
             out["field"] = aw.field_label(self.cmdb.registry, lang, str(d["field"]),
@@ -195,7 +199,8 @@ class CampaignPages:
             result = await self.cmdb.campaigns.record_sightings(page_actor(request), [
                 SightingInput(tag, form_text(form, "place", 200) or None,
                               form_text(form, "condition", 100) or None,
-                              form_text(form, "note") or None)], "page")
+                              form_text(form, "note") or None,
+                              form_time(form_text(form, "seen_at", 40)))], "page")
         except CmdbError as exc:
             return error_response(self.html, request, status_of(exc), exc.message, exc.code,
                                   back=f"{page}?lang={lang}")
@@ -221,6 +226,18 @@ class CampaignPages:
                         headers={"Content-Disposition": "inline; filename=report.pdf"})
 
 
+def form_time(text: str) -> datetime | None:
+    """The form's "when" (a browser's ``2026-07-10T10:03``, local time in the CMDB's
+    zone, as the sighting service reads it); blank is now."""
+    if not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"when: {text.strip()!r} is not a date and time such as "
+                              "2026-07-10 10:03", field="seen_at") from None
+
+
 async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
                       may_record: bool = True) -> dict[str, Any]:
     """What the asset page shows for audits: the "seen here" form (for someone who may
@@ -240,7 +257,8 @@ async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
     place_names = {k: v.name for k, v in (await cmdb.store.get_cis(place_ids)).items()}
     return {"at": t, "places": [(p.id, " / ".join(x.name for x in path[: i + 1]))
                                 for i, p in enumerate(path)][::-1],
-            "sightings": [{"at": when(s.data.get("seen_at")), "by": s.data.get("auditor"),
+            "sightings": [{"at": when(s.data.get("seen_at"), cmdb.clock),
+                           "by": s.data.get("auditor"),
                            "campaign": names.get(str(s.data.get("campaign_id")), "—"),
                            "source": s.data.get("source"),
                            "place": place_names.get(str(s.data.get("place_id")))

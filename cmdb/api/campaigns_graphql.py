@@ -278,7 +278,9 @@ class RecordSightingInput:
         "field place)")
     condition: str | None = None
     note: str | None = None
-    seen_at: datetime | None = None
+    seen_at: datetime | None = strawberry.field(
+        default=None, description="When (default: now). ISO 8601; without an offset "
+        "(2026-07-10T10:03:00) it is local time in the CMDB's time zone (CMDB_TIME_ZONE)")
 
 
 @strawberry.input(name="CampaignFilter")

@@ -144,14 +144,18 @@ class ChangeConnectionType:
     page_info: PageInfoType
 
 
+LOCAL_TIME = ("ISO 8601; without an offset (2026-07-10T22:00:00) it is local time in the "
+              "CMDB's time zone (CMDB_TIME_ZONE)")
+
+
 @strawberry.input(name="PlanChangeInput")
 class PlanChangeInput:
     title: str
     description: str = ""
     requester: str = ""
     responsible: str = ""
-    window_start: datetime
-    window_end: datetime
+    window_start: datetime = strawberry.field(description=LOCAL_TIME)
+    window_end: datetime = strawberry.field(description=LOCAL_TIME)
     ci_ids: list[strawberry.ID]
 
 

@@ -3,8 +3,9 @@
 Pages, error pages, the sign-in and sign-out pages and GraphiQL's page are templates
 in ``templates/``; nothing in the code writes markup, so a value (an asset tag, a path
 segment, a query parameter, a stored name) always reaches the browser as text. Each
-page gets the common context: its language, the organisation's name, the signed-in
-user (for the footer's sign-out form) and this session's CSRF token (for its forms).
+page gets the common context: its language, the organisation's name, the zone its
+times are shown in, the signed-in user (for the footer's sign-out form) and this
+session's CSRF token (for its forms).
 Each page carries the security headers itself (``headers``: CSP, no framing,
 nosniff), so even an error page answered outside the middleware stack has them.
 """
@@ -26,9 +27,9 @@ LANGUAGES = ("zh-CN", "en")
 
 COMMON: dict[str, dict[str, str]] = {
     "en": {"sign_out": "Sign out", "signed_in_as": "Signed in as", "back": "Back",
-           "sign_in": "Sign in", "other": "中文"},
+           "sign_in": "Sign in", "other": "中文", "time_zone": "Times in"},
     "zh-CN": {"sign_out": "退出登录", "signed_in_as": "当前用户", "back": "返回",
-              "sign_in": "登录", "other": "English"},
+              "sign_in": "登录", "other": "English", "time_zone": "时区："},
 }
 ERRORS: dict[str, dict[int, tuple[str, str]]] = {
     "en": {
@@ -109,9 +110,11 @@ def environment() -> Environment:
 class Html:
     """Renders the templates into answers."""
 
-    def __init__(self, organisation: str | None) -> None:
+    def __init__(self, organisation: str | None, time_zone: str | None = None) -> None:
         self.env = environment()
         self.organisation = organisation
+        #: The zone the pages show times in, as the footer names it once.
+        self.time_zone = time_zone
 
     def render(self, request: Request, template: str, *, http_status: int = 200,
                lang: str | None = None, csp: str | None = None,
@@ -120,6 +123,7 @@ class Html:
         state: dict[str, Any] = request.scope.get("state") or {}
         page = self.env.get_template(template).render(
             lang=lang, common=COMMON[lang], organisation=self.organisation,
+            time_zone=self.time_zone,
             csrf_token=state.get("csrf_token"), session_user=state.get("session_user"),
             **context)
         out = {**ALWAYS, "Content-Security-Policy": csp or PAGE_CSP, "Content-Language": lang,

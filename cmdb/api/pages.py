@@ -11,7 +11,6 @@ auditor (or admin) sees the "seen here" form while an open campaign covers the a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -20,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from cmdb.api.html import Html, language, segment
 from cmdb.model.access import Principal, Role, allows
+from cmdb.model.clock import Clock
 from cmdb.model.records import CI
 from cmdb.services import Cmdb
 
@@ -51,24 +51,11 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def when(value: Any) -> str | None:
-    """A stored date-time as people read it, in the zone it was recorded in.
-
-    ``2025-03-01T09:30:00+08:00`` reads ``2025-03-01 09:30 (UTC+08:00)``.
-    """
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    offset = parsed.utcoffset()
-    if not offset:
-        return parsed.strftime("%Y-%m-%d %H:%M (UTC)")
-    minutes = int(offset.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "-"
-    hours, mins = divmod(abs(minutes), 60)
-    return parsed.strftime("%Y-%m-%d %H:%M") + f" (UTC{sign}{hours:02d}:{mins:02d})"
+def when(value: Any, clock: Clock) -> str | None:
+    """A stored date-time as people read it, in the CMDB's zone (which the page's footer
+    names once): ``2025-03-01T01:30:00+00:00`` reads ``2025-03-01 09:30`` in
+    Asia/Shanghai."""
+    return clock.text(str(value)) if value else None
 
 
 @dataclass(frozen=True)
@@ -138,9 +125,10 @@ class AssetPages:
             Row(t["owner"], owner),
             Row(t["model"], model or None),
             Row(t["serial"], ci.serial_number, mono=True),
-            Row(t["audited"], when(attrs.get("last_audited_at")) or t["never_audited"]),
+            Row(t["audited"], when(attrs.get("last_audited_at"), self.cmdb.clock)
+                or t["never_audited"]),
         ]
-        printed = when(attrs.get("label_printed_at"))
+        printed = when(attrs.get("label_printed_at"), self.cmdb.clock)
         if printed:
             rows.append(Row(t["printed"], printed))
         return rows

@@ -1,7 +1,8 @@
 """Checking and normalising CI attribute values against their class.
 
 Values are stored as JSON: dates as ``YYYY-MM-DD``, datetimes as ISO 8601
-with a zone, MAC addresses lower-case with colons, IP addresses in their
+in UTC (one without an offset read in the CMDB's zone, see :mod:`cmdb.model.clock`),
+MAC addresses lower-case with colons, IP addresses in their
 canonical text form.
 """
 
@@ -11,7 +12,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from cmdb.errors import ValidationError
@@ -35,7 +36,7 @@ def normalise_mac(value: str) -> str | None:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
-def _scalar(name: str, d: AttributeDef, value: Any) -> Any:
+def _scalar(name: str, d: AttributeDef, value: Any, zone: tzinfo = UTC) -> Any:
     t = d.type
 
     def bad(expected: str) -> ValidationError:
@@ -81,8 +82,11 @@ def _scalar(name: str, d: AttributeDef, value: Any) -> Any:
         except ValueError:
             raise bad("a date and time (ISO 8601)") from None
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.isoformat()
+            parsed = parsed.replace(tzinfo=zone)
+        try:
+            return parsed.astimezone(UTC).isoformat()
+        except OverflowError:
+            raise bad("a date and time (ISO 8601)") from None
     if t is AttributeType.ENUM:
         assert d.values is not None
         if value not in d.values:
@@ -124,12 +128,13 @@ def _bounds(name: str, d: AttributeDef, value: float) -> None:
 
 
 def check_attributes(
-    info: ClassInfo, values: Mapping[str, Any], *, complete: bool
+    info: ClassInfo, values: Mapping[str, Any], *, complete: bool, zone: tzinfo = UTC
 ) -> dict[str, Any]:
     """Validate ``values`` for class ``info`` and return them normalised.
 
-    ``None`` removes an attribute. With ``complete`` (a whole record, as on
-    create) every required attribute must be present.
+    ``None`` removes an attribute; a date-time without an offset is read in ``zone``.
+    With ``complete`` (a whole record, as on create) every required attribute must be
+    present.
     """
     out: dict[str, Any] = {}
     for name, value in values.items():
@@ -145,12 +150,12 @@ def check_attributes(
             continue
         if d.list:
             items = value if isinstance(value, list) else [value]
-            normalised = [_scalar(name, d, v) for v in items]
+            normalised = [_scalar(name, d, v, zone) for v in items]
             out[name] = list(dict.fromkeys(normalised))
         else:
             if isinstance(value, list):
                 raise ValidationError(f"attribute {name!r} takes one value, not a list", field=name)
-            out[name] = _scalar(name, d, value)
+            out[name] = _scalar(name, d, value, zone)
     if complete:
         check_required(info, out)
     return out

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from cmdb.model.clock import Clock
 from cmdb.model.registry import Registry, load_registry
 from cmdb.services.auth import AuthService
 from cmdb.services.changes import ChangeService
@@ -34,6 +35,7 @@ class Cmdb:
     store: Store
     cis: CIService
     queries: CIQueries
+    clock: Clock
 
     @classmethod
     def build(
@@ -48,8 +50,9 @@ class Cmdb:
             database=settings.store_database, timeout=settings.store_timeout,
             file_group=settings.file_group,
         )
-        return cls(settings, registry, store, CIService(store, registry),
-                   CIQueries(store, registry, settings.max_page_size))
+        clock = settings.clock()
+        return cls(settings, registry, store, CIService(store, registry, clock),
+                   CIQueries(store, registry, settings.max_page_size), clock)
 
     @cached_property
     def impact(self) -> ImpactService:
@@ -59,7 +62,7 @@ class Cmdb:
     @cached_property
     def changes(self) -> ChangeService:
         """Change records with their planned impact and conflicts."""
-        return ChangeService(self.store, self.impact)
+        return ChangeService(self.store, self.impact, self.clock)
 
     @cached_property
     def imports(self) -> ImportService:
@@ -68,7 +71,8 @@ class Cmdb:
         from cmdb.services.sources import load_sources
 
         config = load_sources(self.settings.schema_dir, self.registry)
-        return ImportService(self.store, self.registry, self.cis, config, self.campaigns)
+        return ImportService(self.store, self.registry, self.cis, config, self.campaigns,
+                             self.clock)
 
     @cached_property
     def labels(self) -> LabelService:
@@ -94,7 +98,7 @@ class Cmdb:
         """Audit campaigns: sightings, findings, progress, close with MISSING."""
         from cmdb.services.campaigns import CampaignService
 
-        return CampaignService(self.store, self.registry, self.cis)
+        return CampaignService(self.store, self.registry, self.cis, self.clock)
 
     @cached_property
     def resolutions(self) -> FindingResolver:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.importers import neutralise_cell
+from cmdb.model.clock import Clock
 from cmdb.model.records import CI, Doc
 from cmdb.model.registry import Registry
 from cmdb.services import Cmdb
@@ -29,6 +30,8 @@ class ReportData:
     cis: dict[str, CI]
     registry: Registry | None = None
     """Names the attributes of ATTRIBUTE_MISMATCH findings (the schema's labels)."""
+    #: Times are shown in its zone, which the report names once.
+    clock: Clock = field(default_factory=Clock)
 
 
 async def gather(cmdb: Cmdb, ref: str) -> ReportData:
@@ -46,7 +49,7 @@ async def gather(cmdb: Cmdb, ref: str) -> ReportData:
                                            d.data.get("seen_place_id")) if i}
     cis = await cmdb.store.get_cis(sorted(ids)) if ids else {}
     return ReportData(campaign, counts, await cmdb.campaigns.progress(campaign.id), docs, cis,
-                      cmdb.registry)
+                      cmdb.registry, cmdb.clock)
 
 
 def describe(data: ReportData, f: Doc) -> dict[str, str]:
@@ -67,7 +70,7 @@ def describe(data: ReportData, f: Doc) -> dict[str, str]:
             "registered_place": place.name if place else "",
             "seen_place": seen.name if seen else str(d.get("seen_place") or ""),
             "detail": what or "", "seen_by": str(ev.get("by") or ""),
-            "seen_at": str(ev.get("at") or "")[:16].replace("T", " "),
+            "seen_at": data.clock.text(ev.get("at")) or "",
             "resolution": str(r.get("how") or ""), "resolved_by": str(r.get("by") or ""),
             "reason": str(r.get("reason") or "")}
 
@@ -81,7 +84,8 @@ def to_csv(data: ReportData) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     name = neutralise_cell(str(data.campaign.data["name"]))
-    w.writerow(["campaign", name, "status", data.campaign.key])
+    w.writerow(["campaign", name, "status", data.campaign.key, "time_zone",
+                data.clock.label])
     for t, by in data.counts.items():
         w.writerow(["count", t, *(f"{s}={n}" for s, n in by.items() if n)])
     for p in data.places:
@@ -102,7 +106,7 @@ TEXT: dict[str, dict[str, str]] = {
         "verified": "核实", "open": "未决", "open_list": "未决发现", "resolved": "处理记录",
         "sign": "签字", "auditor": "盘点人", "manager": "负责人", "date": "日期", "none": "无",
         "colon": "：", "more": "另有 {n} 行未列出，详见 CSV 报告。",
-        "page": "第 {page} 页 / 共 {pages} 页",
+        "page": "第 {page} 页 / 共 {pages} 页", "zone": "时区",
     },
     "en": {
         "title": "Audit report", "status": "Status", "period": "Period",
@@ -111,7 +115,7 @@ TEXT: dict[str, dict[str, str]] = {
         "open_list": "Open findings", "resolved": "Resolutions", "sign": "Signatures",
         "auditor": "Auditor", "manager": "Manager", "date": "Date", "none": "None",
         "colon": ": ", "more": "{n} more rows not listed here: see the CSV report.",
-        "page": "Page {page} of {pages}",
+        "page": "Page {page} of {pages}", "zone": "Time zone",
     },
 }
 """The report's own words; the audit's codes and columns come from ``audit_words``."""
@@ -132,6 +136,8 @@ def present(data: ReportData, f: Doc, lang: str) -> dict[str, str]:
         before = aw.value_text(lang, field, d.get("registered"))
         after = aw.value_text(lang, field, d.get("observed"))
         row["detail"] = f"{name}{TEXT[lang]['colon']}{before} → {after}"
+    elif not row.get("detail"):
+        row["detail"] = seen(row)
     row["type"] = aw.word(lang, "type", row["type"])
     row["status"] = aw.word(lang, "status", row["status"])
     row["resolution"] = aw.word(lang, "resolution", row["resolution"])
@@ -163,7 +169,7 @@ def to_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     rows = {k: [present(data, f, lang) for f in v[:MAX_LISTED]] for k, v in chosen.items()}
     types = [aw.word(lang, "type", x) for x in data.counts]
     statuses = [aw.word(lang, "status", s.value) for s in fd.FindingStatus]
-    texts = [*t.values(), *aw.WORDS[lang].values(), str(c["name"]), period,
+    texts = [*t.values(), *aw.WORDS[lang].values(), str(c["name"]), period, data.clock.label,
              *(p.name for p in data.places), *(v for r in rows.values() for x in r
                                                for v in x.values()),
              "0123456789:-/ ()|=>.—–_…→"]
@@ -190,7 +196,8 @@ def to_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     out.lines(f"{t['title']}{t['colon']}{c['name']}", 7.5, max_lines=3)
     pdf.set_font("cjk", size=10)
     status = aw.word(lang, "campaign", data.campaign.key)
-    out.lines(f"{t['status']}{t['colon']}{status}    {t['period']}{t['colon']}{period}", 6)
+    out.lines(f"{t['status']}{t['colon']}{status}    {t['period']}{t['colon']}{period}"
+              f"    {t['zone']}{t['colon']}{data.clock.label}", 6)
     out.section(t["counts"], [["", *statuses],
                               *([x, *(str(by[s.value]) for s in fd.FindingStatus)]
                                 for x, by in zip(types, data.counts.values(), strict=True))],
@@ -229,6 +236,11 @@ def close_fonts(pdf: Any) -> None:
         reader = getattr(used, "ttfont", None)
         if reader is not None:
             reader.close()
+
+
+def seen(row: dict[str, str]) -> str:
+    """A finding's last sighting, when it has no other detail: local time and auditor."""
+    return f"{row['seen_at']} {row['seen_by']}".strip()
 
 
 BOTTOM = 14.0

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from cmdb.errors import ConflictError, InvalidTransitionError, NotFoundError, ValidationError
+from cmdb.model.clock import Clock
 from cmdb.model.queries import CIOrder, CISelection
 from cmdb.model.records import CI, Actor, Doc, now
 from cmdb.model.registry import Registry
@@ -87,8 +88,9 @@ def event(actor: Actor, what: str, reason: str | None = None, **extra: Any) -> d
 class CampaignService(SightingRecorder):
     """Campaigns, their sightings, findings and progress, over any store."""
 
-    def __init__(self, store: Store, registry: Registry, cis: CIService) -> None:
-        super().__init__(store, registry, cis)
+    def __init__(self, store: Store, registry: Registry, cis: CIService,
+                 clock: Clock | None = None) -> None:
+        super().__init__(store, registry, cis, clock)
 
     # ---- reading ---------------------------------------------------------------
     async def get(self, ref: str) -> Doc:

@@ -9,10 +9,11 @@ and their impacts (the changed CIs, what they take down, the services) meet.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cmdb.errors import InvalidTransitionError, LimitExceededError, NotFoundError, ValidationError
+from cmdb.model.clock import Clock
 from cmdb.model.records import Actor, Doc, now
 from cmdb.model.text import DESCRIPTION, NAME, REASON, SHORT, check_text
 from cmdb.services.impact import ImpactKind, ImpactService
@@ -41,10 +42,6 @@ class ChangeInput:
     ci_ids: list[str]
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def touched(doc: Doc) -> set[str]:
     """Every CI a change's planned impact reaches: its CIs, the impacted, the services."""
     impact = doc.data.get("impact", {})
@@ -59,9 +56,11 @@ def window(doc: Doc) -> tuple[datetime, datetime]:
 class ChangeService:
     """Plan, read, move and compare change records."""
 
-    def __init__(self, store: Store, impact: ImpactService) -> None:
+    def __init__(self, store: Store, impact: ImpactService, clock: Clock | None = None) -> None:
         self.store = store
         self.impact = impact
+        #: A window written without an offset is in this clock's zone.
+        self.clock = clock or Clock()
 
     async def _snapshot(self, ci_ids: list[str]) -> dict[str, Any]:
         report = await self.impact.impact(ci_ids, ImpactKind.MAINTENANCE)
@@ -85,7 +84,7 @@ class ChangeService:
         check_text(data.description, "description", DESCRIPTION)
         check_text(data.requester, "requester", SHORT, single_line=True)
         check_text(data.responsible, "responsible", SHORT, single_line=True)
-        start, end = _aware(data.window_start), _aware(data.window_end)
+        start, end = self.clock.utc(data.window_start), self.clock.utc(data.window_end)
         if end <= start:
             raise ValidationError("windowEnd must be after windowStart", field="windowEnd")
         if not data.ci_ids:

@@ -21,6 +21,7 @@ from cmdb.errors import (
     VersionConflictError,
 )
 from cmdb.model.attributes import MAX_STRING, check_attributes, check_required
+from cmdb.model.clock import Clock
 from cmdb.model.records import (
     CI,
     Actor,
@@ -57,9 +58,11 @@ def parse_input(model: type[NewCI] | type[CIChanges], data: dict[str, Any]) -> A
 class CIService:
     """The rules of the CMDB for CIs and relationships, over any store."""
 
-    def __init__(self, store: Store, registry: Registry) -> None:
+    def __init__(self, store: Store, registry: Registry, clock: Clock | None = None) -> None:
         self.store = store
         self.registry = registry
+        #: The zone a date-time attribute written without an offset is read in.
+        self.clock = clock or Clock()
 
     # ---- helpers -------------------------------------------------------------
     async def _get(self, tx: StoreTx, ci_id: str) -> CI:
@@ -170,9 +173,9 @@ class CIService:
             check_required(info, new.attributes)
             attributes = {k: v for k, v in new.attributes.items() if v is not None}
         else:
-            attributes = {k: v for k, v in
-                          check_attributes(info, new.attributes, complete=True).items()
-                          if v is not None}
+            normalised = check_attributes(info, new.attributes, complete=True,
+                                          zone=self.clock.zone)
+            attributes = {k: v for k, v in normalised.items() if v is not None}
         ci = CI(class_name=info.name, name=new.name, state=state, asset_tag=new.asset_tag,
                 serial_number=new.serial_number, attributes=attributes)
         if ci_id is not None:
@@ -230,7 +233,8 @@ class CIService:
         if change.attributes is not None:
             merged = dict(before.attributes)
             values = change.attributes if checked else \
-                check_attributes(info, change.attributes, complete=False)
+                check_attributes(info, change.attributes, complete=False,
+                                 zone=self.clock.zone)
             for key, value in values.items():
                 if value is None:
                     merged.pop(key, None)
@@ -388,7 +392,8 @@ class CIService:
             before = found[ci_id]
             info = self.registry.class_info(before.class_name)
             merged = dict(before.attributes)
-            for key, value in check_attributes(info, values, complete=False).items():
+            for key, value in check_attributes(info, values, complete=False,
+                                               zone=self.clock.zone).items():
                 if value is None:
                     merged.pop(key, None)
                 else:

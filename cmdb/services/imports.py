@@ -47,6 +47,7 @@ from cmdb.importers import (
     RecordError,
     get_importer,
 )
+from cmdb.model.clock import Clock
 from cmdb.model.queries import CIFacts
 from cmdb.model.records import Actor, Channel, Doc, new_id, now, serial_key
 from cmdb.model.registry import Registry
@@ -144,8 +145,11 @@ class ImportService:
     """Runs imports and reads them back."""
 
     def __init__(self, store: Store, registry: Registry, cis: CIService,
-                 config: SourcesConfig, campaigns: CampaignService | None = None) -> None:
+                 config: SourcesConfig, campaigns: CampaignService | None = None,
+                 clock: Clock | None = None) -> None:
         self.store = store
+        #: Times a file gives without an offset are in this clock's zone.
+        self.clock = clock or Clock()
         self.registry = registry
         self.cis = cis
         self.config = config
@@ -179,12 +183,12 @@ class ImportService:
             "create_places": request.create_places, "counts": {}, "rejected": [],
         }
         options = ParseOptions(file_label=file_name, mapping=request.mapping,
-                               encoding=request.encoding)
+                               encoding=request.encoding, zone=self.clock.zone)
         places = PlaceResolver(self.store, self.registry, self.config.places, unknown_hint=(
             CREATE_HINT if self.config.policy(request.source).is_authoritative("location")
             else "register it first"))  # e.g. scans: a sighting never creates its place
         reconciler = Reconciler(self.registry, self.config, request.source, run_id, started,
-                                places, request.create_places)
+                                places, request.create_places, self.clock)
         catalog = await ProductCatalog.load(self.store) if reconciler.policy.software else None
         lookup = HybridLookup(self.store, self.config.identification)
         ledger = KeyLedger(self.store)

@@ -16,7 +16,7 @@ Rules (``schema/sources.yaml`` says which source may do what):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -24,6 +24,7 @@ from pydantic import ValidationError as PydanticValidationError
 from cmdb.errors import CmdbError
 from cmdb.importers import Observation
 from cmdb.model.attributes import check_attributes, check_required
+from cmdb.model.clock import Clock
 from cmdb.model.definitions import AttributeType
 from cmdb.model.queries import CIFacts
 from cmdb.model.records import Provenance
@@ -43,10 +44,6 @@ MISSING: Any = object()
 #: satisfy (a class declaring another type gets them checked as usual).
 PRECHECKED = {"mac_addresses": AttributeType.MAC, "ip_addresses": AttributeType.IP,
               "purchase_date": AttributeType.DATE, "warranty_end": AttributeType.DATE}
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _empty(value: Any) -> bool:
@@ -116,8 +113,11 @@ class Reconciler:
     """Plans one source's observations against the register, for one run."""
 
     def __init__(self, registry: Registry, config: SourcesConfig, source: str, run_id: str,
-                 at: datetime, places: PlaceResolver, create_places: bool) -> None:
+                 at: datetime, places: PlaceResolver, create_places: bool,
+                 clock: Clock | None = None) -> None:
         self.registry = registry
+        #: Times an observation gives without an offset are in this clock's zone.
+        self.clock = clock or Clock()
         self.config = config
         self.source = source
         self.policy: SourcePolicy = config.policy(source)
@@ -160,7 +160,8 @@ class Reconciler:
         except TypeError:  # not hashable: check it every time
             seen, checked = None, MISSING
         if checked is MISSING:
-            checked = check_attributes(info, {key: value}, complete=False)[key]
+            checked = check_attributes(info, {key: value}, complete=False,
+                                       zone=self.clock.zone)[key]
             if seen is not None:
                 if len(memo) > MEMO_LIMIT:
                     memo.clear()
@@ -178,7 +179,7 @@ class Reconciler:
         name = f"last_seen_{self.source}"
         if obs.seen_at is None or name not in info.attributes:
             return {}
-        return {name: _utc(obs.seen_at).isoformat()}
+        return {name: self.clock.stamp(obs.seen_at)}
 
     async def plan(self, obs: Observation, ident: Identification, ci: CIFacts | None,
                    location: tuple[str, str] | None) -> Planned:

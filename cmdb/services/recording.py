@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cmdb.errors import ValidationError
 from cmdb.importers.normalise import split_location
+from cmdb.model.clock import Clock
 from cmdb.model.records import CI, Actor, Doc, HistoryAction, HistoryEntry, now
 from cmdb.model.registry import Registry
 from cmdb.services import findings as fd
@@ -46,10 +46,13 @@ class RecordResult:
 class SightingRecorder:
     """Records sightings and discovery outcomes, and answers where a place path points."""
 
-    def __init__(self, store: Store, registry: Registry, cis: CIService) -> None:
+    def __init__(self, store: Store, registry: Registry, cis: CIService,
+                 clock: Clock | None = None) -> None:
         self.store = store
         self.registry = registry
         self.cis = cis
+        #: Sightings stamped without an offset were seen in this clock's zone.
+        self.clock = clock or Clock()
 
     async def scopes(self) -> list[sg.Scope]:  # pragma: no cover - CampaignService has it
         raise NotImplementedError
@@ -141,7 +144,7 @@ class SightingRecorder:
                 "place_text": (s.place or "").strip() or None,
                 "place_id": places.get(s.place) if s.place else None,
                 "condition": s.condition, "note": s.note, "auditor": s.auditor or actor.name,
-                "seen_at": sg.iso(s.seen_at, stamp), "source": source, "run_id": run_id,
+                "seen_at": sg.iso(s.seen_at, stamp, self.clock), "source": source, "run_id": run_id,
                 "recorded_by": actor.name}, [ci.id] if ci else [], ci))
         return await self._record(actor, items, campaign_id)
 
@@ -158,7 +161,8 @@ class SightingRecorder:
             items.append(({
                 "asset_tag": ci.asset_tag if ci else None, "identity": o.identity,
                 "place_text": None, "place_id": None, "condition": None, "note": o.status,
-                "auditor": o.source, "seen_at": sg.iso(o.seen_at, stamp), "source": "discovery",
+                "auditor": o.source, "seen_at": sg.iso(o.seen_at, stamp, self.clock),
+                "source": "discovery",
                 "run_id": run_id, "recorded_by": actor.name,
                 "differences": [list(d) for d in o.differences],
                 "candidate_classes": [found[i].class_name for i in o.ci_ids if i in found]},
@@ -178,7 +182,7 @@ class SightingRecorder:
         docs: list[tuple[Doc, sg.Scope | None, list[str]]] = []
         for data, candidates, ci in items:
             home = registered.get(candidates[0]) if candidates else None
-            scope = choose_scope(scopes, ci, data, home)
+            scope = choose_scope(scopes, ci, data, home, self.clock)
             subject = candidates[0] if len(candidates) == 1 else str(data["identity"])
             sid = sg.sighting_id(scope.id if scope else None, subject, data["place_id"]
                                 or data["place_text"], data["seen_at"], data["source"])
@@ -259,11 +263,11 @@ class SightingRecorder:
 
 
 def choose_scope(scopes: list[sg.Scope], ci: CI | None, data: dict[str, Any],
-                 home: str | None) -> sg.Scope | None:
+                 home: str | None, clock: Clock) -> sg.Scope | None:
     """The open campaign a sighting belongs to: its place or the asset's home is in scope
-    (discovery: the asset's home, within the campaign's period)."""
+    (discovery: the asset's home, within the campaign's period, in days of the zone)."""
     if data["source"] == "discovery":
-        at = datetime.fromisoformat(data["seen_at"])
+        at = clock.local(data["seen_at"])
         live = [s for s in scopes if s.in_period(at)]
         if ci is None:
             return live[0] if len(live) == 1 else None
@@ -271,17 +275,19 @@ def choose_scope(scopes: list[sg.Scope], ci: CI | None, data: dict[str, Any],
     return sg.choose_scope(scopes, ci.class_name if ci else None, data["place_id"], home)
 
 
-def scan_file_sightings(path: Path) -> list[sg.SightingInput]:
+def scan_file_sightings(path: Path, clock: Clock | None = None) -> list[sg.SightingInput]:
     """Read an inspection-scan file whole; any bad record refuses the file (nothing recorded).
 
-    Uses the ``scans`` importer, so English and Chinese headers, GBK and BOMs work.
+    Uses the ``scans`` importer, so English and Chinese headers, GBK and BOMs work; times
+    without an offset are read in ``clock``'s zone.
     """
-    from cmdb.importers import ImportFileError, RecordError, get_importer
+    from cmdb.importers import ImportFileError, ParseOptions, RecordError, get_importer
 
     out: list[sg.SightingInput] = []
     errors: list[str] = []
     try:
-        for item in get_importer("scans").run(path):
+        options = ParseOptions(zone=(clock or Clock()).zone)
+        for item in get_importer("scans").run(path, options=options):
             if isinstance(item, RecordError):
                 errors.append(str(item))
                 continue

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
+from cmdb.model.clock import Clock
 from cmdb.model.identifiers import check_asset_tag
 from cmdb.model.records import Doc
 from cmdb.model.text import REASON, SHORT, check_text
@@ -97,6 +98,8 @@ class Scope:
         return bool(self.campaign.data.get("discovery_counts_as_verified"))
 
     def in_period(self, at: datetime) -> bool:
+        """Whether ``at`` falls on a day of the campaign's period (days of the CMDB's
+        zone: give ``at`` in it)."""
         start, end = self.campaign.data.get("period_start"), self.campaign.data.get("period_end")
         day = at.date().isoformat()
         return (not start or day >= start) and (not end or day <= end)
@@ -109,9 +112,9 @@ def sighting_id(campaign_id: str | None, subject: str, place: str | None, seen_a
     return "s" + hashlib.sha256(text.encode()).hexdigest()[:23]
 
 
-def iso(at: datetime | None, default: datetime) -> str:
-    value = at or default
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+def iso(at: datetime | None, default: datetime, clock: Clock) -> str:
+    """The stored text of a sighting's time (UTC); one without an offset is local time."""
+    return clock.stamp(at or default)
 
 
 def choose_scope(scopes: list[Scope], class_name: str | None, *places: str | None) -> Scope | None:

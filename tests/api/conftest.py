@@ -104,9 +104,11 @@ def make_user(settings: Settings, login: str, password: str, role: Role) -> None
 
 def run_server(settings: Settings) -> Iterator[LiveServer]:
     """Serve ``settings`` with an admin token on the client; tests get no rate limit
-    unless their settings set one."""
+    unless their settings set one, and UTC unless they set a zone."""
     if "rate_limit" not in settings.model_fields_set:
         settings = settings.model_copy(update={"rate_limit": 0.0})
+    if "time_zone" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"time_zone": "UTC"})
     token = make_token(settings) if settings.auth == "token" else None
     port = free_port()
     app = create_app(settings)

@@ -38,9 +38,10 @@ def page_url(tag: str) -> str:
 
 
 def label_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A live server whose labels point to BASE and name ORG."""
+    """A live server whose labels point to BASE and name ORG, in Beijing time."""
     yield from run_server(Settings(store_url=f"sqlite:///{tmp_path / 'labels.sqlite3'}",
-                                   public_base_url=BASE, organisation_name=ORG))
+                                   public_base_url=BASE, organisation_name=ORG,
+                                   time_zone="Asia/Shanghai"))
 
 
 @dataclass
@@ -92,7 +93,7 @@ def seed(live: LiveServer) -> Estate:
                     serialNumber="CN7BJ0042X", locationId=rack, ownerId=team,
                     attributes={"manufacturer": "Dell", "model": "PowerEdge R750"})
     # An audit's stamp: only the CMDB sets it (createCI refuses it, RESERVED_FIELD).
-    stamp(live, server, {"last_audited_at": "2025-03-01T09:30:00+08:00"})
+    stamp(live, server, {"last_audited_at": "2025-03-01T01:30:00+00:00"})  # 09:30 in Beijing
     laptop = create(live, "Laptop", "财务部笔记本 张伟", assetTag=CHINESE_TAG,
                     state="in_stock", serialNumber="PF3ABC12", locationId=room,
                     attributes={"manufacturer": "联想", "model": "ThinkPad X1 Carbon",

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, Route, ViewportSize
 
 from cmdb.api.html import choose_language
 from cmdb.api.pages import when
+from cmdb.model.clock import Clock
 from tests.api.browser import sign_in
 from tests.api.conftest import LiveServer
 from tests.api.label_estate import (
@@ -29,9 +30,11 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 EXPECTED = {
     (LATIN_TAG, "en"): ["bj-srv-0042", "Server", "Deployed", " / ".join(PATH),
                         "基础架构组 Infrastructure", "Dell PowerEdge R750", "CN7BJ0042X",
-                        "Last audited", "2025-03-01 09:30 (UTC+08:00)", "中文"],
+                        "Last audited", "2025-03-01 09:30",
+                        "Times in Asia/Shanghai (UTC+08:00)", "中文"],
     (LATIN_TAG, "zh-CN"): ["bj-srv-0042", "服务器", "在用", " / ".join(PATH), "型号",
-                           "最近盘点", "2025-03-01 09:30 (UTC+08:00)", "English"],
+                           "最近盘点", "2025-03-01 09:30", "时区：Asia/Shanghai (UTC+08:00)",
+                           "English"],
     (CHINESE_TAG, "en"): ["财务部笔记本 张伟", "Laptop", "In stock", " / ".join(PATH[:3]),
                           "财务部", "联想 ThinkPad X1 Carbon", "PF3ABC12", "Never audited"],
     (CHINESE_TAG, "zh-CN"): ["财务部笔记本 张伟", "笔记本电脑", "库存", "责任人/部门", "财务部",
@@ -88,6 +91,8 @@ def test_asset_page_shows_what_a_scan_needs(live: LiveServer, estate: Estate, br
     text = page.inner_text("body")
     for expected in [*EXPECTED[(tag, language)], ORG]:
         assert expected in text, f"{expected!r} missing from the page:\n{text}"
+    assert "(UTC)" not in text  # times in Beijing time, the zone named once in the footer
+    assert page.locator("#time-zone").count() == 1
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, "the page scrolls sideways on a phone"
     page.screenshot(path=str(tmp_path / f"asset-{language}-{tag}.png"), full_page=True)
@@ -157,8 +162,10 @@ def test_choose_language(header: str | None, override: str | None, expected: str
     assert choose_language(header, override) == expected
 
 
-def test_times_read_in_the_zone_they_were_recorded_in() -> None:
-    assert when("2025-03-01T09:30:00+08:00") == "2025-03-01 09:30 (UTC+08:00)"
-    assert when("2025-03-01T01:30:00+00:00") == "2025-03-01 01:30 (UTC)"
-    assert when("2025-03-01T01:30:00-03:30") == "2025-03-01 01:30 (UTC-03:30)"
-    assert when(None) is None
+def test_times_are_shown_in_the_configured_zone() -> None:
+    beijing = Clock("Asia/Shanghai")
+    assert when("2025-03-01T01:30:00+00:00", beijing) == "2025-03-01 09:30"
+    assert when("2025-03-01T09:30:00+08:00", beijing) == "2025-03-01 09:30"
+    assert when("2025-03-01T01:30:00-03:30", beijing) == "2025-03-01 13:00"
+    assert when("2025-03-01T01:30:00+00:00", Clock("UTC")) == "2025-03-01 01:30"
+    assert when(None, beijing) is None

@@ -64,14 +64,16 @@ CI = """query($tag: String!) { ci(assetTag: $tag) { id state location { name }
 
 @pytest.fixture(params=["sqlite", "neo4j"])
 def audit_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    """A signed-out demo server (loopback) on a fresh store of each kind."""
+    """A signed-out demo server (loopback) on a fresh store of each kind, in Beijing."""
     if request.param == "sqlite":
-        settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}", auth="none")
+        settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}", auth="none",
+                            time_zone="Asia/Shanghai")
     else:
         server: Neo4jServer = request.getfixturevalue("neo4j_server")
         wipe(server.uri, server.auth)
         settings = Settings(store_url=server.uri, store_user=server.auth[0],
-                            store_password=SecretStr(server.auth[1]), auth="none")
+                            store_password=SecretStr(server.auth[1]), auth="none",
+                            time_zone="Asia/Shanghai")
     yield from run_server(settings)
 
 
@@ -161,6 +163,12 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
     page.click("#seen-button")
     page.wait_for_url("**/a/BJ-0004?**")
     assert page.inner_text("#audit-message") == "已记录。"
+    # the scan file's 14:30 is Beijing time: stored in UTC, shown in Beijing time
+    audited = live.ok('{ ci(assetTag: "BJ-0001") { attributes } }')["ci"]["attributes"]
+    assert audited["last_audited_at"] == "2026-07-06T06:30:00+00:00"
+    page.goto(f"{live.url}/a/BJ-0001")
+    assert "2026-07-06 14:30" in page.inner_text("#audit-history")
+    assert page.inner_text("#time-zone") == "时区：Asia/Shanghai (UTC+08:00)"
 
     seen = findings(live, campaign_id)
     assert by_type(seen) == {

@@ -51,7 +51,7 @@ def seed(settings: Settings, tmp_path: Path) -> str:
                 "2026 H2 北京", [estate.places["bj"].id], ["Server", "Laptop"]))
             await cmdb.campaigns.open(actor, doc.id)
             await cmdb.campaigns.record_sightings(
-                actor, scan_file_sightings(write_scans(tmp_path)), "scan")
+                actor, scan_file_sightings(write_scans(tmp_path), cmdb.clock), "scan")
             return doc.id
         finally:
             await cmdb.close()
@@ -62,7 +62,9 @@ def seed(settings: Settings, tmp_path: Path) -> str:
 
 @pytest.fixture
 def audit_live(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
-    settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}")
+    # Beijing: the scan file's times (2026-07-06 14:30 ...) are Beijing time
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}",
+                        time_zone="Asia/Shanghai")
     campaign_id = seed(settings, tmp_path)
     make_user(settings, AUDITOR, PASSWORD, Role.AUDITOR)
     for server in run_server(settings):
@@ -72,6 +74,10 @@ def audit_live(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
 FINDINGS = """query($id: ID!) { campaign(id: $id) { name status
   progress { name registered seen verified openFindings }
   findings(first: 100) { nodes { id type status assetTag identity evidence { by source } } } } }"""
+
+
+EVIDENCE = """query($id: ID!) { campaign(id: $id) {
+  findings(first: 100) { nodes { assetTag evidence { at } } } } }"""
 
 
 def by_type(live: LiveServer, campaign_id: str) -> dict[str, set[str]]:
@@ -116,6 +122,11 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     text = cpage.inner_text("#findings")
     for word in ("位置不符", "属性不符", "未登记", "BJ-9999", "外壳破损"):
         assert word in text
+    # scanned at 14:35:10 Beijing time: shown so, the zone named once under the page
+    assert "2026-07-06 14:35" in text
+    assert "(UTC" not in text
+    assert cpage.inner_text("body").count("UTC") == 1
+    assert cpage.inner_text("#time-zone") == "时区：Asia/Shanghai (UTC+08:00)"
     assert "A01机柜" in cpage.inner_text("#progress")
     cpage.screenshot(path=str(shots / "campaign-page.png"), full_page=True)
 
@@ -130,7 +141,13 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     r = live.client.get(f"/campaigns/{campaign_id}/report.csv")
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
-    assert rows[0] == ["campaign", "2026 H2 北京", "status", "open"]
+    assert rows[0] == ["campaign", "2026 H2 北京", "status", "open",
+                       "time_zone", "Asia/Shanghai (UTC+08:00)"]
+    header = rows.index(["type", "status", "asset_tag", "name", "registered_place",
+                         "seen_place", "detail", "seen_by", "seen_at", "resolution",
+                         "resolved_by", "reason"])
+    seen_at = {row[2]: row[8] for row in rows[header + 1:]}
+    assert (seen_at["BJ-0002"], seen_at["BJ-9999"]) == ("2026-07-06 14:35", "2026-07-06 14:40")
     assert any(row[:3] == ["MISPLACED", "resolved", "BJ-0002"] and row[-1] == "五月搬迁"
                for row in rows)
     # in the language the browser asks for (as the campaign page's link does)
@@ -139,8 +156,13 @@ def test_seen_here_campaign_page_and_reports(audit_live: tuple[LiveServer, str],
     assert pdf.headers["content-type"] == "application/pdf"
     doc = pypdfium2.PdfDocument(pdf.content)
     text_pdf = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
-    for word in ("盘点报告", "2026 H2 北京", "A01机柜", "五月搬迁", "签字"):
+    for word in ("盘点报告", "2026 H2 北京", "A01机柜", "五月搬迁", "签字",
+                 "Asia/Shanghai (UTC+08:00)", "2026-07-06 14:40 陈七"):
         assert word in text_pdf
+    assert "(UTC)" not in text_pdf
+    evidence = live.ok(EVIDENCE, {"id": campaign_id})["campaign"]["findings"]["nodes"]
+    assert {f["evidence"][-1]["at"] for f in evidence if f["assetTag"] == "BJ-0002"} == {
+        "2026-07-06T06:35:10+00:00"}  # GraphQL: ISO 8601 with the offset
     doc[0].render(scale=1.6).to_pil().save(shots / "campaign-report.png")
 
 

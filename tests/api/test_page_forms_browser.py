@@ -27,7 +27,7 @@ from cmdb.model.access import Role
 from cmdb.settings import Settings
 from tests.api.browser import sign_in
 from tests.api.conftest import LiveServer, make_user, run_server
-from tests.api.test_campaign_pages import FINDINGS, seed
+from tests.api.test_campaign_pages import EVIDENCE, FINDINGS, seed
 
 AUDITOR, ADMIN, PASSWORD = "chen.qi", "admin.wang", "盘点 password 7"
 FORM_TAG = re.compile(r"<form\b[^>]*>", re.IGNORECASE)
@@ -81,7 +81,8 @@ class Person:
 
 @pytest.fixture
 def prod(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
-    settings = Settings(store_url=f"sqlite:///{tmp_path / 'pages.sqlite3'}")
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'pages.sqlite3'}",
+                        time_zone="Asia/Shanghai")
     campaign_id = seed(settings, tmp_path)
     make_user(settings, AUDITOR, PASSWORD, Role.AUDITOR)
     make_user(settings, ADMIN, PASSWORD, Role.ADMIN)
@@ -129,9 +130,14 @@ def test_every_page_form_as_a_person_would(prod: tuple[LiveServer, str], browser
     assert phone.page.url == f"{live.url}/a/BJ-0004"
     phone.page.select_option("#condition", "damaged")
     phone.page.fill("#note", "front panel cracked <b>")
+    phone.page.fill("#seen_at", "2026-07-06T15:20")  # Beijing time, as the browser sends it
     phone.submit("seen-form")
     assert phone.page.inner_text("#audit-message") == "Sighting recorded."
     assert AUDITOR in phone.page.inner_text("#audit-history")
+    assert "2026-07-06 15:20" in phone.page.inner_text("#audit-history")
+    seen_at = {f["evidence"][-1]["at"] for f in live.ok(EVIDENCE, {"id": campaign_id})[
+        "campaign"]["findings"]["nodes"] if f["assetTag"] == "BJ-0004"}
+    assert seen_at == {"2026-07-06T07:20:00+00:00"}
     verified = [f for f in findings(live, campaign_id)
                 if f["type"] == "VERIFIED" and f["assetTag"] == "BJ-0004"]
     assert verified
