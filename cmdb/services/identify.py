@@ -13,7 +13,10 @@ per MAC or host name: small files), :class:`ScanIndex` reads every
 CI once and answers from memory (large files, where thousands of questions would
 cost more than one pass). The keys an observation offers and a CI answers with are
 computed in one place each (:func:`observed_keys`, :func:`registered_keys`): a new
-rule or normalisation (manufacturer aliases, MAC rules) goes there.
+rule or normalisation goes there. A MAC identifies only when universally administered
+and unicast (:func:`~cmdb.importers.normalise.is_identifying_mac`), on both sides; a
+manufacturer is already the vendor table's name (:func:`~cmdb.services.reconcile.
+canonical_maker`, and every write stores it so).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from cmdb.importers import Observation
+from cmdb.importers.normalise import is_identifying_mac
 from cmdb.model.queries import AttributeMatch, CIFacts, CIOrder, CISelection
 from cmdb.model.records import serial_key
 from cmdb.services.sources import Rule
@@ -49,7 +53,7 @@ def _serial_keys(obs: Observation) -> list[str]:
 
 
 def _mac_keys(obs: Observation) -> list[str]:
-    return list(obs.mac_addresses)
+    return [m for m in obs.mac_addresses if is_identifying_mac(m)]
 
 
 def _name_keys(obs: Observation) -> list[str]:
@@ -103,7 +107,9 @@ RULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {"mac_addresses": ("mac_addresses"
 def attribute_keys(attrs: dict[str, Any], rule: Rule) -> list[str]:
     """The values a CI with these attributes answers a MAC or host-name rule with."""
     if rule == "mac_addresses":
-        return [m for m in _as_list(attrs.get("mac_addresses")) if isinstance(m, str)]
+        # Kept, but never identifying: locally administered, multicast, all zero.
+        return [m for m in _as_list(attrs.get("mac_addresses"))
+                if isinstance(m, str) and is_identifying_mac(m)]
     names = [*_as_list(attrs.get("hostnames")), attrs.get("fqdn")]
     return [n.lower() for n in names if isinstance(n, str) and n]
 

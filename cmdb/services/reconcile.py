@@ -9,6 +9,9 @@ Rules (``schema/sources.yaml`` says which source may do what):
 - class and state hints resolve through the names and aliases in ``schema/``
   (服务器, 笔记本电脑, 在用, 库存 ...); a state change must be a lifecycle move;
 - a location path resolves to the place hierarchy (:mod:`cmdb.services.places`);
+- a manufacturer is read through the vendor table (``schema/vendors.yaml``: 戴尔, DELL
+  and "Dell Inc." are ``Dell``) before identification, and what the source wrote stays
+  in the provenance of the value it sets (:func:`canonical_maker`);
 - discovery sources never create CIs unless configured: NEW is reported only.
 """
 
@@ -22,11 +25,13 @@ from pydantic import ValidationError as PydanticValidationError
 
 from cmdb.errors import CmdbError
 from cmdb.importers import Observation
+from cmdb.importers.models import Flag
 from cmdb.model.attributes import check_attributes, check_required
 from cmdb.model.definitions import AttributeType
 from cmdb.model.queries import CIFacts
-from cmdb.model.records import Provenance
+from cmdb.model.records import Provenance, construct
 from cmdb.model.registry import ClassInfo, Registry
+from cmdb.model.vendors import Vendors
 from cmdb.services.admission import observation_problem
 from cmdb.services.identify import Identification
 from cmdb.services.inputs import NewCI, checked_changes
@@ -109,6 +114,38 @@ def observed_values(obs: Observation) -> dict[str, Any]:
             if key not in out and not _empty(value):
                 out[key] = value
     return out
+
+
+#: The flags saying which manufacturer text a source wrote, per text (shared: frozen).
+_NORMALISED: dict[str, Flag] = {}
+
+
+def canonical_maker(obs: Observation, vendors: Vendors) -> Observation:
+    """``obs`` with its manufacturer as the vendor table names it (``Dell`` for 戴尔,
+    ``DELL`` or "Dell Inc."; an unknown name only trimmed), and a ``NORMALISED`` flag
+    keeping what the source wrote; ``obs`` itself when the name is already canonical."""
+    text = obs.manufacturer
+    if text is None:
+        return obs
+    canonical = vendors.normalise(text)
+    if canonical == text:
+        return obs
+    flag = _NORMALISED.get(text)
+    if flag is None:
+        if len(_NORMALISED) > MEMO_LIMIT:
+            _NORMALISED.clear()
+        flag = _NORMALISED[text] = Flag(field="manufacturer", code="NORMALISED", value=text)
+    # A copy without pydantic's pass: the fields were validated when the importer made it.
+    return construct(Observation, {**obs.__dict__, "manufacturer": canonical,
+                                   "flags": [*obs.flags, flag]})
+
+
+def written(obs: Observation, field: str) -> str | None:
+    """The text the source wrote for ``field`` when the CMDB keeps another form of it."""
+    for flag in obs.flags:
+        if flag.code == "NORMALISED" and flag.field == field:
+            return flag.value
+    return None
 
 
 class Reconciler:
@@ -241,9 +278,18 @@ class Reconciler:
         planned.provenance = {k: stamp for k in (*CORE, *attributes, "state", "location")
                               if k in values or k in attributes
                               or (k == "state" and state) or (k == "location" and place_id)}
+        self._observed(obs, planned)
         if self.policy.software and obs.software:
             planned.software = SoftwarePlan(add=_software(obs))
         return planned
+
+    def _observed(self, obs: Observation, planned: Planned) -> None:
+        """The manufacturer's provenance keeps what the source wrote ("Dell Inc.")."""
+        if obs.flags and "manufacturer" in planned.provenance:
+            text = written(obs, "manufacturer")
+            if text is not None:
+                planned.provenance["manufacturer"] = self.stamp.model_copy(
+                    update={"observed": text})
 
     def _may_set(self, ci: CIFacts, field: str, registered: Any) -> tuple[bool, str | None]:
         """Whether this source may overwrite ``field`` (and why not)."""
@@ -348,6 +394,7 @@ class Reconciler:
                                   if not k.startswith("last_seen_")}
             if move:
                 planned.provenance["location"] = stamp
+            self._observed(obs, planned)
         if transition:
             planned.provenance["state"] = stamp
         if self.policy.software and obs.software and ci.state != DISPOSED:

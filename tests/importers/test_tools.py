@@ -74,12 +74,17 @@ def test_glpi_vm_inventory() -> None:
     assert inv.hostnames == ["vm"]
     assert inv.os_name == "Debian GNU/Linux 12 (bookworm)"
     assert inv.os_version == "12.11"
-    assert inv.mac_addresses == ["02:fc:00:00:00:01"]  # ifb0/ifb1/lo are VIRTUALDEV=1
+    # eth0's MAC is locally administered (a firecracker VM's): kept, never identifying;
+    # ifb0/ifb1 (VIRTUALDEV=1) have locally administered MACs too, lo none
+    assert inv.mac_addresses == ["02:fc:00:00:00:01"]
+    assert ("mac_addresses", "NOT_IDENTIFYING", "02:fc:00:00:00:01") in [
+        (f.field, f.code, f.value) for f in inv.flags]
     assert inv.ip_addresses == [ip_address("192.0.2.2"), ip_address("fd00::2")]
     eth0 = next(i for i in inv.interfaces if i.name == "eth0")
     assert eth0.virtual is False
     assert ip_address("fe80::fc:ff:fe00:1") in eth0.ip_addresses
     assert NetworkInterface(name="ifb0", mac="a6:cf:aa:d8:a5:64", virtual=True) in inv.interfaces
+    assert not any(i.identifying for i in inv.interfaces)
     assert len(inv.software) == 20
     assert inv.software[0] == Software(name="adduser", version="3.134", publisher="Debian")
     assert inv.attributes["vm_system"] == "Docker"
@@ -144,4 +149,5 @@ def test_lshw_array_form_and_placeholder_serial(tmp_path: Path) -> None:
     path.write_text("[" + text + "]", encoding="utf-8")
     (inv,), _ = run("lshw", path)
     assert inv.serial_number is None
-    assert [(f.field, f.code) for f in inv.flags] == [("serial_number", "PLACEHOLDER")]
+    assert [(f.field, f.code) for f in inv.flags] == [
+        ("serial_number", "PLACEHOLDER"), ("mac_addresses", "NOT_IDENTIFYING")]
