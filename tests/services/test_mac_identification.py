@@ -62,9 +62,15 @@ async def test_a_vmware_mac_identifies_and_a_docker_mac_never_does(
                                        "attributes": {"mac_addresses": [VMWARE_MAC]}})
     [out] = await outcomes(cmdb, await run(cmdb, "glpi", vmware_vm(tmp_path), dry_run=True))
     assert (out["ci_id"], out["matched_by"]) == (vm.id, "mac_addresses")
-    # A CI holding only Docker's MAC is never found by it (nor made ambiguous).
+    # A CI holding only Docker's MAC is never found by it (nor made ambiguous): not by
+    # the agent, not by a register row naming the same MAC.
     await cmdb.cis.create(actor, {"class_name": "Server", "name": "docker-only",
                                   "attributes": {"mac_addresses": [DOCKER_MAC]}})
     [out] = await outcomes(cmdb, await run(cmdb, "glpi", bonded_server(tmp_path),
                                            dry_run=True))
     assert (out["outcome"], out["ci_id"]) == ("NEW", None)
+    sheet = tmp_path / "容器.csv"
+    sheet.write_text(f"名称,类别,MAC地址\n另一台容器主机,服务器,{DOCKER_MAC.upper()}\n",
+                     encoding="utf-8")
+    [out] = await outcomes(cmdb, await run(cmdb, "csv", sheet, dry_run=True))
+    assert (out["outcome"], out["matched_by"], out["candidates"]) == ("NEW", None, [])

@@ -184,24 +184,28 @@ async def older(cmdb: Cmdb, cis: list[CI]) -> None:
     await cmdb.store.write(work)
 
 
-async def test_cis_stored_with_other_spellings_are_aligned_when_the_cmdb_opens(
+async def test_cis_stored_with_other_spellings_are_aligned(
     cmdb: Cmdb, tmp_path: Path
 ) -> None:
+    """What an older CMDB stored (or a vendor table without these names): aligned with
+    the table, each change in the history, the clash with another record of the same
+    machine left for a person."""
     a = CI(class_name="Server", name="old-dell", state="deployed", serial_number="7XK2M53",
            attributes={"manufacturer": "戴尔"})
     b = CI(class_name="Server", name="old-hp", state="deployed", serial_number="CZJ12345AB",
-           attributes={"manufacturer": "hewlett-packard"})
+           attributes={"manufacturer": "惠普"})
     c = CI(class_name="Server", name="other", state="deployed", serial_number="X9",
            attributes={"manufacturer": "Acme Widgets"})
     # A second record of a's machine, spelt another way: aligning it would clash.
     d = CI(class_name="Server", name="old-dell-again", state="deployed",
            serial_number="7xk2m53", attributes={"manufacturer": "DELL INC."})
     await older(cmdb, [a, d, b, c])
-    # Before: the agent's "Dell Inc." does not find 戴尔's serial.
+    # Before: the agent's "Hewlett-Packard" does not find 惠普's serial.
     probe = agent_file(tmp_path, "Hewlett-Packard", "CZJ12345AB")
     [out] = await outcomes(cmdb, await run(cmdb, "glpi", probe, dry_run=True))
     assert out["outcome"] == "NEW"
-    await cmdb.open()
+    done = await align_manufacturers(cmdb.store, cmdb.registry)
+    assert (done.aligned, done.skipped) == (2, False)
     got = await cmdb.store.get_cis([a.id, b.id, c.id, d.id])
     assert got[b.id].attributes["manufacturer"] == "HP"
     assert got[c.id].attributes["manufacturer"] == "Acme Widgets"
@@ -212,7 +216,7 @@ async def test_cis_stored_with_other_spellings_are_aligned_when_the_cmdb_opens(
     entry = (await cmdb.store.history(ci_id=b.id)).items[0]
     assert entry.channel is Channel.SYSTEM
     assert [(c.field, c.before, c.after) for c in entry.changes] == [
-        ("attributes.manufacturer", "hewlett-packard", "HP")]
+        ("attributes.manufacturer", "惠普", "HP")]
     [out] = await outcomes(cmdb, await run(cmdb, "glpi", probe, dry_run=True))
     assert (out["ci_id"], out["matched_by"]) == (b.id, "serial_number")
     kept = (await cmdb.store.get_docs(KIND, ["current"]))["current"]
@@ -229,14 +233,14 @@ async def test_users_add_their_own_aliases_and_old_cis_follow(
     before are aligned the next time the CMDB opens (the table's fingerprint changed)."""
     ci = await cmdb.cis.create(actor, {"class_name": "Server", "name": "nx", "serial_number":
                                        "NX0001", "attributes": {"manufacturer": "宁畅"}})
-    await cmdb.open()
+    await align_manufacturers(cmdb.store, cmdb.registry)
     assert (await cmdb.store.get_cis([ci.id]))[ci.id].attributes["manufacturer"] == "宁畅"
     extra = tmp_path / "my-vendors.yaml"
     extra.write_text("vendors:\n  Nettrix:\n    label: {en: Nettrix, zh-CN: 宁畅}\n"
                      "    aliases: [宁畅信息产业, Nettrix Information Industry]\n"
                      "  Dell:\n    aliases: [德尔]\n", encoding="utf-8")
     mine = Cmdb.build(Settings(vendors_file=extra), store=cmdb.store)
-    await mine.open()
+    assert (await align_manufacturers(mine.store, mine.registry)).aligned == 1
     after = (await mine.store.get_cis([ci.id]))[ci.id]
     assert after.attributes["manufacturer"] == "Nettrix"
     made = await mine.cis.create(actor, {"class_name": "Server", "name": "d",
@@ -247,3 +251,25 @@ async def test_users_add_their_own_aliases_and_old_cis_follow(
         tmp_path, "Nettrix Information Industry (Beijing) Co., Ltd.", "NX0001"), dry_run=True)
     [out] = await outcomes(mine, result)
     assert (out["ci_id"], out["matched_by"]) == (ci.id, "serial_number")
+
+
+async def test_opening_the_cmdb_aligns_what_it_holds(tmp_path: Path) -> None:
+    """The alignment runs when the CMDB opens (server start, every CLI command), and
+    only when the vendor table has changed since the last one."""
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    cmdb = Cmdb.build(settings)
+    await cmdb.open()
+    old = CI(class_name="Server", name="old", state="deployed", serial_number="S1",
+             attributes={"manufacturer": "联想（北京）有限公司"})
+    try:
+        await older(cmdb, [old])
+    finally:
+        await cmdb.close()
+    cmdb = Cmdb.build(settings)
+    await cmdb.open()
+    try:
+        ci = (await cmdb.store.get_cis([old.id]))[old.id]
+        assert ci.attributes["manufacturer"] == "Lenovo"
+        assert (await align_manufacturers(cmdb.store, cmdb.registry)).skipped
+    finally:
+        await cmdb.close()
