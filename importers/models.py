@@ -43,14 +43,11 @@ class Flag(_Frozen):
     ``INVALID_IGNORED`` (an unparseable value in a non-essential place, such as
     one interface of an agent inventory, dropped so the record still imports),
     ``NOT_IDENTIFYING`` (a MAC address kept as observed data that never identifies:
-    locally administered, multicast or all zero), ``NORMALISED`` (set by the import
-    service: the value is kept in its canonical form, ``value`` is what the source
-    wrote, e.g. a manufacturer "Dell Inc." kept as ``Dell``).
+    locally administered, multicast or all zero).
     """
 
     field: str
-    code: Literal["PLACEHOLDER", "FORMULA_TEXT", "INVALID_IGNORED", "NOT_IDENTIFYING",
-                  "NORMALISED"]
+    code: Literal["PLACEHOLDER", "FORMULA_TEXT", "INVALID_IGNORED", "NOT_IDENTIFYING"]
     value: str
 
 

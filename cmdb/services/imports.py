@@ -58,7 +58,7 @@ from cmdb.services.import_ledger import KeyLedger
 from cmdb.services.import_outcomes import OutcomeWriter, legacy_page, outcome_page
 from cmdb.services.outcomes import Outcome, Planned
 from cmdb.services.places import PlaceResolver
-from cmdb.services.reconcile import Reconciler, canonical_maker, compared_attributes
+from cmdb.services.reconcile import Reconciler, compared_attributes
 from cmdb.services.sightings import DiscoveryOutcome, SightingInput
 from cmdb.services.software import ProductCatalog, current_installations, reconcile_software
 from cmdb.services.sources import Rule, SourcesConfig
@@ -308,11 +308,10 @@ class ImportService:
     async def _plan(self, chunk: list[Observation | RecordError], lookup: HybridLookup,
                     ledger: KeyLedger, reconciler: Reconciler) -> list[Planned]:
         """Identify and reconcile one chunk of the file, in file order."""
-        vendors = self.registry.vendors
-        # Manufacturers as the vendor table names them, before anything compares them.
-        observations = [canonical_maker(o, vendors) for o in chunk if isinstance(o, Observation)]
+        observations = [o for o in chunk if isinstance(o, Observation)]
         rules = self.config.identification
-        keys = [offered_keys(o, rules) for o in observations]
+        vendors = self.registry.vendors  # serials are read within the vendor table's name
+        keys = [offered_keys(o, rules, vendors) for o in observations]
         compared = lookup.point.attributes = compared_attributes(observations,
                                                                  reconciler.source)
         idents = await identify(observations, rules, lookup, keys)

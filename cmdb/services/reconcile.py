@@ -9,9 +9,9 @@ Rules (``schema/sources.yaml`` says which source may do what):
 - class and state hints resolve through the names and aliases in ``schema/``
   (服务器, 笔记本电脑, 在用, 库存 ...); a state change must be a lifecycle move;
 - a location path resolves to the place hierarchy (:mod:`cmdb.services.places`);
-- a manufacturer is read through the vendor table (``schema/vendors.yaml``: 戴尔, DELL
-  and "Dell Inc." are ``Dell``) before identification, and what the source wrote stays
-  in the provenance of the value it sets (:func:`canonical_maker`);
+- a manufacturer is compared and written as the vendor table names it
+  (``schema/vendors.yaml``: 戴尔, DELL and "Dell Inc." are ``Dell``; identification reads
+  it so too), and what the source wrote stays in the provenance of the value it sets;
 - discovery sources never create CIs unless configured: NEW is reported only.
 """
 
@@ -25,13 +25,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from cmdb.errors import CmdbError
 from cmdb.importers import Observation
-from cmdb.importers.models import Flag
 from cmdb.model.attributes import check_attributes, check_required
 from cmdb.model.definitions import AttributeType
 from cmdb.model.queries import CIFacts
-from cmdb.model.records import Provenance, construct
+from cmdb.model.records import Provenance
 from cmdb.model.registry import ClassInfo, Registry
-from cmdb.model.vendors import Vendors
 from cmdb.services.admission import observation_problem
 from cmdb.services.identify import Identification
 from cmdb.services.inputs import NewCI, checked_changes
@@ -116,44 +114,13 @@ def observed_values(obs: Observation) -> dict[str, Any]:
     return out
 
 
-#: The flags saying which manufacturer text a source wrote, per text (shared: frozen).
-_NORMALISED: dict[str, Flag] = {}
-
-
-def canonical_maker(obs: Observation, vendors: Vendors) -> Observation:
-    """``obs`` with its manufacturer as the vendor table names it (``Dell`` for 戴尔,
-    ``DELL`` or "Dell Inc."; an unknown name only trimmed), and a ``NORMALISED`` flag
-    keeping what the source wrote; ``obs`` itself when the name is already canonical."""
-    text = obs.manufacturer
-    if text is None:
-        return obs
-    canonical = vendors.normalise(text)
-    if canonical == text:
-        return obs
-    flag = _NORMALISED.get(text)
-    if flag is None:
-        if len(_NORMALISED) > MEMO_LIMIT:
-            _NORMALISED.clear()
-        flag = _NORMALISED[text] = Flag(field="manufacturer", code="NORMALISED", value=text)
-    # A copy without pydantic's pass: the fields were validated when the importer made it.
-    return construct(Observation, {**obs.__dict__, "manufacturer": canonical,
-                                   "flags": [*obs.flags, flag]})
-
-
-def written(obs: Observation, field: str) -> str | None:
-    """The text the source wrote for ``field`` when the CMDB keeps another form of it."""
-    for flag in obs.flags:
-        if flag.code == "NORMALISED" and flag.field == field:
-            return flag.value
-    return None
-
-
 class Reconciler:
     """Plans one source's observations against the register, for one run."""
 
     def __init__(self, registry: Registry, config: SourcesConfig, source: str, run_id: str,
                  at: datetime, places: PlaceResolver, create_places: bool) -> None:
         self.registry = registry
+        self.vendors = registry.vendors
         self.config = config
         self.source = source
         self.policy: SourcePolicy = config.policy(source)
@@ -263,7 +230,7 @@ class Reconciler:
             return self._invalid(obs, "cannot register a CI without a class (类别)",
                                  "class_hint")
         info = self.registry.concrete_class(hinted)
-        values = observed_values(obs)
+        values = self._values(obs)
         attributes = {**self._normalise(info, values), **self._system(obs, info)}
         check_required(info, attributes)
         if state == DISPOSED and place_id is not None:
@@ -283,13 +250,21 @@ class Reconciler:
             planned.software = SoftwarePlan(add=_software(obs))
         return planned
 
+    def _values(self, obs: Observation) -> dict[str, Any]:
+        """:func:`observed_values`, the manufacturer as the vendor table names it."""
+        values = observed_values(obs)
+        maker = values.get("manufacturer")
+        if maker is not None:
+            values["manufacturer"] = self.vendors.normalise(maker)
+        return values
+
     def _observed(self, obs: Observation, planned: Planned) -> None:
         """The manufacturer's provenance keeps what the source wrote ("Dell Inc.")."""
-        if obs.flags and "manufacturer" in planned.provenance:
-            text = written(obs, "manufacturer")
-            if text is not None:
-                planned.provenance["manufacturer"] = self.stamp.model_copy(
-                    update={"observed": text})
+        text = obs.manufacturer
+        if text is not None and "manufacturer" in planned.provenance \
+                and self.vendors.normalise(text) != text:
+            planned.provenance["manufacturer"] = self.stamp.model_copy(
+                update={"observed": text})
 
     def _may_set(self, ci: CIFacts, field: str, registered: Any) -> tuple[bool, str | None]:
         """Whether this source may overwrite ``field`` (and why not)."""
@@ -331,7 +306,7 @@ class Reconciler:
                        location: tuple[str, str] | None) -> Planned:
         info = self.registry.class_info(ci.class_name)
         differences: list[Difference] = []
-        values = observed_values(obs)
+        values = self._values(obs)
         if not self.names_field:
             values.pop("name", None)
         update: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """Stored manufacturers kept as the vendor table names them.
 
-Every road in writes a manufacturer in its canonical form (imports read the observed
-text through ``schema/vendors.yaml``, ``createCI``/``updateCI`` and the CLI through
+Every road in writes a manufacturer in its canonical form (imports identify and compare
+the observed text read through ``schema/vendors.yaml``, every write goes through
 :meth:`CIService.canonical_maker`), so a serial number is unique per vendor and the
 store's serial index finds it whoever wrote 戴尔 or "Dell Inc.". What was stored before
 a name was known (an older CMDB, a vendor or alias added since) is brought in line by
