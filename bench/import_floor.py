@@ -6,7 +6,9 @@ columns and place (the same question the adapter asks), compares every observed 
 with them in a loop of dictionary lookups, and keeps one compact outcome row per
 observation, written as blocks. The place paths are read once. It keeps none of the
 product's rules (provenance, precedence, lifecycle, history, validation): this is what
-the hardware and the database cost, not our code.
+the hardware and the database cost, not our code. The one thing it shares is what a
+value means: a manufacturer is compared as the vendor table names it (华为 is stored as
+``Huawei``), one dictionary lookup, as the import does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from neo4j import AsyncDriver
 
 from cmdb.importers import Observation
 from cmdb.model.records import new_id
+from cmdb.model.registry import load_registry
 from cmdb.store import neo4j_cypher as q
 from cmdb.store.neo4j_facts import FACTS_CYPHER, _projection
 from cmdb.store.sqlite_facts import FACTS_SQL
@@ -59,9 +62,13 @@ def _paths(rows: list[Any]) -> dict[tuple[str, ...], str]:
     return out
 
 
+_MAKER = load_registry().vendors.normalise
+
+
 def _observed(o: Observation) -> list[tuple[str, Any]]:
     ips = [str(ip) for ip in o.ip_addresses] or None
-    return [("manufacturer", o.manufacturer), ("model", o.model),
+    maker = _MAKER(o.manufacturer) if o.manufacturer else None
+    return [("manufacturer", maker), ("model", o.model),
             ("mac_addresses", o.mac_addresses or None), ("ip_addresses", ips),
             ("hostnames", o.hostnames or None),
             ("purchase_date", o.purchase_date.isoformat() if o.purchase_date else None),

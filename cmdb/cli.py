@@ -360,17 +360,21 @@ def labels(store_url: str | None, db: Path | None, template: str | None,
 @main.command("check-schema")
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="A folder with classes.yaml, relationships.yaml, lifecycle.yaml.")
-def check_schema(directory: Path | None) -> None:
+@click.option("--vendors-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, envvar="CMDB_VENDORS_FILE",
+              help="Your own manufacturer aliases (as CMDB_VENDORS_FILE names them).")
+def check_schema(directory: Path | None, vendors_file: Path | None) -> None:
     """Validate the model definitions in schema/ (or --dir) and summarise them."""
     from cmdb.model.registry import load_registry
 
     try:
-        registry = load_registry(directory)
+        registry = load_registry(directory, vendors_file)
     except CmdbError as exc:
         err.print(f"[red]error[/red] {exc.message}")
         sys.exit(1)
     click.echo(f"{len(registry.classes)} classes, {len(registry.relationship_types)} "
-               f"relationship types, {len(registry.states)} lifecycle states: OK")
+               f"relationship types, {len(registry.states)} lifecycle states, "
+               f"{len(registry.vendors.vendors)} vendors: OK")
 
 
 @main.command()

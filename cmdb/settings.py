@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     schema_dir: Path | None = Field(
         default=None, description="a folder with classes.yaml, relationships.yaml, lifecycle.yaml"
     )
+    vendors_file: Path | None = Field(
+        default=None, description="a YAML file of your own manufacturer names and aliases "
+        "(the shape of schema/vendors.yaml), added to the vendor table")
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="where people reach this CMDB; label QR codes point to {this}/a/{tag}",

@@ -49,7 +49,14 @@ def _first(sections: dict[str, list[Node]], section: str, tag: str) -> str | Non
 
 
 def _interfaces(b: RecordBuilder, nodes: list[Node]) -> None:
-    """Merge NETWORKS entries (one per address) into interfaces; fill MACs and IPs."""
+    """Merge NETWORKS entries (one per address) into interfaces; fill MACs and IPs.
+
+    Which MACs identify is decided by the address, not by ``VIRTUALDEV``: a bond, a
+    bridge or a VLAN interface is flagged virtual but carries its physical NIC's MAC
+    (listed once however many interfaces carry it). A MAC that does not identify is
+    kept, flagged, when the agent calls its interface physical (a VM's own NIC); a
+    virtual interface's (a container's veth, Docker's bridge) stays on the interface,
+    marked there, so that they do not churn the CI's list."""
     merged: dict[tuple[str | None, str | None], tuple[list[IPAddress], bool | None]] = {}
     for node in nodes:
         name = node.findtext("DESCRIPTION")
@@ -78,11 +85,15 @@ def _interfaces(b: RecordBuilder, nodes: list[Node]) -> None:
                     Flag(field="ip_addresses", code="INVALID_IGNORED", value=preview(text))
                 )
     for (name, mac), (ips, virtual) in merged.items():
-        b.interfaces.append(NetworkInterface(name=name, mac=mac, ip_addresses=ips, virtual=virtual))
-        if virtual:
-            continue
-        b.mac(mac)
-        b.ips.extend(ip for ip in ips if is_identifying_ip(ip))
+        interface = NetworkInterface(name=name, mac=mac, ip_addresses=ips, virtual=virtual)
+        b.interfaces.append(interface)
+        if interface.identifying or (mac is not None and not virtual):
+            b.mac(mac)
+        # The machine's addresses: those of an interface with an identifying MAC (a bond
+        # carries the server's address, its slaves none) or one the agent does not call
+        # virtual (a VM's own NIC); not a container's bridge or veth, not the loopback.
+        if interface.identifying or not virtual:
+            b.ips.extend(ip for ip in ips if is_identifying_ip(ip))
 
 
 def _software(node: Node) -> Software | None:

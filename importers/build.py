@@ -22,6 +22,7 @@ from cmdb.importers.models import (
 from cmdb.importers.normalise import (
     DateOrder,
     is_formula_like,
+    is_identifying_mac,
     normalise_mac,
     parse_datetime,
     parse_ip,
@@ -117,7 +118,11 @@ class RecordBuilder:
             self.hostnames.append(value)
 
     def mac(self, value: str | None, column: str | None = None) -> str | None:
-        """Normalise and add a MAC; return it, or ``None`` if blank, placeholder or bad."""
+        """Normalise and add a MAC; return it, or ``None`` if blank, placeholder or bad.
+
+        A MAC that cannot identify a machine (locally administered, multicast: see
+        :func:`is_identifying_mac`) is kept as observed data, flagged ``NOT_IDENTIFYING``;
+        identification never uses it."""
         if (
             value is None
             or not value.strip()
@@ -131,6 +136,8 @@ class RecordBuilder:
             return None
         if self._placeholder("mac_addresses", "mac_address", mac):
             return None
+        if not is_identifying_mac(mac):
+            self.flags.append(Flag(field="mac_addresses", code="NOT_IDENTIFYING", value=mac))
         self.macs.append(mac)
         return mac
 

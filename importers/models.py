@@ -12,9 +12,9 @@ from datetime import date, datetime
 from ipaddress import IPv4Address, IPv6Address
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from cmdb.importers.normalise import normalise_mac
+from cmdb.importers.normalise import is_identifying_mac, normalise_mac
 
 Kind = Literal["discovery", "inventory", "inspection"]
 IPAddress = IPv4Address | IPv6Address
@@ -41,11 +41,13 @@ class Flag(_Frozen):
     Codes: ``PLACEHOLDER`` (value dropped as a placeholder), ``FORMULA_TEXT``
     (a cell that a spreadsheet would evaluate; kept as literal text),
     ``INVALID_IGNORED`` (an unparseable value in a non-essential place, such as
-    one interface of an agent inventory, dropped so the record still imports).
+    one interface of an agent inventory, dropped so the record still imports),
+    ``NOT_IDENTIFYING`` (a MAC address kept as observed data that never identifies:
+    locally administered, multicast or all zero).
     """
 
     field: str
-    code: Literal["PLACEHOLDER", "FORMULA_TEXT", "INVALID_IGNORED"]
+    code: Literal["PLACEHOLDER", "FORMULA_TEXT", "INVALID_IGNORED", "NOT_IDENTIFYING"]
     value: str
 
 
@@ -70,19 +72,32 @@ class Port(_Frozen):
 
 
 class NetworkInterface(_Frozen):
-    """One network interface as the source reported it (virtual ones included)."""
+    """One network interface as the source reported it (virtual ones included).
+
+    ``identifying`` says whether its MAC may identify the machine (see
+    :func:`~cmdb.importers.normalise.is_identifying_mac`): decided by the address, not
+    by the source's ``virtual`` flag; ``None`` when there is no MAC."""
 
     name: str | None = None
     mac: str | None = None
     ip_addresses: list[IPAddress] = Field(default_factory=list)
     virtual: bool | None = None
     vendor: str | None = None
+    identifying: bool | None = None
 
     @field_validator("mac")
     @classmethod
     def _mac(cls, value: str | None) -> str | None:
         """Normalise to lowercase colon form."""
         return None if value is None else normalise_mac(value)
+
+    @model_validator(mode="after")
+    def _identifying(self) -> NetworkInterface:
+        """Mark the MAC by the address (whatever a caller said)."""
+        mark = None if self.mac is None else is_identifying_mac(self.mac)
+        if self.identifying is not mark:
+            object.__setattr__(self, "identifying", mark)  # frozen: set once, here
+        return self
 
 
 class Observation(_Frozen):

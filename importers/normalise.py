@@ -35,6 +35,19 @@ def normalise_mac(value: str) -> str:
     return ":".join(hexes[i : i + 2] for i in range(0, 12, 2))
 
 
+def is_identifying_mac(mac: str) -> bool:
+    """Say whether a MAC (lowercase colon form) can identify a machine: a universally
+    administered unicast address, whatever the interface (a bond, bridge or VLAN carries
+    its physical NIC's; ``00:50:56`` of a VMware VM is one too). A locally administered
+    address (second hex digit 2, 6, A or E: containers, ``02:42:..`` of Docker, random
+    MACs), a multicast one (lowest bit of the first octet) or all zeros never does."""
+    try:
+        first = int(mac[:2], 16)
+    except ValueError:
+        return False
+    return not (first & 0b11) and mac != "00:00:00:00:00:00"
+
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 

@@ -210,7 +210,9 @@ class CIType:
     def attributes(self) -> JSON:
         return JSON(self.ci.attributes)
 
-    @strawberry.field(description="Per attribute: which source set it, when, in which run.")
+    @strawberry.field(description="Per attribute: which source set it, when, in which run; "
+                      "observed: what the source wrote, where the CMDB keeps another form "
+                      "(a manufacturer \"Dell Inc.\" kept as Dell).")
     def provenance(self) -> JSON:
         return JSON({k: v.model_dump(mode="json") for k, v in self.ci.provenance.items()})
 

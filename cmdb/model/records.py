@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from cmdb.model import jsontext
 
@@ -79,13 +79,24 @@ class Actor(BaseModel):
 
 
 class Provenance(BaseModel):
-    """Which source last set an attribute, and when."""
+    """Which source last set an attribute, and when; ``observed``: the text the source
+    wrote, when the CMDB keeps it in another form (a manufacturer: ``Dell Inc.``, kept
+    as the vendor table's ``Dell``)."""
 
     model_config = ConfigDict(frozen=True)
 
     source: str
     at: datetime
     run_id: str | None = None
+    observed: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # ``observed`` only where there is one: the others keep the shape they always had
+        out: dict[str, Any] = handler(self)
+        if out.get("observed", "") is None:
+            del out["observed"]
+        return out
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -115,13 +126,14 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
 
 
 @functools.lru_cache(maxsize=4096)
-def _provenance(source: str, at: str, run_id: str | None) -> Provenance:
-    return Provenance(source=source, at=datetime.fromisoformat(at), run_id=run_id)
+def _provenance(source: str, at: str, run_id: str | None, observed: str | None) -> Provenance:
+    return Provenance(source=source, at=datetime.fromisoformat(at), run_id=run_id,
+                      observed=observed)
 
 
 @functools.lru_cache(maxsize=4096)
 def _decoded(text: str | bytes) -> tuple[tuple[str, Provenance], ...]:
-    return tuple((k, _provenance(v["source"], v["at"], v.get("run_id")))
+    return tuple((k, _provenance(v["source"], v["at"], v.get("run_id"), v.get("observed")))
                  for k, v in jsontext.loads(text).items())
 
 
@@ -136,7 +148,13 @@ def decode_provenance(text: str | bytes) -> dict[str, Provenance]:
 
 def encode_provenance(provenance: dict[str, Provenance]) -> str:
     """The JSON form of :func:`decode_provenance` (times in ISO 8601, UTC as ``Z``)."""
-    return jsontext.dumps_utc_z({k: v.__dict__ for k, v in provenance.items()})
+    return jsontext.dumps_utc_z({k: _json(v) for k, v in provenance.items()})
+
+
+def _json(p: Provenance) -> dict[str, Any]:
+    # ``observed`` only where there is one: the others keep the shape they always had
+    d = p.__dict__
+    return d if d["observed"] is not None else {k: v for k, v in d.items() if k != "observed"}
 
 
 class CI(BaseModel):

@@ -40,7 +40,7 @@ from cmdb.model.definitions import (
     RelationshipsFile,
     RelationshipTypeDef,
 )
-from cmdb.model.vendors import Vendors, VendorsFile
+from cmdb.model.vendors import ExtraVendorsFile, Vendors, VendorsFile, merged
 
 DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 ROOT_CLASS = "ConfigurationItem"
@@ -352,19 +352,23 @@ def _bilingual(name: str, label: Labels | None) -> str:
     return f"{name} ({zh})" if zh and zh != name else name
 
 
-def load_registry(directory: Path | None = None) -> Registry:
+def load_registry(directory: Path | None = None, vendors_file: Path | None = None) -> Registry:
     """Load and check ``classes.yaml``, ``relationships.yaml``, ``lifecycle.yaml`` and
-    ``vendors.yaml`` (a folder without a vendor table uses the packaged one)."""
+    ``vendors.yaml`` (a folder without a vendor table uses the packaged one), with the
+    operator's own manufacturer aliases from ``vendors_file`` added to the table."""
     folder = directory or DEFAULT_SCHEMA_DIR
     vendors = folder / "vendors.yaml"
     if not vendors.exists():
         vendors = DEFAULT_SCHEMA_DIR / "vendors.yaml"
+    table = _read(vendors, VendorsFile)
+    if vendors_file is not None:
+        table = merged(table, _read(vendors_file, ExtraVendorsFile))
     return Registry(
         _read(folder / "classes.yaml", ClassesFile),
         _read(folder / "relationships.yaml", RelationshipsFile),
         _read(folder / "lifecycle.yaml", LifecycleFile),
         source=folder,
-        vendors=Vendors(_read(vendors, VendorsFile), vendors.parent),
+        vendors=Vendors(table, vendors_file or vendors),
     )
 
 

@@ -12,6 +12,7 @@ the end ("Co., Ltd.", "有限公司" ...), and accepts a name that starts with a
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pydantic import Field
 from cmdb.errors import SchemaDefinitionError
 from cmdb.model.definitions import Labels, Strict
 
+MEMO_LIMIT = 10_000
 _BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _SEPARATORS = re.compile(r"[\s,.;:!?·•\-_/\\&+'\"`®™©，。、；：！？（）()]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -70,6 +72,35 @@ class VendorsFile(Strict):
     vendors: dict[str, VendorDef] = Field(default_factory=dict)
 
 
+class ExtraVendorDef(Strict):
+    """A vendor in a file of the operator's own aliases: a vendor the table knows needs
+    only ``aliases``; a new one may give its display names (English: its name)."""
+
+    label: Labels | None = None
+    aliases: tuple[str, ...] = ()
+
+
+class ExtraVendorsFile(Strict):
+    """The operator's own aliases (``CMDB_VENDORS_FILE``), added to the vendor table."""
+
+    version: int = 1
+    vendors: dict[str, ExtraVendorDef] = Field(default_factory=dict)
+
+
+def merged(base: VendorsFile, extra: ExtraVendorsFile) -> VendorsFile:
+    """``base`` with ``extra``'s vendors added and its aliases appended (a label given
+    replaces the packaged one)."""
+    vendors = dict(base.vendors)
+    for name, d in extra.vendors.items():
+        have = vendors.get(name)
+        if have is None:
+            vendors[name] = VendorDef(label=d.label or Labels(en=name), aliases=d.aliases)
+        else:
+            vendors[name] = VendorDef(label=d.label or have.label,
+                                      aliases=(*have.aliases, *d.aliases))
+    return VendorsFile(version=base.version, vendors=vendors)
+
+
 @dataclass(frozen=True)
 class Vendor:
     """A manufacturer: its canonical name and its display names."""
@@ -84,17 +115,28 @@ class Vendors:
     def __init__(self, file: VendorsFile, source: Path | None = None) -> None:
         self.vendors = {name: Vendor(name, d.label) for name, d in file.vendors.items()}
         self._index: dict[str, str] = {}
+        #: What :meth:`normalise` answered, per text (registers repeat a few names).
+        self._memo: dict[str, str] = {}
+        where = source if source is None or source.suffix else source / "vendors.yaml"
+        shown = where.name if where else "vendors.yaml"
         for name, d in file.vendors.items():
             for alias in (name, d.label.en, d.label.zh_cn or "", *d.aliases):
                 key = _compact(fold(alias)) if alias else ""
                 if not key:
                     continue
                 if self._index.setdefault(key, name) != name:
-                    where = str(source / "vendors.yaml") if source else "vendors.yaml"
                     raise SchemaDefinitionError(
-                        f"vendors.yaml: vendors.{name}: alias {alias!r} already names "
-                        f"{self._index[key]!r}", file=where, entry=f"vendors.{name}")
+                        f"{shown}: vendors.{name}: alias {alias!r} already names "
+                        f"{self._index[key]!r}", file=str(where or shown),
+                        entry=f"vendors.{name}")
         self._longest = max((len(k) for k in self._index), default=0)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of what the table answers: it changes when a vendor or an alias is
+        added, removed or moved, so stored manufacturers know to be aligned again."""
+        text = "\n".join(f"{k}\t{v}" for k, v in sorted(self._index.items()))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def canonical(self, text: str | None) -> Vendor | None:
         """The vendor ``text`` names, or None for a name the table does not know."""
@@ -120,8 +162,14 @@ class Vendors:
 
     def normalise(self, text: str) -> str:
         """The canonical name for ``text``; unknown names are only tidied (spaces)."""
-        vendor = self.canonical(text)
-        return vendor.name if vendor else " ".join(text.split())
+        found = self._memo.get(text)
+        if found is None:
+            vendor = self.canonical(text)
+            found = vendor.name if vendor else " ".join(text.split())
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[text] = found
+        return found
 
 
 def _compact(folded: str) -> str:

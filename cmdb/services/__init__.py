@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from cmdb.errors import CmdbError
 from cmdb.model.clock import Clock
 from cmdb.model.registry import Registry, load_registry
 from cmdb.services.auth import AuthService
@@ -16,6 +18,8 @@ from cmdb.services.queries import CIQueries
 from cmdb.settings import Settings
 from cmdb.store import store_from_url
 from cmdb.store.base import Store
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from cmdb.services.campaigns import CampaignService
@@ -42,7 +46,7 @@ class Cmdb:
         cls, settings: Settings, store: Store | None = None, registry: Registry | None = None
     ) -> Cmdb:
         """Load the schema and wire the services; call :meth:`open` before use."""
-        registry = registry or load_registry(settings.schema_dir)
+        registry = registry or load_registry(settings.schema_dir, settings.vendors_file)
         store = store or store_from_url(
             settings.store_url, user=settings.store_user,
             password=settings.store_password.get_secret_value(),
@@ -116,8 +120,16 @@ class Cmdb:
 
     async def open(self, *, create: bool = True) -> None:
         """Open the store; with ``create=False`` a store without a CMDB is ``NoCmdbError``
-        (the CLI's commands other than serve, demo, restore and init)."""
+        (the CLI's commands other than serve, demo, restore and init). Manufacturers
+        stored before the vendor table knew their names are then aligned with it
+        (:mod:`cmdb.services.vendors`; nothing to do unless the table changed)."""
         await self.store.open(create=create)
+        from cmdb.services.vendors import align_manufacturers
+
+        try:
+            await align_manufacturers(self.store, self.registry)
+        except CmdbError as exc:  # another process aligning at the same time, say
+            log.warning("manufacturers not aligned with the vendor table: %s", exc.message)
 
     async def close(self) -> None:
         await self.store.close()

@@ -162,6 +162,17 @@ class CIService:
         return await self._end(tx, actor, rel, reason)
 
     # ---- CIs ---------------------------------------------------------------------
+    def canonical_maker(self, attributes: dict[str, Any]) -> dict[str, Any]:
+        """``attributes`` with the manufacturer as the vendor table names it (戴尔 and
+        "Dell Inc." are kept as ``Dell``; an unknown name as written, trimmed): serial
+        numbers are unique per manufacturer, whoever writes them and however."""
+        maker = attributes.get("manufacturer")
+        if isinstance(maker, str):
+            canonical = self.registry.vendors.normalise(maker)
+            if canonical != maker:
+                return {**attributes, "manufacturer": canonical}
+        return attributes
+
     def check_new(self, new: NewCI, ci_id: str | None = None,
                   checked: bool = False) -> tuple[ClassInfo, CI]:
         """Check a new CI against the schema (no store needed) and build the record.
@@ -176,6 +187,7 @@ class CIService:
             normalised = check_attributes(info, new.attributes, complete=True,
                                           zone=self.clock.zone)
             attributes = {k: v for k, v in normalised.items() if v is not None}
+        attributes = self.canonical_maker(attributes)
         ci = CI(class_name=info.name, name=new.name, state=state, asset_tag=new.asset_tag,
                 serial_number=new.serial_number, attributes=attributes)
         if ci_id is not None:
@@ -232,9 +244,10 @@ class CIService:
                 update[key] = getattr(change, key)
         if change.attributes is not None:
             merged = dict(before.attributes)
-            values = change.attributes if checked else \
+            values = self.canonical_maker(
+                change.attributes if checked else
                 check_attributes(info, change.attributes, complete=False,
-                                 zone=self.clock.zone)
+                                 zone=self.clock.zone))
             for key, value in values.items():
                 if value is None:
                     merged.pop(key, None)

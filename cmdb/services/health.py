@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
 from cmdb.errors import ValidationError
+from cmdb.importers.normalise import is_identifying_mac
 from cmdb.model.records import CI, now
 from cmdb.model.registry import Registry
 from cmdb.store.base import Store
@@ -91,7 +92,8 @@ class HealthService:
             if ci.serial_number:
                 groups[("serial", ci.serial_number.strip().casefold())].append(ci.id)
             for mac in ci.attributes.get("mac_addresses") or []:
-                groups[("mac", str(mac))].append(ci.id)
+                if is_identifying_mac(str(mac)):  # containers share 02:42:..: not one CI
+                    groups[("mac", str(mac))].append(ci.id)
             if ci.class_name not in hardware or ci.state in RETIRED:
                 continue
             groups[("name", similar(ci.name))].append(ci.id)

@@ -13,7 +13,10 @@ per MAC or host name: small files), :class:`ScanIndex` reads every
 CI once and answers from memory (large files, where thousands of questions would
 cost more than one pass). The keys an observation offers and a CI answers with are
 computed in one place each (:func:`observed_keys`, :func:`registered_keys`): a new
-rule or normalisation (manufacturer aliases, MAC rules) goes there.
+rule or normalisation goes there. A MAC identifies only when universally administered
+and unicast (:func:`~cmdb.importers.normalise.is_identifying_mac`), on both sides; a
+serial's manufacturer is read through the vendor table (``Vendors.normalise``), as
+every write stores it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from cmdb.importers import Observation
+from cmdb.importers.normalise import is_identifying_mac
 from cmdb.model.queries import AttributeMatch, CIFacts, CIOrder, CISelection
 from cmdb.model.records import serial_key
+from cmdb.model.vendors import Vendors
 from cmdb.services.sources import Rule
 from cmdb.store.base import Store
 
@@ -43,13 +48,16 @@ def _tag_keys(obs: Observation) -> list[str]:
     return [obs.asset_tag] if obs.asset_tag else []
 
 
-def _serial_keys(obs: Observation) -> list[str]:
-    key = serial_key(obs.manufacturer, obs.serial_number)
+def _serial_keys(obs: Observation, vendors: Vendors | None = None) -> list[str]:
+    maker = obs.manufacturer
+    if maker is not None and vendors is not None:
+        maker = vendors.normalise(maker)  # 戴尔 and "Dell Inc." are Dell, as stored
+    key = serial_key(maker, obs.serial_number)
     return [key] if key else []
 
 
 def _mac_keys(obs: Observation) -> list[str]:
-    return list(obs.mac_addresses)
+    return [m for m in obs.mac_addresses if is_identifying_mac(m)]
 
 
 def _name_keys(obs: Observation) -> list[str]:
@@ -65,14 +73,17 @@ OFFERED: dict[str, Callable[[Observation], list[str]]] = {
     "hostnames": _name_keys}
 
 
-def observed_keys(obs: Observation, rule: Rule) -> list[str]:
-    """The values an observation offers to ``rule``, normalised as the register keeps them."""
-    return OFFERED[rule](obs)
+def observed_keys(obs: Observation, rule: Rule, vendors: Vendors | None = None) -> list[str]:
+    """The values an observation offers to ``rule``, normalised as the register keeps them
+    (the manufacturer of a serial read through ``vendors``, the table every write uses)."""
+    return _serial_keys(obs, vendors) if rule == "serial_number" else OFFERED[rule](obs)
 
 
-def offered_keys(obs: Observation, rules: Sequence[Rule]) -> dict[str, list[str]]:
+def offered_keys(obs: Observation, rules: Sequence[Rule],
+                 vendors: Vendors | None = None) -> dict[str, list[str]]:
     """:func:`observed_keys` for each of ``rules``, in their order."""
-    return {rule: OFFERED[rule](obs) for rule in rules}
+    return {rule: _serial_keys(obs, vendors) if rule == "serial_number" else OFFERED[rule](obs)
+            for rule in rules}
 
 
 class Registered(Protocol):
@@ -103,7 +114,9 @@ RULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {"mac_addresses": ("mac_addresses"
 def attribute_keys(attrs: dict[str, Any], rule: Rule) -> list[str]:
     """The values a CI with these attributes answers a MAC or host-name rule with."""
     if rule == "mac_addresses":
-        return [m for m in _as_list(attrs.get("mac_addresses")) if isinstance(m, str)]
+        # Kept, but never identifying: locally administered, multicast, all zero.
+        return [m for m in _as_list(attrs.get("mac_addresses"))
+                if isinstance(m, str) and is_identifying_mac(m)]
     names = [*_as_list(attrs.get("hostnames")), attrs.get("fqdn")]
     return [n.lower() for n in names if isinstance(n, str) and n]
 
@@ -281,11 +294,12 @@ class HybridLookup:
 
 async def identify(
     observations: Sequence[Observation], rules: Sequence[Rule], lookup: Lookup,
-    keys: Sequence[Mapping[str, list[str]]] | None = None,
+    keys: Sequence[Mapping[str, list[str]]] | None = None, vendors: Vendors | None = None,
 ) -> list[Identification]:
     """Identify each observation by the first rule that finds a candidate (``keys``: each
     observation's :func:`observed_keys` per rule, when the caller has them already)."""
-    offered = keys if keys is not None else [offered_keys(o, rules) for o in observations]
+    offered = keys if keys is not None else [offered_keys(o, rules, vendors)
+                                             for o in observations]
     results: list[Identification | None] = [None] * len(observations)
     for rule in rules:
         pending = [(i, offered[i][rule]) for i in range(len(observations))

@@ -316,7 +316,8 @@ class ImportService:
         """Identify and reconcile one chunk of the file, in file order."""
         observations = [o for o in chunk if isinstance(o, Observation)]
         rules = self.config.identification
-        keys = [offered_keys(o, rules) for o in observations]
+        vendors = self.registry.vendors  # serials are read within the vendor table's name
+        keys = [offered_keys(o, rules, vendors) for o in observations]
         compared = lookup.point.attributes = compared_attributes(observations,
                                                                  reconciler.source)
         idents = await identify(observations, rules, lookup, keys)

@@ -10,6 +10,9 @@ Rules (``schema/sources.yaml`` says which source may do what):
   (服务器, 笔记本电脑, 在用, 库存 ...); a state change must be a lifecycle move;
 - a location path resolves to the place hierarchy (:mod:`cmdb.services.places`); an
   inspection scan naming a place that is not registered is INVALID;
+- a manufacturer is compared and written as the vendor table names it
+  (``schema/vendors.yaml``: 戴尔, DELL and "Dell Inc." are ``Dell``; identification reads
+  it so too), and what the source wrote stays in the provenance of the value it sets;
 - discovery sources never create CIs unless configured: NEW is reported only.
 """
 
@@ -118,6 +121,7 @@ class Reconciler:
         self.registry = registry
         #: Times an observation gives without an offset are in this clock's zone.
         self.clock = clock or Clock()
+        self.vendors = registry.vendors
         self.config = config
         self.source = source
         self.policy: SourcePolicy = config.policy(source)
@@ -231,7 +235,7 @@ class Reconciler:
             return self._invalid(obs, "cannot register a CI without a class (类别)",
                                  "class_hint")
         info = self.registry.concrete_class(hinted)
-        values = observed_values(obs)
+        values = self._values(obs)
         attributes = {**self._normalise(info, values), **self._system(obs, info)}
         check_required(info, attributes)
         if state == DISPOSED and place_id is not None:
@@ -246,9 +250,26 @@ class Reconciler:
         planned.provenance = {k: stamp for k in (*CORE, *attributes, "state", "location")
                               if k in values or k in attributes
                               or (k == "state" and state) or (k == "location" and place_id)}
+        self._observed(obs, planned)
         if self.policy.software and obs.software:
             planned.software = SoftwarePlan(add=_software(obs))
         return planned
+
+    def _values(self, obs: Observation) -> dict[str, Any]:
+        """:func:`observed_values`, the manufacturer as the vendor table names it."""
+        values = observed_values(obs)
+        maker = values.get("manufacturer")
+        if maker is not None:
+            values["manufacturer"] = self.vendors.normalise(maker)
+        return values
+
+    def _observed(self, obs: Observation, planned: Planned) -> None:
+        """The manufacturer's provenance keeps what the source wrote ("Dell Inc.")."""
+        text = obs.manufacturer
+        if text is not None and "manufacturer" in planned.provenance \
+                and self.vendors.normalise(text) != text:
+            planned.provenance["manufacturer"] = self.stamp.model_copy(
+                update={"observed": text})
 
     def _may_set(self, ci: CIFacts, field: str, registered: Any) -> tuple[bool, str | None]:
         """Whether this source may overwrite ``field`` (and why not)."""
@@ -290,7 +311,7 @@ class Reconciler:
                        location: tuple[str, str] | None) -> Planned:
         info = self.registry.class_info(ci.class_name)
         differences: list[Difference] = []
-        values = observed_values(obs)
+        values = self._values(obs)
         if not self.names_field:
             values.pop("name", None)
         update: dict[str, Any] = {}
@@ -353,6 +374,7 @@ class Reconciler:
                                   if not k.startswith("last_seen_")}
             if move:
                 planned.provenance["location"] = stamp
+            self._observed(obs, planned)
         if transition:
             planned.provenance["state"] = stamp
         if self.policy.software and obs.software and ci.state != DISPOSED:

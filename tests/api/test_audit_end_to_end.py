@@ -10,10 +10,12 @@ each kind of finding is resolved over GraphQL and the CIs and their history chan
 accordingly.
 
 Estate (the sheet below): BJ-0001..6 servers in rack A01 of 北京总部/3楼机房 (BJ-0003
-and BJ-0004 share the test VM's MAC: one box registered twice; BJ-0005 answers to
+and BJ-0004 share a physical NIC's MAC: one box registered twice; the agent file is the
+real one with its VM's locally administered MAC, which never identifies, replaced by
+that NIC's; BJ-0005 answers to
 ``localhost``, the host nmap scanned), BJ-0007 a laptop in 北京总部/2楼办公室,
 SH-0001 in 上海分部 (outside the campaign). A second sheet, from another department,
-gives BJ-0004 the VM's MAC too (one sheet with the same MAC twice is refused).
+gives BJ-0004 that MAC too (one sheet with the same MAC twice is refused).
 
 nmap: the real scan of 127.0.0.1 matches nothing (``localhost`` is a placeholder
 name, it never identifies): an unregistered device. The same file with the host
@@ -37,10 +39,11 @@ from tests.support.neo4j_server import Neo4jServer, wipe
 
 FIXTURES = Path(__file__).resolve().parent.parent / "importers" / "fixtures"
 VM_MAC = "02:fc:00:00:00:01"  # what the real agent reported for the test VM
+NIC_MAC = "b8:ca:3a:6e:41:02"  # a physical NIC's (universally administered: it identifies)
 SHEET = f"""资产编号,名称,类别,序列号,MAC地址,主机名,位置,状态
 BJ-0001,bj-srv-01,服务器,SN-BJ-1,,,北京总部/3楼机房/A01机柜,在用
 BJ-0002,bj-srv-02,服务器,SN-BJ-2,,,北京总部/3楼机房/A01机柜,在用
-BJ-0003,bj-srv-03,服务器,SN-BJ-3,{VM_MAC},,北京总部/3楼机房/A01机柜,在用
+BJ-0003,bj-srv-03,服务器,SN-BJ-3,{NIC_MAC},,北京总部/3楼机房/A01机柜,在用
 BJ-0004,bj-srv-04,服务器,SN-BJ-4,,,北京总部/3楼机房/A01机柜,在用
 BJ-0005,bj-srv-05,服务器,SN-BJ-5,,bj-srv-05.corp.example,北京总部/3楼机房/A01机柜,在用
 BJ-0006,bj-srv-06,服务器,SN-BJ-6,,,北京总部/3楼机房/A01机柜,在用
@@ -113,7 +116,7 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
     registered = upload(live, "csv", sheet, createPlaces="true")
     assert registered["counts"]["NEW"] == 9
     second = tmp_path / "second.csv"
-    second.write_text(f"资产编号,名称,类别,MAC地址\nBJ-0004,bj-srv-04,服务器,{VM_MAC}\n",
+    second.write_text(f"资产编号,名称,类别,MAC地址\nBJ-0004,bj-srv-04,服务器,{NIC_MAC}\n",
                       encoding="utf-8")
     assert upload(live, "csv", second)["counts"]["MATCHED_WITH_DIFFERENCES"] == 1
     places = live.ok('{ cis(filter: {text: "北京总部"}) { edges { node { id name } } } }')
@@ -135,7 +138,10 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
         'name="localhost"', 'name="bj-srv-05.corp.example"'), encoding="utf-8")
     found = upload(live, "nmap", lan)
     assert found["counts"]["MATCHED_WITH_DIFFERENCES"] + found["counts"]["MATCHED"] == 1
-    agent = upload(live, "glpi", FIXTURES / "glpi-vm.xml")
+    physical = tmp_path / "glpi-bj-srv-03.xml"
+    physical.write_text((FIXTURES / "glpi-vm.xml").read_text(encoding="utf-8").replace(
+        VM_MAC, NIC_MAC), encoding="utf-8")
+    agent = upload(live, "glpi", physical)
     assert agent["counts"]["AMBIGUOUS"] == 1
     assert agent["campaign"]["recorded"] == 1
     feed = live.ok("query($id: ID!) { importRun(id: $id) { campaignFeed } }",
@@ -174,7 +180,7 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
     assert by_type(seen) == {
         "VERIFIED": {"BJ-0001", "BJ-0004", "BJ-0005", "BJ-0006"},
         "MISPLACED": {"BJ-0002"}, "ATTRIBUTE_MISMATCH": {"BJ-0002"},
-        "UNREGISTERED": {"BJ-9999", "127.0.0.1"}, "DUPLICATE": {VM_MAC}}
+        "UNREGISTERED": {"BJ-9999", "127.0.0.1"}, "DUPLICATE": {NIC_MAC}}
     assert not any(f["assetTag"] == "SH-0001" for f in seen)  # outside the scope
 
     def resolve(type_: str, tag: str, how: str, why: str, **extra: Any) -> None:
@@ -194,7 +200,7 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
     resolve("ATTRIBUTE_MISMATCH", "BJ-0002", "KEEP_REGISTERED", "外壳小伤,不影响")
     resolve("MISSING", "BJ-0007", "MARK_LOST", "两次盘点均未找到")
     survivor = ci(live, "BJ-0004")["id"]
-    resolve("DUPLICATE", VM_MAC, "MERGE_DUPLICATES", "同一台虚拟机登记两次", survivor=survivor)
+    resolve("DUPLICATE", NIC_MAC, "MERGE_DUPLICATES", "同一台虚拟机登记两次", survivor=survivor)
 
     moved = ci(live, "BJ-0002")
     assert moved["location"]["name"] == "A03机柜"

@@ -86,3 +86,63 @@ def shared_strings_bomb(path: Path, strings: int = 3000, length: int = 30_000) -
                          f'<c r="B{r}" t="s"><v>{i + 2}</v></c></row>'.encode())
             fh.write(b"</sheetData></worksheet>")
     return path
+
+
+def _network(name: str, mac: str | None, virtual: bool, kind: str = "ethernet",
+             ip: str | None = None, extra: str = "") -> str:
+    """One <NETWORKS> entry as the FusionInventory/GLPI agent writes it on Linux."""
+    lines = [f"      <DESCRIPTION>{name}</DESCRIPTION>"]
+    if ip:
+        subnet = ip.rsplit(".", 1)[0] + ".0"
+        lines += [f"      <IPADDRESS>{ip}</IPADDRESS>", "      <IPMASK>255.255.255.0</IPMASK>",
+                  f"      <IPSUBNET>{subnet}</IPSUBNET>"]
+    if mac:
+        lines.append(f"      <MACADDR>{mac}</MACADDR>")
+    lines += [extra] if extra else []
+    lines += ["      <STATUS>Up</STATUS>", f"      <TYPE>{kind}</TYPE>",
+              f"      <VIRTUALDEV>{1 if virtual else 0}</VIRTUALDEV>"]
+    return "    <NETWORKS>\n" + "\n".join(lines) + "\n    </NETWORKS>\n"
+
+
+BOND_MAC = "b8:ca:3a:6e:41:02"  # a Dell server's onboard Broadcom NIC (universal)
+BRIDGE_MAC = "b8:ca:3a:6e:41:04"
+DOCKER_MAC = "02:42:5c:8e:1a:33"  # Docker's bridge: locally administered
+VETH_MAC = "6a:1f:27:c4:9e:05"  # a container's veth: locally administered, random
+VMWARE_MAC = "00:50:56:9a:3c:11"  # a VMware VM's vNIC: VMware's own OUI, universal
+
+
+def agent_networks(tmp_path: Path, networks: str, name: str = "bonded.xml") -> Path:
+    """The real agent inventory (glpi-vm.xml) with its NETWORKS entries replaced."""
+    text = (FIXTURES / "glpi-vm.xml").read_text(encoding="utf-8")
+    start = text.index("    <NETWORKS>")
+    end = text.rindex("</NETWORKS>") + len("</NETWORKS>\n")
+    path = tmp_path / name
+    path.write_text(text[:start] + networks + text[end:], encoding="utf-8")
+    return path
+
+
+def bonded_server(tmp_path: Path) -> Path:
+    """A physical server as the agent reports it: bond0 (VIRTUALDEV=1) over eth0 and eth1
+    (its slaves carry its MAC), a VLAN on the bond, a bridge over eth2, Docker's bridge
+    and a container's veth, and the loopback."""
+    return agent_networks(tmp_path, "".join([
+        _network("lo", "00:00:00:00:00:00", True, "loopback", "127.0.0.1"),
+        _network("bond0", BOND_MAC, True, "aggregate", "10.20.1.15",
+                 "      <SLAVES>eth0,eth1</SLAVES>"),
+        _network("eth0", BOND_MAC, False, extra="      <DRIVER>tg3</DRIVER>"),
+        _network("eth1", BOND_MAC, False, extra="      <DRIVER>tg3</DRIVER>"),
+        _network("bond0.100", BOND_MAC, True, "ethernet", "10.100.0.15"),
+        _network("eth2", BRIDGE_MAC, False, extra="      <DRIVER>tg3</DRIVER>"),
+        _network("br0", BRIDGE_MAC, True, "bridge", "10.30.0.15"),
+        _network("docker0", DOCKER_MAC, True, "bridge", "172.17.0.1"),
+        _network("veth1a2b3c4", VETH_MAC, True),
+    ]))
+
+
+def vmware_vm(tmp_path: Path) -> Path:
+    """A VMware VM as the agent reports it: one vNIC with a 00:50:56 MAC."""
+    return agent_networks(tmp_path, "".join([
+        _network("lo", "00:00:00:00:00:00", True, "loopback", "127.0.0.1"),
+        _network("ens192", VMWARE_MAC, False, "ethernet", "10.20.3.41",
+                 "      <DRIVER>vmxnet3</DRIVER>"),
+    ]), "vmware-vm.xml")

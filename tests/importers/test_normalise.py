@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from cmdb.importers import Placeholders, default_placeholders, neutralise_cell, normalise_mac
-from cmdb.importers.normalise import parse_date, parse_datetime, split_location
+from cmdb.importers.normalise import (
+    is_identifying_mac,
+    parse_date,
+    parse_datetime,
+    split_location,
+)
 from cmdb.importers.placeholders import IdentifyingField
 
 
@@ -146,3 +151,38 @@ def test_bad_placeholder_file_is_named(tmp_path: Path) -> None:
     bad.write_text("colour: [red]\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.yaml.*colour"):
         Placeholders.load(bad)
+
+
+@pytest.mark.parametrize(("mac", "identifies"), [
+    ("b8:ca:3a:6e:41:02", True),   # a Dell NIC
+    ("00:50:56:9a:3c:11", True),   # a VMware VM: VMware's OUI is universally administered
+    ("3c:d9:2b:11:22:33", True),   # an HP NIC
+    ("00:1b:21:0a:0b:0c", True),
+    ("02:42:ac:11:00:02", False),  # Docker: second hex digit 2
+    ("52:54:00:12:34:56", False),  # QEMU/KVM default: 2
+    ("06:00:00:00:00:01", False),  # 6
+    ("0a:1b:2c:3d:4e:5f", False),  # A
+    ("6e:1f:27:c4:9e:05", False),  # E: a random veth
+    ("fe:ff:ff:ff:ff:ff", False),  # locally administered and multicast
+    ("01:00:5e:00:00:fb", False),  # IPv4 multicast
+    ("33:33:00:00:00:01", False),  # IPv6 multicast
+    ("ff:ff:ff:ff:ff:ff", False),  # broadcast
+    ("00:00:00:00:00:00", False),  # all zero
+])
+def test_which_macs_identify(mac: str, identifies: bool) -> None:
+    assert is_identifying_mac(mac) is identifies
+
+
+def test_a_sheets_local_mac_is_kept_and_flagged(tmp_path: Path) -> None:
+    """A register's MAC column is the register's data: a locally administered MAC is
+    kept, flagged NOT_IDENTIFYING."""
+    from .helpers import run
+
+    sheet = tmp_path / "macs.csv"
+    sheet.write_text("资产编号,名称,类别,MAC地址\nBJ-1,容器主机,服务器,"
+                     "\"02-42-AC-11-00-02, B8-CA-3A-6E-41-02\"\n", encoding="utf-8")
+    (obs,), errors = run("csv", sheet)
+    assert errors == []
+    assert obs.mac_addresses == ["02:42:ac:11:00:02", "b8:ca:3a:6e:41:02"]
+    assert [(f.field, f.code, f.value) for f in obs.flags] == [
+        ("mac_addresses", "NOT_IDENTIFYING", "02:42:ac:11:00:02")]

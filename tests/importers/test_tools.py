@@ -12,7 +12,17 @@ from pathlib import Path
 
 from cmdb.importers import NetworkInterface, Port, Software
 
-from .helpers import FIXTURES, run
+from .helpers import (
+    BOND_MAC,
+    BRIDGE_MAC,
+    DOCKER_MAC,
+    FIXTURES,
+    VETH_MAC,
+    VMWARE_MAC,
+    bonded_server,
+    run,
+    vmware_vm,
+)
 
 
 def test_nmap_ipv4_with_os_and_service() -> None:
@@ -74,12 +84,17 @@ def test_glpi_vm_inventory() -> None:
     assert inv.hostnames == ["vm"]
     assert inv.os_name == "Debian GNU/Linux 12 (bookworm)"
     assert inv.os_version == "12.11"
-    assert inv.mac_addresses == ["02:fc:00:00:00:01"]  # ifb0/ifb1/lo are VIRTUALDEV=1
+    # eth0's MAC is locally administered (a firecracker VM's): kept, never identifying;
+    # ifb0/ifb1 (VIRTUALDEV=1) have locally administered MACs too, lo none
+    assert inv.mac_addresses == ["02:fc:00:00:00:01"]
+    assert ("mac_addresses", "NOT_IDENTIFYING", "02:fc:00:00:00:01") in [
+        (f.field, f.code, f.value) for f in inv.flags]
     assert inv.ip_addresses == [ip_address("192.0.2.2"), ip_address("fd00::2")]
     eth0 = next(i for i in inv.interfaces if i.name == "eth0")
     assert eth0.virtual is False
     assert ip_address("fe80::fc:ff:fe00:1") in eth0.ip_addresses
     assert NetworkInterface(name="ifb0", mac="a6:cf:aa:d8:a5:64", virtual=True) in inv.interfaces
+    assert not any(i.identifying for i in inv.interfaces)
     assert len(inv.software) == 20
     assert inv.software[0] == Software(name="adduser", version="3.134", publisher="Debian")
     assert inv.attributes["vm_system"] == "Docker"
@@ -144,4 +159,28 @@ def test_lshw_array_form_and_placeholder_serial(tmp_path: Path) -> None:
     path.write_text("[" + text + "]", encoding="utf-8")
     (inv,), _ = run("lshw", path)
     assert inv.serial_number is None
-    assert [(f.field, f.code) for f in inv.flags] == [("serial_number", "PLACEHOLDER")]
+    assert [(f.field, f.code) for f in inv.flags] == [
+        ("serial_number", "PLACEHOLDER"), ("mac_addresses", "NOT_IDENTIFYING")]
+
+
+def test_glpi_macs_identify_by_the_address_not_the_virtual_flag(tmp_path: Path) -> None:
+    """A bond, its VLAN and a bridge are VIRTUALDEV=1 but carry the physical NICs' MACs:
+    they identify (once each, however many interfaces carry them) and their addresses
+    are the server's; Docker's bridge and a veth have locally administered MACs: kept on
+    their interfaces, marked, never in the identifying list."""
+    (inv,), errors = run("glpi", bonded_server(tmp_path))
+    assert errors == []
+    assert inv.mac_addresses == [BOND_MAC, BRIDGE_MAC]
+    assert inv.ip_addresses == [ip_address("10.20.1.15"), ip_address("10.100.0.15"),
+                                ip_address("10.30.0.15")]
+    by_name = {i.name: i for i in inv.interfaces}
+    assert (by_name["bond0"].virtual, by_name["bond0"].identifying) == (True, True)
+    assert by_name["eth0"].mac == by_name["bond0"].mac
+    assert (by_name["docker0"].mac, by_name["docker0"].identifying) == (DOCKER_MAC, False)
+    assert (by_name["veth1a2b3c4"].mac, by_name["veth1a2b3c4"].identifying) == (VETH_MAC,
+                                                                                 False)
+    assert by_name["lo"].mac is None  # 00:00:00:00:00:00 is a placeholder
+    assert not [f for f in inv.flags if f.field == "mac_addresses"]
+    (vm,), _ = run("glpi", vmware_vm(tmp_path))
+    assert vm.mac_addresses == [VMWARE_MAC]  # VMware's OUI is universally administered
+    assert vm.interfaces[-1].identifying is True

@@ -76,3 +76,72 @@ def test_an_alias_naming_two_vendors_is_refused(tmp_path: Path) -> None:
         "  Other: {label: {en: Other}, aliases: [DELL Inc.]}\n", encoding="utf-8")
     with pytest.raises(SchemaDefinitionError, match="already names 'Dell'"):
         load_registry(schema)
+
+
+def test_every_canonical_name_is_its_own_canonical_name() -> None:
+    """What is stored reads back as itself: aligning twice changes nothing."""
+    vendors = load_registry().vendors
+    for name, vendor in vendors.vendors.items():
+        assert vendors.normalise(name) == name
+        assert vendors.normalise(vendor.label.en) == name
+        if vendor.label.zh_cn:
+            assert vendors.normalise(vendor.label.zh_cn) == name
+
+
+MINE = """\
+# The operator's own names, as CMDB_VENDORS_FILE names them.
+vendors:
+  Nettrix:
+    label: {en: Nettrix, zh-CN: 宁畅}
+    aliases: [宁畅信息产业, Nettrix Information Industry]
+  Dell:
+    aliases: [德尔]
+  Powerleader: {}
+"""
+
+
+def test_an_operators_vendors_file_adds_to_the_table(tmp_path: Path) -> None:
+    mine = tmp_path / "my-vendors.yaml"
+    mine.write_text(MINE, encoding="utf-8")
+    vendors = load_registry(vendors_file=mine).vendors
+    assert vendors.normalise("德尔") == "Dell"
+    assert vendors.normalise("Dell Inc.") == "Dell"  # the packaged aliases stay
+    assert vendors.normalise("宁畅信息产业（北京）有限公司") == "Nettrix"
+    assert vendors.normalise("POWERLEADER") == "Powerleader"
+    assert vendors.vendors["Powerleader"].label.get("zh-CN") == "Powerleader"
+    assert vendors.vendors["Dell"].label.get("zh-CN") == "戴尔"
+    assert vendors.fingerprint != load_registry().vendors.fingerprint
+    # Without the file, the names are unknown: kept as written.
+    assert load_registry().vendors.normalise("德尔") == "德尔"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("vendors:\n  Other: {aliases: [HPE]}\n", "alias 'HPE' already names 'HP'"),
+    ("vendors:\n  Other: {alias: [x]}\n", "vendors.Other.alias"),
+    ("vendors: [Dell]\n", "vendors"),
+])
+def test_a_bad_vendors_file_is_refused_naming_it(tmp_path: Path, text: str,
+                                                 message: str) -> None:
+    mine = tmp_path / "my-vendors.yaml"
+    mine.write_text(text, encoding="utf-8")
+    with pytest.raises(SchemaDefinitionError, match=message) as caught:
+        load_registry(vendors_file=mine)
+    assert caught.value.message.startswith("my-vendors.yaml")
+
+
+def test_check_schema_reads_the_operators_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cmdb.cli import main
+
+    mine = tmp_path / "my-vendors.yaml"
+    mine.write_text(MINE, encoding="utf-8")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["check-schema", "--vendors-file", str(mine)])
+    assert ok.exit_code == 0, ok.output
+    packaged = len(load_registry().vendors.vendors)
+    assert f"{packaged + 2} vendors: OK" in ok.output
+    mine.write_text("vendors:\n  Other: {aliases: [戴尔]}\n", encoding="utf-8")
+    bad = runner.invoke(main, ["check-schema"], env={"CMDB_VENDORS_FILE": str(mine)})
+    assert bad.exit_code == 1
+    assert "alias '戴尔' already names 'Dell'" in bad.output

@@ -17,6 +17,18 @@ from tests.services.test_cis import snapshot
 FIXTURES = Path(__file__).resolve().parent.parent / "importers" / "fixtures"
 HOSTILE = FIXTURES / "hostile"
 VM_MAC = "02:fc:00:00:00:01"  # the MAC the real agents reported for the test VM
+#: A universally administered MAC (a Dell NIC's OUI), for the variant of the real agent
+#: file that plays a physical server: the VM's own MAC is locally administered and never
+#: identifies.
+PHYSICAL_MAC = "b8:ca:3a:6e:41:02"
+
+
+def physical_variant(tmp_path: Path, name: str = "glpi-vm.xml") -> Path:
+    """The real agent file with its NIC's MAC replaced by a physical NIC's."""
+    text = (FIXTURES / name).read_text(encoding="utf-8").replace(VM_MAC, PHYSICAL_MAC)
+    path = tmp_path / f"physical-{name}"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 async def run(cmdb: Cmdb, source: str, path: Path, **kw: Any) -> Doc:
@@ -55,8 +67,11 @@ async def data_snapshot(cmdb: Cmdb) -> Any:
 
 
 async def vm_server(cmdb: Cmdb, actor: Actor, **attrs: Any) -> CI:
+    """The CI of the VM the real agent files describe: its MAC is locally administered
+    (never identifies), so the agents find it by its host name."""
     return await cmdb.cis.create(actor, {"class_name": "Server", "name": "bj-vm-01",
-                                         "attributes": {"mac_addresses": [VM_MAC], **attrs}})
+                                         "attributes": {"mac_addresses": [VM_MAC],
+                                                        "hostnames": ["vm"], **attrs}})
 
 
 async def test_gbk_sheet_lands_in_classes_states_and_places(cmdb: Cmdb) -> None:
@@ -71,7 +86,9 @@ async def test_gbk_sheet_lands_in_classes_states_and_places(cmdb: Cmdb) -> None:
     assert (switch.class_name, switch.state) == ("NetworkDevice", "in_stock")
     assert server.attributes["mac_addresses"] == ["3c:d9:2b:11:22:34"]
     assert server.attributes["ip_addresses"] == ["10.1.2.4", "fd00::4"]
-    assert server.attributes["manufacturer"] == "华为"
+    # kept as the vendor table names it; what the register wrote stays in provenance
+    assert server.attributes["manufacturer"] == "Huawei"
+    assert server.provenance["manufacturer"].observed == "华为"
     assert server.attributes["custodian"] == "李四"
     assert server.attributes["purchase_date"] == "2022-12-01"
     assert "serial_number" not in switch.model_dump(exclude_none=True)  # a placeholder
@@ -110,7 +127,7 @@ async def test_same_agent_inventory_twice_changes_nothing(cmdb: Cmdb, actor: Act
     first = await run(cmdb, "glpi", FIXTURES / "glpi-vm.xml")
     [out] = await outcomes(cmdb, first)
     assert (out["outcome"], out["ci_id"], out["matched_by"]) == (
-        "MATCHED_WITH_DIFFERENCES", server.id, "mac_addresses")
+        "MATCHED_WITH_DIFFERENCES", server.id, "hostnames")
     installed = (await cmdb.store.relationships_of([server.id], "in", ["INSTALLED_ON"]))
     assert len(installed[server.id]) == 20
     products = await cmdb.store.count_cis(CISelection(classes=("SoftwareProduct",)))
@@ -151,24 +168,46 @@ async def test_vanished_software_is_retired_and_none_duplicated(
     assert await cmdb.store.count_cis(CISelection(classes=("SoftwareProduct",))) == 20
 
 
-async def test_vm_with_empty_bios_serial_matches_by_mac_only(cmdb: Cmdb, actor: Actor) -> None:
+async def test_vm_with_empty_bios_serial_matches_by_mac_only(
+    cmdb: Cmdb, actor: Actor, tmp_path: Path
+) -> None:
     """The agent reports an empty BIOS serial: it must never match a CI by serial."""
-    server = await vm_server(cmdb, actor)
+    server = await cmdb.cis.create(actor, {"class_name": "Server", "name": "bj-vm-01",
+                                           "attributes": {"mac_addresses": [PHYSICAL_MAC]}})
     await cmdb.cis.create(actor, {"class_name": "Server", "name": "no-serial"})
     for source, name in (("glpi", "glpi-vm.xml"), ("ocs", "ocs-vm.ocs"),
                          ("lshw", "lshw-vm.json")):
-        [out] = await outcomes(cmdb, await run(cmdb, source, FIXTURES / name, dry_run=True))
+        path = physical_variant(tmp_path, name)
+        [out] = await outcomes(cmdb, await run(cmdb, source, path, dry_run=True))
         assert out["ci_id"] == server.id, source
         assert out["matched_by"] == "mac_addresses", source
         assert out["observation"].get("serial_number") is None
 
 
-async def test_two_cis_sharing_a_mac_make_it_ambiguous(cmdb: Cmdb, actor: Actor) -> None:
-    a = await vm_server(cmdb, actor)
+async def test_a_locally_administered_mac_never_identifies(cmdb: Cmdb, actor: Actor) -> None:
+    """The real VM's MAC (02:fc:..) is locally administered: held by a CI, it finds
+    nothing; the agent file is NEW (by its host name, once a CI has it: MATCHED)."""
+    await cmdb.cis.create(actor, {"class_name": "Server", "name": "bj-vm-01",
+                                  "attributes": {"mac_addresses": [VM_MAC]}})
+    for source, name in (("glpi", "glpi-vm.xml"), ("ocs", "ocs-vm.ocs"),
+                         ("lshw", "lshw-vm.json")):
+        [out] = await outcomes(cmdb, await run(cmdb, source, FIXTURES / name, dry_run=True))
+        assert (out["outcome"], out["ci_id"]) == ("NEW", None), source
+    server = await vm_server(cmdb, actor)
+    [out] = await outcomes(cmdb, await run(cmdb, "glpi", FIXTURES / "glpi-vm.xml",
+                                           dry_run=True))
+    assert (out["ci_id"], out["matched_by"]) == (server.id, "hostnames")
+
+
+async def test_two_cis_sharing_a_mac_make_it_ambiguous(
+    cmdb: Cmdb, actor: Actor, tmp_path: Path
+) -> None:
+    a = await cmdb.cis.create(actor, {"class_name": "Server", "name": "bj-srv-01",
+                                      "attributes": {"mac_addresses": [PHYSICAL_MAC]}})
     b = await cmdb.cis.create(actor, {"class_name": "VirtualMachine", "name": "clone",
-                                      "attributes": {"mac_addresses": [VM_MAC]}})
+                                      "attributes": {"mac_addresses": [PHYSICAL_MAC]}})
     before = await snapshot(cmdb)
-    result = await run(cmdb, "glpi", FIXTURES / "glpi-vm.xml")
+    result = await run(cmdb, "glpi", physical_variant(tmp_path))
     [out] = await outcomes(cmdb, result)
     assert out["outcome"] == "AMBIGUOUS"
     assert sorted(out["candidates"]) == sorted([a.id, b.id])
