@@ -45,8 +45,9 @@ DISPOSED = "disposed"
 #: names: 无, 暂无, -, N/A ...).
 NOBODY = frozenset({"待定", "待分配", "未分配", "暂无", "无人", "空缺", "tbd", "tba"})
 _SPACE = re.compile(r"\s+")
-#: How many candidates an AMBIGUOUS outcome names.
+#: How many candidates an AMBIGUOUS outcome names in its reason, and keeps.
 SHOWN = 5
+MAX_CANDIDATES = 20
 
 
 def party_key(text: str) -> str:
@@ -233,7 +234,8 @@ class PartyLinker:
         registered = ", ".join(index.name_of(r.target_id) for r in mine) or None
         how, found = index.find(k, column.class_name)
         if len(found) > 1:
-            link.outcome, link.candidates = LinkOutcome.AMBIGUOUS, tuple(found)
+            link.outcome = LinkOutcome.AMBIGUOUS
+            link.candidates = tuple(found[:MAX_CANDIDATES])
             shown = ", ".join(f"{index.name_of(i)} ({i})" for i in found[:SHOWN])
             link.reason = f"{len(found)} {column.class_name} CIs match {value!r} by {how}: " \
                 + shown + (" ..." if len(found) > SHOWN else "")

@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 
 from cmdb.model.records import CI, Actor, Doc, Relationship
+from cmdb.model.registry import DEFAULT_SCHEMA_DIR
 from cmdb.services import Cmdb
 from cmdb.services.imports import ImportRequest, ImportService
 from cmdb.services.sources import load_sources
@@ -52,6 +53,15 @@ async def people(cmdb: Cmdb, actor: Actor) -> dict[str, CI]:
         made[key] = await cmdb.cis.create(actor, {"class_name": cls, "name": name,
                                                   "state": "deployed", "attributes": attrs})
     return made
+
+
+def importing(cmdb: Cmdb, folder: Path, old: str, new: str) -> ImportService:
+    """Imports under the packaged sources.yaml with ``old`` replaced by ``new``."""
+    text = (DEFAULT_SCHEMA_DIR / "sources.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (folder / "sources.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    return ImportService(cmdb.store, cmdb.registry, cmdb.cis,
+                         load_sources(folder, cmdb.registry))
 
 
 async def run(cmdb: Cmdb, path: Path, source: str = "csv", **kw: Any) -> Doc:
@@ -101,7 +111,8 @@ async def test_a_register_links_people_and_teams_by_login_name_and_alias(
     (ambiguous,) = [p for p in by_tag["BJ-1004"]["parties"] if p["field"] == "owner"]
     assert ambiguous["outcome"] == "AMBIGUOUS"
     assert sorted(ambiguous["candidates"]) == sorted([known["王伟1"].id, known["王伟2"].id])
-    assert known["王伟1"].id in ambiguous["reason"] and "王伟" in ambiguous["reason"]
+    assert known["王伟1"].id in ambiguous["reason"]
+    assert "2 Person CIs match '王伟' by name" in ambiguous["reason"]
     assert await targets(cmdb, "BJ-1004", "OWNED_BY") == []
     # The relationships, and each person or team nobody had registered made once.
     assert await targets(cmdb, "BJ-1001", "OWNED_BY") == ["张三"]
@@ -196,12 +207,8 @@ async def test_a_dry_run_reports_links_and_creations_and_writes_nothing(
 async def test_a_name_nobody_has_is_unresolved_when_the_run_may_not_create_people(
         cmdb: Cmdb, actor: Actor, tmp_path: Path) -> None:
     await people(cmdb, actor)
-    text = Path("schema/sources.yaml").read_text(encoding="utf-8").replace(
-        "    class: Person\n    relationship: OWNED_BY\n",
-        "    class: Person\n    relationship: OWNED_BY\n    create: false\n")
-    (tmp_path / "sources.yaml").write_text(text, encoding="utf-8")
-    imports = ImportService(cmdb.store, cmdb.registry, cmdb.cis,
-                            load_sources(tmp_path, cmdb.registry))
+    imports = importing(cmdb, tmp_path, "    class: Person\n    relationship: OWNED_BY\n",
+                        "    class: Person\n    relationship: OWNED_BY\n    create: false\n")
     sheet = gbk_sheet(tmp_path / "资产登记表.csv", REGISTER)
     done = await imports.run("importer", ImportRequest("csv", sheet))
     docs, _ = await imports.outcomes(done.id, first=50)
@@ -220,11 +227,8 @@ async def test_a_name_nobody_has_is_unresolved_when_the_run_may_not_create_peopl
 async def test_a_link_set_by_a_stronger_source_is_kept(
         cmdb: Cmdb, actor: Actor, tmp_path: Path) -> None:
     known = await people(cmdb, actor)
-    text = Path("schema/sources.yaml").read_text(encoding="utf-8").replace(
-        "  csv: &sheet\n    priority: 100\n", "  csv: &sheet\n    priority: 50\n")
-    (tmp_path / "sources.yaml").write_text(text, encoding="utf-8")
-    imports = ImportService(cmdb.store, cmdb.registry, cmdb.cis,
-                            load_sources(tmp_path, cmdb.registry))
+    imports = importing(cmdb, tmp_path, "  csv: &sheet\n    priority: 100\n",
+                        "  csv: &sheet\n    priority: 50\n")
     server = await cmdb.cis.create(actor, {"class_name": "Server", "name": "财务服务器",
                                            "asset_tag": "BJ-1001"})
     await cmdb.cis.relate(actor, server.id, "OWNED_BY", known["李四"].id)  # by hand
