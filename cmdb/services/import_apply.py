@@ -104,16 +104,21 @@ async def _link_parties(bulk: BulkWriter, linking: Sequence[tuple[CI, Planned]],
     registry = bulk.cis.registry
     for ci, p in linking:
         rels = now_of.get(ci.id, [])
+        done = {(r.type, r.target_id) for r in rels}
+        # A party another column of the row names keeps its link.
+        wanted = {(link.relationship, link.party_id) for link in p.parties if link.party_id}
         for link in p.parties:
             if not link.writes or link.party_id is None:
                 continue
+            if (link.relationship, link.party_id) in done:
+                continue  # already linked (by hand, or by another column of the row)
+            done.add((link.relationship, link.party_id))
             single = registry.relationship_type(link.relationship).single
             mine = [r for r in rels if r.type == link.relationship
                     and (single or r.attributes.get("field") == link.field)]
-            if any(r.target_id == link.party_id for r in mine):
-                continue
             for rel in mine:
-                bulk.end(rel)
+                if (rel.type, rel.target_id) not in wanted:
+                    bulk.end(rel)
             bulk.relate(ci, link.relationship, link.party_id,
                         {"source": source, "field": link.field})
 

@@ -33,8 +33,8 @@ from typing import Any
 from cmdb.importers import ColumnMapping, Observation
 from cmdb.importers.columns import ResolvedColumn, fold_header
 from cmdb.importers.placeholders import default_placeholders
-from cmdb.model.queries import CIFacts
-from cmdb.model.records import Relationship, new_id
+from cmdb.model.queries import CIFacts, RelationshipEnds
+from cmdb.model.records import new_id
 from cmdb.model.registry import Registry
 from cmdb.services.outcomes import Difference, LinkOutcome, Outcome, PartyLink, Planned
 from cmdb.services.sources import PARTY_FIELDS, PartyColumn, SourcePolicy, SourcesConfig
@@ -48,6 +48,7 @@ _SPACE = re.compile(r"\s+")
 #: How many candidates an AMBIGUOUS outcome names in its reason, and keeps.
 SHOWN = 5
 MAX_CANDIDATES = 20
+MEMO_LIMIT = 50_000
 
 
 def party_key(text: str) -> str:
@@ -94,15 +95,22 @@ class PartyIndex:
         self.registry = registry
         self.facts: dict[str, CIFacts] = {}
         self.by: dict[str, dict[str, set[str]]] = {"login": {}, "name": {}, "alias": {}}
+        #: Every key each party answers to.
+        self.keys_of: dict[str, set[str]] = {}
         self.planned: dict[str, NewParty] = {}
 
+    def _put(self, how: str, text: str, ci_id: str) -> None:
+        key = party_key(text)
+        self.by[how].setdefault(key, set()).add(ci_id)
+        self.keys_of.setdefault(ci_id, set()).add(key)
+
     def add(self, ci_id: str, name: str, login: Any = None, aliases: Any = None) -> None:
-        self.by["name"].setdefault(party_key(name), set()).add(ci_id)
+        self._put("name", name, ci_id)
         if isinstance(login, str) and login.strip():
-            self.by["login"].setdefault(party_key(login), set()).add(ci_id)
+            self._put("login", login, ci_id)
         for alias in aliases if isinstance(aliases, list) else ():
             if isinstance(alias, str) and alias.strip():
-                self.by["alias"].setdefault(party_key(alias), set()).add(ci_id)
+                self._put("alias", alias, ci_id)
 
     def add_facts(self, facts: Iterable[CIFacts]) -> None:
         for f in facts:
@@ -125,7 +133,7 @@ class PartyIndex:
 
     def matches(self, ci_id: str, key: str) -> bool:
         """Whether the party is named ``key`` (by login, name or alias)."""
-        return any(ci_id in found.get(key, ()) for found in self.by.values())
+        return key in self.keys_of.get(ci_id, ())
 
     def find(self, key: str, class_name: str) -> tuple[str, list[str]]:
         """Who ``key`` names among the CIs of ``class_name`` (and its subclasses): the
@@ -157,6 +165,10 @@ class PartyLinker:
         #: Column labels (``责任人 (K)``) per field, as the sheet's header row named them.
         self.labels: dict[str, str] = {}
         self.placeholders = default_placeholders()
+        self.single = {k: registry.relationship_type(c.relationship).single
+                       for k, c in self.columns.items()}
+        #: Cell text -> its lookup key ("" for a placeholder): sheets repeat a few names.
+        self._keys: dict[str, str] = {}
 
     def columns_seen(self, columns: Sequence[ResolvedColumn]) -> None:
         """Remember how the sheet names each party column (``ParseOptions.on_columns``)."""
@@ -171,11 +183,16 @@ class PartyLinker:
         raw: Any = getattr(obs, key) if key in PARTY_FIELDS else obs.attributes.get(key)
         if raw is None or isinstance(raw, bool):
             return None
-        text = str(raw).strip()
-        if not text or party_key(text) in NOBODY \
-                or self.placeholders.is_placeholder("name", text):
-            return None
-        return text
+        text = raw.strip() if isinstance(raw, str) else str(raw)
+        found = self._keys.get(text)
+        if found is None:
+            if len(self._keys) > MEMO_LIMIT:
+                self._keys.clear()
+            k = party_key(text)
+            placeholder = not k or k in NOBODY or self.placeholders.is_placeholder("name",
+                                                                                  text)
+            found = self._keys[text] = "" if placeholder else k
+        return text if found else None
 
     async def _index(self) -> PartyIndex:
         if self.index is None:
@@ -208,29 +225,47 @@ class PartyLinker:
         if not rows:
             return
         index = await self._index()
+        # What each CI is linked to now: (type, party) from the index first; the whole
+        # relationships (which column made them, which source) only for the CIs a link
+        # changes (a re-import of the same register has none).
         linked = [p.facts.id for p, _ in rows if p.facts is not None]
-        current = await self.store.relationships_of(linked, "out", self.types) \
-            if linked else {}
+        now = await self.store.linked_targets(linked, "out", self.types) if linked else {}
+        changing: list[str] = []
         for p, named in rows:
-            rels = current.get(p.facts.id, []) if p.facts is not None else []
+            if p.facts is None:
+                continue
+            held = now.get(p.facts.id, [])
+            for _key, column, value in named:
+                k = self._keys[value]
+                if not any(t == column.relationship and index.matches(target, k)
+                           for t, target in held):
+                    changing.append(p.facts.id)
+                    break
+        current = await self.store.relationship_ends(changing, "out", self.types) \
+            if changing else {}
+        for p, named in rows:
+            ci_id = p.facts.id if p.facts is not None else None
+            held = now.get(ci_id, []) if ci_id else []
+            rels = current.get(ci_id, []) if ci_id else []
             for key, column, value in named:
-                p.parties.append(self._link(p, index, rels, key, column, value))
+                p.parties.append(self._link(p, index, held, rels, key, column, value))
             if p.facts is not None and p.outcome is Outcome.MATCHED and any(
                     link.outcome is not LinkOutcome.UNCHANGED for link in p.parties):
                 p.outcome = Outcome.MATCHED_WITH_DIFFERENCES
 
-    def _link(self, p: Planned, index: PartyIndex, rels: list[Relationship], key: str,
-              column: PartyColumn, value: str) -> PartyLink:
+    def _link(self, p: Planned, index: PartyIndex, held: list[tuple[str, str]],
+              rels: list[RelationshipEnds], key: str, column: PartyColumn,
+              value: str) -> PartyLink:
         rel_type = column.relationship
-        single = self.registry.relationship_type(rel_type).single
+        k = self._keys[value]
+        link = PartyLink(key, self.labels.get(key), value, rel_type, LinkOutcome.UNCHANGED)
+        for t, target in held:
+            if t == rel_type and index.matches(target, k):  # the register already says so
+                link.party_id, link.party_name = target, index.name_of(target)
+                return link
+        single = self.single[key]
         mine = [r for r in rels if r.type == rel_type
                 and (single or r.attributes.get("field") == key)]
-        k = party_key(value)
-        link = PartyLink(key, self.labels.get(key), value, rel_type, LinkOutcome.UNCHANGED)
-        held = next((r for r in mine if index.matches(r.target_id, k)), None)
-        if held is not None:  # the register already says so (whoever set it)
-            link.party_id, link.party_name = held.target_id, index.name_of(held.target_id)
-            return link
         registered = ", ".join(index.name_of(r.target_id) for r in mine) or None
         how, found = index.find(k, column.class_name)
         if len(found) > 1:

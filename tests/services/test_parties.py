@@ -278,3 +278,22 @@ async def test_an_xlsx_register_with_its_own_department_headers(
     by_tag = await rows(cmdb, done)
     (shared,) = [p for p in by_tag["SH-0003"]["parties"] if p["field"] == "owner"]
     assert (shared["outcome"], shared["column"]) == ("AMBIGUOUS", "使用人 (D)")
+
+
+async def test_a_team_linked_by_hand_or_named_by_two_columns_is_linked_once(
+        cmdb: Cmdb, actor: Actor, tmp_path: Path) -> None:
+    known = await people(cmdb, actor)
+    server = await cmdb.cis.create(actor, {"class_name": "Server", "name": "财务服务器",
+                                           "asset_tag": "BJ-1001"})
+    await cmdb.cis.relate(actor, server.id, "MANAGED_BY", known["财务部"].id)  # by hand
+    sheet = gbk_sheet(tmp_path / "资产登记表.csv", [
+        "BJ-1001,财务服务器,服务器,张三,财务部,财务部,在用",
+        "BJ-1002,研发服务器,服务器,李四,信息技术部,信息中心,在用"])
+    done = await run(cmdb, sheet)
+    by_tag = await rows(cmdb, done)
+    assert links(by_tag["BJ-1001"])["department"] == ("UNCHANGED", "财务部")
+    assert links(by_tag["BJ-1001"])["managing_department"] == ("UNCHANGED", "财务部")
+    assert await targets(cmdb, "BJ-1001", "MANAGED_BY") == ["财务部"]
+    assert await targets(cmdb, "BJ-1002", "MANAGED_BY") == ["信息技术部"]
+    again = await run(cmdb, sheet)
+    assert (await cmdb.store.history(run_id=again.id)).items == []
