@@ -193,7 +193,6 @@ class ImportService:
         writer = OutcomeWriter(run_id)
         run["outcome_blocks"] = True
         counts: Counter[str] = Counter()
-        links: Counter[str] = Counter()
         kept: list[Planned] = []
         try:
             parsed = records if records is not None else importer.run(request.path,
@@ -214,7 +213,6 @@ class ImportService:
                 plans = await self._plan(chunk, lookup, ledger, reconciler)
                 await linker.plan(plans)
                 counts.update(p.outcome.value for p in plans)
-                links.update(link.outcome.value for p in plans for link in p.parties)
                 for p in plans:
                     if p.outcome is Outcome.INVALID and len(run["rejected"]) < MAX_LISTED:
                         run["rejected"].append({"line": p.line, "record": p.record,
@@ -234,7 +232,7 @@ class ImportService:
         finally:
             ledger.close()
             lookup.point.forget_ahead()
-        run["parties"] = dict(sorted(links.items()))
+        run["parties"] = dict(sorted(linker.counts.items()))
         invalid = counts[Outcome.INVALID.value]
         run["would_reject"] = bool(invalid) and not request.apply_valid_only
         if request.dry_run:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +170,8 @@ class PartyLinker:
                        for k, c in self.columns.items()}
         #: Cell text -> its lookup key ("" for a placeholder): sheets repeat a few names.
         self._keys: dict[str, str] = {}
+        #: How many links of the run had each outcome (UNCHANGED ones are not listed).
+        self.counts: Counter[str] = Counter()
 
     def columns_seen(self, columns: Sequence[ResolvedColumn]) -> None:
         """Remember how the sheet names each party column (``ParseOptions.on_columns``)."""
@@ -227,42 +230,43 @@ class PartyLinker:
         index = await self._index()
         # What each CI is linked to now: (type, party) from the index first; the whole
         # relationships (which column made them, which source) only for the CIs a link
-        # changes (a re-import of the same register has none).
+        # changes (a re-import of the same register has none). An unchanged link is
+        # counted, not listed: the row says what changes or cannot be linked.
         linked = [p.facts.id for p, _ in rows if p.facts is not None]
         now = await self.store.linked_targets(linked, "out", self.types) if linked else {}
-        changing: list[str] = []
+        keys_of = index.keys_of
+        unchanged = 0
+        todo: list[tuple[Planned, list[tuple[str, PartyColumn, str]]]] = []
         for p, named in rows:
-            if p.facts is None:
-                continue
-            held = now.get(p.facts.id, [])
-            for _key, column, value in named:
-                k = self._keys[value]
-                if not any(t == column.relationship and index.matches(target, k)
-                           for t, target in held):
-                    changing.append(p.facts.id)
-                    break
+            held = now.get(p.facts.id) if p.facts is not None else None
+            if held:
+                left = [(key, column, value) for key, column, value in named
+                        if not any(t == column.relationship
+                                   and self._keys[value] in keys_of.get(target, ())
+                                   for t, target in held)]
+                unchanged += len(named) - len(left)
+                named = left
+            if named:
+                todo.append((p, named))
+        if unchanged:
+            self.counts[LinkOutcome.UNCHANGED.value] += unchanged
+        changing = [p.facts.id for p, _ in todo if p.facts is not None]
         current = await self.store.relationship_ends(changing, "out", self.types) \
             if changing else {}
-        for p, named in rows:
-            ci_id = p.facts.id if p.facts is not None else None
-            held = now.get(ci_id, []) if ci_id else []
-            rels = current.get(ci_id, []) if ci_id else []
+        for p, named in todo:
+            rels = current.get(p.facts.id, []) if p.facts is not None else []
             for key, column, value in named:
-                p.parties.append(self._link(p, index, held, rels, key, column, value))
-            if p.facts is not None and p.outcome is Outcome.MATCHED and any(
-                    link.outcome is not LinkOutcome.UNCHANGED for link in p.parties):
+                link = self._link(p, index, rels, key, column, value)
+                self.counts[link.outcome.value] += 1
+                p.parties.append(link)
+            if p.facts is not None and p.outcome is Outcome.MATCHED:
                 p.outcome = Outcome.MATCHED_WITH_DIFFERENCES
 
-    def _link(self, p: Planned, index: PartyIndex, held: list[tuple[str, str]],
-              rels: list[RelationshipEnds], key: str, column: PartyColumn,
-              value: str) -> PartyLink:
+    def _link(self, p: Planned, index: PartyIndex, rels: list[RelationshipEnds], key: str,
+              column: PartyColumn, value: str) -> PartyLink:
         rel_type = column.relationship
         k = self._keys[value]
         link = PartyLink(key, self.labels.get(key), value, rel_type, LinkOutcome.UNCHANGED)
-        for t, target in held:
-            if t == rel_type and index.matches(target, k):  # the register already says so
-                link.party_id, link.party_name = target, index.name_of(target)
-                return link
         single = self.single[key]
         mine = [r for r in rels if r.type == rel_type
                 and (single or r.attributes.get("field") == key)]

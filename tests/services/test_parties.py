@@ -152,9 +152,8 @@ async def test_importing_the_same_register_again_changes_nothing(
     assert {t: r["outcome"] for t, r in by_tag.items() if t != "BJ-1004"} == dict.fromkeys(
         ["BJ-1001", "BJ-1002", "BJ-1003", "BJ-1005", "BJ-1006", "BJ-1007", "BJ-1008"],
         "MATCHED")
-    assert links(by_tag["BJ-1002"]) == {"owner": ("UNCHANGED", "李四"),
-                                        "department": ("UNCHANGED", "研发部"),
-                                        "managing_department": ("UNCHANGED", "信息技术部")}
+    # Unchanged links are counted, not listed: a plain MATCHED row says nothing more.
+    assert by_tag["BJ-1002"]["parties"] == []
     assert by_tag["BJ-1004"]["outcome"] == "MATCHED_WITH_DIFFERENCES"
     assert again.data["parties"] == {"AMBIGUOUS": 1, "UNCHANGED": 14}
 
@@ -291,8 +290,10 @@ async def test_a_team_linked_by_hand_or_named_by_two_columns_is_linked_once(
         "BJ-1002,研发服务器,服务器,李四,信息技术部,信息中心,在用"])
     done = await run(cmdb, sheet)
     by_tag = await rows(cmdb, done)
-    assert links(by_tag["BJ-1001"])["department"] == ("UNCHANGED", "财务部")
-    assert links(by_tag["BJ-1001"])["managing_department"] == ("UNCHANGED", "财务部")
+    # Both team columns name the team the server is already managed by: unchanged.
+    assert links(by_tag["BJ-1001"]) == {"owner": ("LINKED", "张三")}
+    assert links(by_tag["BJ-1002"])["managing_department"] == ("LINKED", "信息技术部")
+    assert done.data["parties"] == {"LINKED": 4, "UNCHANGED": 2}
     assert await targets(cmdb, "BJ-1001", "MANAGED_BY") == ["财务部"]
     assert await targets(cmdb, "BJ-1002", "MANAGED_BY") == ["信息技术部"]
     again = await run(cmdb, sheet)
