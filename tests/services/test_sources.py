@@ -59,7 +59,7 @@ BASE = "identification: [asset_tag]\nsources: {}\n"
      "  b: {class: Team, relationship: MANAGED_BY, headers: ['管理 部门']}}\n",
      "parties.b.headers: header '管理 部门' is already parties.a's"),
     (f"{BASE}parties: {{Owner-Name: {{class: Person, relationship: OWNED_BY}}}}\n",
-     "parties"),
+     "parties: Value error, 'Owner-Name': a party column is named like an attribute"),
     (f"{BASE}parties: {{owner: {{class: Person, relationship: OWNED_BY, colour: red}}}}\n",
      "parties.owner.colour"),
 ])
