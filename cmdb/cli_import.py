@@ -32,7 +32,10 @@ def summary(run: Doc) -> str:
     fed = run.data.get("campaign")
     audit = (f"; audit campaigns: {fed['recorded']} sightings recorded, {fed['duplicates']} "
              f"already known, {fed['unscoped']} outside every open campaign") if fed else ""
-    return f"import {run.id} of {run.data['file']} {verb}: {shown or 'no records'}{audit}"
+    parties = ", ".join(f"{n} {k}" for k, n in run.data.get("parties", {}).items())
+    people = f"; people and teams: {parties}" if parties else ""
+    return (f"import {run.id} of {run.data['file']} {verb}: {shown or 'no records'}"
+            f"{people}{audit}")
 
 
 def register() -> None:

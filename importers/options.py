@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
-from cmdb.importers.columns import ColumnMapping
+from cmdb.importers.columns import ColumnMapping, ResolvedColumn
 from cmdb.importers.normalise import DateOrder
 from cmdb.importers.placeholders import Placeholders, default_placeholders
 
@@ -24,7 +25,8 @@ class ParseOptions:
     placeholder table; ``date_order`` resolves ``5/6/2023``-style dates; ``zone`` is
     the time zone of times written without an offset (a sheet's ``2026-07-10 10:03``,
     an Excel date-time cell, an agent's ``LOGDATE``): they become aware datetimes in it
-    (``None``: they stay naive); a time with an offset keeps its own.
+    (``None``: they stay naive); a time with an offset keeps its own; ``on_columns`` is
+    told each header row's resolved columns.
     The ``max_*`` fields are the safety bounds. Those of workbooks bound what a small
     zip may expand to: the unpacked size of all parts and of each part read whole
     (worksheets stream), the shared strings (how many, their characters, the longest),
@@ -55,6 +57,9 @@ class ParseOptions:
     max_xlsx_cells: int = 10_000_000
     max_xlsx_expanded_chars: int = 128 * MiB
     max_errors: int = 10_000
+    #: Told the columns of each header row a sheet importer resolves (the import service
+    #: names a party column in its outcomes by header and letter: ``责任人 (K)``).
+    on_columns: Callable[[Sequence[ResolvedColumn]], None] | None = None
 
     def label_for(self, path: Path) -> str:
         """Return the name that errors and locators use for ``path``."""

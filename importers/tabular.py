@@ -59,6 +59,8 @@ def resolve(
             raise ImportFileError(
                 "IMPORT_BAD_HEADER", "no asset tag column (资产编号)", file=label, line=line
             )
+        if options.on_columns is not None:
+            options.on_columns(result)
         return result
     code: ImportErrorCode = "IMPORT_UNKNOWN_HEADER" if result.unknown else "IMPORT_BAD_HEADER"
     raise ImportFileError(code, result.message, file=label, line=line, column=result.column)

@@ -31,6 +31,8 @@ def test_import_refuses_then_applies_then_changes_nothing(tmp_path: Path) -> Non
                                    "--apply-valid-only"])
     assert applied.exit_code == 0, applied.output
     assert "applied: 3 NEW, 1 INVALID" in applied.output
+    # 责任人 and 部门 name three people and three teams nobody had registered.
+    assert "people and teams: 6 CREATED" in applied.output
     again = runner.invoke(main, ["import", "csv", sheet, "--db", db, "--json",
                                  "--create-places", "--apply-valid-only"])
     assert json.loads(again.output)["counts"]["MATCHED"] == 3

@@ -77,6 +77,8 @@ LIST_SIZES: Mapping[str, int] = {
     "SinglePointOfFailure.path": 20,
     "ImportOutcome.differences": 20,
     "ImportOutcome.candidates": 10,
+    "ImportOutcome.parties": 10,  # one per party column of sources.yaml
+    "ImportPartyLink.candidates": 20,  # MAX_CANDIDATES of cmdb.services.parties
     "Finding.candidates": 10,
     "Finding.evidence": 20,
     "Dependency.sharedBy": 20,

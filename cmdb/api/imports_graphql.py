@@ -58,6 +58,63 @@ class ImportDifferenceType:
     note: str | None
 
 
+@strawberry.enum(name="ImportPartyOutcome")
+class ImportPartyOutcome(Enum):
+    UNCHANGED = "UNCHANGED"
+    LINKED = "LINKED"
+    CREATED = "CREATED"
+    AMBIGUOUS = "AMBIGUOUS"
+    UNRESOLVED = "UNRESOLVED"
+    REFUSED = "REFUSED"
+
+
+@strawberry.type(name="ImportPartyLink", description=(
+    "A column of the row naming a person or team (责任人, 使用部门 ...; `parties` in "
+    "schema/sources.yaml) and what the run made of it."))
+class ImportPartyLinkType:
+    data: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="The column's field in sources.yaml (owner, department).")
+    def field(self) -> str:
+        return str(self.data["field"])
+
+    @strawberry.field(description="The sheet's column, header and letter: 责任人 (K).")
+    def column(self) -> str | None:
+        return self.data.get("column")
+
+    @strawberry.field(description="The cell as written.")
+    def value(self) -> str:
+        return str(self.data["value"])
+
+    @strawberry.field(description="OWNED_BY or MANAGED_BY, as sources.yaml says.")
+    def relationship(self) -> str:
+        return str(self.data["relationship"])
+
+    @strawberry.field
+    def outcome(self) -> ImportPartyOutcome:
+        return ImportPartyOutcome(self.data["outcome"])
+
+    @strawberry.field(description="The person or team linked (or kept, or created).")
+    async def party(self, info: Info[Context, None]) -> CIType | None:
+        party_id = self.data.get("party_id")
+        found = await info.context.ci_loader.load(party_id) if party_id else None
+        return CIType(ci=found) if found else None
+
+    @strawberry.field(description="The name of the person or team (also one a dry run "
+                      "would create).")
+    def party_name(self) -> str | None:
+        return self.data.get("party_name")
+
+    @strawberry.field(description="AMBIGUOUS: every person or team the value names.")
+    async def candidates(self, info: Info[Context, None]) -> list[CIType]:
+        found = await info.context.ci_loader.load_many(self.data.get("candidates", []))
+        return [CIType(ci=c) for c in found if c is not None]
+
+    @strawberry.field(description="AMBIGUOUS, UNRESOLVED, REFUSED: why no link.")
+    def reason(self) -> str | None:
+        return self.data.get("reason")
+
+
 @strawberry.type(name="ImportOutcome")
 class ImportOutcomeType:
     doc: strawberry.Private[Doc]
@@ -104,6 +161,10 @@ class ImportOutcomeType:
     @strawberry.field(description="INVALID: why; NEW: why it was not registered.")
     def reason(self) -> str | None:
         return self.doc.data.get("reason")
+
+    @strawberry.field(description="The people and teams the row names, and their links.")
+    def parties(self) -> list[ImportPartyLinkType]:
+        return [ImportPartyLinkType(data=d) for d in self.doc.data.get("parties", [])]
 
 
 @strawberry.type(name="ImportOutcomeConnection")
@@ -159,6 +220,13 @@ class ImportRunType:
             matched=c.get("MATCHED", 0),
             matched_with_differences=c.get("MATCHED_WITH_DIFFERENCES", 0),
             new=c.get("NEW", 0), ambiguous=c.get("AMBIGUOUS", 0), invalid=c.get("INVALID", 0))
+
+    @strawberry.field(description=(
+        "How many people and teams the rows named had each outcome (LINKED, CREATED, "
+        "UNCHANGED, AMBIGUOUS, UNRESOLVED, REFUSED)."))
+    def party_counts(self) -> JSON:
+        counts: Any = self.doc.data.get("parties") or {}
+        return counts  # type: ignore[no-any-return]
 
     @strawberry.field(description="A whole-file error (code, message, file, line, field).")
     def error(self) -> JSON | None:

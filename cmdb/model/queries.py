@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from cmdb.model.records import decode_provenance, serial_key
 
@@ -111,6 +111,16 @@ class ClosureRow:
 class ClosureResult:
     rows: list[ClosureRow]
     truncated: bool
+
+
+class RelationshipEnds(NamedTuple):
+    """What a relationship links, without its stamps: imports compare a chunk's worth."""
+
+    id: str
+    type: str
+    source_id: str
+    target_id: str
+    attributes: dict[str, Any]
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ relationships point at.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from cmdb.errors import ConflictError, DuplicateError, NotFoundError, RelationshipRuleError
 from cmdb.model.records import (
@@ -158,7 +159,8 @@ class BulkWriter:
         self.history.append(relationship_entry(self.actor, HistoryAction.UNRELATED, ended,
                                                reason or self.reason))
 
-    def relate(self, source: CI, rel_type: str, target_id: str) -> None:
+    def relate(self, source: CI, rel_type: str, target_id: str,
+               attributes: dict[str, Any] | None = None) -> None:
         """A new relationship; its target is checked at the flush (one read per batch)."""
         if source.id == target_id:
             raise RelationshipRuleError("a CI cannot be related to itself", field="to")
@@ -168,7 +170,8 @@ class BulkWriter:
                 id=source.id)
         rel = construct(Relationship, {
             "id": new_id(), "type": rel_type, "source_id": source.id, "target_id": target_id,
-            "attributes": {}, "version": 1, "created_at": self.at, "updated_at": self.at,
+            "attributes": dict(attributes or {}), "version": 1, "created_at": self.at,
+            "updated_at": self.at,
             "ended_at": None})
         self.related.append(rel)
         self.history.append(relationship_entry(self.actor, HistoryAction.RELATED, rel))

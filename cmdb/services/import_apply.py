@@ -22,6 +22,7 @@ from cmdb.services.bulk import BulkWriter
 from cmdb.services.cis import CIService
 from cmdb.services.inputs import NewCI
 from cmdb.services.outcomes import Outcome, Planned
+from cmdb.services.parties import NewParty
 from cmdb.services.places import NewPlace
 from cmdb.services.software import INSTALLED_ON, INSTANCE_OF, ProductCatalog
 from cmdb.store.base import StoreTx
@@ -47,7 +48,7 @@ def needed_places(plans: Sequence[Planned], planned: dict[str, NewPlace]) -> lis
 async def apply_plans(
     tx: StoreTx, cis: CIService, actor: Actor, plans: Sequence[Planned],
     places: Sequence[NewPlace], catalog: ProductCatalog | None, source: str,
-    at: datetime, reason: str,
+    at: datetime, reason: str, parties: Sequence[NewParty] = (),
 ) -> int:
     """Write every planned change; returns how many history entries were written."""
     stamp = Provenance(source=source, at=at, run_id=actor.run_id)
@@ -56,12 +57,16 @@ async def apply_plans(
         await bulk.create(NewCI(class_name=place.class_name, name=place.name, state=IN_USE,
                                 location_id=place.parent_id),
                           ci_id=place.id, provenance={"name": stamp, "location": stamp})
+    for party in parties:
+        await bulk.create(NewCI(class_name=party.class_name, name=party.name, state=IN_USE),
+                          ci_id=party.id, provenance={"name": stamp})
     products_made: set[str] = set()
     todo = [p for p in plans
             if p.outcome not in (Outcome.INVALID, Outcome.AMBIGUOUS) and p.writes]
     for start in range(0, len(todo), READ_BATCH):
         batch = todo[start:start + READ_BATCH]
         current, located = await _as_read(tx, batch)
+        linking: list[tuple[CI, Planned]] = []
         for p in batch:
             if p.create is not None:
                 assert p.ci_id is not None
@@ -80,8 +85,42 @@ async def apply_plans(
             if p.software is not None and catalog is not None:
                 products_made = await _software(bulk, p, device, catalog, stamp,
                                                 products_made)
+            if any(link.writes for link in p.parties):
+                linking.append((device, p))
+        if linking:
+            await _link_parties(bulk, linking, source)
     await bulk.flush()
     return bulk.written
+
+
+async def _link_parties(bulk: BulkWriter, linking: Sequence[tuple[CI, Planned]],
+                        source: str) -> None:
+    """Relate each CI to the people and teams its row names, ending the relationship
+    each replaces: those the CI has now (read in this unit of work), of the link's type
+    and, unless it is single-valued (one owner), set by the same column."""
+    types = sorted({link.relationship for _, p in linking for link in p.parties})
+    now_of = await bulk.tx.active_relationships_of([ci.id for ci, _ in linking], "out",
+                                                   types)
+    registry = bulk.cis.registry
+    for ci, p in linking:
+        rels = now_of.get(ci.id, [])
+        done = {(r.type, r.target_id) for r in rels}
+        # A party another column of the row names keeps its link.
+        wanted = {(link.relationship, link.party_id) for link in p.parties if link.party_id}
+        for link in p.parties:
+            if not link.writes or link.party_id is None:
+                continue
+            if (link.relationship, link.party_id) in done:
+                continue  # already linked (by hand, or by another column of the row)
+            done.add((link.relationship, link.party_id))
+            single = registry.relationship_type(link.relationship).single
+            mine = [r for r in rels if r.type == link.relationship
+                    and (single or r.attributes.get("field") == link.field)]
+            for rel in mine:
+                if (rel.type, rel.target_id) not in wanted:
+                    bulk.end(rel)
+            bulk.relate(ci, link.relationship, link.party_id,
+                        {"source": source, "field": link.field})
 
 
 async def _as_read(tx: StoreTx, plans: Sequence[Planned]

@@ -58,6 +58,7 @@ from cmdb.services.import_apply import apply_plans, needed_places
 from cmdb.services.import_ledger import KeyLedger
 from cmdb.services.import_outcomes import OutcomeWriter, legacy_page, outcome_page
 from cmdb.services.outcomes import Outcome, Planned
+from cmdb.services.parties import PartyLinker, party_headers
 from cmdb.services.places import CREATE_HINT, PlaceResolver
 from cmdb.services.reconcile import Reconciler, compared_attributes
 from cmdb.services.sightings import DiscoveryOutcome, SightingInput
@@ -182,13 +183,17 @@ class ImportService:
             "apply_valid_only": request.apply_valid_only,
             "create_places": request.create_places, "counts": {}, "rejected": [],
         }
-        options = ParseOptions(file_label=file_name, mapping=request.mapping,
-                               encoding=request.encoding, zone=self.clock.zone)
         places = PlaceResolver(self.store, self.registry, self.config.places, unknown_hint=(
             CREATE_HINT if self.config.policy(request.source).is_authoritative("location")
             else "register it first"))  # e.g. scans: a sighting never creates its place
         reconciler = Reconciler(self.registry, self.config, request.source, run_id, started,
                                 places, request.create_places, self.clock)
+        linker = PartyLinker(self.store, self.registry, self.config, request.source,
+                             reconciler.policy)
+        options = ParseOptions(file_label=file_name,
+                               mapping=party_headers(self.config, request.mapping),
+                               encoding=request.encoding, zone=self.clock.zone,
+                               on_columns=linker.columns_seen)
         catalog = await ProductCatalog.load(self.store) if reconciler.policy.software else None
         lookup = HybridLookup(self.store, self.config.identification)
         ledger = KeyLedger(self.store)
@@ -213,6 +218,7 @@ class ImportService:
                                            compared_attributes(ahead, reconciler.source))
                     await asyncio.sleep(0)
                 plans = await self._plan(chunk, lookup, ledger, reconciler)
+                await linker.plan(plans)
                 counts.update(p.outcome.value for p in plans)
                 for p in plans:
                     if p.outcome is Outcome.INVALID and len(run["rejected"]) < MAX_LISTED:
@@ -233,6 +239,7 @@ class ImportService:
         finally:
             ledger.close()
             lookup.point.forget_ahead()
+        run["parties"] = dict(sorted(linker.counts.items()))
         invalid = counts[Outcome.INVALID.value]
         run["would_reject"] = bool(invalid) and not request.apply_valid_only
         if request.dry_run:
@@ -245,13 +252,14 @@ class ImportService:
                 "nothing was imported; fix them or import with apply_valid_only)",
                 runId=run_id, file=file_name, line=first["line"], field=first["field"])
         places_needed = needed_places(kept, {p.id: p for p in places.planned.values()})
+        parties_needed = linker.needed(kept)
         reason = f"{request.source} import of {file_name}"
         doc = self._run_doc(run_id, run, counts, "applied")
         blocks = writer.blocks(kept)  # once: the store may run the work again
 
         async def work(tx: StoreTx) -> None:
             await apply_plans(tx, self.cis, actor, kept, places_needed, catalog,
-                              request.source, started, reason)
+                              request.source, started, reason, parties_needed)
             await tx.put_docs([doc])
             for docs in _batched(blocks):
                 await tx.put_docs(docs)

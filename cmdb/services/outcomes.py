@@ -53,6 +53,51 @@ class Difference:
                 "source": self.source, "applied": self.applied, "note": self.note}
 
 
+class LinkOutcome(StrEnum):
+    """What became of one person or team a row names (:mod:`cmdb.services.parties`)."""
+
+    UNCHANGED = "UNCHANGED"     # the CI is already linked to it
+    LINKED = "LINKED"           # linked to a registered one (ending the one it replaces)
+    CREATED = "CREATED"         # registered by this run, and linked
+    AMBIGUOUS = "AMBIGUOUS"     # several match: no link
+    UNRESOLVED = "UNRESOLVED"   # none matches and the run may not create it: no link
+    REFUSED = "REFUSED"         # the source may not change this CI's link (precedence)
+
+
+@dataclass(slots=True)
+class PartyLink:
+    """One column of a row naming a person or team, and what the run does with it."""
+
+    field: str
+    column: str | None
+    value: str
+    relationship: str
+    outcome: LinkOutcome
+    party_id: str | None = None
+    party_name: str | None = None
+    candidates: tuple[str, ...] = ()
+    #: The relationships (ids) this link ends: the CI's former owner or team.
+    replaces: tuple[str, ...] = ()
+    reason: str | None = None
+
+    @property
+    def writes(self) -> bool:
+        return self.outcome in (LinkOutcome.LINKED, LinkOutcome.CREATED)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": self.field, "outcome": self.outcome.value,
+                               "value": self.value, "relationship": self.relationship}
+        for key, value in (("column", self.column), ("party_id", self.party_id),
+                           ("party_name", self.party_name), ("reason", self.reason)):
+            if value is not None:
+                out[key] = value
+        if self.candidates:
+            out["candidates"] = list(self.candidates)
+        if self.replaces:
+            out["replaces"] = list(self.replaces)
+        return out
+
+
 @dataclass
 class SoftwarePlan:
     """Installed software to add to a device and installations to retire."""
@@ -84,13 +129,16 @@ class Planned:
     provenance: dict[str, Provenance] = dataclasses.field(default_factory=dict)
     place_id: str | None = None
     software: SoftwarePlan | None = None
+    #: The people and teams the row names (:mod:`cmdb.services.parties`).
+    parties: list[PartyLink] = dataclasses.field(default_factory=list)
 
     @property
     def writes(self) -> bool:
         """Whether applying this observation changes the register."""
         return self.create is not None or self.changes is not None or \
             self.transition is not None or bool(self.software and (
-                self.software.add or self.software.retire))
+                self.software.add or self.software.retire)) or \
+            any(link.writes for link in self.parties)
 
     def _observation(self) -> dict[str, Any] | None:
         """The observation as the outcome keeps it: whole, except for a plain MATCHED
@@ -125,6 +173,8 @@ class Planned:
                 brief["line"] = self.line
             if self.record is not None:
                 brief["record"] = self.record
+            if self.parties:
+                brief["parties"] = [link.as_json() for link in self.parties]
             return brief
         row: dict[str, Any] = {"outcome": self.outcome.value}
         for key, value in (("line", self.line), ("record", self.record),
@@ -137,6 +187,8 @@ class Planned:
             row["candidates"] = list(self.candidates)
         if self.differences:
             row["differences"] = [d.as_json() for d in self.differences]
+        if self.parties:
+            row["parties"] = [link.as_json() for link in self.parties]
         observed = self._observation()
         if observed is not None:
             row["observation"] = observed
@@ -153,7 +205,7 @@ class Planned:
 ROW_DEFAULTS: dict[str, Any] = {
     "line": None, "record": None, "outcome": None, "ci_id": None, "reason": None,
     "field": None, "candidates": [], "matched_by": None, "differences": [],
-    "observation": None, "creates": None, "transition": None}
+    "observation": None, "creates": None, "transition": None, "parties": []}
 
 
 def expand_row(row: dict[str, Any]) -> dict[str, Any]:

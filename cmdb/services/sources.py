@@ -4,7 +4,9 @@ The file declares the identification rules in order, per source whether it may
 register new CIs, which fields it is authoritative for and with which priority
 (so a manual edit wins over discovery unless configured), and how location paths
 become places. :func:`load_sources` checks it (unknown keys are errors naming the
-file and entry) and returns :class:`SourcesConfig`.
+file and entry) and returns :class:`SourcesConfig`. Its ``parties`` say which sheet
+columns name a person or a team, and which relationship links the CI to it
+(:mod:`cmdb.services.parties`).
 """
 
 from __future__ import annotations
@@ -81,6 +83,26 @@ class PlaceRules(_Strict):
         return self.default
 
 
+#: The observation fields a party column may be; any other key is an attribute
+#: (``attributes.<key>``) that the entry's headers, or a user's mapping, feed.
+PARTY_FIELDS = ("owner", "department")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class PartyColumn(_Strict):
+    """A column that names a person or a team: the class of CI it names, and the
+    relationship that links the CI to it (``OWNED_BY``, ``MANAGED_BY``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    class_name: str = Field(alias="class")
+    relationship: str
+    #: Sheet headers naming this column, besides the built-in ones of owner/department.
+    headers: tuple[str, ...] = ()
+    #: May a run that registers CIs create the person or team it does not find.
+    create: bool = True
+
+
 class SourcesConfig(_Strict):
     """The whole of ``sources.yaml``."""
 
@@ -88,6 +110,16 @@ class SourcesConfig(_Strict):
     identification: tuple[Rule, ...]
     sources: dict[str, SourcePolicy]
     places: PlaceRules = PlaceRules()
+    parties: dict[str, PartyColumn] = Field(default_factory=dict)
+
+    @field_validator("parties")
+    @classmethod
+    def _keys(cls, value: dict[str, PartyColumn]) -> dict[str, PartyColumn]:
+        for key in value:
+            if not _KEY.match(key):
+                raise ValueError(f"{key!r}: a party column is named like an attribute "
+                                 "(lower case letters, digits, _)")
+        return value
 
     def policy(self, source: str) -> SourcePolicy:
         """The policy of ``source``; a source the file does not name may do nothing."""
@@ -127,4 +159,46 @@ def load_sources(directory: Path | None = None, registry: Registry | None = None
             info = registry.classes.get(name)
             if info is None or info.abstract:
                 raise _fail(path, entry, f"{name!r} is not a concrete CI class")
+        _check_parties(path, config, registry)
     return config
+
+
+def _check_parties(path: Path, config: SourcesConfig, registry: Registry) -> None:
+    """Each party column names a concrete class its relationship may point to; a
+    single-valued relationship (one owner) is fed by one column; a header names one."""
+    from cmdb.importers.columns import fold_header
+
+    single: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    for key, column in config.parties.items():
+        entry = f"parties.{key}"
+        info = registry.classes.get(column.class_name)
+        if info is None or info.abstract:
+            raise _fail(path, f"{entry}.class",
+                        f"{column.class_name!r} is not a concrete CI class")
+        rel = registry.relationship_types.get(column.relationship)
+        if rel is None:
+            raise _fail(path, f"{entry}.relationship", f"unknown relationship type "
+                        f"{column.relationship!r}; known: "
+                        + ", ".join(sorted(registry.relationship_types)))
+        if not any(info.is_a(c) for c in rel.to):
+            raise _fail(path, f"{entry}.relationship", f"{column.relationship} cannot point "
+                        f"to a {column.class_name}; it points to {', '.join(rel.to)}")
+        if rel.propagation != "none":
+            raise _fail(path, f"{entry}.relationship", f"{column.relationship} carries "
+                        "failures; a person or team is linked by one that does not "
+                        "(OWNED_BY, MANAGED_BY)")
+        if rel.single:
+            if column.relationship in single:
+                raise _fail(path, f"{entry}.relationship", f"{column.relationship} is single "
+                            f"(one per CI) and parties.{single[column.relationship]} "
+                            "already feeds it")
+            single[column.relationship] = key
+        for header in column.headers:
+            folded = fold_header(header)
+            if not folded:
+                raise _fail(path, f"{entry}.headers", "an empty header")
+            if folded in headers and headers[folded] != key:
+                raise _fail(path, f"{entry}.headers", f"header {header!r} is already "
+                            f"parties.{headers[folded]}'s")
+            headers[folded] = key

@@ -35,6 +35,7 @@ from cmdb.model.queries import (
     Cursor,
     FactKey,
     Page,
+    RelationshipEnds,
     Window,
     window,
 )
@@ -315,6 +316,25 @@ class Store(ABC):
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:
         """Active relationships leaving or entering each of ``ci_ids``, in one round trip."""
+
+    async def relationship_ends(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[RelationshipEnds]]:
+        """:meth:`relationships_of` without the stamps (id, type, ends, attributes): an
+        import's question per chunk. Adapters where decoding whole relationships costs
+        answer it with a leaner query."""
+        every = await self.relationships_of(ci_ids, direction, types)
+        return {i: [RelationshipEnds(r.id, r.type, r.source_id, r.target_id, r.attributes)
+                    for r in rels] for i, rels in every.items()}
+
+    async def linked_targets(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """For each CI: the (type, CI at the other end) of its active relationships of
+        ``types``, nothing more (answered from an index where the adapter has one)."""
+        every = await self.relationship_ends(ci_ids, direction, types)
+        return {i: [(r.type, r.target_id if direction == "out" else r.source_id)
+                    for r in rels] for i, rels in every.items()}
 
     async def relationship_pages(
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None,

@@ -32,6 +32,7 @@ from cmdb.model.queries import (
     Cursor,
     FactKey,
     Page,
+    RelationshipEnds,
 )
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
@@ -456,6 +457,44 @@ class SqliteStore(Store):
     ) -> dict[str, list[Relationship]]:
         with _unavailable():
             return _relationships_of(self._r, ci_ids, direction, types)
+
+    @counted
+    async def linked_targets(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        near, far = ("source_id", "target_id") if direction == "out" \
+            else ("target_id", "source_id")
+        # The partial index of active relationships answers it (no table rows read).
+        sql = (f"SELECT {near}, type, {far} FROM relationships"
+               f" WHERE {near} IN (SELECT value FROM json_each(?)) AND ended_at IS NULL"
+               " AND type IN (SELECT value FROM json_each(?))")
+        out: dict[str, list[tuple[str, str]]] = {i: [] for i in ci_ids}
+        with _unavailable():
+            for ci_id, kind, other in self._r.execute(
+                    sql, [jsontext.dumps(list(ci_ids)), jsontext.dumps(list(types))]):
+                out[ci_id].append((kind, other))
+        return out
+
+    @counted
+    async def relationship_ends(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[RelationshipEnds]]:
+        end = "source_id" if direction == "out" else "target_id"
+        sql = ("SELECT id, type, source_id, target_id, attributes FROM relationships"
+               f" WHERE {end} IN (SELECT value FROM json_each(?)) AND ended_at IS NULL")
+        args: list[Any] = [jsontext.dumps(list(ci_ids))]
+        if types is not None:
+            sql += " AND type IN (SELECT value FROM json_each(?))"
+            args.append(jsontext.dumps(list(types)))
+        out: dict[str, list[RelationshipEnds]] = {i: [] for i in ci_ids}
+        loads = jsontext.loads
+        with _unavailable():
+            for rid, kind, source, target, attrs in self._r.execute(
+                    sql + " ORDER BY created_at, id", args):
+                rel = RelationshipEnds(rid, kind, source, target,
+                                       {} if attrs == "{}" else loads(attrs))
+                out[source if direction == "out" else target].append(rel)
+        return out
 
     @counted
     async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:

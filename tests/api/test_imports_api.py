@@ -187,3 +187,33 @@ def test_every_source_imports_over_http_as_from_the_cli(
     counts = expected["counts"]
     assert run["counts"] == {"matched": counts["MATCHED"], "new": counts["NEW"],
                              "ambiguous": counts["AMBIGUOUS"], "invalid": counts["INVALID"]}
+
+
+PARTIES = """
+query($id: ID!) {
+  importRun(id: $id) {
+    partyCounts
+    outcomes(first: 1) {
+      nodes { parties { field column value relationship outcome partyName
+                        party { class name } candidates { id } reason } }
+    }
+  }
+}"""
+
+
+def test_graphql_shows_the_people_and_teams_each_row_linked(live: LiveServer) -> None:
+    run = gql_upload(live, IMPORT, GBK, dry=False).json()["data"]["importFile"]
+    data = live.ok(PARTIES, {"id": run["id"]})["importRun"]
+    # Three valid rows, each naming a person (责任人) and a team (部门) nobody registered.
+    assert data["partyCounts"] == {"CREATED": 6}
+    (first,) = data["outcomes"]["nodes"]
+    assert first["parties"] == [
+        {"field": "owner", "column": "责任人 (K)", "value": "张三", "relationship": "OWNED_BY",
+         "outcome": "CREATED", "partyName": "张三", "party": {"class": "Person", "name": "张三"},
+         "candidates": [], "reason": None},
+        {"field": "department", "column": "部门 (L)", "value": "财务部",
+         "relationship": "MANAGED_BY", "outcome": "CREATED", "partyName": "财务部",
+         "party": {"class": "Team", "name": "财务部"}, "candidates": [], "reason": None}]
+    again = gql_upload(live, IMPORT, GBK, dry=False).json()["data"]["importFile"]
+    assert live.ok(PARTIES, {"id": again["id"]})["importRun"]["partyCounts"] == {
+        "UNCHANGED": 6}

@@ -33,8 +33,9 @@ async def test_chunks_are_identified_once_with_their_questions_asked_ahead(
     assert sum(counts.values()) == RECORDS
     assert "NEW" not in counts
     assert "INVALID" not in counts
-    # One tag question per chunk (three), and one for the place hierarchy: none twice.
-    assert cmdb.store.calls["find_ci_facts"] - before == 3 + 1
+    # One tag question per chunk (three), one for the place hierarchy and one for the
+    # people and teams the 责任人 and 部门 columns name: none twice.
+    assert cmdb.store.calls["find_ci_facts"] - before == 3 + 1 + 1
     assert not (await cmdb.store.history(run_id=again.id)).items
     page, _ = await cmdb.imports.outcomes(again.id, first=500, after=None)
     assert [d.data["line"] for d in page] == list(range(2, 502))

@@ -359,7 +359,9 @@ async def test_a_sheet_disposing_an_asset_ends_its_relationships(
         assert (await cmdb.store.relationships_of([after.id], direction))[after.id] == []
     actions = [h.action.value for h in
                (await cmdb.store.history(run_id=disposal.id, first=50)).items]
-    assert sorted(actions) == ["disposed", "related", "unrelated", "unrelated", "unrelated"]
+    # Ended: its rack, the application's RUNS_ON, the new rack, its owner 李四 and its
+    # team 研发部 (linked by the first sheet's 责任人 and 部门 columns).
+    assert sorted(actions) == ["disposed", "related", *["unrelated"] * 5]
 
 
 async def test_bulk_writer_keeps_the_rules(cmdb: Cmdb, actor: Actor) -> None:

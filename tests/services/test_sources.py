@@ -26,6 +26,13 @@ def test_the_packaged_file_loads_with_its_defaults(registry: Registry) -> None:
     assert config.places.class_for("3楼机房", 1) == "Room"
     assert config.places.class_for("2F", 1) == "Building"
     assert config.places.class_for("北京总部", 0) == "Site"
+    owner, department = config.parties["owner"], config.parties["department"]
+    assert (owner.class_name, owner.relationship) == ("Person", "OWNED_BY")
+    assert (department.class_name, department.relationship) == ("Team", "MANAGED_BY")
+    assert "管理部门" in config.parties["managing_department"].headers
+
+
+BASE = "identification: [asset_tag]\nsources: {}\n"
 
 
 @pytest.mark.parametrize(("text", "entry"), [
@@ -36,6 +43,25 @@ def test_the_packaged_file_loads_with_its_defaults(registry: Registry) -> None:
     ("identification: [asset_tag]\nsources: {}\nplaces: {top: Sitee}\n", "places.top"),
     ("identification: [asset_tag]\nsources: {}\nplaces: {patterns: {Rack: ['(']}}\n",
      "places.patterns"),
+    # people and teams columns
+    (f"{BASE}parties: {{owner: {{class: Persn, relationship: OWNED_BY}}}}\n",
+     "parties.owner.class: 'Persn' is not a concrete CI class"),
+    (f"{BASE}parties: {{owner: {{class: Person, relationship: OWNS}}}}\n",
+     "parties.owner.relationship: unknown relationship type 'OWNS'"),
+    (f"{BASE}parties: {{owner: {{class: Person, relationship: RUNS_ON}}}}\n",
+     "parties.owner.relationship: RUNS_ON cannot point to a Person"),
+    (f"{BASE}parties: {{owner: {{class: Person, relationship: DEPENDS_ON}}}}\n",
+     "parties.owner.relationship: DEPENDS_ON carries failures"),
+    (f"{BASE}parties: {{owner: {{class: Person, relationship: OWNED_BY}},\n"
+     "  custodian: {class: Person, relationship: OWNED_BY, headers: [保管人]}}\n",
+     "parties.custodian.relationship: OWNED_BY is single"),
+    (f"{BASE}parties: {{a: {{class: Team, relationship: MANAGED_BY, headers: [管理部门]}},\n"
+     "  b: {class: Team, relationship: MANAGED_BY, headers: ['管理 部门']}}\n",
+     "parties.b.headers: header '管理 部门' is already parties.a's"),
+    (f"{BASE}parties: {{Owner-Name: {{class: Person, relationship: OWNED_BY}}}}\n",
+     "parties: Value error, 'Owner-Name': a party column is named like an attribute"),
+    (f"{BASE}parties: {{owner: {{class: Person, relationship: OWNED_BY, colour: red}}}}\n",
+     "parties.owner.colour"),
 ])
 def test_a_bad_file_names_the_entry(tmp_path: Path, registry: Registry, text: str,
                                     entry: str) -> None:

@@ -12,6 +12,7 @@ from cmdb.model.queries import (
     CIOrder,
     CIOrderField,
     CISelection,
+    RelationshipEnds,
 )
 from cmdb.model.records import (
     CI,
@@ -41,8 +42,10 @@ async def add(store: Store, *cis: CI) -> None:
     await store.write(work)
 
 
-async def link(store: Store, source: CI, rel_type: str, target: CI) -> Relationship:
-    rel = Relationship(type=rel_type, source_id=source.id, target_id=target.id)
+async def link(store: Store, source: CI, rel_type: str, target: CI,
+               attributes: dict[str, Any] | None = None) -> Relationship:
+    rel = Relationship(type=rel_type, source_id=source.id, target_id=target.id,
+                       attributes=attributes or {})
 
     async def work(tx: StoreTx) -> None:
         await tx.insert_relationship(rel)
@@ -301,6 +304,35 @@ async def test_relationships_active_and_ended(store: Store) -> None:
     await link(store, a, "DEPENDS_ON", b)
     with pytest.raises(DuplicateError):
         await link(store, a, "DEPENDS_ON", b)
+
+
+async def test_relationship_ends_say_what_relationships_of_says_without_stamps(
+        store: Store) -> None:
+    a, b, c, d = ci("a"), ci("b"), ci("c"), ci("d")
+    await add(store, a, b, c, d)
+    owned = await link(store, a, "OWNED_BY", b, {"source": "csv", "field": "owner"})
+    managed = await link(store, a, "MANAGED_BY", c)
+    await link(store, a, "DEPENDS_ON", d)
+    ended = await link(store, d, "OWNED_BY", b)
+
+    async def end(tx: StoreTx) -> None:
+        await tx.update_relationship(ended.model_copy(update={"ended_at": now(),
+                                                              "version": 2}), 1)
+
+    await store.write(end)
+    out = await store.relationship_ends([a.id, d.id], "out", ["OWNED_BY", "MANAGED_BY"])
+    assert out[d.id] == []
+    assert sorted(out[a.id]) == sorted([
+        RelationshipEnds(owned.id, "OWNED_BY", a.id, b.id, {"source": "csv",
+                                                           "field": "owner"}),
+        RelationshipEnds(managed.id, "MANAGED_BY", a.id, c.id, {})])
+    into = await store.relationship_ends([b.id], "in")
+    assert [(r.id, r.source_id) for r in into[b.id]] == [(owned.id, a.id)]
+    targets = await store.linked_targets([a.id, d.id], "out", ["OWNED_BY", "MANAGED_BY"])
+    assert sorted(targets[a.id]) == [("MANAGED_BY", c.id), ("OWNED_BY", b.id)]
+    assert targets[d.id] == []
+    assert (await store.linked_targets([b.id], "in", ["OWNED_BY"]))[b.id] == [
+        ("OWNED_BY", a.id)]
 
 
 async def test_relationship_pages_read_one_page_of_each_ci(store: Store) -> None:
