@@ -11,10 +11,12 @@ with the same calls graphql-core makes (``complete_leaf_value`` for scalars and 
 ``collect_and_execute_subfields`` for objects); the error paths (an exception, a null
 in a non-null field, a value the scalar cannot serialize, an awaitable) go through
 graphql-core's own ``handle_field_error`` and ``complete_awaitable_value`` with the
-same arguments. Every other field (a resolver, arguments, an extension, an abstract or
-list type, ``__typename``) takes the normal path, as does everything when a schema
-extension resolves fields (middleware), when the schema has exception handlers, or
-under ``@defer``. ``tests/api/test_execution.py`` runs representative queries through
+same arguments. An object of a type without ``is_type_of`` (each item of a list of
+objects, say) goes straight to its subfields, as ``complete_value`` would send it.
+Every other field (a resolver, arguments, an extension, an abstract or list type,
+``__typename``) takes the normal path, as does everything when a schema extension
+resolves fields (middleware), when the schema has exception handlers, or under
+``@defer``. ``tests/api/test_execution.py`` runs representative queries through
 both executors and compares the responses byte for byte.
 """
 
@@ -31,6 +33,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     is_leaf_type,
     is_object_type,
 )
@@ -45,7 +48,7 @@ SUPPORTED = graphql.version_info[:2] == (3, 3)
 version the schema keeps strawberry's own executor."""
 
 #: Values that are certainly not awaitable (the check is skipped for them).
-_PLAIN_VALUES = frozenset({str, int, float, bool, datetime, date, type(None)})
+_PLAIN_VALUES = frozenset({str, int, float, bool, datetime, date, type(None), dict, list})
 #: Field directives applied while fields are collected; any other keeps the normal path.
 _COLLECTION_DIRECTIVES = frozenset({"include", "skip"})
 
@@ -63,6 +66,7 @@ class _Plain(NamedTuple):
     named_type: Any  # the leaf or object type inside a non-null
     non_null: bool
     field_name: str
+    coerce: Callable[[Any], Any] | None  # a leaf's ``coerce_output_value``
 
 
 _Step = tuple[str, FieldDetailsList, _Plain | None]
@@ -93,7 +97,8 @@ def _plain_field(parent_type: GraphQLObjectType, field_def: GraphQLField,
     else:
         return None
     return _Plain(kind, field_def, definition.default_resolver, definition.python_name,
-                  return_type, named, non_null, details[0].node.name.value)
+                  return_type, named, non_null, details[0].node.name.value,
+                  named.coerce_output_value if is_leaf_type(named) else None)
 
 
 async def _await_object(executor: PlainFieldExecutor, completed: Awaitable[Any],
@@ -116,17 +121,18 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         handlers = getattr(getattr(self.schema, "_strawberry_schema", None),
                            "exception_handlers", ())
         self._direct = (middleware is None or not middleware.middlewares) and not handlers
-        self._plans: dict[tuple[GraphQLObjectType, int],
-                          tuple[GroupedFieldSet, list[_Step] | None]] = {}
+        self._plans: dict[int, tuple[GroupedFieldSet, GraphQLObjectType,
+                                     list[_Step] | None]] = {}
+        self._objects: dict[GraphQLOutputType, GraphQLObjectType | None] = {}
 
     def _plan(self, parent_type: GraphQLObjectType,
               grouped_field_set: GroupedFieldSet) -> list[_Step] | None:
         """The selection set's fields in order, each with how to read it when plain;
         None when none is (memoized: a list of objects shares one selection set)."""
-        key = (parent_type, id(grouped_field_set))
+        key = id(grouped_field_set)
         cached = self._plans.get(key)
-        if cached is not None:
-            return cached[1]
+        if cached is not None and cached[1] is parent_type:
+            return cached[2]
         steps: list[_Step] = []
         any_plain = False
         for response_name, details in grouped_field_set.items():
@@ -136,8 +142,38 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             steps.append((response_name, details, plain))
         plan = steps if any_plain else None
         # The set is kept with its plan so that its id cannot be reused meanwhile.
-        self._plans[key] = (grouped_field_set, plan)
+        self._plans[key] = (grouped_field_set, parent_type, plan)
         return plan
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        """An object (each item of a list of objects, say) of a type without
+        ``is_type_of``, non-null or not, completes as ``complete_value``,
+        ``complete_object_value`` and ``collect_and_execute_subfields`` would complete
+        it, without passing through them; anything else goes through them."""
+        objects = self._objects
+        if return_type in objects:
+            target = objects[return_type]
+        else:
+            named = return_type.of_type if isinstance(return_type, GraphQLNonNull) \
+                else return_type
+            target = objects[return_type] = (
+                named if is_object_type(named) and not named.is_type_of else None)
+        if (target is not None and position_context is None and self._direct
+                and result is not None and result is not Undefined
+                and not isinstance(result, Exception)):
+            grouped, new_defer_usages, _ = self.collect_subfields(target, field_details_list)
+            if not new_defer_usages:
+                return self.execute_fields(target, result, path, grouped, None)
+        return super().complete_value(return_type, field_details_list, info, path, result,
+                                      position_context)
 
     def execute_fields(
         self,
@@ -206,12 +242,21 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                     raise TypeError("Cannot return null for non-nullable field"
                                     f" {parent_type.name}.{plain.field_name}.")
                 return None
-            if plain.kind == LEAF:
-                leaf: GraphQLLeafType = plain.named_type
-                return self.complete_leaf_value(leaf, value)
+            if plain.coerce is not None:
+                coerced = plain.coerce(value)
+                if coerced is None or coerced is Undefined:
+                    # complete_leaf_value raises its error (coercion is a pure function)
+                    leaf: GraphQLLeafType = plain.named_type
+                    return self.complete_leaf_value(leaf, value)
+                return coerced
             field_path = Path(path, response_name, parent_type.name)
-            completed = self.collect_and_execute_subfields(
-                plain.named_type, details, field_path, value, None)
+            grouped, new_defer_usages, _ = self.collect_subfields(plain.named_type, details)
+            if new_defer_usages:
+                completed = self.execute_collected_subfields(
+                    plain.named_type, value, field_path, grouped, new_defer_usages, None)
+            else:
+                completed = self.execute_fields(plain.named_type, value, field_path,
+                                                grouped, None)
             if self.is_awaitable(completed):
                 return _await_object(self, completed, plain, details, field_path)
             return completed

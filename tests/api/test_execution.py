@@ -243,7 +243,7 @@ ROWS: dict[str, Callable[[], Any]] = {
 class Query:
     @strawberry.field
     def things(self) -> list[Thing | None]:
-        return [make() for make in ROWS.values()]
+        return [*(make() for make in ROWS.values()), ValueError("not a thing"), None]
 
     @strawberry.field
     async def later(self) -> list[Wrapper | None]:
@@ -252,7 +252,7 @@ class Query:
 
     @strawberry.field
     def strict(self) -> list[Thing] | None:
-        return [ROWS["fine"](), ROWS["null_in_non_null"]()]
+        return [ROWS["fine"](), ROWS["null_in_non_null"](), None]
 
 
 THINGS = """fragment F on Thing { name count maybe colour id at data __typename
