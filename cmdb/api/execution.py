@@ -49,6 +49,8 @@ version the schema keeps strawberry's own executor."""
 
 #: Values that are certainly not awaitable (the check is skipped for them).
 _PLAIN_VALUES = frozenset({str, int, float, bool, datetime, date, type(None), dict, list})
+#: Values a scalar's coercer may take as they are (coerced in line when it does).
+_SCALAR_VALUES = frozenset({str, int, float, bool})
 #: Field directives applied while fields are collected; any other keeps the normal path.
 _COLLECTION_DIRECTIVES = frozenset({"include", "skip"})
 
@@ -198,6 +200,22 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                     result = self.execute_field(parent_type, source_value, details,
                                                 Path(path, response_name, parent_name),
                                                 position_context)
+                elif plain.coerce is not None:
+                    # a leaf: a plain value its coercer takes is the common case
+                    try:
+                        value = plain.resolver(source_value, plain.python_name)
+                        if type(value) in _SCALAR_VALUES:
+                            coerced = plain.coerce(value)
+                            if coerced is not None and coerced is not Undefined:
+                                results[response_name] = coerced
+                                continue
+                    except Exception as raw_error:
+                        self.handle_field_error(raw_error, plain.return_type, details,
+                                                Path(path, response_name, parent_name))
+                        result = None
+                    else:
+                        result = self._complete_plain(plain, parent_type, value, details,
+                                                      path, response_name)
                 else:
                     result = self._execute_plain(plain, parent_type, source_value,
                                                  details, path, response_name)
@@ -228,6 +246,18 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         """``execute_field`` and ``complete_value`` for a plain field, in their order."""
         try:
             value = plain.resolver(source, plain.python_name)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plain.return_type, details,
+                                    Path(path, response_name, parent_type.name))
+            return None
+        return self._complete_plain(plain, parent_type, value, details, path,
+                                    response_name)
+
+    def _complete_plain(self, plain: _Plain, parent_type: GraphQLObjectType, value: Any,
+                        details: FieldDetailsList, path: Path | None,
+                        response_name: str) -> Any:
+        """What ``execute_field`` does with a plain field's value once read."""
+        try:
             if type(value) not in _PLAIN_VALUES and self.is_awaitable(value):
                 field_path = Path(path, response_name, parent_type.name)
                 info = self.build_resolve_info(plain.field_def,
