@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import graphql
 from graphql import (
@@ -36,12 +36,18 @@ from graphql import (
     GraphQLResolveInfo,
     is_leaf_type,
     is_object_type,
+    pyutils,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
+from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+if TYPE_CHECKING:  # names of graphql-core 3.3, imported for the annotations only
+    from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+    from graphql.pyutils import AwaitableOrValue
+
+    _Step = tuple[str, FieldDetailsList, "_Plain | None"]
 
 SUPPORTED = graphql.version_info[:2] == (3, 3)
 """The executor relies on graphql-core 3.3's ``Executor`` methods; with another
@@ -69,9 +75,6 @@ class _Plain(NamedTuple):
     non_null: bool
     field_name: str
     coerce: Callable[[Any], Any] | None  # a leaf's ``coerce_output_value``
-
-
-_Step = tuple[str, FieldDetailsList, _Plain | None]
 
 
 def _plain_field(parent_type: GraphQLObjectType, field_def: GraphQLField,
@@ -236,7 +239,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         if len(fields) == 1:
             results[fields[0]] = await results[fields[0]]
         else:
-            awaited = await gather_with_cancel(*(results[f] for f in fields))
+            awaited = await pyutils.gather_with_cancel(*(results[f] for f in fields))
             results.update(zip(fields, awaited, strict=True))
         return results
 
