@@ -131,5 +131,6 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
     )
     metrics.routes = app.router.routes
     app.state.cmdb = core
+    app.state.schema = schema
     app.state.metrics = metrics
     return app

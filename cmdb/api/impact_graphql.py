@@ -35,11 +35,12 @@ class ImpactStatusEnum(Enum):
 
 class Known:
     """The CIs a report names, each made into its GraphQL type once (a CI on many paths
-    is one object)."""
+    is one object), and so the steps of its paths (paths share their first steps)."""
 
     def __init__(self, cis: dict[str, CI]) -> None:
         self.cis = cis
         self.types: dict[str, CIType] = {}
+        self.steps: dict[tuple[str, str, str, str], PathStepType] = {}
 
     def __call__(self, ci_id: str) -> CIType | None:
         made = self.types.get(ci_id)
@@ -65,7 +66,15 @@ class PathStepType:
 
 
 def _path(steps: list[PathStep], known: Known) -> list[PathStepType]:
-    return [PathStepType.of(s, known) for s in steps]
+    made = known.steps
+    out = []
+    for s in steps:
+        key = (s.relationship_id, s.type, s.source_id, s.target_id)
+        step = made.get(key)
+        if step is None:
+            step = made[key] = PathStepType.of(s, known)
+        out.append(step)
+    return out
 
 
 @strawberry.type(name="ImpactedCI", description="A CI the change would take DOWN or "

@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 from cmdb.api.auth_graphql import AuthMutation, AuthQuery
 from cmdb.api.campaigns_graphql import CampaignMutation, CampaignQuery
 from cmdb.api.changes_graphql import ChangeMutation, ChangeQuery
+from cmdb.api.execution import SUPPORTED, PlainFieldExecutor
 from cmdb.api.impact_graphql import ImpactQuery
 from cmdb.api.imports_graphql import ImportMutation, ImportQuery
 from cmdb.api.labels_graphql import LabelMutation, LabelQuery
@@ -69,8 +70,12 @@ class PreparedDocument(SchemaExtension):
         yield
 
 
-def build_schema() -> CmdbSchema:
-    return CmdbSchema(query=Query, mutation=Mutation, extensions=[PreparedDocument])
+def build_schema(plain_fields: bool = True) -> CmdbSchema:
+    """The schema; ``plain_fields=False`` keeps strawberry's own executor for every
+    field (the reference the plain-field executor is tested against)."""
+    executor = PlainFieldExecutor if plain_fields and SUPPORTED else None
+    return CmdbSchema(query=Query, mutation=Mutation, extensions=[PreparedDocument],
+                      execution_context_class=executor)
 
 
 def sdl(schema: Any | None = None) -> str:
