@@ -34,6 +34,7 @@ from pydantic import SecretStr
 
 from cmdb.settings import Settings
 from tests.api.conftest import LiveServer, run_server
+from tests.importers.helpers import BOND_MAC, bonded_server
 from tests.services.audit_estate import write_scans
 from tests.support.neo4j_server import Neo4jServer, wipe
 
@@ -218,3 +219,69 @@ def test_audit_campaign_end_to_end(audit_server: LiveServer, browser: Browser,
     # BJ-0003 was merged away (no one decided on its MISSING yet); the localhost scan
     # was left for the network team.
     assert left == {"MISSING": {"BJ-0003"}, "UNREGISTERED": {"127.0.0.1"}}
+
+
+BOND_WINDOWS = BOND_MAC.upper().replace(":", "-")  # as Windows prints it
+REAL_REGISTER = f"""资产编号,名称,类别,品牌,序列号,MAC地址,责任人,使用部门,位置,状态
+BJ-0101, bj-db-01 ,服务器, 戴尔 ,7XK2M53,,zhangsan,运维部,北京总部/3楼机房/A01机柜,在用
+BJ-0102,bj-web-02,服务器,惠普,CZJ12345AB,,张三 ,运维部,北京总部/3楼机房/A01机柜,在用
+BJ-0103,bj-k8s-03,服务器,DELL,SN-K8S-03,{BOND_WINDOWS},李四,应用部,北京总部/3楼机房/A02机柜,在用
+"""
+OWNER = """query($tag: String!) { ci(assetTag: $tag) { id attributes owner { id name } } }"""
+
+
+@pytest.fixture(params=["sqlite", "neo4j"])
+def production_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """Authentication on (API token), in Beijing, on a fresh store of each kind."""
+    if request.param == "sqlite":
+        settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}",
+                            time_zone="Asia/Shanghai")
+    else:
+        server: Neo4jServer = request.getfixturevalue("neo4j_server")
+        wipe(server.uri, server.auth)
+        settings = Settings(store_url=server.uri, store_user=server.auth[0],
+                            store_password=SecretStr(server.auth[1]),
+                            time_zone="Asia/Shanghai")
+    yield from run_server(settings)
+
+
+def test_chinese_register_meets_english_agents(production_server: LiveServer,
+                                               tmp_path: Path) -> None:
+    """A GBK register in Chinese vendor names with an owner column, then agents
+    reporting English legal names and a bonded NIC: every agent finds its registered
+    server (none NEW), the owner column links people (an existing one by login and by
+    name, a new one created once), and importing the register again changes nothing."""
+    live = production_server
+    assert live.token  # production mode: every request below carries the API token
+    zhang = live.ok('mutation { createCI(input: {class: "Person", name: "张三", '
+                    'attributes: {login: "zhangsan"}}) { id } }')["createCI"]["id"]
+    sheet = tmp_path / "资产登记表.csv"
+    sheet.write_bytes(REAL_REGISTER.encode("gbk"))
+    assert upload(live, "csv", sheet, createPlaces="true")["counts"]["NEW"] == 3
+
+    for serial, maker in (("7XK2M53", "Dell Inc."), ("CZJ12345AB",
+                                                      "Hewlett Packard Enterprise")):
+        text = (FIXTURES / "glpi-vm.xml").read_text(encoding="utf-8").replace(
+            "<BIOS>\n      <SSN></SSN>\n    </BIOS>",
+            f"<BIOS>\n      <SMANUFACTURER>{maker}</SMANUFACTURER>\n"
+            f"      <SSN>{serial}</SSN>\n    </BIOS>")
+        agent = tmp_path / f"{serial}.xml"
+        agent.write_text(text, encoding="utf-8")
+        counts = upload(live, "glpi", agent)["counts"]
+        assert counts.get("NEW", 0) == 0, (maker, counts)
+        assert counts.get("MATCHED", 0) + counts.get("MATCHED_WITH_DIFFERENCES", 0) == 1
+    bonded = upload(live, "glpi", bonded_server(tmp_path))["counts"]
+    assert bonded.get("NEW", 0) == 0, bonded
+    assert bonded.get("AMBIGUOUS", 0) == 0, bonded
+
+    owners = {tag: live.ok(OWNER, {"tag": tag})["ci"] for tag in
+              ("BJ-0101", "BJ-0102", "BJ-0103")}
+    assert owners["BJ-0101"]["owner"]["id"] == zhang  # by login
+    assert owners["BJ-0102"]["owner"]["id"] == zhang  # by name, stray space and all
+    assert owners["BJ-0103"]["owner"]["name"] == "李四"  # created by the register
+    people = live.ok('{ cis(filter: {class: "Person"}) { totalCount } }')["cis"]
+    assert people["totalCount"] == 2
+    assert owners["BJ-0101"]["attributes"]["manufacturer"] == "Dell"
+
+    again = upload(live, "csv", sheet)["counts"]
+    assert {k: n for k, n in again.items() if n} == {"MATCHED": 3}
