@@ -117,7 +117,11 @@ class AssetPages:
         owner = (await labels.owners([ci])).get(ci.id)
         info = self.cmdb.registry.classes.get(ci.class_name)
         attrs = ci.attributes
-        model = " ".join(str(p) for p in (attrs.get("manufacturer"), attrs.get("model")) if p)
+        maker = attrs.get("manufacturer")
+        vendor = self.cmdb.registry.vendors.canonical(str(maker)) if maker else None
+        if vendor is not None:  # the vendor's name in the reader's language (联想 / Lenovo)
+            maker = vendor.label.get(lang) or vendor.name
+        model = " ".join(str(p) for p in (maker, attrs.get("model")) if p)
         rows = [
             Row(t["class"], info.definition.label.get(lang) if info else ci.class_name),
             Row(t["location"], " / ".join(p.name for p in path) or None,

@@ -36,9 +36,9 @@ EXPECTED = {
                            "最近盘点", "2025-03-01 09:30", "时区：Asia/Shanghai (UTC+08:00)",
                            "English"],
     (CHINESE_TAG, "en"): ["财务部笔记本 张伟", "Laptop", "In stock", " / ".join(PATH[:3]),
-                          "财务部", "联想 ThinkPad X1 Carbon", "PF3ABC12", "Never audited"],
+                          "财务部", "Lenovo ThinkPad X1 Carbon", "PF3ABC12", "Never audited"],
     (CHINESE_TAG, "zh-CN"): ["财务部笔记本 张伟", "笔记本电脑", "库存", "责任人/部门", "财务部",
-                             "序列号", "从未盘点"],
+                             "联想 ThinkPad X1 Carbon", "序列号", "从未盘点"],
 }
 
 
