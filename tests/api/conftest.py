@@ -143,11 +143,16 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture(params=["sqlite", "neo4j"])
 def live_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A server on a fresh store of each adapter kind (SQLite file, wiped Neo4j)."""
+    yield from run_server(store_settings(request, tmp_path))
+
+
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path, file: str = "api.sqlite3",
+                   **extra: Any) -> Settings:
+    """Settings for a fresh store of the kind ``request.param`` names: a SQLite file in
+    ``tmp_path``, or the session's Neo4j wiped; ``extra`` settings on top."""
     if request.param == "sqlite":
-        settings = Settings(store_url=f"sqlite:///{tmp_path / 'api.sqlite3'}")
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        wipe(server.uri, server.auth)
-        settings = Settings(store_url=server.uri, store_user=server.auth[0],
-                            store_password=SecretStr(server.auth[1]))
-    yield from run_server(settings)
+        return Settings(store_url=f"sqlite:///{tmp_path / file}", **extra)
+    server: Neo4jServer = request.getfixturevalue("neo4j_server")
+    wipe(server.uri, server.auth)
+    return Settings(store_url=server.uri, store_user=server.auth[0],
+                    store_password=SecretStr(server.auth[1]), **extra)

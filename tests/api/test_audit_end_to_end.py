@@ -30,13 +30,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser
-from pydantic import SecretStr
 
-from cmdb.settings import Settings
-from tests.api.conftest import LiveServer, run_server
+from tests.api.conftest import LiveServer, run_server, store_settings
 from tests.importers.helpers import BOND_MAC, bonded_server
 from tests.services.audit_estate import write_scans
-from tests.support.neo4j_server import Neo4jServer, wipe
 
 FIXTURES = Path(__file__).resolve().parent.parent / "importers" / "fixtures"
 VM_MAC = "02:fc:00:00:00:01"  # what the real agent reported for the test VM
@@ -69,16 +66,8 @@ CI = """query($tag: String!) { ci(assetTag: $tag) { id state location { name }
 @pytest.fixture(params=["sqlite", "neo4j"])
 def audit_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A signed-out demo server (loopback) on a fresh store of each kind, in Beijing."""
-    if request.param == "sqlite":
-        settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}", auth="none",
-                            time_zone="Asia/Shanghai")
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        wipe(server.uri, server.auth)
-        settings = Settings(store_url=server.uri, store_user=server.auth[0],
-                            store_password=SecretStr(server.auth[1]), auth="none",
-                            time_zone="Asia/Shanghai")
-    yield from run_server(settings)
+    yield from run_server(store_settings(request, tmp_path, "audit.sqlite3", auth="none",
+                                         time_zone="Asia/Shanghai"))
 
 
 def upload(live: LiveServer, source: str, path: Path, **form: str) -> dict[str, Any]:
@@ -233,16 +222,8 @@ OWNER = """query($tag: String!) { ci(assetTag: $tag) { id attributes owner { id 
 @pytest.fixture(params=["sqlite", "neo4j"])
 def production_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """Authentication on (API token), in Beijing, on a fresh store of each kind."""
-    if request.param == "sqlite":
-        settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}",
-                            time_zone="Asia/Shanghai")
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        wipe(server.uri, server.auth)
-        settings = Settings(store_url=server.uri, store_user=server.auth[0],
-                            store_password=SecretStr(server.auth[1]),
-                            time_zone="Asia/Shanghai")
-    yield from run_server(settings)
+    yield from run_server(store_settings(request, tmp_path, "audit.sqlite3",
+                                         time_zone="Asia/Shanghai"))
 
 
 def test_chinese_register_meets_english_agents(production_server: LiveServer,

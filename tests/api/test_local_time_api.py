@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from cmdb.api.campaign_pages import form_time
 from cmdb.errors import ValidationError
@@ -18,9 +17,8 @@ from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services.campaigns import CampaignInput
 from cmdb.settings import Settings
-from tests.api.conftest import LiveServer, run_server
+from tests.api.conftest import LiveServer, run_server, store_settings
 from tests.services.audit_estate import build_estate
-from tests.support.neo4j_server import Neo4jServer, wipe
 
 SEEN = """mutation($in: RecordSightingInput!) { recordSighting(input: $in) {
   sighting { seenAt } findings { type evidence { at } } } }"""
@@ -48,14 +46,7 @@ def seed(settings: Settings) -> str:
 
 @pytest.fixture(params=["sqlite", "neo4j"])
 def beijing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
-    if request.param == "sqlite":
-        settings = Settings(store_url=f"sqlite:///{tmp_path / 'api.sqlite3'}",
-                            time_zone="Asia/Shanghai")
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        wipe(server.uri, server.auth)
-        settings = Settings(store_url=server.uri, store_user=server.auth[0],
-                            store_password=SecretStr(server.auth[1]), time_zone="Asia/Shanghai")
+    settings = store_settings(request, tmp_path, time_zone="Asia/Shanghai")
     host = seed(settings)
     for live in run_server(settings):
         yield live, host

@@ -5,9 +5,9 @@ GraphQL showing the canonical name and, in provenance, what the register wrote."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from tests.api.conftest import LiveServer
+from tests.api.test_audit_end_to_end import upload
 from tests.api.test_graphql import CREATE, UPDATE
 from tests.services.test_vendor_matching import agent_file
 
@@ -15,14 +15,6 @@ REGISTER = """资产编号,名称,类别,品牌,型号,序列号,位置,状态
 BJ-0101, bj-db-01 ,服务器, 戴尔 ,PowerEdge R740,7XK2M53,北京总部/3楼机房/A01机柜,在用
 """
 CI = """query($tag: String!) { ci(assetTag: $tag) { id version attributes provenance } }"""
-
-
-def upload(live: LiveServer, source: str, path: Path, **form: str) -> dict[str, Any]:
-    with path.open("rb") as f:
-        r = live.client.post(f"/imports/{source}", files={"file": (path.name, f)}, data=form)
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 def test_register_in_chinese_matched_by_the_agent_over_http(
