@@ -24,8 +24,8 @@ from bench.generate import build_estate, load
 from cmdb.api.app import create_app
 from cmdb.model.records import Actor, Channel, Doc
 from cmdb.services import Cmdb
-from cmdb.services.campaigns import CampaignInput, OpenFindings
-from cmdb.services.sightings import SightingInput
+from cmdb.services.audit.service import CampaignInput, OpenFindings
+from cmdb.services.audit.sightings import SightingInput
 from cmdb.settings import Settings
 from cmdb.store.base import StoreTx
 

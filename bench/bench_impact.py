@@ -33,10 +33,10 @@ from cmdb.model.definitions import Propagation
 from cmdb.model.queries import CIOrder
 from cmdb.model.registry import load_registry
 from cmdb.services import Cmdb
-from cmdb.services.inputs import CIFilterInput
+from cmdb.services.cis.inputs import CIFilterInput
 from cmdb.settings import Settings
-from cmdb.store.sqlite import SqliteStore
-from cmdb.store.sqlite_sql import closure_sql
+from cmdb.store.sqlite.sql import closure_sql
+from cmdb.store.sqlite.store import SqliteStore
 from tests.api.conftest import run_server
 
 PATHS = """query($ids: [ID!]!) { impact(ciIds: $ids) { total truncated

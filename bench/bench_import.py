@@ -40,13 +40,13 @@ from bench.gen_inventory_csv import rows as sheet_rows
 from bench.gen_inventory_csv import write as write_sheet
 from bench.generate import build_estate, load
 from bench.import_floor import neo4j_floor, sqlite_floor
-from cmdb.importers import Observation, RecordError, get_importer
 from cmdb.model.records import CI
 from cmdb.services import Cmdb
-from cmdb.services.imports import ImportRequest
+from cmdb.services.imports.service import ImportRequest
 from cmdb.settings import Settings
-from cmdb.store.neo4j import Neo4jStore
-from cmdb.store.sqlite import SqliteStore
+from cmdb.store.neo4j.store import Neo4jStore
+from cmdb.store.sqlite.store import SqliteStore
+from importers import Observation, RecordError, get_importer
 
 TARGETS = {("sqlite", "register"): 5_000.0, ("sqlite", "re-import"): 20_000.0,
            ("neo4j", "re-import"): 5_000.0}

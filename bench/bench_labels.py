@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from cmdb.labels import LabelData, LabelOptions, render_pdf
-from cmdb.labels.fonts import load_font
-from cmdb.labels.qr import qr_matrix
+from labels import LabelData, LabelOptions, render_pdf
+from labels.fonts import load_font
+from labels.qr import qr_matrix
 
 PDF_TARGET_S = 2.0
 QR_TARGET_PER_S = 500.0

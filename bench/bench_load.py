@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.bench_load --store neo4j         # a Neo4j the project starts
     .venv/bin/python -m bench.bench_load --clients 20 --seconds 10
 
-The same harness as ``tests/api/test_load.py`` (``tests/api/load.py``): reads, updates
+The same harness as ``tests/api/http/test_load.py`` (``tests/api/load.py``): reads, updates
 (with the version read, some deliberately stale) and relates; then checks that no 5xx
 was answered and no accepted update was lost. Prints the figures as JSON.
 """

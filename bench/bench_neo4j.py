@@ -44,10 +44,10 @@ from cmdb.model.records import CI, Relationship
 from cmdb.model.registry import load_registry
 from cmdb.services import Cmdb
 from cmdb.settings import Settings
-from cmdb.store import neo4j_cypher as q
 from cmdb.store.base import LoadKind
-from cmdb.store.neo4j import Neo4jStore
-from cmdb.store.sqlite import SqliteStore
+from cmdb.store.neo4j import cypher as q
+from cmdb.store.neo4j.store import Neo4jStore
+from cmdb.store.sqlite.store import SqliteStore
 from tests.support.neo4j_server import Neo4jServer, wipe
 
 REGISTRY = load_registry()
@@ -166,7 +166,7 @@ def migrate(sqlite: Path, server: Neo4jServer) -> tuple[float, int]:
            "CMDB_STORE_PASSWORD": server.auth[1]}
     with TxMemory(server.uri, server.auth) as memory:
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cmdb.cli", "migrate", "--from",
+        subprocess.run([sys.executable, "-m", "cmdb.cli.main", "migrate", "--from",
                         f"sqlite:///{sqlite}", "--to", server.uri], env=env, check=True,
                        stdout=subprocess.DEVNULL)
         seconds = time.perf_counter() - started

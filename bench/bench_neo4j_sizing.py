@@ -28,7 +28,7 @@ from bench.bench_core import prepare
 from bench.bench_neo4j import migrate
 from cmdb.model.records import Channel, EntityKind, FieldChange, HistoryAction, HistoryEntry
 from cmdb.store.base import StoreTx
-from cmdb.store.sqlite import SqliteStore
+from cmdb.store.sqlite.store import SqliteStore
 from tests.support.neo4j_server import Neo4jServer, wipe
 
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from cmdb.model.records import CI
 from cmdb.store.base import StoreTx
-from cmdb.store.sqlite import SqliteStore
-from cmdb.store.sqlite_sql import _get_cis
+from cmdb.store.sqlite.sql import _get_cis
+from cmdb.store.sqlite.store import SqliteStore
 
 
 async def per_call_us(fn: Callable[[], Awaitable[Any]], calls: int) -> float:

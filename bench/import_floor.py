@@ -23,12 +23,12 @@ from typing import Any
 import orjson
 from neo4j import AsyncDriver
 
-from cmdb.importers import Observation
 from cmdb.model.records import new_id
 from cmdb.model.registry import load_registry
-from cmdb.store import neo4j_cypher as q
-from cmdb.store.neo4j_facts import FACTS_CYPHER, _projection
-from cmdb.store.sqlite_facts import FACTS_SQL
+from cmdb.store.neo4j import cypher as q
+from cmdb.store.neo4j.facts import FACTS_CYPHER, _projection
+from cmdb.store.sqlite.facts import FACTS_SQL
+from importers import Observation
 
 CHUNK = 1000
 WRITE_EVERY = 10

@@ -98,7 +98,7 @@ class ReservedFieldError(ValidationError):
 class LabelRenderError(ValidationError):
     """A label that cannot be drawn: unknown template, a character no font has, bad option.
 
-    Its ``code`` is the one the label layer gave (``cmdb.labels.LabelError.code``),
+    Its ``code`` is the one the label layer gave (``labels.LabelError.code``),
     so a client can tell a missing template from a missing font.
     """
 

@@ -7,9 +7,9 @@ and is registered by name (see :func:`get_importer`).  Nothing here imports a we
 framework, a database driver or the rest of ``cmdb``.
 """
 
-from cmdb.importers.columns import ColumnMapping
-from cmdb.importers.errors import ImportErrorCode, ImportFileError, RecordError
-from cmdb.importers.models import (
+from importers.columns import ColumnMapping
+from importers.errors import ImportErrorCode, ImportFileError, RecordError
+from importers.models import (
     Flag,
     Kind,
     Locator,
@@ -18,10 +18,10 @@ from cmdb.importers.models import (
     Port,
     Software,
 )
-from cmdb.importers.normalise import neutralise_cell, normalise_mac
-from cmdb.importers.options import ParseOptions
-from cmdb.importers.placeholders import Placeholders, default_placeholders
-from cmdb.importers.registry import Importer, get_importer, importer_names, parse_file
+from importers.normalise import neutralise_cell, normalise_mac
+from importers.options import ParseOptions
+from importers.placeholders import Placeholders, default_placeholders
+from importers.registry import Importer, get_importer, importer_names, parse_file
 
 __all__ = [
     "ColumnMapping",

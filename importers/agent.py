@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from cmdb.importers.build import RecordBuilder
-from cmdb.importers.errors import ImportFileError, RecordError, preview
-from cmdb.importers.models import Flag, IPAddress, Locator, NetworkInterface, Observation, Software
-from cmdb.importers.normalise import is_identifying_ip, normalise_mac, parse_ip
-from cmdb.importers.options import ParseOptions
-from cmdb.importers.xmlsafe import Node, Selector, iter_records
+from importers.build import RecordBuilder
+from importers.errors import ImportFileError, RecordError, preview
+from importers.models import Flag, IPAddress, Locator, NetworkInterface, Observation, Software
+from importers.normalise import is_identifying_ip, normalise_mac, parse_ip
+from importers.options import ParseOptions
+from importers.xmlsafe import Node, Selector, iter_records
 
 KEEP = frozenset(
     {"BIOS", "HARDWARE", "OPERATINGSYSTEM", "NETWORKS", "ACCESSLOG", "CPUS", "ACCOUNTINFO"}

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import JsonValue, ValidationError
 
-from cmdb.importers.errors import RecordError, preview
-from cmdb.importers.models import (
+from importers.errors import RecordError, preview
+from importers.models import (
     Flag,
     IPAddress,
     Kind,
@@ -19,7 +19,7 @@ from cmdb.importers.models import (
     Port,
     Software,
 )
-from cmdb.importers.normalise import (
+from importers.normalise import (
     DateOrder,
     is_formula_like,
     is_identifying_mac,
@@ -27,7 +27,7 @@ from cmdb.importers.normalise import (
     parse_datetime,
     parse_ip,
 )
-from cmdb.importers.placeholders import IdentifyingField, Placeholders
+from importers.placeholders import IdentifyingField, Placeholders
 
 SCALAR_IDENTIFIERS: dict[str, IdentifyingField] = {
     "asset_tag": "asset_tag",

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from cmdb.importers.columns import INVENTORY_TARGETS
-from cmdb.importers.csvread import read_csv
-from cmdb.importers.errors import RecordError
-from cmdb.importers.models import Kind, Observation
-from cmdb.importers.options import ParseOptions
-from cmdb.importers.tabular import Row, SheetSpec, limit_errors, parse_rows, resolve
+from importers.columns import INVENTORY_TARGETS
+from importers.csvread import read_csv
+from importers.errors import RecordError
+from importers.models import Kind, Observation
+from importers.options import ParseOptions
+from importers.tabular import Row, SheetSpec, limit_errors, parse_rows, resolve
 
 SOURCE: Final = "csv"
 KIND: Final[Kind] = "inventory"

@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from cmdb.importers.decoding import bounded_lines, detect_encoding
-from cmdb.importers.errors import ImportErrorCode, ImportFileError
-from cmdb.importers.options import ParseOptions
+from importers.decoding import bounded_lines, detect_encoding
+from importers.errors import ImportErrorCode, ImportFileError
+from importers.options import ParseOptions
 
 _SEP_HINT = re.compile(r"^sep=(.)\r?\n?$")
 _DELIMITERS = (",", ";", "\t", "|")

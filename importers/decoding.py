@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from cmdb.importers.errors import ImportFileError
+from importers.errors import ImportFileError
 
 CHUNK = 256 * 1024
 CASCADE = ("utf-8", "gb18030")

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from cmdb.importers.build import RecordBuilder
-from cmdb.importers.errors import ImportFileError, RecordError
-from cmdb.importers.models import Kind, Locator, NetworkInterface, Observation
-from cmdb.importers.options import ParseOptions
+from importers.build import RecordBuilder
+from importers.errors import ImportFileError, RecordError
+from importers.models import Kind, Locator, NetworkInterface, Observation
+from importers.options import ParseOptions
 
 SOURCE: Final = "lshw"
 KIND: Final[Kind] = "inventory"

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from cmdb.importers.normalise import is_identifying_mac, normalise_mac
+from importers.normalise import is_identifying_mac, normalise_mac
 
 Kind = Literal["discovery", "inventory", "inspection"]
 IPAddress = IPv4Address | IPv6Address
@@ -75,7 +75,7 @@ class NetworkInterface(_Frozen):
     """One network interface as the source reported it (virtual ones included).
 
     ``identifying`` says whether its MAC may identify the machine (see
-    :func:`~cmdb.importers.normalise.is_identifying_mac`): decided by the address, not
+    :func:`~importers.normalise.is_identifying_mac`): decided by the address, not
     by the source's ``virtual`` flag; ``None`` when there is no MAC."""
 
     name: str | None = None

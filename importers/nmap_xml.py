@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from cmdb.importers.build import RecordBuilder
-from cmdb.importers.errors import ImportFileError, RecordError
-from cmdb.importers.models import Kind, Locator, NetworkInterface, Observation, Port
-from cmdb.importers.normalise import from_epoch
-from cmdb.importers.options import ParseOptions
-from cmdb.importers.xmlsafe import Node, Selector, iter_records
+from importers.build import RecordBuilder
+from importers.errors import ImportFileError, RecordError
+from importers.models import Kind, Locator, NetworkInterface, Observation, Port
+from importers.normalise import from_epoch
+from importers.options import ParseOptions
+from importers.xmlsafe import Node, Selector, iter_records
 
 SOURCE: Final = "nmap"
 KIND: Final[Kind] = "discovery"

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from cmdb.importers.agent import parse_agent
-from cmdb.importers.errors import RecordError
-from cmdb.importers.models import Kind, Observation
-from cmdb.importers.options import ParseOptions
+from importers.agent import parse_agent
+from importers.errors import RecordError
+from importers.models import Kind, Observation
+from importers.options import ParseOptions
 
 SOURCE: Final = "ocs"
 KIND: Final[Kind] = "inventory"

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
-from cmdb.importers.columns import ColumnMapping, ResolvedColumn
-from cmdb.importers.normalise import DateOrder
-from cmdb.importers.placeholders import Placeholders, default_placeholders
+from importers.columns import ColumnMapping, ResolvedColumn
+from importers.normalise import DateOrder
+from importers.placeholders import Placeholders, default_placeholders
 
 MiB = 1024 * 1024
 

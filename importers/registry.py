@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from cmdb.importers import (
+from importers import (
     csv_sheet,
     glpi_xml,
     lshw_json,
@@ -17,9 +17,9 @@ from cmdb.importers import (
     scans_csv,
     xlsx_sheet,
 )
-from cmdb.importers.errors import ImportFileError, RecordError
-from cmdb.importers.models import Kind, Observation
-from cmdb.importers.options import ParseOptions
+from importers.errors import ImportFileError, RecordError
+from importers.models import Kind, Observation
+from importers.options import ParseOptions
 
 ParseFn = Callable[..., Iterator[Observation | RecordError]]
 log = logging.getLogger("cmdb.importers")

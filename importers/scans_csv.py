@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from cmdb.importers.columns import SCAN_TARGETS
-from cmdb.importers.csv_sheet import parse_sheet_csv
-from cmdb.importers.errors import RecordError
-from cmdb.importers.models import Kind, Observation
-from cmdb.importers.options import ParseOptions
-from cmdb.importers.tabular import SheetSpec
+from importers.columns import SCAN_TARGETS
+from importers.csv_sheet import parse_sheet_csv
+from importers.errors import RecordError
+from importers.models import Kind, Observation
+from importers.options import ParseOptions
+from importers.tabular import SheetSpec
 
 SOURCE: Final = "scans"
 KIND: Final[Kind] = "inspection"

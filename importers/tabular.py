@@ -8,12 +8,12 @@ from datetime import date, datetime, time
 
 from pydantic import JsonValue
 
-from cmdb.importers.build import RecordBuilder
-from cmdb.importers.columns import ATTR_PREFIX, ResolvedColumn, describe_column, resolve_headers
-from cmdb.importers.errors import ImportErrorCode, ImportFileError, RecordError
-from cmdb.importers.models import Kind, Locator, Observation
-from cmdb.importers.normalise import split_list, split_location
-from cmdb.importers.options import ParseOptions
+from importers.build import RecordBuilder
+from importers.columns import ATTR_PREFIX, ResolvedColumn, describe_column, resolve_headers
+from importers.errors import ImportErrorCode, ImportFileError, RecordError
+from importers.models import Kind, Locator, Observation
+from importers.normalise import split_list, split_location
+from importers.options import ParseOptions
 
 DATE_TARGETS = frozenset({"purchase_date", "warranty_end", "seen_at"})
 LIST_TARGETS = frozenset({"mac_addresses", "ip_addresses", "hostnames"})

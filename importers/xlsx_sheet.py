@@ -26,11 +26,11 @@ import openpyxl
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from cmdb.importers.columns import INVENTORY_TARGETS
-from cmdb.importers.errors import ImportFileError, RecordError
-from cmdb.importers.models import Kind, Observation
-from cmdb.importers.options import ParseOptions
-from cmdb.importers.tabular import Row, SheetSpec, limit_errors, parse_rows, resolve
+from importers.columns import INVENTORY_TARGETS
+from importers.errors import ImportFileError, RecordError
+from importers.models import Kind, Observation
+from importers.options import ParseOptions
+from importers.tabular import Row, SheetSpec, limit_errors, parse_rows, resolve
 
 SOURCE: Final = "xlsx"
 KIND: Final[Kind] = "inventory"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from cmdb.importers.errors import ImportErrorCode, ImportFileError
+from importers.errors import ImportErrorCode, ImportFileError
 
 CHUNK = 64 * 1024
 

@@ -7,12 +7,12 @@ Pure layer: no web framework and no database driver. The CMDB builds
 * :func:`render_pdf` - a batch on label sheets or roll pages;
 * :func:`render_zpl` - one label or a batch for Zebra printers.
 
-Errors are :class:`cmdb.labels.errors.LabelError` subclasses with a ``code``.
+Errors are :class:`labels.errors.LabelError` subclasses with a ``code``.
 """
 
 from __future__ import annotations
 
-from cmdb.labels.api import (
+from labels.api import (
     DEFAULT_TEMPLATE,
     DEFAULT_ZPL_TEMPLATE,
     layout_label,
@@ -21,7 +21,7 @@ from cmdb.labels.api import (
     render_svg,
     render_zpl,
 )
-from cmdb.labels.errors import (
+from labels.errors import (
     LabelDataError,
     LabelError,
     LabelFontMissingError,
@@ -30,9 +30,9 @@ from cmdb.labels.errors import (
     TemplateInvalidError,
     TemplateNotFoundError,
 )
-from cmdb.labels.models import LabelData, LabelOptions, qr_payload
-from cmdb.labels.pdf import ProgressCallback
-from cmdb.labels.templates import LabelTemplate, get_template, load_templates
+from labels.models import LabelData, LabelOptions, qr_payload
+from labels.pdf import ProgressCallback
+from labels.templates import LabelTemplate, get_template, load_templates
 
 __all__ = [
     "DEFAULT_TEMPLATE",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from cmdb.labels.errors import LabelOptionError
-from cmdb.labels.fonts import LoadedFont, font_for_text
-from cmdb.labels.layout import LabelLayout, all_text, compute_layout
-from cmdb.labels.models import LabelData, LabelOptions
-from cmdb.labels.pdf import ProgressCallback, build_pdf
-from cmdb.labels.raster import draw_label, image_to_png
-from cmdb.labels.svg import draw_svg
-from cmdb.labels.templates import LabelTemplate, get_template
-from cmdb.labels.zpl import label_zpl
+from labels.errors import LabelOptionError
+from labels.fonts import LoadedFont, font_for_text
+from labels.layout import LabelLayout, all_text, compute_layout
+from labels.models import LabelData, LabelOptions
+from labels.pdf import ProgressCallback, build_pdf
+from labels.raster import draw_label, image_to_png
+from labels.svg import draw_svg
+from labels.templates import LabelTemplate, get_template
+from labels.zpl import label_zpl
 
 DEFAULT_TEMPLATE = "avery-l7160"
 DEFAULT_ZPL_TEMPLATE = "zebra-2x1in"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 class LabelError(Exception):
-    """Base class of every error raised by :mod:`cmdb.labels`."""
+    """Base class of every error raised by :mod:`labels`."""
 
     code: str = "LABEL_ERROR"
 

@@ -5,7 +5,7 @@ A font is looked for, in this order:
 1. ``LabelOptions.font_path`` or the ``CMDB_LABEL_FONT`` environment variable
    (``/path/font.ttc`` or ``/path/font.ttc#1`` for face 1 of a collection): if set,
    it is the only font used;
-2. fonts shipped in ``cmdb/labels/fonts/`` and the PyPI package
+2. fonts shipped in ``labels/fonts/`` and the PyPI package
    ``paperang-p2-fonts-cjk`` (WenQuanYi Micro Hei: Latin, Chinese, Japanese kana,
    Korean hangul);
 3. well-known system locations (Debian ``fonts-wqy-microhei``, ``fonts-noto-cjk``,
@@ -35,7 +35,7 @@ from fontTools import subset
 from fontTools.pens.svgPathPen import SVGPathPen
 from fontTools.ttLib import TTFont
 
-from cmdb.labels.errors import LabelFontMissingError, LabelGlyphMissingError
+from labels.errors import LabelFontMissingError, LabelGlyphMissingError
 
 FONT_ENV = "CMDB_LABEL_FONT"
 PACKAGED_DIR = Path(__file__).resolve().parent / "fonts"

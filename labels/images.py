@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from cmdb.labels.errors import LabelDataError
+from labels.errors import LabelDataError
 
 
 @lru_cache(maxsize=8)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cmdb.labels.fonts import PT_TO_MM, LoadedFont, font_for_text
-from cmdb.labels.models import LabelData, LabelOptions, qr_payload
-from cmdb.labels.qr import QrMatrix, qr_matrix
-from cmdb.labels.templates import FieldSpec, LabelTemplate
+from labels.fonts import PT_TO_MM, LoadedFont, font_for_text
+from labels.models import LabelData, LabelOptions, qr_payload
+from labels.qr import QrMatrix, qr_matrix
+from labels.templates import FieldSpec, LabelTemplate
 
 LINE_HEIGHT = 1.18  # line box height as a multiple of the font size
 TEXT_GAP_MM = 0.4  # between the QR box (its white quiet zone) and the text
@@ -221,7 +221,7 @@ def _logo_aspect(path: Path | None) -> float:
     """Width / height of the logo image (1.0 if it cannot be read yet)."""
     if path is None:
         return 1.0
-    from cmdb.labels.images import logo_size
+    from labels.images import logo_size
 
     width, height = logo_size(path)
     return width / height

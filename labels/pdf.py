@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 
 from fpdf import FPDF
 
-from cmdb.labels.errors import LabelOptionError
-from cmdb.labels.fonts import LoadedFont, subset_font_file
-from cmdb.labels.images import load_logo
-from cmdb.labels.layout import LabelLayout
-from cmdb.labels.qr import QUIET_ZONE
-from cmdb.labels.templates import LabelTemplate
+from labels.errors import LabelOptionError
+from labels.fonts import LoadedFont, subset_font_file
+from labels.images import load_logo
+from labels.layout import LabelLayout
+from labels.qr import QUIET_ZONE
+from labels.templates import LabelTemplate
 
 ProgressCallback = Callable[[int, int], None]
 _FAMILY = "cmdblabel"

@@ -15,7 +15,7 @@ from typing import Literal
 
 from PIL import Image
 
-from cmdb.labels.errors import LabelDataError, LabelOptionError
+from labels.errors import LabelDataError, LabelOptionError
 
 QUIET_ZONE = 4  # modules of white border on every side, as ISO/IEC 18004 requires
 Encoder = Literal["auto", "zxing", "qrcode"]

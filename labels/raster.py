@@ -7,11 +7,11 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from cmdb.labels.errors import LabelOptionError
-from cmdb.labels.fonts import FontFace
-from cmdb.labels.images import load_logo
-from cmdb.labels.layout import LabelLayout, TextLine
-from cmdb.labels.qr import QUIET_ZONE
+from labels.errors import LabelOptionError
+from labels.fonts import FontFace
+from labels.images import load_logo
+from labels.layout import LabelLayout, TextLine
+from labels.qr import QUIET_ZONE
 
 MIN_DPI = 72
 MAX_DPI = 1200

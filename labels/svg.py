@@ -11,9 +11,9 @@ import base64
 import io
 from xml.sax.saxutils import quoteattr
 
-from cmdb.labels.images import load_logo
-from cmdb.labels.layout import LabelLayout
-from cmdb.labels.qr import QUIET_ZONE
+from labels.images import load_logo
+from labels.layout import LabelLayout
+from labels.qr import QUIET_ZONE
 
 
 def _num(value: float) -> str:

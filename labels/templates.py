@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cmdb.labels.errors import TemplateInvalidError, TemplateNotFoundError
+from labels.errors import TemplateInvalidError, TemplateNotFoundError
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATES_ENV = "CMDB_LABEL_TEMPLATES"

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from cmdb.labels.errors import LabelOptionError
-from cmdb.labels.images import load_logo
-from cmdb.labels.layout import LabelLayout, TextLine
-from cmdb.labels.raster import fitted_pil_font
+from labels.errors import LabelOptionError
+from labels.images import load_logo
+from labels.layout import LabelLayout, TextLine
+from labels.raster import fitted_pil_font
 
 SUPPORTED_DPI = (203, 300)
 _DOTS_PER_MM = {203: 8.0, 300: 12.0}  # Zebra's nominal 8 and 12 dots/mm

@@ -12,8 +12,8 @@ from cmdb.model.registry import Registry, load_registry
 from cmdb.services import Cmdb
 from cmdb.settings import Settings
 from cmdb.store.base import Store
-from cmdb.store.neo4j import Neo4jStore
-from cmdb.store.sqlite import SqliteStore
+from cmdb.store.neo4j.store import Neo4jStore
+from cmdb.store.sqlite.store import SqliteStore
 from tests.support.neo4j_server import Neo4jServer
 
 ADAPTERS = ["sqlite", "neo4j"]

@@ -31,21 +31,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from cmdb.api import cpu
-from cmdb.api.access import AccessMiddleware
-from cmdb.api.context import Context
-from cmdb.api.error_pages import exception_handlers
-from cmdb.api.graphql_http import GraphQLHTTP
-from cmdb.api.headers import SecurityHeadersMiddleware
-from cmdb.api.html import Html
-from cmdb.api.imports_http import ImportEndpoints
-from cmdb.api.labels_http import LabelEndpoints
-from cmdb.api.login import LoginPages
-from cmdb.api.logs import RequestLogMiddleware
-from cmdb.api.metrics import Metrics, instrument_store
-from cmdb.api.offload import Offloader
-from cmdb.api.pages import AssetPages
-from cmdb.api.schema import build_schema
+from cmdb.api.graphql.context import Context
+from cmdb.api.graphql.endpoint import GraphQLHTTP
+from cmdb.api.graphql.schema import build_schema
+from cmdb.api.http import cpu
+from cmdb.api.http.access import AccessMiddleware
+from cmdb.api.http.headers import SecurityHeadersMiddleware
+from cmdb.api.http.imports import ImportEndpoints
+from cmdb.api.http.labels import LabelEndpoints
+from cmdb.api.http.logs import RequestLogMiddleware
+from cmdb.api.http.metrics import Metrics, instrument_store
+from cmdb.api.http.offload import Offloader
+from cmdb.api.pages.access import LoginPages
+from cmdb.api.pages.cis import AssetPages
+from cmdb.api.pages.errors import exception_handlers
+from cmdb.api.pages.html import Html
 from cmdb.errors import CmdbError
 from cmdb.model.access import LOCAL, Principal
 from cmdb.model.records import Actor, Channel

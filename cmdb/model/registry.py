@@ -42,7 +42,16 @@ from cmdb.model.definitions import (
 )
 from cmdb.model.vendors import ExtraVendorsFile, Vendors, VendorsFile, merged
 
-DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+
+def _packaged_schema() -> Path:
+    """The schema folder: ``cmdb/schema`` in an installed wheel (pyproject maps the
+    repository's ``schema/`` there), the repository's own ``schema/`` in a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "schema"
+    return installed if installed.is_dir() else package.parent / "schema"
+
+
+DEFAULT_SCHEMA_DIR = _packaged_schema()
 ROOT_CLASS = "ConfigurationItem"
 
 F = TypeVar("F", bound=BaseModel)

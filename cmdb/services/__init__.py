@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from cmdb.errors import CmdbError
 from cmdb.model.clock import Clock
 from cmdb.model.registry import Registry, load_registry
-from cmdb.services.auth import AuthService
-from cmdb.services.changes import ChangeService
-from cmdb.services.cis import CIService
-from cmdb.services.impact import ImpactService
-from cmdb.services.queries import CIQueries
+from cmdb.services.access.service import AuthService
+from cmdb.services.changes.service import ChangeService
+from cmdb.services.cis.queries import CIQueries
+from cmdb.services.cis.service import CIService
+from cmdb.services.impact.service import ImpactService
 from cmdb.settings import Settings
 from cmdb.store import store_from_url
 from cmdb.store.base import Store
@@ -22,12 +22,12 @@ from cmdb.store.base import Store
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from cmdb.services.campaigns import CampaignService
-    from cmdb.services.health import HealthService
-    from cmdb.services.imports import ImportService
-    from cmdb.services.labels import LabelService
-    from cmdb.services.resolutions import FindingResolver
-    from cmdb.services.sessions import SessionService
+    from cmdb.services.access.sessions import SessionService
+    from cmdb.services.audit.resolutions import FindingResolver
+    from cmdb.services.audit.service import CampaignService
+    from cmdb.services.cis.health import HealthService
+    from cmdb.services.imports.service import ImportService
+    from cmdb.services.labels.service import LabelService
 
 
 @dataclass
@@ -71,8 +71,8 @@ class Cmdb:
     @cached_property
     def imports(self) -> ImportService:
         """Import runs: identify, reconcile, preview or apply files from other tools."""
-        from cmdb.services.imports import ImportService
-        from cmdb.services.sources import load_sources
+        from cmdb.services.imports.service import ImportService
+        from cmdb.services.imports.sources import load_sources
 
         config = load_sources(self.settings.schema_dir, self.registry)
         return ImportService(self.store, self.registry, self.cis, config, self.campaigns,
@@ -81,7 +81,7 @@ class Cmdb:
     @cached_property
     def labels(self) -> LabelService:
         """Asset labels; built on first use, since the drawing libraries take ~0.4 s to load."""
-        from cmdb.services.labels import LabelService
+        from cmdb.services.labels.service import LabelService
 
         return LabelService(self.store, self.registry, self.cis, self.queries, self.settings)
 
@@ -93,28 +93,28 @@ class Cmdb:
     @cached_property
     def sessions(self) -> SessionService:
         """Browser sign-in sessions, kept in the store and revocable."""
-        from cmdb.services.sessions import SessionService
+        from cmdb.services.access.sessions import SessionService
 
         return SessionService(self.store, self.auth, self.settings.session_hours)
 
     @cached_property
     def campaigns(self) -> CampaignService:
         """Audit campaigns: sightings, findings, progress, close with MISSING."""
-        from cmdb.services.campaigns import CampaignService
+        from cmdb.services.audit.service import CampaignService
 
         return CampaignService(self.store, self.registry, self.cis, self.clock)
 
     @cached_property
     def resolutions(self) -> FindingResolver:
         """Resolving audit findings, applied to the CIs with their history."""
-        from cmdb.services.resolutions import FindingResolver
+        from cmdb.services.audit.resolutions import FindingResolver
 
         return FindingResolver(self.store, self.cis)
 
     @cached_property
     def health(self) -> HealthService:
         """CMDB health: completeness, duplicate candidates, stale discovery, audits."""
-        from cmdb.services.health import HealthService
+        from cmdb.services.cis.health import HealthService
 
         return HealthService(self.store, self.registry)
 
@@ -122,9 +122,9 @@ class Cmdb:
         """Open the store; with ``create=False`` a store without a CMDB is ``NoCmdbError``
         (the CLI's commands other than serve, demo, restore and init). Manufacturers
         stored before the vendor table knew their names are then aligned with it
-        (:mod:`cmdb.services.vendors`; nothing to do unless the table changed)."""
+        (:mod:`cmdb.services.cis.vendors`; nothing to do unless the table changed)."""
         await self.store.open(create=create)
-        from cmdb.services.vendors import align_manufacturers
+        from cmdb.services.cis.vendors import align_manufacturers
 
         try:
             await align_manufacturers(self.store, self.registry)

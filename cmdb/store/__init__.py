@@ -40,11 +40,11 @@ def store_from_url(
                 "a SQLite URL looks like sqlite:///cmdb.sqlite3 or sqlite:////var/lib/cmdb.sqlite3",
                 field="store_url",
             )
-        from cmdb.store.sqlite import SqliteStore
+        from cmdb.store.sqlite.store import SqliteStore
 
         return SqliteStore(sqlite_path(url), file_group=file_group)
     if scheme in NEO4J_SCHEMES:
-        from cmdb.store.neo4j import Neo4jStore
+        from cmdb.store.neo4j.store import Neo4jStore
 
         parts = urlsplit(url)
         if parts.username or parts.password:

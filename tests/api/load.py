@@ -1,6 +1,6 @@
 """A load run against a live CMDB: concurrent clients mixing reads, updates and relates.
 
-Used by ``tests/api/test_load.py`` (short, in CI) and ``bench/bench_load.py`` (the
+Used by ``tests/api/http/test_load.py`` (short, in CI) and ``bench/bench_load.py`` (the
 full run). Each client is a thread with its own HTTP connection. Updates send the
 version just read; some deliberately send a stale one, which must be refused with
 VERSION_CONFLICT. Afterwards :func:`check` proves no accepted update was lost: each

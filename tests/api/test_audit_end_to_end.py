@@ -33,7 +33,7 @@ from playwright.sync_api import Browser
 
 from tests.api.conftest import LiveServer, run_server, store_settings
 from tests.importers.helpers import BOND_MAC, bonded_server
-from tests.services.audit_estate import write_scans
+from tests.services.audit.estate import write_scans
 
 FIXTURES = Path(__file__).resolve().parent.parent / "importers" / "fixtures"
 VM_MAC = "02:fc:00:00:00:01"  # what the real agent reported for the test VM

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cmdb.importers import Observation, ParseOptions, RecordError, get_importer
+from importers import Observation, ParseOptions, RecordError, get_importer
 
 FIXTURES = Path(__file__).with_name("fixtures")
 HOSTILE = FIXTURES / "hostile"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cmdb.importers import ImportFileError, ParseOptions
+from importers import ImportFileError, ParseOptions
 
 from .helpers import FIXTURES, HOSTILE, run, shared_strings_bomb
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from cmdb.importers import ColumnMapping, ParseOptions
+from importers import ColumnMapping, ParseOptions
 
 from .helpers import FIXTURES, run
 

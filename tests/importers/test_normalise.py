@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from cmdb.importers import Placeholders, default_placeholders, neutralise_cell, normalise_mac
-from cmdb.importers.normalise import (
+from importers import Placeholders, default_placeholders, neutralise_cell, normalise_mac
+from importers.normalise import (
     is_identifying_mac,
     parse_date,
     parse_datetime,
     split_location,
 )
-from cmdb.importers.placeholders import IdentifyingField
+from importers.placeholders import IdentifyingField
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cmdb.importers import ImportFileError, get_importer, importer_names
+from importers import ImportFileError, get_importer, importer_names
 
 MODULES = {
     "csv": "csv_sheet",
@@ -29,7 +29,7 @@ def test_names() -> None:
 
 @pytest.mark.parametrize(("name", "module_name"), sorted(MODULES.items()))
 def test_module_shape(name: str, module_name: str) -> None:
-    module = importlib.import_module(f"cmdb.importers.{module_name}")
+    module = importlib.import_module(f"importers.{module_name}")
     assert name == module.SOURCE
     assert KINDS.get(name, "inventory") == module.KIND
     assert module.DESCRIPTION
@@ -47,10 +47,10 @@ def test_unknown_importer() -> None:
 
 
 def test_no_web_framework_database_or_other_cmdb_imports() -> None:
-    code = "import sys, cmdb.importers;print('\\n'.join(m for m in sys.modules))"
+    code = "import sys, importers;print('\\n'.join(m for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     loaded = set(out.stdout.split())
     forbidden = {"starlette", "strawberry", "uvicorn", "neo4j", "sqlite3", "httpx"}
     assert not forbidden & {m.split(".")[0] for m in loaded}
-    other_cmdb = {m for m in loaded if m.startswith("cmdb.") and not m.startswith("cmdb.importers")}
+    other_cmdb = {m for m in loaded if m.startswith("cmdb.") and not m.startswith("importers")}
     assert other_cmdb == set()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cmdb.importers import ColumnMapping, ImportFileError, ParseOptions
+from importers import ColumnMapping, ImportFileError, ParseOptions
 
 from .helpers import FIXTURES, run
 

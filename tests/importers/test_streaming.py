@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cmdb.importers import Observation, get_importer
+from importers import Observation, get_importer
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATOR = ROOT / "bench" / "gen_inventory_csv.py"
@@ -55,7 +55,7 @@ def test_peak_memory_does_not_grow_with_rows(tmp_path: Path) -> None:
 CHILD = """
 import resource, sys
 from pathlib import Path
-from cmdb.importers import Observation, get_importer
+from importers import Observation, get_importer
 path = Path(sys.argv[1])
 warm = sum(1 for _, r in zip(range(1000), get_importer("csv").run(path)))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from ipaddress import ip_address
 from pathlib import Path
 
-from cmdb.importers import NetworkInterface, Port, Software
+from importers import NetworkInterface, Port, Software
 
 from .helpers import (
     BOND_MAC,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cmdb.labels import LabelData, LabelOptions
+from labels import LabelData, LabelOptions
 
 RENDERER_DIR = Path(__file__).resolve().parent / "zpl_renderer"
 BASE_URL = "https://cmdb.example.com"

@@ -10,7 +10,7 @@ import pytest
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-from cmdb.labels import (
+from labels import (
     LabelData,
     LabelFontMissingError,
     LabelGlyphMissingError,
@@ -20,7 +20,7 @@ from cmdb.labels import (
     render_svg,
     render_zpl,
 )
-from cmdb.labels.fonts import FONT_ENV, candidate_faces, font_for_text
+from labels.fonts import FONT_ENV, candidate_faces, font_for_text
 
 JAPANESE_KOREAN = LabelData(asset_tag="JP-0001", name="サーバー室 東京", owner="서버실 서울")
 

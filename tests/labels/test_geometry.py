@@ -14,8 +14,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from cmdb.labels import LabelData, LabelOptions, get_template, layout_label, render_pdf
-from cmdb.labels.qr import QUIET_ZONE
+from labels import LabelData, LabelOptions, get_template, layout_label, render_pdf
+from labels.qr import QUIET_ZONE
 
 DPI = 300
 PX = DPI / 25.4  # pixels per mm

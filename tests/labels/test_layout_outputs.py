@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
-from cmdb.labels import (
+from labels import (
     LabelData,
     LabelOptionError,
     LabelOptions,
@@ -108,7 +108,7 @@ def test_pure_layer_imports_no_framework_or_driver() -> None:
     import sys
 
     code = (
-        "import sys, cmdb.labels\n"
+        "import sys, labels\n"
         "bad = {'starlette', 'strawberry', 'uvicorn', 'neo4j', 'sqlalchemy', 'fastapi'}\n"
         "print(sorted(bad & {m.split('.')[0] for m in sys.modules}))\n"
     )

@@ -9,7 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from cmdb.labels import (
+from labels import (
     LabelData,
     LabelOptions,
     load_templates,
@@ -17,7 +17,7 @@ from cmdb.labels import (
     render_pdf,
     render_png,
 )
-from cmdb.labels.qr import qr_matrix
+from labels.qr import qr_matrix
 
 TEMPLATES = sorted(load_templates())
 SHEETS = [n for n, t in load_templates().items() if t.kind == "sheet"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from cmdb.labels import (
+from labels import (
     LabelData,
     LabelOptions,
     TemplateInvalidError,

@@ -9,8 +9,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from cmdb.labels import LabelData, LabelOptions, get_template, qr_payload, render_zpl
-from cmdb.labels.errors import LabelOptionError
+from labels import LabelData, LabelOptions, get_template, qr_payload, render_zpl
+from labels.errors import LabelOptionError
 
 Renderer = Callable[[str, float, float, int], list[Image.Image]]
 QR_ONLY = zxingcpp.barcode_formats_from_str("QRCode")  # standard QR only, no Micro QR

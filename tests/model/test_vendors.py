@@ -132,7 +132,7 @@ def test_a_bad_vendors_file_is_refused_naming_it(tmp_path: Path, text: str,
 def test_check_schema_reads_the_operators_file(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cmdb.cli import main
+    from cmdb.cli.main import main
 
     mine = tmp_path / "my-vendors.yaml"
     mine.write_text(MINE, encoding="utf-8")

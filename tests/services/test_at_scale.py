@@ -25,12 +25,12 @@ from cmdb.model.queries import AttributeMatch, CIOrder, CIOrderField, CISelectio
 from cmdb.model.records import Channel, Doc, EntityKind, HistoryAction, HistoryEntry
 from cmdb.model.registry import Registry, load_registry
 from cmdb.services import Cmdb
-from cmdb.services.backup import backup, restore
+from cmdb.services.backup.service import backup, restore
 from cmdb.settings import Settings
 from cmdb.store.base import StoreTx
-from cmdb.store.neo4j import Neo4jStore
-from cmdb.store.neo4j_closure import level_query, more_query
-from cmdb.store.sqlite import SqliteStore
+from cmdb.store.neo4j.closure import level_query, more_query
+from cmdb.store.neo4j.store import Neo4jStore
+from cmdb.store.sqlite.store import SqliteStore
 from tests.support.neo4j_server import Neo4jServer
 
 pytestmark = pytest.mark.neo4j
@@ -182,7 +182,7 @@ async def test_change_impact_is_quick(stores: tuple[Cmdb, Cmdb], estate: Estate)
     from datetime import UTC, datetime
 
     from cmdb.model.records import Actor
-    from cmdb.services.changes import ChangeInput
+    from cmdb.services.changes.service import ChangeInput
 
     _, neo = stores
     doc = await guarded(neo.changes.plan(Actor(name="t"), ChangeInput(

@@ -547,7 +547,7 @@ async def test_iter_all_and_wipe(store: Store) -> None:
 
 async def test_iter_all_across_pages(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Adapters that read in pages (Neo4j) give every record once, in order."""
-    monkeypatch.setattr("cmdb.store.neo4j.PAGE", 2)
+    monkeypatch.setattr("cmdb.store.neo4j.store.PAGE", 2)
     cis = [ci(f"c{i}") for i in range(5)]
     await add(store, *cis)
     docs = [Doc(kind="t", key=str(i), data={"i": i}) for i in range(5)]

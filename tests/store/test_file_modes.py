@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cmdb.cli import main
+from cmdb.cli.main import main
 from cmdb.model.records import CI
-from cmdb.store.sqlite import SqliteStore
+from cmdb.store.sqlite.store import SqliteStore
 
 ROOM = CI(class_name="Room", name="r1", state="deployed")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from neo4j.exceptions import Neo4jError, TransientError
 
 from cmdb.errors import LimitExceededError
-from cmdb.store.neo4j import TOO_LARGE, _transient
+from cmdb.store.neo4j.store import TOO_LARGE, _transient
 
 
 def test_a_unit_of_work_over_the_transaction_memory_is_a_coded_refusal() -> None:

@@ -23,11 +23,11 @@ from cmdb.errors import IncompleteLoadError, LimitExceededError, ValidationError
 from cmdb.model.queries import CISelection
 from cmdb.model.records import CI, Channel, EntityKind, HistoryAction, HistoryEntry
 from cmdb.model.registry import Registry
-from cmdb.services.backup import backup, check_dump, dump_records, restore
+from cmdb.services.backup.service import backup, check_dump, dump_records, restore
 from cmdb.settings import Settings
 from cmdb.store.base import LoadKind, Store, StoreTx
-from cmdb.store.neo4j import Neo4jStore
-from cmdb.store.sqlite import SqliteStore
+from cmdb.store.neo4j.store import Neo4jStore
+from cmdb.store.sqlite.store import SqliteStore
 from tests.support.neo4j_server import Neo4jServer
 
 pytestmark = pytest.mark.neo4j

@@ -9,8 +9,8 @@ from neo4j import GraphDatabase
 
 from cmdb.errors import NoCmdbError
 from cmdb.model.registry import Registry
-from cmdb.store.neo4j import Neo4jStore
-from cmdb.store.sqlite import SqliteStore
+from cmdb.store.neo4j.store import Neo4jStore
+from cmdb.store.sqlite.store import SqliteStore
 from tests.support.neo4j_server import Neo4jServer
 
 

@@ -1,0 +1,1 @@
+"""HTTP plumbing and the endpoints that are not GraphQL: uploads, labels, imports, limits."""

@@ -1,0 +1,221 @@
+"""Who is calling, and may they: the access middleware in front of every endpoint.
+
+For each request it finds the principal (an ``Authorization: Bearer`` token, else
+the session cookie; the local demo user when ``CMDB_AUTH=none``), then applies,
+in this order and each in microseconds before any endpoint runs:
+
+1. no or bad credentials -> 401 ``UNAUTHENTICATED`` (a browser asking for a page
+   is sent to ``/login`` instead); past 30 bad tokens from one address, 429;
+2. the per-caller rate limit -> 429 ``RATE_LIMITED`` with ``Retry-After``;
+3. the role the endpoint needs (``permissions.http_role``) -> 403 ``FORBIDDEN``;
+4. a cookie-signed-in write without this session's CSRF token, or from another
+   site -> 403 ``FORBIDDEN`` (see ``csrf``; in demo mode, a write from another
+   origin);
+5. a body whose ``Content-Type`` is not a well-formed media type -> 415; an upload
+   (any ``multipart/*``, in any letter case) over ``CMDB_MAX_UPLOAD_BYTES`` or of
+   undeclared size -> 413 ``LIMIT_EXCEEDED``.
+
+The client address (for throttles and logs) is the one that connected, or the one a
+trusted proxy (``CMDB_TRUSTED_PROXIES``, applied by the server) names. The principal
+is left in ``request.state.principal`` for the endpoints, and for a session its CSRF
+token (``csrf_token``) and user (``session_user``) for the pages. A browser gets
+its refusals as a page, other clients as coded JSON (``error_pages``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cmdb.api.graphql.permissions import http_role
+from cmdb.api.http.csrf import check_session_write, cross_site, session_token
+from cmdb.api.http.media import content_type
+from cmdb.api.http.metrics import Metrics
+from cmdb.api.http.ratelimit import TokenBucket, retry_after
+from cmdb.api.http.sessions import COOKIE
+from cmdb.api.pages.errors import CODES, error_response
+from cmdb.api.pages.forms import BODY_KEY, replay
+from cmdb.api.pages.html import Html
+from cmdb.errors import AuthenticationError, CmdbError, StoreUnavailableError
+from cmdb.model.access import LOCAL, Principal, allows
+from cmdb.services import Cmdb
+from cmdb.services.access.service import audit_event
+from cmdb.settings import Settings
+
+PUBLIC = ("/healthz", "/readyz", "/login", "/logout", "/static/")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def client_host(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def wants_page(request: Request) -> bool:
+    """A browser navigating to a page (it can be sent to the sign-in page)."""
+    if request.method != "GET" or "text/html" not in request.headers.get("accept", ""):
+        return False
+    return not (request.url.path == "/graphql" and "query" in request.query_params)
+
+
+class AccessMiddleware:
+    """Authentication, rate limits, roles and upload size, before any endpoint."""
+
+    def __init__(self, app: ASGIApp, core: Cmdb, settings: Settings, html: Html,
+                 metrics: Metrics) -> None:
+        self.app = app
+        self.core = core
+        self.settings = settings
+        self.html = html
+        self.metrics = metrics
+        self.limiter = TokenBucket(settings.rate_limit, settings.rate_burst)
+        # Failed sign-ins and bad tokens, per client address: slows down guessing.
+        self.failures = TokenBucket(1.0, 30)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(PUBLIC) or (path == "/metrics" and self.settings.metrics_public):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        client = client_host(scope)
+        writes = scope["method"] not in SAFE_METHODS
+        if self.settings.auth == "none":
+            if not is_loopback(client):
+                await self._refuse(request, send, 403, "FORBIDDEN", "this CMDB runs in demo "
+                                   "mode without sign-in and answers loopback clients only")
+                return
+            why = writes and cross_site(request, self.settings.public_base_url,
+                                        allow_null=False)
+            if why:
+                await self._refuse(request, send, 403, "FORBIDDEN", f"refused: {why} (demo "
+                                   "mode takes writes from its own pages and local tools only)")
+                return
+            principal: Principal | None = LOCAL
+            via = "local"
+        else:
+            try:
+                principal, via = await self._authenticate(request, client)
+            except AuthenticationError as exc:
+                wait = self.failures.take(client or "?")
+                if wait:  # good tokens from the same address still get through
+                    await self._refuse(request, send, 429, "RATE_LIMITED", "too many bad "
+                                       "tokens from this address; wait and retry",
+                                       {"Retry-After": retry_after(wait)})
+                    return
+                await self._refuse(request, send, 401, exc.code, exc.message,
+                                   {"WWW-Authenticate": 'Bearer realm="cmdb"'})
+                return
+            except CmdbError as exc:  # the store is down: say so, as every endpoint would
+                status = 503 if isinstance(exc, StoreUnavailableError) else 500
+                await self._refuse(request, send, status, exc.code, exc.message)
+                return
+        if principal is None:
+            if wants_page(request):
+                target = quote(path + (f"?{scope['query_string'].decode('latin-1')}"
+                                       if scope.get("query_string") else ""), safe="")
+                await self._send(send, 303, b"", {"Location": f"/login?next={target}"})
+                return
+            await self._refuse(request, send, 401, "UNAUTHENTICATED", "sign in, or send "
+                               "Authorization: Bearer <API token> (see `cmdb token create`)",
+                               {"WWW-Authenticate": 'Bearer realm="cmdb"'})
+            return
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
+        wait = self.limiter.take(principal.key)
+        if wait:
+            audit_event("auth.refused", reason="rate limited", principal=principal.name)
+            await self._refuse(request, send, 429, "RATE_LIMITED",
+                               f"{principal.name} is over {self.settings.rate_limit:g} requests "
+                               f"per second; retry after {retry_after(wait)} s",
+                               {"Retry-After": retry_after(wait)},
+                               retryAfter=int(retry_after(wait)))
+            return
+        need = http_role(scope["method"], path)
+        if not allows(principal.role, need):
+            audit_event("auth.refused", reason="role", principal=principal.name,
+                        role=principal.role.value, required=need.value, path=path)
+            await self._refuse(request, send, 403, "FORBIDDEN", f"{scope['method']} {path} "
+                               f"needs the {need.value} role; {principal.name} is "
+                               f"{principal.role.value}", required=need.value)
+            return
+        if writes and "content-type" in request.headers and content_type(
+                request.headers) is None:
+            await self._refuse(request, send, 415, "UNSUPPORTED_MEDIA_TYPE", "the "
+                               "Content-Type header is not a well-formed media type")
+            return
+        media = content_type(request.headers)
+        if media is not None and media.type == "multipart":
+            size = request.headers.get("content-length", "")
+            if not size.isdigit() or int(size) > self.settings.max_upload_bytes:
+                await self._refuse(request, send, 413, "LIMIT_EXCEEDED", "uploads must "
+                                   "declare a Content-Length of at most "
+                                   f"{self.settings.max_upload_bytes} bytes",
+                                   limit=self.settings.max_upload_bytes)
+                return
+        if via == "session" and writes:
+            try:
+                why = await check_session_write(request, state["csrf_token"],
+                                                self.settings.public_base_url)
+            except HTTPException as exc:  # a page form past its bounds
+                await self._refuse(request, send, exc.status_code, "", str(exc.detail))
+                return
+            if why:
+                audit_event("auth.refused", reason="csrf", principal=principal.name,
+                            path=path, origin=request.headers.get("origin"))
+                await self._refuse(request, send, 403, "FORBIDDEN", why)
+                return
+            if BODY_KEY in state:  # the form was read for its token: the endpoint reads it
+                receive = replay(state.pop(BODY_KEY), receive)
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, request: Request,
+                            client: str | None) -> tuple[Principal | None, str]:
+        header = request.headers.get("authorization")
+        if header is not None:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise AuthenticationError("use Authorization: Bearer <API token>")
+            return await self.core.auth.authenticate_token(token.strip(), client), "token"
+        secret = request.cookies.get(COOKIE)
+        principal = await self.core.sessions.principal(secret)
+        if principal is None or secret is None:
+            return None, "none"
+        state = request.scope.setdefault("state", {})
+        state["csrf_token"] = session_token(secret)
+        state["session_user"] = principal.name
+        return principal, "session"
+
+    async def _refuse(self, request: Request, send: Send, status: int, code: str,
+                      message: str, headers: dict[str, str] | None = None,
+                      **ext: Any) -> None:
+        scope = request.scope
+        code = code or CODES.get(status, "BAD_REQUEST")
+        response: Response = error_response(self.html, request, status, message, code,
+                                            headers=headers, **ext)
+        self.metrics.refusal(code)
+        scope.setdefault("state", {})["refusal"] = code
+        await response(scope, request.receive, send)
+
+    @staticmethod
+    async def _send(send: Send, status: int, body: bytes, headers: dict[str, str]) -> None:
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        raw.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""Server-rendered pages: one module per domain, rendered by autoescaping templates."""

@@ -1,0 +1,1 @@
+"""The ``cmdb`` command: one module of click commands per domain."""

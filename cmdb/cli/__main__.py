@@ -1,0 +1,5 @@
+"""``python -m cmdb.cli``."""
+
+from cmdb.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Who may do what: users, API tokens, passwords and sign-in sessions."""

@@ -1,0 +1,1 @@
+"""Audit campaigns: sightings, findings, their resolution and the campaign report."""

@@ -1,0 +1,306 @@
+"""Recording sightings into campaigns: the one road scans, the asset page and discovery
+imports all take (see :mod:`cmdb.services.audit.sightings` for the rules).
+
+A batch is one unit of work: its new sightings, the findings they update, the progress
+counters and the ``last_audited_at`` / ``last_audited_campaign`` of verified assets
+commit together or not at all. A sighting already recorded (same campaign, asset tag
+or device, place, time and road) is skipped, so importing a file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmdb.errors import ValidationError
+from cmdb.model.clock import Clock
+from cmdb.model.records import CI, Actor, Doc, HistoryAction, HistoryEntry, now
+from cmdb.model.registry import Registry
+from cmdb.services.audit import findings as fd
+from cmdb.services.audit import sightings as sg
+from cmdb.services.cis.history import ci_changes, ci_entry
+from cmdb.services.cis.places import PlaceResolver
+from cmdb.services.cis.service import CIService
+from cmdb.services.imports.sources import PlaceRules
+from cmdb.store.base import Store, StoreTx
+from importers.normalise import split_location
+
+LOCATION = "LOCATED_IN"
+BATCH = 2000
+UNKNOWN_PLACE_HINT = "register it first, or give a registered place (its path or id)"
+
+
+@dataclass
+class RecordResult:
+    """What a batch of sightings did: new, already known, outside every open campaign."""
+
+    recorded: int = 0
+    duplicates: int = 0
+    unscoped: int = 0
+    sightings: list[Doc] = field(default_factory=list)
+    findings: list[Doc] = field(default_factory=list)
+
+
+class SightingRecorder:
+    """Records sightings and discovery outcomes, and answers where a place path points."""
+
+    def __init__(self, store: Store, registry: Registry, cis: CIService,
+                 clock: Clock | None = None) -> None:
+        self.store = store
+        self.registry = registry
+        self.cis = cis
+        #: Sightings stamped without an offset were seen in this clock's zone.
+        self.clock = clock or Clock()
+
+    async def scopes(self) -> list[sg.Scope]:  # pragma: no cover - CampaignService has it
+        raise NotImplementedError
+
+    # ---- places ---------------------------------------------------------------
+    async def resolve_place(self, text: str | None) -> str | None:
+        """A place id from an id or a path such as ``北京总部/3楼机房/A01机柜``."""
+        if not text or not text.strip():
+            return None
+        return (await self.resolve_places([text]))[text]
+
+    async def resolve_places(self, texts: Sequence[str]) -> dict[str, str | None]:
+        """:meth:`resolve_place` for many texts (``None``: no registered place)."""
+        answers = await self.place_answers(texts)
+        return {t: answers[t][0] if t in answers else None for t in texts}
+
+    async def place_answers(self, texts: Sequence[str]
+                            ) -> dict[str, tuple[str | None, str | None]]:
+        """For each text, ``(place id, None)``, or ``(None, why)`` when it names no
+        registered place (unknown, ambiguous, disposed, or a CI that is not a place).
+
+        A text is a place id, or a path resolved as imports resolve them (the same
+        separators: ``/``, ``／``, ``\\``, ``>``; stray spaces ignored): ids in one read,
+        paths through one :class:`~cmdb.services.cis.places.PlaceResolver` (which reads the
+        place hierarchy once when there are many)."""
+        wanted = {t: t.strip() for t in dict.fromkeys(texts) if t and t.strip()}
+        ids = await self.store.get_cis(list(set(wanted.values())))
+        resolver = PlaceResolver(self.store, self.registry, PlaceRules(),
+                                 unknown_hint=UNKNOWN_PLACE_HINT)
+        out: dict[str, tuple[str | None, str | None]] = {}
+        for text, clean in wanted.items():
+            found = ids.get(clean)
+            if found is not None:
+                if found.class_name not in resolver.place_classes:
+                    out[text] = (None, f"{clean} is {found.class_name} {found.name!r}, "
+                                       "not a place")
+                elif found.state == "disposed":
+                    out[text] = (None, f"place {found.name!r} ({clean}) is disposed")
+                else:
+                    out[text] = (clean, None)
+                continue
+            resolved = await resolver.resolve(split_location(clean), create=False)
+            out[text] = (resolved.place_id, resolved.error)
+        return out
+
+    async def _sighting_places(self, sightings: Sequence[sg.SightingInput]
+                               ) -> dict[str, str | None]:
+        """The place id of each sighting's place text; a sighting naming a place that is
+        not registered refuses them all, naming the place (and the line of a file)."""
+        answers = await self.place_answers([s.place for s in sightings if s.place])
+        refused: list[tuple[sg.SightingInput, str]] = []
+        for s in sightings:
+            why = answers[s.place][1] if s.place and s.place in answers else None
+            if why is not None:
+                refused.append((s, why))
+        if refused:
+            said = [f"{s.where + ': ' if s.where else ''}unknown place "
+                    f"{(s.place or '').strip()!r}: {why}" for s, why in refused]
+            first = refused[0][0]
+            message = said[0] if len(said) == 1 else (
+                f"{len(said)} sightings name no registered place, nothing recorded; "
+                + "; ".join(said[:5]))
+            raise ValidationError(message, field="place", place=(first.place or "").strip(),
+                                  where=first.where, errors=said[:50])
+        return {t: a[0] for t, a in answers.items()}
+
+    # ---- recording ------------------------------------------------------------
+    async def record_sightings(self, actor: Actor, sightings: Sequence[sg.SightingInput],
+                               source: sg.Source, run_id: str | None = None,
+                               campaign_id: str | None = None) -> RecordResult:
+        """Record assets seen by tag (scan files, the asset page), in one unit of work.
+        With ``campaign_id`` only that campaign takes them (the others' scopes count as
+        outside)."""
+        for s in sightings:  # all checked before anything is written
+            sg.check_sighting(s)
+        stamp = now()
+        places = await self._sighting_places(sightings)  # before anything is written
+        tags = list(dict.fromkeys(s.asset_tag.strip() for s in sightings))
+        by_tag: dict[str, CI] = {}
+        for i in range(0, len(tags), BATCH):
+            for tag, found in (await self.store.find_cis("asset_tag", tags[i:i + BATCH])).items():
+                by_tag[tag] = found[0]
+        items = []
+        for s in sightings:
+            tag = s.asset_tag.strip()
+            ci = by_tag.get(tag)
+            items.append(({
+                "asset_tag": tag, "identity": tag,
+                "place_text": (s.place or "").strip() or None,
+                "place_id": places.get(s.place) if s.place else None,
+                "condition": s.condition, "note": s.note, "auditor": s.auditor or actor.name,
+                "seen_at": sg.iso(s.seen_at, stamp, self.clock), "source": source, "run_id": run_id,
+                "recorded_by": actor.name}, [ci.id] if ci else [], ci))
+        return await self._record(actor, items, campaign_id)
+
+    async def record_discovery(self, actor: Actor, run_id: str | None,
+                               outcomes: Sequence[sg.DiscoveryOutcome],
+                               campaign_id: str | None = None) -> RecordResult:
+        """Count what a discovery import saw during open campaigns ("seen by discovery")."""
+        stamp = now()
+        ids = list({i for o in outcomes for i in o.ci_ids})
+        found = await self.store.get_cis(ids) if ids else {}
+        items = []
+        for o in outcomes:
+            ci = found.get(o.ci_ids[0]) if len(o.ci_ids) == 1 else None
+            items.append(({
+                "asset_tag": ci.asset_tag if ci else None, "identity": o.identity,
+                "place_text": None, "place_id": None, "condition": None, "note": o.status,
+                "auditor": o.source, "seen_at": sg.iso(o.seen_at, stamp, self.clock),
+                "source": "discovery",
+                "run_id": run_id, "recorded_by": actor.name,
+                "differences": [list(d) for d in o.differences],
+                "candidate_classes": [found[i].class_name for i in o.ci_ids if i in found]},
+                list(o.ci_ids), ci))
+        return await self._record(actor, items, campaign_id)
+
+    async def _record(self, actor: Actor,
+                      items: list[tuple[dict[str, Any], list[str], CI | None]],
+                      campaign_id: str | None = None) -> RecordResult:
+        scopes = [s for s in await self.scopes() if campaign_id in (None, s.id)]
+        ci_ids = list({i for _d, c, _ci in items for i in c})
+        registered: dict[str, str | None] = {}
+        for i in range(0, len(ci_ids), BATCH):
+            rels = await self.store.relationships_of(ci_ids[i:i + BATCH], "out", [LOCATION])
+            for ci_id, found in rels.items():
+                registered[ci_id] = found[0].target_id if found else None
+        docs: list[tuple[Doc, sg.Scope | None, list[str]]] = []
+        for data, candidates, ci in items:
+            home = registered.get(candidates[0]) if candidates else None
+            scope = choose_scope(scopes, ci, data, home, self.clock)
+            subject = candidates[0] if len(candidates) == 1 else str(data["identity"])
+            sid = sg.sighting_id(scope.id if scope else None, subject, data["place_id"]
+                                or data["place_text"], data["seen_at"], data["source"])
+            key = candidates[0] if len(candidates) == 1 else f"tag:{data['identity']}"
+            docs.append((Doc(kind=sg.KIND, id=sid, parent=scope.id if scope else sg.UNSCOPED,
+                             key=key, data={**data, "campaign_id": scope.id if scope else None,
+                                            "candidates": candidates}), scope, candidates))
+        result = RecordResult()
+
+        async def work(tx: StoreTx) -> RecordResult:
+            out = RecordResult()
+            known = await tx.get_docs(sg.KIND, [d.id for d, _s, _c in docs])
+            fresh: dict[str, tuple[Doc, sg.Scope | None, list[str]]] = {}
+            for doc, scope, cands in docs:
+                if doc.id in known or doc.id in fresh:
+                    out.duplicates += 1
+                else:
+                    fresh[doc.id] = (doc, scope, cands)
+            campaign_ids = list({s.id for _d, s, _c in fresh.values() if s is not None})
+            progress = await tx.get_docs(fd.PROGRESS, campaign_ids) if campaign_ids else {}
+            versions = {k: v.version for k, v in progress.items()}
+            drafts: list[fd.Draft] = []
+            for doc, scope, cands in fresh.values():
+                if scope is None:
+                    out.unscoped += 1
+                else:
+                    drafts += sg.drafts_for(scope, doc, cands, registered)
+            if fresh:
+                await tx.put_docs([d for d, _s, _c in fresh.values()])
+            out.findings = await fd.apply_drafts(tx, drafts, progress)
+            await self._stamp_verified(tx, actor, out.findings, scopes)
+            await fd.save_progress(tx, progress, versions)
+            out.recorded = len(fresh)
+            out.sightings = [d for d, _s, _c in fresh.values()]
+            return out
+
+        if docs:
+            result = await self.store.write(work)
+        return result
+
+    async def _stamp_verified(self, tx: StoreTx, actor: Actor, findings: list[Doc],
+                              scopes: list[sg.Scope]) -> None:
+        """``last_audited_at`` and ``last_audited_campaign`` on every CI just verified."""
+        names = {s.id: s.campaign.data["name"] for s in scopes}
+        verified = {f.data["ci_id"]: f for f in findings
+                    if f.data["type"] == fd.FindingType.VERIFIED and f.data.get("ci_id")}
+        if not verified:
+            return
+        found = await tx.get_cis(list(verified))
+        history: list[HistoryEntry] = []
+        updates: list[tuple[CI, int]] = []
+        for ci_id, finding in verified.items():
+            before = found.get(ci_id)
+            if before is None:
+                continue
+            at = max(str(e.get("at") or "") for e in finding.data["evidence"])
+            campaign = names.get(finding.parent or "", "")
+            # Stamped once per campaign (when first verified in it): later scans of the
+            # same asset in the same campaign add evidence to the finding, not versions.
+            if before.attributes.get("last_audited_campaign") == campaign \
+                    or str(before.attributes.get("last_audited_at") or "") >= at:
+                continue
+            attrs = {**before.attributes, "last_audited_at": at,
+                     "last_audited_campaign": campaign}
+            after = before.model_copy(update={"attributes": attrs, "version": before.version + 1,
+                                              "updated_at": now()})
+            updates.append((after, before.version))
+            history.append(ci_entry(actor, HistoryAction.UPDATED, after,
+                                    ci_changes(before, after),
+                                    f"seen where registered in audit campaign "
+                                    f"{names.get(finding.parent or '', '')}"))
+        await tx.update_cis(updates)
+        await tx.add_history(history)
+
+    async def sightings_of(self, ci_id: str, first: int = 5) -> list[Doc]:
+        """The latest sightings of a CI (for its page: last seen, by whom, which campaign)."""
+        return (await self.store.find_docs(sg.KIND, key=ci_id, first=first)).items
+
+
+def choose_scope(scopes: list[sg.Scope], ci: CI | None, data: dict[str, Any],
+                 home: str | None, clock: Clock) -> sg.Scope | None:
+    """The open campaign a sighting belongs to: its place or the asset's home is in scope
+    (discovery: the asset's home, within the campaign's period, in days of the zone)."""
+    if data["source"] == "discovery":
+        at = clock.local(data["seen_at"])
+        live = [s for s in scopes if s.in_period(at)]
+        if ci is None:
+            return live[0] if len(live) == 1 else None
+        return sg.choose_scope(live, ci.class_name, home)
+    return sg.choose_scope(scopes, ci.class_name if ci else None, data["place_id"], home)
+
+
+def scan_file_sightings(path: Path, clock: Clock | None = None) -> list[sg.SightingInput]:
+    """Read an inspection-scan file whole; any bad record refuses the file (nothing recorded).
+
+    Uses the ``scans`` importer, so English and Chinese headers, GBK and BOMs work; times
+    without an offset are read in ``clock``'s zone.
+    """
+    from importers import ImportFileError, ParseOptions, RecordError, get_importer
+
+    out: list[sg.SightingInput] = []
+    errors: list[str] = []
+    try:
+        options = ParseOptions(zone=(clock or Clock()).zone)
+        for item in get_importer("scans").run(path, options=options):
+            if isinstance(item, RecordError):
+                errors.append(str(item))
+                continue
+            if not item.asset_tag:
+                errors.append(f"{item.locator.file} line {item.locator.line}: no asset tag")
+                continue
+            out.append(sg.SightingInput(
+                asset_tag=item.asset_tag, place="/".join(item.location) or None,
+                condition=item.condition, note=item.note, seen_at=item.seen_at,
+                auditor=item.auditor, where=f"{item.locator.file} line {item.locator.line}"))
+    except ImportFileError as exc:
+        raise ValidationError(f"{path.name}: {exc.message}", field="file") from exc
+    if errors:
+        raise ValidationError(f"{path.name}: {len(errors)} bad records, nothing recorded; "
+                              + "; ".join(errors[:5]), field="file", errors=errors[:50])
+    return out

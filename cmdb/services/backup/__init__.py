@@ -1,0 +1,1 @@
+"""Backups: the whole CMDB dumped to one file and restored from it."""

@@ -1,0 +1,1 @@
+"""Change records with their planned impact and conflicts."""

@@ -1,0 +1,1 @@
+"""Configuration items: their records, queries, history, places, parties and vendors."""

@@ -1,0 +1,1 @@
+"""Impact analysis: what a change breaks, dependencies and single points of failure."""

@@ -1,0 +1,1 @@
+"""Import runs: files from other tools identified, reconciled, previewed or applied."""

@@ -1,0 +1,482 @@
+"""Import runs: parse a file, identify and reconcile each observation, apply or preview.
+
+A run streams the file in chunks: each chunk is identified (indexed point
+lookups for asset tags and serials; one pass over the store once many MACs or
+host names need looking up) and reconciled against the register. A dry run
+writes only its run and outcome records. An applied run is atomic: if any
+record is invalid nothing is applied (unless ``apply_valid_only``, which
+applies the rest and lists every rejected record); otherwise every change is
+written in one unit of work, as history with channel ``import`` and the run's
+id. Re-running the same file changes nothing.
+
+Runs are ``import_run`` docs (source, file, sha256, who, when, dry or applied,
+counts per outcome); their outcomes are kept as compact rows in blocks
+(:mod:`cmdb.services.imports.outcome_rows`).
+
+The hot path of a run is per chunk of the file: the in-file duplicate check (a dict),
+one store question per identifying rule that returns the matched CIs' facts (the
+columns compared, their place: :class:`~cmdb.model.queries.CIFacts`, not whole
+records), the place hierarchy read once per run, comparison in memory, and one block
+write per chunk for its outcomes. Whole CI records are read only for the CIs an
+applied run changes, inside its unit of work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cmdb.errors import (
+    CmdbError,
+    ImportRejectedError,
+    LimitExceededError,
+    NotFoundError,
+    ValidationError,
+)
+from cmdb.model.clock import Clock
+from cmdb.model.queries import CIFacts
+from cmdb.model.records import Actor, Channel, Doc, new_id, now, serial_key
+from cmdb.model.registry import Registry
+from cmdb.services.audit.sightings import DiscoveryOutcome, SightingInput
+from cmdb.services.cis.parties import PartyLinker, party_headers
+from cmdb.services.cis.places import CREATE_HINT, PlaceResolver
+from cmdb.services.cis.service import CIService
+from cmdb.services.cis.software import ProductCatalog, current_installations, reconcile_software
+from cmdb.services.collector import collector_paused, tidy
+from cmdb.services.imports.apply import apply_plans, needed_places
+from cmdb.services.imports.identify import HybridLookup, identify, offered_keys
+from cmdb.services.imports.ledger import KeyLedger
+from cmdb.services.imports.outcome_rows import OutcomeWriter, legacy_page, outcome_page
+from cmdb.services.imports.outcomes import Outcome, Planned
+from cmdb.services.imports.reconcile import Reconciler, compared_attributes
+from cmdb.services.imports.sources import Rule, SourcesConfig
+from cmdb.store.base import Store, StoreTx
+from importers import (
+    ColumnMapping,
+    ImportFileError,
+    Observation,
+    ParseOptions,
+    RecordError,
+    get_importer,
+)
+
+if TYPE_CHECKING:
+    from cmdb.services.audit.service import CampaignService
+
+RUN = "import_run"
+SCANS = "scans"
+#: Sources whose applied runs count as "seen by discovery" in open audit campaigns.
+DISCOVERY_FED = ("nmap", "glpi", "ocs", "lshw")
+CHUNK = 1000
+DOC_BATCH = 2000
+#: A dry run writes its outcomes every so many records (a unit of work each: one commit
+#: per chunk cost Neo4j more than the comparison; the plans held meanwhile cost memory,
+#: about 8 KB each for new CIs).
+DRY_RUN_WRITE = 2_000
+#: Chunks between collections of young garbage (see :mod:`cmdb.services.collector`):
+#: each walks what the run made since the last, so not often.
+TIDY_EVERY = 100
+MAX_LISTED = 1000
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """One file to import, and what the run may do."""
+
+    source: str
+    path: Path
+    file_name: str | None = None
+    dry_run: bool = False
+    apply_valid_only: bool = False
+    create_places: bool = False
+    mapping: ColumnMapping | None = None
+    encoding: str | None = None
+    #: Feed only this audit campaign (name or id; it must be open), not every open one.
+    campaign: str | None = None
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _chunks(items: Iterable[Observation | RecordError], size: int
+            ) -> Iterator[list[Observation | RecordError]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _invalid_records(errors: list[RecordError]) -> list[Planned]:
+    """One INVALID outcome per bad record (a record may have several bad fields)."""
+    grouped: dict[tuple[int | None, int | None], list[RecordError]] = {}
+    for e in errors:
+        grouped.setdefault((e.line, e.record), []).append(e)
+    return [Planned(line, record, Outcome.INVALID, reason="; ".join(map(_say, errs)),
+                    field=errs[0].field) for (line, record), errs in grouped.items()]
+
+
+def _say(e: RecordError) -> str:
+    """A record error without its file and line (the outcome has those)."""
+    where = f"column {e.column!r}: " if e.column else ""
+    shown = f" (value {e.value!r})" if e.value is not None else ""
+    return f"{where}{e.message}{shown}"
+
+
+def _where(run: dict[str, Any], p: dict[str, Any]) -> str:
+    parts = [run["file"]]
+    if p.get("line") is not None:
+        parts.append(f"line {p['line']}")
+    if p.get("field"):
+        parts.append(f"field {p['field']}")
+    return " ".join(parts)
+
+
+class ImportService:
+    """Runs imports and reads them back."""
+
+    def __init__(self, store: Store, registry: Registry, cis: CIService,
+                 config: SourcesConfig, campaigns: CampaignService | None = None,
+                 clock: Clock | None = None) -> None:
+        self.store = store
+        #: Times a file gives without an offset are in this clock's zone.
+        self.clock = clock or Clock()
+        self.registry = registry
+        self.cis = cis
+        self.config = config
+        #: Open audit campaigns take what applied scans and discovery runs saw.
+        self.campaigns = campaigns
+
+    async def run(self, who: str, request: ImportRequest, progress: Progress | None = None,
+                  records: Iterable[Observation | RecordError] | None = None) -> Doc:
+        """Import one file; returns the run record. A refused file raises
+        :class:`ImportRejectedError` (after recording the run), changing nothing.
+
+        ``records`` replaces parsing ``request.path`` with records already parsed from
+        it (benchmarks; callers that hold observations), still named by that file."""
+        with collector_paused():
+            return await self._run(who, request, progress, records)
+
+    async def _run(self, who: str, request: ImportRequest, progress: Progress | None,
+                   records: Iterable[Observation | RecordError] | None) -> Doc:
+        try:
+            importer = get_importer(request.source)
+        except ImportFileError as exc:
+            raise ImportRejectedError(exc.message, exc.code, field="source") from exc
+        campaign_id = await self._campaign(request)
+        run_id, started = new_id(), now()
+        actor = Actor(name=who, channel=Channel.IMPORT, run_id=run_id)
+        file_name = request.file_name or request.path.name
+        run: dict[str, Any] = {
+            "source": request.source, "file": file_name, "sha256": sha256(request.path),
+            "actor": who, "started_at": started.isoformat(), "dry_run": request.dry_run,
+            "apply_valid_only": request.apply_valid_only,
+            "create_places": request.create_places, "counts": {}, "rejected": [],
+        }
+        places = PlaceResolver(self.store, self.registry, self.config.places, unknown_hint=(
+            CREATE_HINT if self.config.policy(request.source).is_authoritative("location")
+            else "register it first"))  # e.g. scans: a sighting never creates its place
+        reconciler = Reconciler(self.registry, self.config, request.source, run_id, started,
+                                places, request.create_places, self.clock)
+        linker = PartyLinker(self.store, self.registry, self.config, request.source,
+                             reconciler.policy)
+        options = ParseOptions(file_label=file_name,
+                               mapping=party_headers(self.config, request.mapping),
+                               encoding=request.encoding, zone=self.clock.zone,
+                               on_columns=linker.columns_seen)
+        catalog = await ProductCatalog.load(self.store) if reconciler.policy.software else None
+        lookup = HybridLookup(self.store, self.config.identification)
+        ledger = KeyLedger(self.store)
+        writer = OutcomeWriter(run_id)
+        run["outcome_blocks"] = True
+        counts: Counter[str] = Counter()
+        kept: list[Planned] = []
+        try:
+            parsed = records if records is not None else importer.run(request.path,
+                                                                        options=options)
+            chunks = _chunks(parsed, CHUNK)
+            upcoming = next(chunks, None)
+            n = 0
+            while upcoming is not None:
+                chunk, upcoming = upcoming, next(chunks, None)
+                n += 1
+                if n % TIDY_EVERY == 0:
+                    tidy()
+                if upcoming is not None:  # the next chunk's question travels meanwhile
+                    ahead = [o for o in upcoming if isinstance(o, Observation)]
+                    lookup.point.ask_ahead([o.asset_tag for o in ahead if o.asset_tag],
+                                           compared_attributes(ahead, reconciler.source))
+                    await asyncio.sleep(0)
+                plans = await self._plan(chunk, lookup, ledger, reconciler)
+                await linker.plan(plans)
+                counts.update(p.outcome.value for p in plans)
+                for p in plans:
+                    if p.outcome is Outcome.INVALID and len(run["rejected"]) < MAX_LISTED:
+                        run["rejected"].append({"line": p.line, "record": p.record,
+                                                "field": p.field, "reason": p.reason})
+                kept += plans
+                if request.dry_run and len(kept) >= DRY_RUN_WRITE:
+                    await self._put(writer.blocks(kept))  # memory stays bounded
+                    kept = []
+                if progress:
+                    progress(len(chunk))
+        except ImportFileError as exc:
+            run["error"] = {"code": exc.code, "message": exc.message, "file": exc.file,
+                            "line": exc.line, "column": exc.column, "field": exc.field}
+            await self._finish(run_id, run, counts, "rejected", kept, writer)
+            raise ImportRejectedError(str(exc).split(": ", 1)[1], exc.code, runId=run_id,
+                                      file=exc.file, line=exc.line, field=exc.field) from exc
+        finally:
+            ledger.close()
+            lookup.point.forget_ahead()
+        run["parties"] = dict(sorted(linker.counts.items()))
+        invalid = counts[Outcome.INVALID.value]
+        run["would_reject"] = bool(invalid) and not request.apply_valid_only
+        if request.dry_run:
+            return await self._finish(run_id, run, counts, "dry_run", kept, writer)
+        if run["would_reject"]:
+            await self._finish(run_id, run, counts, "rejected", kept, writer)
+            first = run["rejected"][0]
+            raise ImportRejectedError(
+                f"{_where(run, first)}: {first['reason']} ({invalid} record(s) rejected; "
+                "nothing was imported; fix them or import with apply_valid_only)",
+                runId=run_id, file=file_name, line=first["line"], field=first["field"])
+        places_needed = needed_places(kept, {p.id: p for p in places.planned.values()})
+        parties_needed = linker.needed(kept)
+        reason = f"{request.source} import of {file_name}"
+        doc = self._run_doc(run_id, run, counts, "applied")
+        blocks = writer.blocks(kept)  # once: the store may run the work again
+
+        async def work(tx: StoreTx) -> None:
+            await apply_plans(tx, self.cis, actor, kept, places_needed, catalog,
+                              request.source, started, reason, parties_needed)
+            await tx.put_docs([doc])
+            for docs in _batched(blocks):
+                await tx.put_docs(docs)
+
+        try:
+            await self.store.write(work)
+        except CmdbError as exc:  # e.g. a CI changed since it was read: nothing was written
+            run["error"] = {"code": exc.code, "message": exc.message}
+            await self._finish(run_id, run, counts, "rejected", [], OutcomeWriter(run_id))
+            raise
+        return await self._feed_campaigns(actor, doc, kept, campaign_id)
+
+    async def _campaign(self, request: ImportRequest) -> str | None:
+        """The campaign a run feeds when the caller names one (it must be open)."""
+        if request.campaign is None:
+            return None
+        if self.campaigns is None or request.source not in (*DISCOVERY_FED, SCANS):
+            raise ValidationError(f"a {request.source} import does not feed audit campaigns",
+                                  field="campaign")
+        campaign = await self.campaigns.get(request.campaign)
+        if campaign.key != "open":
+            raise ValidationError(f"campaign {campaign.data['name']} is {campaign.key}, "
+                                  "not open", field="campaign")
+        return campaign.id
+
+    async def _feed_campaigns(self, actor: Actor, doc: Doc, plans: list[Planned],
+                              campaign_id: str | None) -> Doc:
+        """Scans become sightings and discovery outcomes "seen by discovery" in the open
+        campaigns (or the one named); the run records what they took."""
+        source = doc.data["source"]
+        if self.campaigns is None or source not in (*DISCOVERY_FED, SCANS):
+            return doc
+        if campaign_id is None and not await self.campaigns.scopes():
+            return doc
+        seen = [p for p in plans if p.observation is not None
+                and p.outcome not in (Outcome.INVALID,)]
+        if source == SCANS:
+            result = await self.campaigns.record_sightings(actor, [
+                SightingInput(asset_tag=o.asset_tag, place="/".join(o.location) or None,
+                              condition=o.condition, note=o.note, seen_at=o.seen_at,
+                              auditor=o.auditor)
+                for p in seen if (o := p.observation) is not None and o.asset_tag
+            ], "scan", run_id=doc.id, campaign_id=campaign_id)
+        else:
+            result = await self.campaigns.record_discovery(
+                actor, doc.id, [discovery_outcome(p, source) for p in seen],
+                campaign_id=campaign_id)
+        data = {**doc.data, "campaign": {"id": campaign_id, "recorded": result.recorded,
+                                         "duplicates": result.duplicates,
+                                         "unscoped": result.unscoped}}
+        fed = doc.model_copy(update={"data": data, "version": doc.version + 1,
+                                     "updated_at": now()})
+
+        async def note(tx: StoreTx) -> None:
+            await tx.update_doc(fed, doc.version)
+
+        await self.store.write(note)
+        return fed
+
+    async def _plan(self, chunk: list[Observation | RecordError], lookup: HybridLookup,
+                    ledger: KeyLedger, reconciler: Reconciler) -> list[Planned]:
+        """Identify and reconcile one chunk of the file, in file order."""
+        observations = [o for o in chunk if isinstance(o, Observation)]
+        rules = self.config.identification
+        vendors = self.registry.vendors  # serials are read within the vendor table's name
+        keys = [offered_keys(o, rules, vendors) for o in observations]
+        compared = lookup.point.attributes = compared_attributes(observations,
+                                                                 reconciler.source)
+        idents = await identify(observations, rules, lookup, keys)
+        lookup.point.cache.clear()  # values rarely repeat across chunks: keep memory flat
+        claims = ledger.claim([
+            (offered, ident.ci_ids[0] if ident.ci_ids else None, o.locator.line)
+            for o, ident, offered in zip(observations, idents, keys, strict=True)])
+        matched = sorted({i.ci_id for i in idents if i.ci_id})
+        facts = lookup.point.take(matched)
+        missing = [i for i in matched if i not in facts]
+        if missing:
+            facts.update((i, found[0]) for i, found in
+                         (await self.store.find_ci_facts("id", missing, compared)).items())
+        lookup.point.found.clear()
+        places = reconciler.places
+        await places.expect(len({tuple(o.location) for o in observations if o.location}))
+        names = await places.names(sorted({f.location_id for f in facts.values()
+                                           if f.location_id}))
+        plans: list[Planned] = []
+        for o, ident, dup in zip(observations, idents, claims, strict=True):
+            if dup is not None:
+                what, line = dup
+                kind, _, value = what.partition(":")
+                same = "the same CI" if kind == "ci" else f"the same {kind} {value!r}"
+                plans.append(Planned(o.locator.line, o.locator.record, Outcome.INVALID, o,
+                                     reason=f"duplicate: {same} as line {line} of this file",
+                                     field=None if kind == "ci" else kind))
+                continue
+            ci = facts.get(ident.ci_id) if ident.ci_id else None
+            place = ci.location_id if ci else None
+            location = (place, names[place]) if place and place in names else None
+            planned = await reconciler.plan(o, ident, ci, location)
+            planned.rule = ident.rule
+            if planned.create is not None:
+                planned.ci_id = new_id()
+            plans.append(planned)
+        await self._taken_identifiers(plans, lookup)
+        software = [p for p in plans if p.software and p.facts is not None]
+        if software:
+            installed = await current_installations(
+                self.store, [p.ci_id for p in software if p.ci_id])
+            for p in software:
+                reconcile_software(p, installed.get(p.ci_id or "", []), reconciler.source)
+                if p.differences and p.outcome is Outcome.MATCHED:
+                    p.outcome = Outcome.MATCHED_WITH_DIFFERENCES
+        for p in plans:
+            if p.create is not None and p.software is not None:
+                reconcile_software(p, [], reconciler.source)
+        if len(plans) < len(chunk):
+            plans += _invalid_records([e for e in chunk if isinstance(e, RecordError)])
+            plans.sort(key=lambda p: (p.record or 0, p.line or 0))
+        return plans
+
+    async def _taken_identifiers(self, plans: list[Planned], lookup: HybridLookup) -> None:
+        """An update giving a CI an asset tag or serial another CI holds is INVALID."""
+        checks: tuple[tuple[str, Rule], ...] = (("asset_tag", "asset_tag"),
+                                                ("serial_number", "serial_number"))
+        for field, rule in checks:
+            wanted: dict[str, list[Planned]] = {}
+            for p in plans:
+                if p.changes is not None and field in p.changes.model_fields_set \
+                        and p.facts is not None:
+                    key = _key_after(p.facts, p.changes.asset_tag, p.changes.serial_number,
+                                     p.changes.attributes, rule)
+                    if key:
+                        wanted.setdefault(key, []).append(p)
+            if not wanted:
+                continue
+            found = await lookup.point.candidates(rule, sorted(wanted))
+            lookup.point.found.clear()
+            for key, holders in found.items():
+                for p in wanted[key]:
+                    others = sorted(holders - {p.ci_id or ""})
+                    if others:
+                        p.outcome, p.field = Outcome.INVALID, field
+                        p.reason = (f"{field} {getattr(p.changes, field)!r} is already "
+                                    f"CI {others[0]}'s")
+                        p.changes = p.transition = p.software = None
+
+    def _run_doc(self, run_id: str, run: dict[str, Any], counts: Counter[str],
+                 status: str) -> Doc:
+        data = {**run, "status": status, "finished_at": now().isoformat(),
+                "counts": {o.value: counts.get(o.value, 0) for o in Outcome}}
+        return Doc(kind=RUN, id=run_id, key=status, data=data)
+
+    async def _put(self, docs: Iterable[Doc]) -> None:
+        for batch in _batched(docs):
+            async def work(tx: StoreTx, batch: list[Doc] = batch) -> None:
+                await tx.put_docs(batch)
+
+            await self.store.write(work)
+
+    async def _finish(self, run_id: str, run: dict[str, Any], counts: Counter[str],
+                      status: str, plans: list[Planned], writer: OutcomeWriter) -> Doc:
+        doc = self._run_doc(run_id, run, counts, status)
+        await self._put([doc, *writer.blocks(plans)])
+        return doc
+
+    # ---- reading runs back ---------------------------------------------------------
+    async def get_run(self, run_id: str) -> Doc:
+        doc = (await self.store.get_docs(RUN, [run_id])).get(run_id)
+        if doc is None:
+            raise NotFoundError(f"no import run with id {run_id!r}", id=run_id)
+        return doc
+
+    async def runs(self, first: int = 50, after: str | None = None) -> tuple[list[Doc], bool]:
+        """Import runs, newest first."""
+        _check_first(first)
+        page = await self.store.find_docs(RUN, first=first, after=after)
+        return page.items, page.has_next
+
+    async def outcomes(self, run_id: str, outcome: str | None = None, first: int = 50,
+                       after: str | None = None) -> tuple[list[Doc], bool]:
+        """A run's outcomes in file order, optionally only one kind."""
+        _check_first(first)
+        run = (await self.store.get_docs(RUN, [run_id])).get(run_id)
+        read = outcome_page if run and run.data.get("outcome_blocks") else legacy_page
+        return await read(self.store, run_id, outcome, first, after)
+
+
+def _key_after(facts: CIFacts, tag: str | None, serial: str | None,
+               attributes: dict[str, Any] | None, rule: Rule) -> str | None:
+    """The asset tag or serial key a CI holds once these changes are made."""
+    if rule == "asset_tag":
+        return tag
+    maker = (attributes or {}).get("manufacturer", facts.attributes.get("manufacturer"))
+    return serial_key(maker if isinstance(maker, str) else None, serial)
+
+
+def discovery_outcome(p: Planned, source: str) -> DiscoveryOutcome:
+    """What a discovery run saw of one device, as audit campaigns count it."""
+    o = p.observation
+    assert o is not None
+    identity = o.asset_tag or o.serial_number or next(iter(o.mac_addresses), None) \
+        or o.fqdn or next(iter(o.hostnames), None) \
+        or next((str(ip) for ip in o.ip_addresses), None) or f"line {p.line}"
+    ids = [p.ci_id] if p.ci_id and p.outcome is not Outcome.NEW else list(p.candidates)
+    return DiscoveryOutcome(
+        status=p.outcome.value, identity=identity, ci_ids=ids,
+        # what the run wrote is registered now; what it could not write is a mismatch
+        differences=[(d.field, d.registered, d.observed) for d in p.differences
+                     if not d.applied],
+        seen_at=o.seen_at, source=source)
+
+
+def _check_first(first: int) -> None:
+    if not 0 <= first <= 500:
+        raise LimitExceededError("first must be between 0 and 500", field="first")
+
+
+def _batched(docs: Iterable[Doc]) -> Iterator[list[Doc]]:
+    it = iter(docs)
+    while batch := list(islice(it, DOC_BATCH)):
+        yield batch

@@ -1,0 +1,652 @@
+"""The embedded store: one SQLite file in WAL mode, zero set-up.
+
+Writes go through one connection, serialised by a lock and run as
+``BEGIN IMMEDIATE`` transactions; reads use a second connection that sees
+the last committed state. Traversals are recursive CTEs in SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+from cmdb.errors import (
+    NoCmdbError,
+    StoreUnavailableError,
+    VersionConflictError,
+)
+from cmdb.files import create_private, tighten
+from cmdb.model import jsontext
+from cmdb.model.queries import (
+    CIFacts,
+    CIOrder,
+    CISelection,
+    ClosureResult,
+    ClosureRow,
+    Cursor,
+    FactKey,
+    Page,
+    RelationshipEnds,
+)
+from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
+from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.sqlite.facts import ci_facts
+from cmdb.store.sqlite.schema import MIGRATIONS
+from cmdb.store.sqlite.sql import (
+    CI_COLUMNS,
+    DOC_COLUMNS,
+    ORDER_COLUMNS,
+    REL_COLUMNS,
+    _ci,
+    _ci_row,
+    _ci_update_row,
+    _doc,
+    _doc_row,
+    _duplicate,
+    _get_cis,
+    _get_docs,
+    _get_relationships,
+    _history,
+    _json_list,
+    _rel,
+    _rel_row,
+    _relationships_of,
+    _unavailable,
+    _versions,
+    closure_sql,
+    ts,
+    where,
+)
+from cmdb.store.sqlite.threads import ConnectionThread, ReaderPool, drive, off_loop
+
+T = TypeVar("T")
+READERS = 3
+ITER_PAGE = 2000
+
+
+class _DocTx:
+    """The doc half of a SQLite unit of work."""
+
+    conn: sqlite3.Connection
+
+    async def put_docs(self, docs: Sequence[Doc]) -> None:
+        try:
+            self.conn.executemany(
+                f"INSERT INTO docs ({DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                [_doc_row(d) for d in docs],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def update_doc(self, doc: Doc, expected_version: int) -> None:
+        row = _doc_row(doc)
+        cur = self.conn.execute(
+            "UPDATE docs SET parent=?, key=?, data=?, version=?, updated_at=?"
+            " WHERE kind=? AND id=? AND version=?",
+            (row[2], row[3], row[4], row[5], row[7], doc.kind, doc.id, expected_version),
+        )
+        if cur.rowcount != 1:
+            raise VersionConflictError(
+                f"{doc.kind} {doc.id} was changed by someone else "
+                f"(expected version {expected_version})", id=doc.id,
+            )
+
+    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+        return _get_docs(self.conn, kind, ids)
+
+
+class SqliteTx(_DocTx, StoreTx):
+    """A unit of work on the writer connection, inside ``BEGIN IMMEDIATE``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    async def delete_all(self) -> None:
+        for table in ("docs", "history", "relationships", "cis"):
+            self.conn.execute(f"DELETE FROM {table}")
+
+    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
+        return _get_cis(self.conn, ids)
+
+    async def find_ci_ids(
+        self, *, asset_tag: str | None = None, serial_key: str | None = None
+    ) -> list[str]:
+        if asset_tag is not None:
+            sql, arg = "SELECT id FROM cis WHERE asset_tag = ?", asset_tag
+        elif serial_key is not None:
+            sql, arg = "SELECT id FROM cis WHERE serial_key = ?", serial_key
+        else:
+            return []
+        return [r["id"] for r in self.conn.execute(sql, (arg,))]
+
+    async def holders(self, key: KeyField, values: Sequence[str]) -> dict[str, list[str]]:
+        column = "asset_tag" if key == "asset_tag" else "serial_key"
+        out: dict[str, list[str]] = {}
+        for row in self.conn.execute(
+                f"SELECT {column} AS v, id FROM cis WHERE {column} IN"
+                " (SELECT value FROM json_each(?))", (_json_list(values),)):
+            out.setdefault(row["v"], []).append(row["id"])
+        return out
+
+    async def find_ci_ids_by_attribute(
+        self, classes: Sequence[str], name: str, value: Any
+    ) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT id FROM cis WHERE class IN (SELECT value FROM json_each(?))"
+            " AND json_extract(attributes, ?) = ?",
+            (_json_list(classes), f"$.{name}", value),
+        )
+        return [r["id"] for r in rows]
+
+    async def insert_ci(self, ci: CI) -> None:
+        try:
+            self.conn.execute(
+                f"INSERT INTO cis ({CI_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", _ci_row(ci)
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def insert_cis(self, cis: Sequence[CI]) -> None:
+        try:
+            self.conn.executemany(
+                f"INSERT INTO cis ({CI_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [_ci_row(ci) for ci in cis],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def update_ci(self, ci: CI, expected_version: int) -> None:
+        await self.update_cis([(ci, expected_version)])
+
+    async def update_cis(self, changes: Sequence[tuple[CI, int]]) -> None:
+        # The unit of work holds the write lock: versions read now cannot change before
+        # the batch's one UPDATE statement, and a stale one is named. A CI given twice
+        # is checked against what its earlier change wrote, as a statement each would.
+        stored = _versions(self.conn, "cis", [ci.id for ci, _ in changes])
+        for ci, expected in changes:
+            if stored.get(ci.id) != expected:
+                raise VersionConflictError(
+                    f"CI {ci.id} was changed by someone else (expected version {expected})",
+                    id=ci.id, expectedVersion=expected,
+                )
+            stored[ci.id] = ci.version
+        try:  # created_at never changes: it is not written again
+            self.conn.executemany(
+                "UPDATE cis SET class=?, name=?, state=?, asset_tag=?, serial_number=?,"
+                " serial_key=?, attributes=?, provenance=?, version=?, updated_at=?"
+                " WHERE id=?", [_ci_update_row(ci) for ci, _ in changes])
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
+        return _get_relationships(self.conn, ids)
+
+    async def active_relationships(
+        self, ci_id: str, direction: Direction, types: Sequence[str] | None = None
+    ) -> list[Relationship]:
+        return _relationships_of(self.conn, [ci_id], direction, types).get(ci_id, [])
+
+    async def active_relationships_of(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[Relationship]]:
+        return _relationships_of(self.conn, ci_ids, direction, types)
+
+    async def insert_relationship(self, rel: Relationship) -> None:
+        try:
+            self.conn.execute(
+                f"INSERT INTO relationships ({REL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                _rel_row(rel),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def insert_relationships(self, rels: Sequence[Relationship]) -> None:
+        try:
+            self.conn.executemany(
+                f"INSERT INTO relationships ({REL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                [_rel_row(r) for r in rels],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(exc) from exc
+
+    async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
+        await self.update_relationships([(rel, expected_version)])
+
+    async def update_relationships(self, changes: Sequence[tuple[Relationship, int]]) -> None:
+        stored = _versions(self.conn, "relationships", [rel.id for rel, _ in changes])
+        for rel, expected in changes:
+            if stored.get(rel.id) != expected:
+                raise VersionConflictError(
+                    f"relationship {rel.id} was changed by someone else", id=rel.id
+                )
+            stored[rel.id] = rel.version
+        self.conn.executemany(
+            "UPDATE relationships SET type=?, source_id=?, target_id=?, attributes=?,"
+            " version=?, created_at=?, updated_at=?, ended_at=? WHERE id=?",
+            [(*_rel_row(rel)[1:], rel.id) for rel, _ in changes])
+
+    async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
+        self.conn.executemany(
+            "INSERT INTO history (id, at, actor, channel, run_id, action, entity_kind, entity_id,"
+            " ci_id, peer_id, reason, changes, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (e.id, ts(e.at), e.actor, e.channel.value, e.run_id, e.action.value,
+                 e.entity_kind.value, e.entity_id, e.ci_id, e.peer_id, e.reason,
+                 jsontext.dumps([c.__dict__ for c in e.changes]),
+                 e.version)
+                for e in entries
+            ],
+        )
+
+
+class SqliteStore(Store):
+    """The CMDB in one SQLite file."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path | str, *, readers: int = READERS,
+                 file_group: str | None = None) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.file_group = file_group
+        self._readers = readers
+        self._writer: ConnectionThread | None = None
+        self._reader_pool: ReaderPool | None = None
+        self._reader_conn = threading.local()
+
+    def _connect(self) -> sqlite3.Connection:
+        # mode=rw: a connection never creates the file (open() does, when asked to).
+        conn = sqlite3.connect(
+            f"file:{quote(str(self.path.absolute()))}?mode=rw", uri=True,
+            isolation_level=None, check_same_thread=False, timeout=10.0,
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
+    async def open(self, *, create: bool = True) -> None:
+        """Open the file, creating it (private, see ``cmdb.files``) only when ``create``;
+        otherwise a missing file, or one that holds no CMDB, is ``NoCmdbError``."""
+        if self._writer is not None:
+            return
+        await asyncio.to_thread(self._prepare, create)
+        writer = ConnectionThread(self._connect, f"sqlite-writer {self.path.name}")
+        try:
+            await writer.start()
+            await writer.run(self._migrate)
+            pool = ReaderPool(self._connect, self._readers, self.path.name,
+                              self._reader_conn)
+            await pool.start()
+        except BaseException:
+            await writer.stop()
+            raise
+        self._writer, self._reader_pool = writer, pool
+
+    def _prepare(self, create: bool) -> None:
+        """Make sure the file exists and is ours, before any connection opens it."""
+        with _unavailable():
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if create_private(self.path, self.file_group):
+                    return
+            elif not self.path.is_file():
+                raise NoCmdbError(f"no CMDB at {self.path}", path=str(self.path))
+            for suffix in ("", "-wal", "-shm"):
+                tighten(Path(f"{self.path}{suffix}"))
+            if create:
+                return
+            try:
+                probe = sqlite3.connect(f"file:{quote(str(self.path.absolute()))}?mode=ro",
+                                        uri=True)
+                try:
+                    found = probe.execute(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                        " AND name = 'schema_migrations'").fetchone()
+                finally:
+                    probe.close()
+            except sqlite3.DatabaseError as exc:
+                raise NoCmdbError(f"no CMDB at {self.path}: not a SQLite database ({exc})",
+                                  path=str(self.path)) from exc
+            if found is None:
+                raise NoCmdbError(f"no CMDB at {self.path}: the database has no CMDB "
+                                  "tables", path=str(self.path))
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (version, name, ts(datetime.now(UTC))),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    async def schema_version(self) -> int:
+        row = self._r.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    async def close(self) -> None:
+        writer, pool = self._writer, self._reader_pool
+        self._writer = self._reader_pool = None
+        if pool is not None:
+            await pool.stop()
+        if writer is not None:
+            await writer.stop()
+
+    @property
+    def _r(self) -> sqlite3.Connection:
+        """The reader connection of the reader thread running this call."""
+        conn: sqlite3.Connection | None = getattr(self._reader_conn, "conn", None)
+        if conn is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        return conn
+
+    async def ping(self) -> None:
+        with _unavailable():
+            self._r.execute("SELECT 1").fetchone()
+
+    async def write(self, work: Callable[[StoreTx], Awaitable[T]]) -> T:
+        writer = self._writer
+        if writer is None:
+            raise StoreUnavailableError("the SQLite store is not open")
+        # The whole unit of work runs on the writer's thread: BEGIN IMMEDIATE may wait
+        # for another process's write (a CLI import) without the event loop waiting.
+        return await writer.run(lambda conn: drive(self._transaction(conn, work)))
+
+    @staticmethod
+    async def _transaction(conn: sqlite3.Connection,
+                           work: Callable[[StoreTx], Awaitable[T]]) -> T:
+        with _unavailable():
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = await work(SqliteTx(conn))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        with _unavailable():
+            conn.execute("COMMIT")
+        return result
+
+    # ---- reads -----------------------------------------------------------------
+    @counted
+    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
+        with _unavailable():
+            return _get_cis(self._r, ids)
+
+    @counted
+    async def find_ci_by_asset_tag(self, asset_tag: str) -> CI | None:
+        with _unavailable():
+            row = self._r.execute(
+                f"SELECT {CI_COLUMNS} FROM cis WHERE asset_tag = ?", (asset_tag,)
+            ).fetchone()
+        return _ci(row) if row else None
+
+    @counted
+    async def find_cis(self, key: KeyField, values: Sequence[str]) -> dict[str, list[CI]]:
+        if not values:
+            return {}
+        column = "asset_tag" if key == "asset_tag" else "serial_key"
+        out: dict[str, list[CI]] = {}
+        with _unavailable():
+            rows = self._r.execute(
+                f"SELECT {CI_COLUMNS} FROM cis WHERE {column} IN"
+                " (SELECT value FROM json_each(?))", (_json_list(values),))
+            for row in rows:
+                out.setdefault(row[column], []).append(_ci(row))
+        return out
+
+    @counted
+    async def find_ci_facts(self, key: FactKey, values: Sequence[str],
+                            attributes: Sequence[str] | None = None
+                            ) -> dict[str, list[CIFacts]]:
+        with _unavailable():
+            return ci_facts(self._r, key, values, attributes)
+
+    @counted
+    async def list_cis(
+        self, query: CISelection, order: CIOrder, first: int, after: Cursor | None
+    ) -> Page[CI]:
+        clause, args = where(query)
+        column = ORDER_COLUMNS[order.field]
+        op, direction = ("<", "DESC") if order.descending else (">", "ASC")
+        if after is not None:
+            clause += (" AND " if clause else " WHERE ") + f"({column}, id) {op} (?, ?)"
+            args += [after.value, after.id]
+        sql = (f"SELECT {CI_COLUMNS}, {column} AS sort_value FROM cis{clause}"
+               f" ORDER BY {column} {direction}, id {direction} LIMIT ?")
+        with _unavailable():
+            rows = self._r.execute(sql, [*args, first + 1]).fetchall()
+        page = rows[:first]
+        return Page(
+            items=[_ci(r) for r in page],
+            has_next=len(rows) > first,
+            cursors=[Cursor(r["sort_value"], r["id"]) for r in page],
+        )
+
+    @counted
+    async def count_cis(self, query: CISelection) -> int:
+        clause, args = where(query)
+        with _unavailable():
+            return int(self._r.execute(f"SELECT COUNT(*) FROM cis{clause}", args).fetchone()[0])
+
+    @counted
+    async def relationships_of(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[Relationship]]:
+        with _unavailable():
+            return _relationships_of(self._r, ci_ids, direction, types)
+
+    @counted
+    async def linked_targets(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        near, far = ("source_id", "target_id") if direction == "out" \
+            else ("target_id", "source_id")
+        # The partial index of active relationships answers it (no table rows read).
+        sql = (f"SELECT {near}, type, {far} FROM relationships"
+               f" WHERE {near} IN (SELECT value FROM json_each(?)) AND ended_at IS NULL"
+               " AND type IN (SELECT value FROM json_each(?))")
+        out: dict[str, list[tuple[str, str]]] = {i: [] for i in ci_ids}
+        with _unavailable():
+            for ci_id, kind, other in self._r.execute(
+                    sql, [jsontext.dumps(list(ci_ids)), jsontext.dumps(list(types))]):
+                out[ci_id].append((kind, other))
+        return out
+
+    @counted
+    async def relationship_ends(
+        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
+    ) -> dict[str, list[RelationshipEnds]]:
+        end = "source_id" if direction == "out" else "target_id"
+        sql = ("SELECT id, type, source_id, target_id, attributes FROM relationships"
+               f" WHERE {end} IN (SELECT value FROM json_each(?)) AND ended_at IS NULL")
+        args: list[Any] = [jsontext.dumps(list(ci_ids))]
+        if types is not None:
+            sql += " AND type IN (SELECT value FROM json_each(?))"
+            args.append(jsontext.dumps(list(types)))
+        out: dict[str, list[RelationshipEnds]] = {i: [] for i in ci_ids}
+        loads = jsontext.loads
+        with _unavailable():
+            for rid, kind, source, target, attrs in self._r.execute(
+                    sql + " ORDER BY created_at, id", args):
+                rel = RelationshipEnds(rid, kind, source, target,
+                                       {} if attrs == "{}" else loads(attrs))
+                out[source if direction == "out" else target].append(rel)
+        return out
+
+    @counted
+    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
+        with _unavailable():
+            return _get_relationships(self._r, ids)
+
+    @counted
+    async def history(
+        self,
+        *,
+        ci_id: str | None = None,
+        actor: str | None = None,
+        run_id: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[HistoryEntry]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if ci_id is not None:
+            clauses.append("seq IN (SELECT seq FROM history WHERE ci_id = ?"
+                           " UNION SELECT seq FROM history WHERE peer_id = ?)")
+            args += [ci_id, ci_id]
+        if actor is not None:
+            clauses.append("actor = ?")
+            args.append(actor)
+        if run_id is not None:
+            clauses.append("run_id = ?")
+            args.append(run_id)
+        if after is not None:
+            clauses.append("seq < (SELECT seq FROM history WHERE id = ?)")
+            args.append(after)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        with _unavailable():
+            rows = self._r.execute(
+                f"SELECT * FROM history{where} ORDER BY seq DESC LIMIT ?", [*args, first + 1]
+            ).fetchall()
+        return Page(items=[_history(r) for r in rows[:first]], has_next=len(rows) > first)
+
+    @counted
+    async def closure(
+        self,
+        start_ids: Sequence[str],
+        direction: Direction,
+        types: Sequence[str],
+        max_depth: int,
+        reverse_types: Sequence[str] = (),
+    ) -> ClosureResult:
+        with _unavailable():
+            rows = self._r.execute(
+                closure_sql(direction),
+                (_json_list(start_ids), _json_list(types), max_depth, _json_list(reverse_types)),
+            ).fetchall()
+        out: list[ClosureRow] = []
+        truncated = False
+        for row in rows:
+            out.append(ClosureRow(row["id"], row["depth"], row["parent"], row["rel"],
+                                  row["type"]))
+            truncated = truncated or bool(row["more"])
+        return ClosureResult(out, truncated)
+
+    @counted
+    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
+        with _unavailable():
+            return _get_docs(self._r, kind, ids)
+
+    def _doc_where(self, kind: str, parent: str | None, key: str | None
+                   ) -> tuple[str, list[Any]]:
+        clauses, args = ["kind = ?"], [kind]
+        if parent is not None:
+            clauses.append("parent = ?")
+            args.append(parent)
+        if key is not None:
+            clauses.append("key = ?")
+            args.append(key)
+        return " WHERE " + " AND ".join(clauses), args
+
+    @counted
+    async def find_docs(
+        self, kind: str, *, parent: str | None = None, key: str | None = None,
+        first: int = 50, after: str | None = None, newest_first: bool = True,
+    ) -> Page[Doc]:
+        where, args = self._doc_where(kind, parent, key)
+        op, direction = ("<", "DESC") if newest_first else (">", "ASC")
+        if after is not None:
+            where += f" AND seq {op} (SELECT seq FROM docs WHERE kind = ? AND id = ?)"
+            args += [kind, after]
+        with _unavailable():
+            rows = self._r.execute(
+                f"SELECT {DOC_COLUMNS} FROM docs{where} ORDER BY seq {direction} LIMIT ?",
+                [*args, first + 1],
+            ).fetchall()
+        return Page(items=[_doc(r) for r in rows[:first]], has_next=len(rows) > first)
+
+    @counted
+    async def count_docs(self, kind: str, *, parent: str | None = None,
+                         key: str | None = None) -> int:
+        where, args = self._doc_where(kind, parent, key)
+        with _unavailable():
+            return int(self._r.execute(f"SELECT COUNT(*) FROM docs{where}", args).fetchone()[0])
+
+    @counted
+    async def attribute_values(self, names: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        if not names:
+            return []
+        paths = [f"$.{n}" for n in names]
+        columns = ", ".join(f"json_type(attributes, ?) AS t{i}, json_extract(attributes, ?) AS v{i}"
+                            for i in range(len(names)))
+        held = " OR ".join("json_type(attributes, ?) IS NOT NULL" for _ in names)
+        args = [p for path in paths for p in (path, path)] + paths
+        out: list[tuple[str, dict[str, Any]]] = []
+        with _unavailable():
+            for row in self._r.execute(f"SELECT id, {columns} FROM cis WHERE {held}", args):
+                values: dict[str, Any] = {}
+                for i, name in enumerate(names):
+                    kind, value = row[f"t{i}"], row[f"v{i}"]
+                    if kind in ("array", "object"):
+                        values[name] = jsontext.loads(value)
+                    elif kind is not None and kind != "null":
+                        values[name] = value
+                out.append((row["id"], values))
+        return out
+
+    async def iter_all(
+        self, what: Literal["cis", "relationships", "history", "docs"]
+    ) -> AsyncIterator[Any]:
+        sql, decode = {
+            "cis": (f"SELECT {CI_COLUMNS} FROM cis ORDER BY id", _ci),
+            "relationships": (f"SELECT {REL_COLUMNS} FROM relationships ORDER BY id", _rel),
+            "docs": (f"SELECT {DOC_COLUMNS} FROM docs ORDER BY seq", _doc),
+            "history": ("SELECT * FROM history ORDER BY seq", _history),
+        }[what]
+        # A connection (and thread) of its own, so a long dump holds no reader.
+        conn = ConnectionThread(self._connect, f"sqlite-dump {self.path.name}")
+        await conn.start()
+        try:
+            cursor = await conn.run(lambda c: c.execute(sql))
+            while rows := await conn.run(lambda _c: [decode(r) for r in
+                                                     cursor.fetchmany(ITER_PAGE)]):
+                for item in rows:
+                    yield item
+        finally:
+            await conn.stop()
+
+    async def wipe(self) -> None:
+        async def work(tx: StoreTx) -> None:
+            assert isinstance(tx, SqliteTx)
+            for table in ("docs", "history", "relationships", "cis"):
+                tx.conn.execute(f"DELETE FROM {table}")
+
+        await self.write(work)
+
+
+# Every public read runs on a reader thread (see ``sqlite_threads``); the methods above
+# stay plain SQLite code, and a read added later is moved off the loop the same way.
+off_loop(SqliteStore, loop_side={"open", "close", "write", "iter_all", "wipe"})

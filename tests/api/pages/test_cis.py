@@ -1,0 +1,171 @@
+"""The asset page a label's QR opens: headless Chromium on a phone-sized screen, both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, ViewportSize
+
+from cmdb.api.pages.cis import when
+from cmdb.api.pages.html import choose_language
+from cmdb.model.clock import Clock
+from tests.api.browser import sign_in
+from tests.api.conftest import LiveServer
+from tests.api.label_estate import (
+    CHINESE_TAG,
+    LATIN_TAG,
+    ORG,
+    PATH,
+    Estate,
+    create,
+    label_server,
+    legacy,
+    seed,
+)
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+EXPECTED = {
+    (LATIN_TAG, "en"): ["bj-srv-0042", "Server", "Deployed", " / ".join(PATH),
+                        "基础架构组 Infrastructure", "Dell PowerEdge R750", "CN7BJ0042X",
+                        "Last audited", "2025-03-01 09:30",
+                        "Times in Asia/Shanghai (UTC+08:00)", "中文"],
+    (LATIN_TAG, "zh-CN"): ["bj-srv-0042", "服务器", "在用", " / ".join(PATH), "型号",
+                           "最近盘点", "2025-03-01 09:30", "时区：Asia/Shanghai (UTC+08:00)",
+                           "English"],
+    (CHINESE_TAG, "en"): ["财务部笔记本 张伟", "Laptop", "In stock", " / ".join(PATH[:3]),
+                          "财务部", "Lenovo ThinkPad X1 Carbon", "PF3ABC12", "Never audited"],
+    (CHINESE_TAG, "zh-CN"): ["财务部笔记本 张伟", "笔记本电脑", "库存", "责任人/部门", "财务部",
+                             "联想 ThinkPad X1 Carbon", "序列号", "从未盘点"],
+}
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    yield from label_server(tmp_path)
+
+
+READER, PASSWORD = "zhou.min", "a phone password 1"
+
+
+@pytest.fixture
+def estate(live: LiveServer) -> Estate:
+    live.ok("mutation($p: String!) { createUser(login: \"zhou.min\", password: $p, "
+            "role: READER) { login } }", {"p": PASSWORD})
+    return seed(live)
+
+
+def phone(browser: Browser, language: str, outside: list[str], live: LiveServer) -> Page:
+    """A phone-sized page whose browser prefers ``language``, reaches only loopback, and
+    has signed in through the sign-in page as a person scanning labels would."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale=language,
+                                  extra_http_headers={"Accept-Language": f"{language},en;q=0.5"
+                                                      if language != "en" else "en-GB,en"})
+
+    def only_loopback(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page = context.new_page()
+    page.route("**/*", only_loopback)
+    sign_in(page, live.url, READER, PASSWORD, f"/a/{LATIN_TAG}")
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("tag", "language"), list(EXPECTED))
+def test_asset_page_shows_what_a_scan_needs(live: LiveServer, estate: Estate, browser: Browser,
+                                            tmp_path: Path, tag: str, language: str) -> None:
+    outside: list[str] = []
+    page = phone(browser, language, outside, live)
+    response = page.goto(f"{live.url}/a/{quote(tag, safe='')}")
+    assert response is not None
+    assert response.status == 200
+    assert page.locator("html").get_attribute("lang") == language
+    assert page.inner_text("#asset-tag") == tag
+    text = page.inner_text("body")
+    for expected in [*EXPECTED[(tag, language)], ORG]:
+        assert expected in text, f"{expected!r} missing from the page:\n{text}"
+    assert "(UTC)" not in text  # times in Beijing time, the zone named once in the footer
+    assert page.locator("#time-zone").count() == 1
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "the page scrolls sideways on a phone"
+    page.screenshot(path=str(tmp_path / f"asset-{language}-{tag}.png"), full_page=True)
+    assert outside == [], f"the asset page tried to reach the internet: {outside}"
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_language_link_switches_and_unknown_tag_is_friendly(
+    live: LiveServer, estate: Estate, browser: Browser, tmp_path: Path
+) -> None:
+    outside: list[str] = []
+    page = phone(browser, "en", outside, live)
+    page.goto(f"{live.url}/a/{LATIN_TAG}")
+    page.click("text=中文")
+    page.wait_for_selector("text=最近盘点")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    for language, title, hint in (("zh-CN", "未找到该资产", "请联系IT资产管理员"),
+                                  ("en", "Asset not found", "tell the IT asset team")):
+        response = page.goto(f"{live.url}/a/ZC-MISSING-9?lang={language}")
+        assert response is not None
+        assert response.status == 404
+        text = page.inner_text("body")
+        assert title in text
+        assert hint in text
+        assert "ZC-MISSING-9" in text
+        page.screenshot(path=str(tmp_path / f"not-found-{language}.png"), full_page=True)
+    assert outside == []
+    page.context.close()
+
+
+def test_page_headers_language_and_escaping(live: LiveServer, estate: Estate) -> None:
+    # a tag with markup can no longer be registered; one from before must still be safe
+    legacy(live, create(live, "Laptop", "<script>alert(1)</script>", assetTag="ZC-B"),
+           "ZC-<b>")
+    r = live.client.get(f"/a/{quote('ZC-<b>', safe='')}", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    assert r.headers["content-language"] == "zh-CN"
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    csp = r.headers["content-security-policy"]
+    for rule in ("default-src 'none'", "frame-ancestors 'none'", "form-action 'self'",
+                 "base-uri 'none'"):
+        assert rule in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "Accept-Language" in r.headers["vary"]
+    missing = live.client.get("/a/NOPE", headers={"Accept-Language": "fr-FR, en;q=0.8"})
+    assert missing.status_code == 404
+    assert missing.headers["content-language"] == "en"
+
+
+@pytest.mark.parametrize(("header", "override", "expected"), [
+    (None, None, "en"),
+    ("zh-CN,zh;q=0.9,en;q=0.8", None, "zh-CN"),
+    ("zh-TW", None, "zh-CN"),
+    ("en-US,en;q=0.9,zh-CN;q=0.8", None, "en"),
+    ("fr-FR,zh;q=0.7,en;q=0.5", None, "zh-CN"),
+    ("en;q=0.2, zh-CN;q=0.9", None, "zh-CN"),
+    ("zh-CN;q=0, en", None, "en"),
+    ("zh-CN", "en", "en"),
+    ("en", "zh", "zh-CN"),
+    ("de", "klingon", "en"),
+])
+def test_choose_language(header: str | None, override: str | None, expected: str) -> None:
+    assert choose_language(header, override) == expected
+
+
+def test_times_are_shown_in_the_configured_zone() -> None:
+    beijing = Clock("Asia/Shanghai")
+    assert when("2025-03-01T01:30:00+00:00", beijing) == "2025-03-01 09:30"
+    assert when("2025-03-01T09:30:00+08:00", beijing) == "2025-03-01 09:30"
+    assert when("2025-03-01T01:30:00-03:30", beijing) == "2025-03-01 13:00"
+    assert when("2025-03-01T01:30:00+00:00", Clock("UTC")) == "2025-03-01 01:30"
+    assert when(None, beijing) is None
