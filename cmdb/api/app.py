@@ -34,18 +34,18 @@ from starlette.staticfiles import StaticFiles
 from cmdb.api.graphql.context import Context
 from cmdb.api.graphql.endpoint import GraphQLHTTP
 from cmdb.api.graphql.schema import build_schema
-from cmdb.api.http import cpu
 from cmdb.api.http.access import AccessMiddleware
-from cmdb.api.http.headers import SecurityHeadersMiddleware
 from cmdb.api.http.imports import ImportEndpoints
 from cmdb.api.http.labels import LabelEndpoints
-from cmdb.api.http.logs import RequestLogMiddleware
-from cmdb.api.http.metrics import Metrics, instrument_store
-from cmdb.api.http.offload import Offloader
 from cmdb.api.pages.access import LoginPages
 from cmdb.api.pages.cis import AssetPages
-from cmdb.api.pages.errors import exception_handlers
-from cmdb.api.pages.html import Html
+from cmdb.api.web import cpu
+from cmdb.api.web.error_pages import exception_handlers
+from cmdb.api.web.headers import SecurityHeadersMiddleware
+from cmdb.api.web.html import Html
+from cmdb.api.web.logs import RequestLogMiddleware
+from cmdb.api.web.metrics import Metrics, instrument_store
+from cmdb.api.web.offload import Offloader
 from cmdb.errors import CmdbError
 from cmdb.model.access import LOCAL, Principal
 from cmdb.model.records import Actor, Channel

@@ -184,8 +184,8 @@ def serve(store_url: str | None, db: Path | None, host: str, port: int, demo: bo
     import uvicorn
 
     from cmdb.api.app import create_app
-    from cmdb.api.http.logs import configure_logging
     from cmdb.api.serving import server_config
+    from cmdb.api.web.logs import configure_logging
 
     settings = settings_from(store_url, db, auth="none" if no_auth else None,
                              log_format=log_format)

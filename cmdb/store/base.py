@@ -413,13 +413,11 @@ class Store(ABC):
         (one pass, without decoding whole records: identification by MAC or host name
         when many need looking up)."""
 
+    @abstractmethod
     def scratch_keys(self) -> ScratchKeys:
         """Scratch space on local disk for keys a job must remember but not keep (an
         import's in-file duplicate check past what memory should hold); never the CMDB's
-        own database."""
-        from cmdb.store.scratch import DiskKeys
-
-        return DiskKeys()
+        own database (both adapters answer :class:`cmdb.store.scratch.DiskKeys`)."""
 
     @abstractmethod
     async def wipe(self) -> None:

@@ -1,7 +1,7 @@
 """Store calls from any event loop, for an adapter whose connections belong to one.
 
 The Neo4j async driver's connections belong to the event loop that opened it; the
-server runs heavy requests on worker loops (``cmdb.api.http.offload``). :func:`on_home_loop`
+server runs heavy requests on worker loops (``cmdb.api.web.offload``). :func:`on_home_loop`
 makes every public coroutine method of an adapter class, called from another loop,
 run on the loop the store was opened on and hand its result back.
 """

@@ -78,7 +78,7 @@ LIST_SIZES: Mapping[str, int] = {
     "ImportOutcome.differences": 20,
     "ImportOutcome.candidates": 10,
     "ImportOutcome.parties": 10,  # one per party column of sources.yaml
-    "ImportPartyLink.candidates": 20,  # MAX_CANDIDATES of cmdb.services.cis.parties
+    "ImportPartyLink.candidates": 20,  # MAX_CANDIDATES of cmdb.services.imports.parties
     "Finding.candidates": 10,
     "Finding.evidence": 20,
     "Dependency.sharedBy": 20,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 
 from cmdb.api.graphql.cost import check_shape
-from cmdb.api.http.jsonsafe import MAX_STRING
-from cmdb.api.http.limits import longest_string, too_deeply_nested, too_many_tokens
+from cmdb.api.web.jsonsafe import MAX_STRING
+from cmdb.api.web.limits import longest_string, too_deeply_nested, too_many_tokens
 
 LIMIT_CODE = "LIMIT_EXCEEDED"
 FRAGMENT_NESTING = 200  # graphql-core's MAX_NESTING_DEPTH

@@ -39,16 +39,16 @@ from cmdb.api.graphql.context import Context
 from cmdb.api.graphql.cost import CostModel, estimate, over_budget
 from cmdb.api.graphql.documents import Bounds, Documents
 from cmdb.api.graphql.multipart import close_uploads, multipart_params
-from cmdb.api.graphql.permissions import check_operation
 from cmdb.api.graphql.schema import CmdbSchema
-from cmdb.api.http.errors import format_error, request_error
-from cmdb.api.http.headers import GRAPHIQL_CSP
-from cmdb.api.http.jsonsafe import check_value, load_json
-from cmdb.api.http.limits import alias_rule, depth_rule
-from cmdb.api.http.media import MULTIPART_FORM, content_type
-from cmdb.api.http.metrics import Metrics
-from cmdb.api.http.offload import Offloader
-from cmdb.api.pages.html import Html
+from cmdb.api.web.errors import format_error, request_error
+from cmdb.api.web.headers import GRAPHIQL_CSP
+from cmdb.api.web.html import Html
+from cmdb.api.web.jsonsafe import check_value, load_json
+from cmdb.api.web.limits import alias_rule, depth_rule
+from cmdb.api.web.media import MULTIPART_FORM, content_type
+from cmdb.api.web.metrics import Metrics
+from cmdb.api.web.offload import Offloader
+from cmdb.api.web.permissions import check_operation
 from cmdb.errors import CmdbError, LimitExceededError
 from cmdb.model import jsontext
 from cmdb.model.access import Principal

@@ -10,13 +10,13 @@ from strawberry.types import Info
 from cmdb.api.graphql.cis_types import CIType
 from cmdb.api.graphql.context import Context
 from cmdb.model.records import CI
+from cmdb.services.impact.graph import PathStep
 from cmdb.services.impact.service import (
     Dependency,
     ImpactedCI,
     ImpactKind,
     ImpactReport,
     NotifyParty,
-    PathStep,
     SinglePointOfFailure,
 )
 

@@ -20,9 +20,9 @@ from strawberry.types import Info
 
 from cmdb.api.graphql.cis_types import CIType, PageInfoType, page_info
 from cmdb.api.graphql.context import Context
-from cmdb.api.http.cpu import run_cpu
-from cmdb.api.http.import_worker import run_import
-from cmdb.api.http.uploads import save_upload, upload_dir, upload_name
+from cmdb.api.web.cpu import run_cpu
+from cmdb.api.web.import_worker import run_import
+from cmdb.api.web.uploads import save_upload, upload_dir, upload_name
 from cmdb.errors import ValidationError
 from cmdb.model.records import Doc
 from cmdb.services.imports.outcomes import Outcome

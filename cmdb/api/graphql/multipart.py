@@ -15,8 +15,8 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from cmdb.api.http.jsonsafe import check_value, load_json
-from cmdb.api.http.uploads import read_form
+from cmdb.api.web.jsonsafe import check_value, load_json
+from cmdb.api.web.uploads import read_form
 from cmdb.errors import ValidationError
 
 MAX_PATHS = 10

@@ -33,15 +33,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cmdb.api.graphql.permissions import http_role
-from cmdb.api.http.csrf import check_session_write, cross_site, session_token
-from cmdb.api.http.media import content_type
-from cmdb.api.http.metrics import Metrics
-from cmdb.api.http.ratelimit import TokenBucket, retry_after
 from cmdb.api.http.sessions import COOKIE
-from cmdb.api.pages.errors import CODES, error_response
-from cmdb.api.pages.forms import BODY_KEY, replay
-from cmdb.api.pages.html import Html
+from cmdb.api.web.csrf import check_session_write, cross_site, session_token
+from cmdb.api.web.error_pages import CODES, error_response
+from cmdb.api.web.forms import BODY_KEY, replay
+from cmdb.api.web.html import Html
+from cmdb.api.web.media import content_type
+from cmdb.api.web.metrics import Metrics
+from cmdb.api.web.permissions import http_role
+from cmdb.api.web.ratelimit import TokenBucket, retry_after
 from cmdb.errors import AuthenticationError, CmdbError, StoreUnavailableError
 from cmdb.model.access import LOCAL, Principal, allows
 from cmdb.services import Cmdb

@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.http.jsonsafe import load_json
-from cmdb.api.http.uploads import read_body
+from cmdb.api.web.jsonsafe import load_json
+from cmdb.api.web.uploads import read_body
 from cmdb.errors import (
     AuthenticationError,
     CmdbError,

@@ -21,7 +21,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from cmdb.api.http.access import client_host
-from cmdb.api.http.csrf import (
+from cmdb.api.http.sessions import COOKIE, clear_session_cookie, cookie, is_secure, session_cookie
+from cmdb.api.web.csrf import (
     FIELD,
     SIGNIN_COOKIE,
     check_session_write,
@@ -31,11 +32,10 @@ from cmdb.api.http.csrf import (
     session_token,
     signin_token,
 )
-from cmdb.api.http.ratelimit import TokenBucket, retry_after
-from cmdb.api.http.sessions import COOKIE, clear_session_cookie, cookie, is_secure, session_cookie
-from cmdb.api.pages.errors import error_response
-from cmdb.api.pages.forms import form_text, read_page_form
-from cmdb.api.pages.html import Html, language
+from cmdb.api.web.error_pages import error_response
+from cmdb.api.web.forms import form_text, read_page_form
+from cmdb.api.web.html import Html, language
+from cmdb.api.web.ratelimit import TokenBucket, retry_after
 from cmdb.errors import AuthenticationError
 from cmdb.services import Cmdb
 from cmdb.services.access.service import audit_event

@@ -20,11 +20,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.http.cpu import run_cpu
-from cmdb.api.pages.cis import when
-from cmdb.api.pages.errors import error_response, status_of
-from cmdb.api.pages.forms import form_text, read_page_form
-from cmdb.api.pages.html import LANGUAGES, Html, language, segment
+from cmdb.api.web.cpu import run_cpu
+from cmdb.api.web.error_pages import error_response, status_of
+from cmdb.api.web.forms import form_text, read_page_form
+from cmdb.api.web.html import LANGUAGES, Html, language, segment, when
 from cmdb.errors import CmdbError, NotFoundError, ValidationError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
@@ -212,7 +211,7 @@ class CampaignPages:
         from cmdb.services.audit.report import gather, to_csv
 
         data = await gather(self.cmdb, request.path_params["id"])  # unknown: 404 NOT_FOUND
-        text = await run_cpu(to_csv, data)  # CPU work: off the server (cmdb.api.http.cpu)
+        text = await run_cpu(to_csv, data)  # CPU work: off the server (cmdb.api.web.cpu)
         return Response("\ufeff" + text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=report.csv"})
 
@@ -220,7 +219,7 @@ class CampaignPages:
         from cmdb.services.audit.report import gather, to_pdf
 
         data = await gather(self.cmdb, request.path_params["id"])  # unknown: 404 NOT_FOUND
-        # seconds of CPU: off the server (cmdb.api.http.cpu); in the page's language
+        # seconds of CPU: off the server (cmdb.api.web.cpu); in the page's language
         pdf = await run_cpu(to_pdf, data, language(request))
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": "inline; filename=report.pdf"})

@@ -17,9 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.pages.html import Html, language, segment
+from cmdb.api.web.html import Html, language, segment, when
 from cmdb.model.access import Principal, Role, allows
-from cmdb.model.clock import Clock
 from cmdb.model.records import CI
 from cmdb.services import Cmdb
 
@@ -49,13 +48,6 @@ TEXT: dict[str, dict[str, str]] = {
                           "请联系IT资产管理员。",
     },
 }
-
-
-def when(value: Any, clock: Clock) -> str | None:
-    """A stored date-time as people read it, in the CMDB's zone (which the page's footer
-    names once): ``2025-03-01T01:30:00+00:00`` reads ``2025-03-01 09:30`` in
-    Asia/Shanghai."""
-    return clock.text(str(value)) if value else None
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,8 @@ from cmdb.model.registry import Registry
 from cmdb.services.audit import findings as fd
 from cmdb.services.audit import sightings as sg
 from cmdb.services.cis.history import ci_changes, ci_entry
-from cmdb.services.cis.places import PlaceResolver
+from cmdb.services.cis.places import PlaceResolver, PlaceRules
 from cmdb.services.cis.service import CIService
-from cmdb.services.imports.sources import PlaceRules
 from cmdb.store.base import Store, StoreTx
 from importers.normalise import split_location
 

@@ -9,19 +9,58 @@ class ``schema/sources.yaml`` gives them (site, building/floor, room, rack).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cmdb.model.queries import CIFacts, CIOrder, CISelection
 from cmdb.model.records import new_id
 from cmdb.model.registry import Registry
-from cmdb.services.imports.sources import PlaceRules
 from cmdb.store.base import Store
 
 LOCATED_IN = "LOCATED_IN"
 MAX_DEPTH = 6
 NAME_LIMIT = 50
 CREATE_HINT = "register it or let the import create places (--create-places)"
+
+
+class PlaceRules(BaseModel):
+    """How the segments of a location path map to place classes when created (the
+    ``places`` entry of ``schema/sources.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    top: str = "Site"
+    default: str = "Room"
+    patterns: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for name, patterns in value.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{name}: bad pattern {pattern!r}: {exc}") from None
+        return value
+
+    @cached_property
+    def _compiled(self) -> list[tuple[str, list[re.Pattern[str]]]]:
+        return [(name, [re.compile(p, re.IGNORECASE) for p in patterns])
+                for name, patterns in self.patterns.items()]
+
+    def class_for(self, segment: str, depth: int) -> str:
+        """The class a new place named ``segment`` at ``depth`` (0 = top) gets."""
+        if depth == 0:
+            return self.top
+        for name, patterns in self._compiled:
+            if any(p.search(segment) for p in patterns):
+                return name
+        return self.default
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cmdb.services.impact.service import Subgraph
+    from cmdb.services.impact.graph import Subgraph
 
 
 def single_points(sub: Subgraph, target: str, candidates: Iterable[str]) -> set[str]:

@@ -20,11 +20,11 @@ from cmdb.errors import ConflictError, NotFoundError, VersionConflictError
 from cmdb.model.records import CI, Actor, Provenance, Relationship
 from cmdb.services.cis.bulk import BulkWriter
 from cmdb.services.cis.inputs import NewCI
-from cmdb.services.cis.parties import NewParty
 from cmdb.services.cis.places import NewPlace
 from cmdb.services.cis.service import CIService
-from cmdb.services.cis.software import INSTALLED_ON, INSTANCE_OF, ProductCatalog
 from cmdb.services.imports.outcomes import Outcome, Planned
+from cmdb.services.imports.parties import NewParty
+from cmdb.services.imports.software import INSTALLED_ON, INSTANCE_OF, ProductCatalog
 from cmdb.store.base import StoreTx
 
 RETIRED, IN_USE = "retired", "deployed"

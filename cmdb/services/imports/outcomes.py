@@ -54,7 +54,7 @@ class Difference:
 
 
 class LinkOutcome(StrEnum):
-    """What became of one person or team a row names (:mod:`cmdb.services.cis.parties`)."""
+    """What became of one person or team a row names (:mod:`cmdb.services.imports.parties`)."""
 
     UNCHANGED = "UNCHANGED"     # the CI is already linked to it
     LINKED = "LINKED"           # linked to a registered one (ending the one it replaces)
@@ -129,7 +129,7 @@ class Planned:
     provenance: dict[str, Provenance] = dataclasses.field(default_factory=dict)
     place_id: str | None = None
     software: SoftwarePlan | None = None
-    #: The people and teams the row names (:mod:`cmdb.services.cis.parties`).
+    #: The people and teams the row names (:mod:`cmdb.services.imports.parties`).
     parties: list[PartyLink] = dataclasses.field(default_factory=list)
 
     @property

@@ -44,17 +44,17 @@ from cmdb.model.queries import CIFacts
 from cmdb.model.records import Actor, Channel, Doc, new_id, now, serial_key
 from cmdb.model.registry import Registry
 from cmdb.services.audit.sightings import DiscoveryOutcome, SightingInput
-from cmdb.services.cis.parties import PartyLinker, party_headers
 from cmdb.services.cis.places import CREATE_HINT, PlaceResolver
 from cmdb.services.cis.service import CIService
-from cmdb.services.cis.software import ProductCatalog, current_installations, reconcile_software
 from cmdb.services.collector import collector_paused, tidy
 from cmdb.services.imports.apply import apply_plans, needed_places
 from cmdb.services.imports.identify import HybridLookup, identify, offered_keys
 from cmdb.services.imports.ledger import KeyLedger
 from cmdb.services.imports.outcome_rows import OutcomeWriter, legacy_page, outcome_page
 from cmdb.services.imports.outcomes import Outcome, Planned
+from cmdb.services.imports.parties import PartyLinker, party_headers
 from cmdb.services.imports.reconcile import Reconciler, compared_attributes
+from cmdb.services.imports.software import ProductCatalog, current_installations, reconcile_software
 from cmdb.services.imports.sources import Rule, SourcesConfig
 from cmdb.store.base import Store, StoreTx
 from importers import (

@@ -6,13 +6,12 @@ register new CIs, which fields it is authoritative for and with which priority
 become places. :func:`load_sources` checks it (unknown keys are errors naming the
 file and entry) and returns :class:`SourcesConfig`. Its ``parties`` say which sheet
 columns name a person or a team, and which relationship links the CI to it
-(:mod:`cmdb.services.cis.parties`).
+(:mod:`cmdb.services.imports.parties`).
 """
 
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from cmdb.errors import SchemaDefinitionError
 from cmdb.model.registry import DEFAULT_SCHEMA_DIR, Registry
+from cmdb.services.cis.places import PlaceRules
 
 Rule = Literal["asset_tag", "serial_number", "mac_addresses", "hostnames"]
 MANUAL = "manual"
@@ -48,39 +48,6 @@ class SourcePolicy(_Strict):
 
     def priority_for(self, field: str) -> int:
         return self.field_priority.get(field, self.priority)
-
-
-class PlaceRules(_Strict):
-    """How the segments of a location path map to place classes when created."""
-
-    top: str = "Site"
-    default: str = "Room"
-    patterns: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-
-    @field_validator("patterns")
-    @classmethod
-    def _compiles(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for name, patterns in value.items():
-            for pattern in patterns:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ValueError(f"{name}: bad pattern {pattern!r}: {exc}") from None
-        return value
-
-    @cached_property
-    def _compiled(self) -> list[tuple[str, list[re.Pattern[str]]]]:
-        return [(name, [re.compile(p, re.IGNORECASE) for p in patterns])
-                for name, patterns in self.patterns.items()]
-
-    def class_for(self, segment: str, depth: int) -> str:
-        """The class a new place named ``segment`` at ``depth`` (0 = top) gets."""
-        if depth == 0:
-            return self.top
-        for name, patterns in self._compiled:
-            if any(p.search(segment) for p in patterns):
-                return name
-        return self.default
 
 
 #: The observation fields a party column may be; any other key is an attribute

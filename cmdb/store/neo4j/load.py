@@ -19,27 +19,27 @@ another dump, or any load with ``replace``, wipes the incomplete one and starts 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from neo4j.exceptions import DriverError, Neo4jError
 
 from cmdb.errors import CmdbError, IncompleteLoadError, NotFoundError
 from cmdb.model.records import Relationship
-from cmdb.store.base import Chunks, LoadKind, StoreTx, insert
+from cmdb.store.base import Chunks, LoadKind, Store, StoreTx, insert
 from cmdb.store.neo4j import cypher as q
 from cmdb.store.neo4j.tx import Neo4jTx
 
-if TYPE_CHECKING:
-    from cmdb.store.neo4j.store import Neo4jStore
+#: One query in an auto-commit read, answering its records (``Neo4jStore._read``).
+Read = Callable[[str], Awaitable[Sequence[Any]]]
 
 #: Records per transaction: a few MB of transaction state, and large enough that the
 #: round trips do not show (5,000 loads within a few percent of 10,000's rate).
 LOAD_BATCH = 5000
 
 
-async def incomplete(store: Neo4jStore) -> tuple[str, int] | None:
-    rows = await store._read("MATCH (m:CmdbLoad) RETURN m.dump AS dump, m.done AS done")
+async def incomplete(read: Read) -> tuple[str, int] | None:
+    rows = await read("MATCH (m:CmdbLoad) RETURN m.dump AS dump, m.done AS done")
     return (rows[0]["dump"], int(rows[0]["done"])) if rows else None
 
 
@@ -58,10 +58,10 @@ async def create_relationships(tx: Neo4jTx, rels: Sequence[Relationship]) -> Non
             raise NotFoundError("a relationship end does not exist")
 
 
-async def load(store: Neo4jStore, chunks: Chunks, *, dump_id: str, replace: bool,
+async def load(store: Store, read: Read, chunks: Chunks, *, dump_id: str, replace: bool,
                progress: Callable[[int], None] | None) -> None:
-    """See :meth:`cmdb.store.base.Store.load`."""
-    marker = await incomplete(store)
+    """See :meth:`cmdb.store.base.Store.load` (``read``: the store's auto-commit read)."""
+    marker = await incomplete(read)
     if marker is not None and marker[0] == dump_id and not replace:
         done = marker[1]
         if progress and done:

@@ -39,7 +39,7 @@ from cmdb.model.queries import (
     Window,
 )
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
-from cmdb.store.base import Chunks, Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.base import Chunks, Direction, KeyField, ScratchKeys, Store, StoreTx, counted
 from cmdb.store.home_loop import on_home_loop
 from cmdb.store.neo4j import cypher as q
 from cmdb.store.neo4j import lists as lists
@@ -54,6 +54,7 @@ from cmdb.store.neo4j.reads import (
     _relationships_of,
 )
 from cmdb.store.neo4j.tx import Neo4jTx
+from cmdb.store.scratch import DiskKeys
 
 T = TypeVar("T")
 PAGE = 5000
@@ -198,11 +199,12 @@ class Neo4jStore(Store):
 
     async def load(self, chunks: Chunks, *, dump_id: str, replace: bool = False,
                    progress: Callable[[int], None] | None = None) -> None:
-        await bulk.load(self, chunks, dump_id=dump_id, replace=replace, progress=progress)
+        await bulk.load(self, self._read, chunks, dump_id=dump_id, replace=replace,
+                        progress=progress)
         self.forget_plans()
 
     async def incomplete_load(self) -> tuple[str, int] | None:
-        return await bulk.incomplete(self)
+        return await bulk.incomplete(self._read)
 
     # ---- reads -----------------------------------------------------------------
     @counted
@@ -400,6 +402,9 @@ class Neo4jStore(Store):
             if len(page) < PAGE:
                 return
             after = (page[-1]["k"], page[-1]["i"])
+
+    def scratch_keys(self) -> ScratchKeys:
+        return DiskKeys()
 
     async def wipe(self) -> None:
         try:

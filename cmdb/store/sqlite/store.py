@@ -35,7 +35,8 @@ from cmdb.model.queries import (
     RelationshipEnds,
 )
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
-from cmdb.store.base import Direction, KeyField, Store, StoreTx, counted
+from cmdb.store.base import Direction, KeyField, ScratchKeys, Store, StoreTx, counted
+from cmdb.store.scratch import DiskKeys
 from cmdb.store.sqlite.facts import ci_facts
 from cmdb.store.sqlite.schema import MIGRATIONS
 from cmdb.store.sqlite.sql import (
@@ -637,6 +638,9 @@ class SqliteStore(Store):
                     yield item
         finally:
             await conn.stop()
+
+    def scratch_keys(self) -> ScratchKeys:
+        return DiskKeys()
 
     async def wipe(self) -> None:
         async def work(tx: StoreTx) -> None:

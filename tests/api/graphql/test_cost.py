@@ -14,7 +14,7 @@ from cmdb.api.graphql.cost import LIST_SIZES, WEIGHTS, CostModel, check_shape, e
 from cmdb.api.graphql.documents import Bounds, Documents
 from cmdb.api.graphql.endpoint import GraphQLHTTP
 from cmdb.api.graphql.schema import build_schema
-from cmdb.api.pages.html import Html
+from cmdb.api.web.html import Html
 from cmdb.settings import Settings
 
 SCHEMA = build_schema()

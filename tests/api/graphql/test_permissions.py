@@ -1,6 +1,6 @@
 """The role matrix, generated from the built schema and the app's routes.
 
-Every Mutation field must have a declared role (``cmdb.api.graphql.permissions.REQUIRED_ROLE``),
+Every Mutation field must have a declared role (``cmdb.api.web.permissions.REQUIRED_ROLE``),
 and over real HTTP each role's token must reach exactly the mutations its role
 allows: the others answer 403 FORBIDDEN, no token answers 401 UNAUTHENTICATED. A
 mutation added later fails here until it is declared. Calls carry no variables, so
@@ -16,8 +16,8 @@ import pytest
 from graphql import GraphQLField, GraphQLObjectType, Undefined, get_named_type, is_non_null_type
 from starlette.routing import Route
 
-from cmdb.api.graphql import permissions
 from cmdb.api.graphql.schema import build_schema
+from cmdb.api.web import permissions
 from cmdb.model.access import Role, roles_allowed
 from tests.api.conftest import LiveServer
 
@@ -60,7 +60,7 @@ def codes(response: httpx.Response) -> set[str]:
 def test_every_mutation_declares_a_role() -> None:
     missing = sorted(set(mutation_fields()) - set(permissions.REQUIRED_ROLE))
     assert not missing, (
-        f"declare a role in cmdb/api/graphql/permissions.py REQUIRED_ROLE for {missing}")
+        f"declare a role in cmdb/api/web/permissions.py REQUIRED_ROLE for {missing}")
 
 
 def test_mutation_matrix_over_http(live: LiveServer) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cmdb.api.http.media import parse_media_type
+from cmdb.api.web.media import parse_media_type
 
 
 @pytest.mark.parametrize(("value", "essence", "params"), [

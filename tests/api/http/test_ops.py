@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cmdb.api.http.logs import JsonFormatter
+from cmdb.api.web.logs import JsonFormatter
 from tests.api.conftest import LiveServer
 from tests.api.signin import sign_in
 

@@ -173,7 +173,7 @@ AUDIT_MUTATIONS = ("createCampaign", "openCampaign", "closeCampaign", "recordSig
 def test_graphql_close_and_resolve(audit_live: tuple[LiveServer, str],
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     live, campaign_id = audit_live
-    from cmdb.api.graphql import permissions
+    from cmdb.api.web import permissions
     from cmdb.model.access import Role
 
     # Until issue 5's role table declares the audit mutations (auditor), declare them here

@@ -9,8 +9,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route, ViewportSize
 
-from cmdb.api.pages.cis import when
-from cmdb.api.pages.html import choose_language
+from cmdb.api.web.html import choose_language, when
 from cmdb.model.clock import Clock
 from tests.api.browser import sign_in
 from tests.api.conftest import LiveServer

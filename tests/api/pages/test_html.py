@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cmdb.api.pages.html import TEMPLATES, segment
+from cmdb.api.web.html import TEMPLATES, segment
 from tests.api.conftest import LiveServer
 from tests.api.signin import HTML
 
-PACKAGE = TEMPLATES.parents[3]  # cmdb/ (templates live in cmdb/api/pages/templates)
+PACKAGE = TEMPLATES.parents[1]  # cmdb/ (templates live in cmdb/api/templates)
 TAG = re.compile(r"<\s*/?\s*(html|head|body|form|input|p|div|span|a|script|style|meta|h[1-6]|"
                  r"table|tr|td|ul|li|br|img|iframe|button|select|option|textarea|label|title|"
                  r"link|article|section|main|footer|code|strong|em|b|i)\b[^<]*>", re.IGNORECASE)
@@ -46,7 +46,7 @@ def test_no_markup_is_written_in_code() -> None:
         found += [f"{path.relative_to(PACKAGE)}:{line}: {value[:60]!r}"
                   for line, value in strings(tree) if TAG.search(value)]
         if path.name != "html.py":
-            assert "HTMLResponse" not in text, f"{path}: render a template (cmdb.api.pages.html)"
+            assert "HTMLResponse" not in text, f"{path}: render a template (cmdb.api.web.html)"
     assert not found, "markup built in code (use a template):\n" + "\n".join(found)
 
 

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request
 
-from cmdb.api.pages.html import TEMPLATES
+from cmdb.api.web.html import TEMPLATES
 from cmdb.model.access import Role
 from cmdb.settings import Settings
 from tests.api.browser import sign_in

@@ -8,7 +8,8 @@ import pytest
 from cmdb.errors import LimitExceededError, NotFoundError, RelationshipRuleError
 from cmdb.model.records import CI
 from cmdb.services import Cmdb
-from cmdb.services.impact.service import ImpactKind, ImpactReport, Status
+from cmdb.services.impact.graph import Status
+from cmdb.services.impact.service import ImpactKind, ImpactReport
 from tests.services.conftest import Build
 
 

@@ -31,7 +31,7 @@ import pytest
 
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
-from cmdb.services.impact.service import PathStep
+from cmdb.services.impact.graph import PathStep
 
 UP, DEGRADED, DOWN = 0, 1, 2
 NAMES = {UP: "UP", DEGRADED: "DEGRADED", DOWN: "DOWN"}

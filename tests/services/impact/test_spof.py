@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from cmdb.services.impact.service import Status, Subgraph
+from cmdb.services.impact.graph import Status, Subgraph
 from cmdb.services.impact.spof import single_points
 
 

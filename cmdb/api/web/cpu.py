@@ -75,7 +75,7 @@ def warm_up() -> None:
 
 
 def _load_reports() -> None:
-    import cmdb.api.http.import_worker
+    import cmdb.api.web.import_worker
     import cmdb.services.audit.report  # noqa: F401 - imported for its import cost
 
 

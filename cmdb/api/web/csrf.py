@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from cmdb.api.http.media import FORM, content_type
-from cmdb.api.pages.forms import read_page_form
+from cmdb.api.web.forms import read_page_form
+from cmdb.api.web.media import FORM, content_type
 
 HEADER = "x-csrf-token"
 FIELD = "csrf_token"

@@ -4,7 +4,7 @@ Parsing a workbook and planning thousands of records is seconds of Python: in a 
 of the server it would still share the interpreter with every other request (its GIL,
 its garbage collector: a 20,000-row import made `/healthz` wait up to half a second
 at each full collection), and its memory would be the server's. So the server hands
-the saved upload to the worker process of ``cmdb.api.http.cpu``, which opens the same store
+the saved upload to the worker process of ``cmdb.api.web.cpu``, which opens the same store
 (as ``cmdb import`` does from a shell), runs the import, and returns the run; a refusal
 comes back as the coded error it was.
 """

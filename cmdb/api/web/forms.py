@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import Message, Receive
 
-from cmdb.api.http.media import FORM, MULTIPART_FORM, content_type
+from cmdb.api.web.media import FORM, MULTIPART_FORM, content_type
 
 PAGE_FORM_BYTES = 64 * 1024
 PAGE_FORM_FIELDS = 200

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
-from cmdb.api.http.media import MULTIPART_FORM, content_type
+from cmdb.api.web.media import MULTIPART_FORM, content_type
 from cmdb.errors import LimitExceededError, ValidationError
 from cmdb.model.text import FILE_NAME, check_text
 

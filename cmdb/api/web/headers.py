@@ -15,7 +15,7 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cmdb.api.http.media import parse_media_type
+from cmdb.api.web.media import parse_media_type
 
 _FENCE = "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 PAGE_CSP = f"default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; {_FENCE}"

@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cmdb.api.http.metrics import Metrics
+from cmdb.api.web.metrics import Metrics
 from cmdb.model.access import Principal
 
 access_log = logging.getLogger("cmdb.access")

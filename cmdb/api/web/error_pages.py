@@ -18,8 +18,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from cmdb.api.http.headers import ALWAYS
-from cmdb.api.pages.html import Html
+from cmdb.api.web.headers import ALWAYS
+from cmdb.api.web.html import Html
 from cmdb.errors import (
     AuthenticationError,
     CmdbError,

@@ -20,9 +20,10 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from cmdb.api.http.headers import ALWAYS, PAGE_CSP
+from cmdb.api.web.headers import ALWAYS, PAGE_CSP
+from cmdb.model.clock import Clock
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("zh-CN", "en")
 
 COMMON: dict[str, dict[str, str]] = {
@@ -139,3 +140,10 @@ class Html:
         return self.render(request, "error.html", http_status=status, lang=lang, headers=headers,
                            status_code=status, title=known[0], hint=known[1],
                            message=message, back=back)
+
+
+def when(value: Any, clock: Clock) -> str | None:
+    """A stored date-time as people read it, in the CMDB's zone (which the page's footer
+    names once): ``2025-03-01T01:30:00+00:00`` reads ``2025-03-01 09:30`` in
+    Asia/Shanghai."""
+    return clock.text(str(value)) if value else None
