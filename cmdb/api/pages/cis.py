@@ -10,17 +10,25 @@ auditor (or admin) sees the "seen here" form while an open campaign covers the a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.web.html import Html, language, segment, when
+from cmdb.api.web.error_pages import error_response, status_of
+from cmdb.api.web.forms import form_text, read_page_form
+from cmdb.api.web.html import LANGUAGES, Html, language, segment, when
+from cmdb.errors import CmdbError, NotFoundError, ValidationError
 from cmdb.model.access import Principal, Role, allows
-from cmdb.model.records import CI
+from cmdb.model.queries import CIOrder, CIOrderField
+from cmdb.model.records import CI, Actor, Channel, Relationship
 from cmdb.services import Cmdb
+from cmdb.services.cis.inputs import CIFilterInput
 
 # Badge colours by lifecycle state; states a schema adds get the neutral one.
 STATE_TONES = {"deployed": "ok", "in_stock": "info", "received": "info", "maintenance": "warn",
@@ -75,6 +83,7 @@ class AssetPages:
         from cmdb.api.pages.audit import CampaignPages
 
         return [*CampaignPages(self.cmdb, self.html).routes(),
+                *CIPages(self.cmdb, self.html).routes(),
                 Route("/a/{asset_tag:path}", self.page, methods=["GET"])]
 
     async def page(self, request: Request) -> Response:
@@ -128,3 +137,304 @@ class AssetPages:
         if printed:
             rows.append(Row(t["printed"], printed))
         return rows
+
+
+# --------------------------------------------------------------------------------------------
+# The console's CI pages: search and browse (/cis), one CI (/cis/{id}) with its edit forms.
+
+CONSOLE: dict[str, dict[str, str]] = {
+    "en": {
+        "cis": "Configuration items", "search": "Search",
+        "query": "Name, tag, serial, IP, host or MAC",
+        "class": "Class", "state": "State", "any": "Any", "sort": "Sort", "name": "Name",
+        "asset_tag": "Asset tag", "serial": "Serial number", "updated": "Updated",
+        "created": "Created", "next": "Next page", "first_page": "First page",
+        "no_results": "Nothing matches.", "fields": "Fields", "attributes": "Attributes",
+        "source": "Set by", "relationships": "Relationships", "outgoing": "This CI",
+        "incoming": "Towards this CI", "history": "History", "when": "When", "who": "Who",
+        "channel": "Channel", "change": "Change", "label": "Label", "print": "Label file",
+        "impact": "Impact", "edit": "Edit", "save": "Save", "reason": "Reason",
+        "move": "Change state", "to": "To", "relate": "Relate", "type": "Type",
+        "target": "Target (asset tag or id)", "unrelate": "End",
+        "unrelate_heading": "End a relationship", "version": "Version",
+        "home": "Home", "graphiql": "GraphiQL", "none": "—", "saved": "Saved.",
+        "location": "Location", "owner": "Owner", "below": "incl. below",
+        "attribute": "Attribute", "value": "Value", "results": "results",
+    },
+    "zh-CN": {
+        "cis": "配置项", "search": "搜索", "query": "名称、编号、序列号、IP、主机名或MAC",
+        "class": "类别", "state": "状态", "any": "全部", "sort": "排序", "name": "名称",
+        "asset_tag": "资产编号", "serial": "序列号", "updated": "更新时间",
+        "created": "创建时间", "next": "下一页", "first_page": "第一页",
+        "no_results": "没有匹配的配置项。", "fields": "基本信息", "attributes": "属性",
+        "source": "来源", "relationships": "关系", "outgoing": "本配置项",
+        "incoming": "指向本配置项", "history": "变更历史", "when": "时间", "who": "操作人",
+        "channel": "渠道", "change": "变更", "label": "标签", "print": "标签文件",
+        "impact": "影响分析", "edit": "编辑", "save": "保存", "reason": "原因",
+        "move": "变更状态", "to": "目标状态", "relate": "建立关系", "type": "关系类型",
+        "target": "目标（资产编号或ID）", "unrelate": "解除",
+        "unrelate_heading": "解除关系", "version": "版本",
+        "home": "首页", "graphiql": "GraphiQL", "none": "—", "saved": "已保存。",
+        "location": "位置", "owner": "责任人", "below": "含下级",
+        "attribute": "属性", "value": "值", "results": "条结果",
+    },
+}
+PAGE_SIZE = 50
+SORTS = {"name": CIOrderField.NAME, "asset_tag": CIOrderField.ASSET_TAG,
+         "updated": CIOrderField.UPDATED_AT, "created": CIOrderField.CREATED_AT}
+
+
+@dataclass(frozen=True)
+class AttributeRow:
+    """An attribute on the CI page: its label, value and which source set it, when."""
+
+    name: str
+    label: str
+    value: str | None
+    source: str | None
+    at: str | None
+    editable: bool
+    options: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A relationship on the CI page: its id, type label and the CI at the other end."""
+
+    id: str
+    type: str
+    type_label: str
+    peer_id: str
+    peer_name: str
+    peer_tag: str | None
+
+
+def console_actor(request: Request) -> Actor:
+    principal = getattr(request.state, "principal", None)
+    return Actor(name=str(getattr(principal, "name", None) or "local"), channel=Channel.API)
+
+
+def may_edit(request: Request) -> bool:
+    principal = getattr(request.state, "principal", None)
+    return isinstance(principal, Principal) and allows(principal.role, Role.EDITOR)
+
+
+def shown(value: Any) -> str | None:
+    """An attribute's value as text: lists joined, absent as ``None``."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+class CIPages:
+    """``/cis`` (search and browse) and ``/cis/{id}`` (one CI, with edit forms)."""
+
+    def __init__(self, cmdb: Cmdb, html: Html) -> None:
+        self.cmdb = cmdb
+        self.html = html
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/cis", self.search, methods=["GET"]),
+            Route("/cis/{ci_id}", self.page, methods=["GET"]),
+            Route("/cis/{ci_id}/edit", self.edit, methods=["POST"]),
+            Route("/cis/{ci_id}/state", self.move, methods=["POST"]),
+            Route("/cis/{ci_id}/relate", self.relate, methods=["POST"]),
+            Route("/cis/{ci_id}/unrelate", self.unrelate, methods=["POST"]),
+        ]
+
+    def _class_label(self, name: str, lang: str) -> str:
+        info = self.cmdb.registry.classes.get(name)
+        return (info.definition.label.get(lang) if info else None) or name
+
+    def _state_label(self, name: str, lang: str) -> str:
+        state = self.cmdb.registry.lifecycle.states.get(name)
+        return (state.label.get(lang) if state else None) or name
+
+    async def search(self, request: Request) -> Response:
+        lang = language(request)
+        params = request.query_params
+        q = params.get("q", "").strip()[:200]
+        class_name = params.get("class", "")
+        state = params.get("state", "")
+        sort = params.get("sort", "name")
+        after = params.get("after") or None
+        registry = self.cmdb.registry
+        filt = CIFilterInput(
+            text=q or None,
+            class_name=class_name if class_name in registry.classes else None,
+            states=[state] if state in registry.lifecycle.states else None,
+            location_id=params.get("location") or None, owner_id=params.get("owner") or None,
+        )
+        order = CIOrder(SORTS.get(sort, CIOrderField.NAME),
+                        descending=sort in ("updated", "created"))
+        try:
+            page = await self.cmdb.queries.page(filt, order, PAGE_SIZE, after)
+        except CmdbError as exc:
+            return error_response(self.html, request, status_of(exc), exc.message, exc.code,
+                                  back="/cis")
+        if len(page.items) == 1 and not after and q:
+            return RedirectResponse(f"/cis/{segment(page.items[0].id)}", status_code=303)
+        keep = {k: v for k, v in (("q", q), ("class", class_name), ("state", state),
+                                  ("sort", sort)) if v}
+        next_url = (f"/cis?{urlencode({**keep, 'after': page.cursors[-1]})}"
+                    if page.has_next and page.cursors else None)
+        rows = [{"ci": ci, "class_label": self._class_label(ci.class_name, lang),
+                 "state_label": self._state_label(ci.state, lang),
+                 "tone": STATE_TONES.get(ci.state, "neutral")} for ci in page.items]
+        classes = sorted(((n, self._class_label(n, lang)) for n, info in
+                          registry.classes.items() if not info.abstract), key=lambda c: c[1])
+        states = [(s, self._state_label(s, lang)) for s in registry.lifecycle.states]
+        other = "en" if lang == "zh-CN" else "zh-CN"
+        return self.html.render(
+            request, "cis.html", lang=lang, t=CONSOLE[lang], rows=rows, q=q,
+            class_name=class_name, state=state, sort=sort, classes=classes, states=states,
+            next_url=next_url, first_url=f"/cis?{urlencode(keep)}" if after else None,
+            switch_url=f"/cis?{urlencode({**keep, 'lang': other})}")
+
+    async def page(self, request: Request) -> Response:
+        lang = language(request)
+        t = CONSOLE[lang]
+        ci_id: str = request.path_params["ci_id"]
+        ci = await self.cmdb.queries.get(ci_id=ci_id)
+        if ci is None:
+            return error_response(self.html, request, 404, f"no CI has the id {ci_id}",
+                                  "NOT_FOUND", back="/cis")
+        registry = self.cmdb.registry
+        info = registry.classes.get(ci.class_name)
+        declared = dict(info.attributes) if info else {}
+        attributes = []
+        for name in [*declared, *sorted(set(ci.attributes) - set(declared))]:
+            spec = declared.get(name)
+            prov = ci.provenance.get(name)
+            attributes.append(AttributeRow(
+                name=name, label=(spec.label.get(lang) if spec and spec.label else None) or name,
+                value=shown(ci.attributes.get(name)),
+                source=prov.source if prov else None,
+                at=when(prov.at.isoformat(), self.cmdb.clock) if prov else None,
+                editable=bool(spec) and not (spec.system if spec else True)
+                and not (spec.list if spec else False),
+                options=spec.values if spec else None))
+        out = (await self.cmdb.store.relationships_of([ci.id], "out")).get(ci.id, [])
+        into = (await self.cmdb.store.relationships_of([ci.id], "in")).get(ci.id, [])
+        peers = await self.cmdb.store.get_cis(
+            sorted({r.target_id for r in out} | {r.source_id for r in into}))
+
+        def links(rels: list[Relationship], far: str) -> dict[str, list[Link]]:
+            grouped: dict[str, list[Link]] = {}
+            for r in sorted(rels, key=lambda r: (r.type, r.id)):
+                peer = peers.get(getattr(r, far))
+                kind = registry.relationship_types.get(r.type)
+                grouped.setdefault(r.type, []).append(Link(
+                    r.id, r.type, (kind.label.get(lang) if kind else None) or r.type,
+                    getattr(r, far), peer.name if peer else getattr(r, far),
+                    peer.asset_tag if peer else None))
+            return grouped
+
+        outgoing, incoming = links(out, "target_id"), links(into, "source_id")
+        history = await self.cmdb.store.history(ci_id=ci.id, first=30)
+        events = [{"at": when(h.at.isoformat(), self.cmdb.clock), "actor": h.actor,
+                   "channel": str(h.channel), "action": str(h.action), "reason": h.reason,
+                   "changes": [(c.field, shown(c.before), shown(c.after)) for c in h.changes]}
+                  for h in history.items]
+        editor = may_edit(request)
+        types = sorted((n, d.label.get(lang) or n) for n, d in
+                       registry.relationship_types.items()
+                       if info is not None and any(info.is_a(c) for c in d.from_))
+        other = "en" if lang == "zh-CN" else "zh-CN"
+        return self.html.render(
+            request, "ci.html", lang=lang, t=t, ci=ci, attributes=attributes,
+            class_label=self._class_label(ci.class_name, lang),
+            state_label=self._state_label(ci.state, lang),
+            tone=STATE_TONES.get(ci.state, "neutral"),
+            created=when(ci.created_at.isoformat(), self.cmdb.clock),
+            updated=when(ci.updated_at.isoformat(), self.cmdb.clock),
+            outgoing=outgoing, incoming=incoming,
+            links=[(link, "→") for group in outgoing.values() for link in group]
+            + [(link, "←") for group in incoming.values() for link in group],
+            events=events, editor=editor, types=types,
+            moves=[(s, self._state_label(s, lang))
+                   for s in registry.allowed_transitions(ci.state)],
+            msg=request.query_params.get("msg"),
+            switch_url=f"/cis/{segment(ci.id)}?lang={other}")
+
+    async def _write(self, request: Request, work: Callable[[FormData, Actor], Awaitable[Any]]
+                     ) -> Response:
+        ci_id: str = request.path_params["ci_id"]
+        form = await read_page_form(request)
+        lang = form_text(form, "lang", 10)
+        back = f"/cis/{segment(ci_id)}"
+        try:
+            await work(form, console_actor(request))
+        except CmdbError as exc:
+            return error_response(self.html, request, status_of(exc), exc.message, exc.code,
+                                  back=back)
+        query = urlencode({"msg": "saved", **({"lang": lang} if lang in LANGUAGES else {})})
+        return RedirectResponse(f"{back}?{query}", status_code=303)
+
+    async def edit(self, request: Request) -> Response:
+        """Fields and attributes, at the version the editor saw (a stale one is refused)."""
+        ci_id: str = request.path_params["ci_id"]
+
+        async def work(form: FormData, actor: Actor) -> None:
+            ci = await self.cmdb.queries.get(ci_id=ci_id)
+            if ci is None:
+                raise NotFoundError(f"no CI has the id {ci_id}")
+            try:
+                version = int(form_text(form, "version", 12))
+            except ValueError:
+                raise ValidationError("the form has no version", field="version") from None
+            changes: dict[str, Any] = {}
+            for name in ("name", "asset_tag", "serial_number"):
+                if name in form:
+                    value = form_text(form, name, 500).strip()
+                    if value != (getattr(ci, name) or ""):
+                        changes[name] = value or None
+            attributes: dict[str, Any] = {}
+            for key in form:
+                if key.startswith("attr."):
+                    name = key[5:]
+                    value = form_text(form, key, 2000).strip()
+                    if value != (shown(ci.attributes.get(name)) or ""):
+                        attributes[name] = value or None
+            if attributes:
+                changes["attributes"] = attributes
+            if changes:
+                await self.cmdb.cis.update(actor, ci_id, version, changes,
+                                           form_text(form, "reason") or None)
+
+        return await self._write(request, work)
+
+    async def move(self, request: Request) -> Response:
+        ci_id: str = request.path_params["ci_id"]
+
+        async def work(form: FormData, actor: Actor) -> None:
+            version = form_text(form, "version", 12)
+            await self.cmdb.cis.transition(
+                actor, ci_id, form_text(form, "to", 100), form_text(form, "reason") or None,
+                int(version) if version.isdigit() else None)
+
+        return await self._write(request, work)
+
+    async def relate(self, request: Request) -> Response:
+        ci_id: str = request.path_params["ci_id"]
+
+        async def work(form: FormData, actor: Actor) -> None:
+            target = form_text(form, "target", 200).strip()
+            peer = (await self.cmdb.queries.get(asset_tag=target)
+                    or await self.cmdb.queries.get(ci_id=target)) if target else None
+            if peer is None:
+                raise ValidationError(f"no CI has the asset tag or id {target!r}",
+                                      field="target")
+            await self.cmdb.cis.relate(actor, ci_id, form_text(form, "type", 100), peer.id)
+
+        return await self._write(request, work)
+
+    async def unrelate(self, request: Request) -> Response:
+        async def work(form: FormData, actor: Actor) -> None:
+            await self.cmdb.cis.unrelate(actor, form_text(form, "relationship", 100),
+                                         form_text(form, "reason") or None)
+
+        return await self._write(request, work)

@@ -40,6 +40,8 @@ ERRORS: dict[str, dict[int, tuple[str, str]]] = {
                              "or has expired: go back, reload the page and try again."),
         404: ("Not found", "There is nothing at this address."),
         405: ("Not allowed", "This address does not take that kind of request."),
+        409: ("Changed meanwhile", "Someone else changed this in the meantime: go back, "
+                                   "reload the page and try again."),
         413: ("Too large", "What was sent is larger than this CMDB accepts."),
         415: ("Unsupported", "What was sent is not in a form this address takes."),
         429: ("Too many requests", "Wait a moment, then try again."),
@@ -55,6 +57,7 @@ ERRORS: dict[str, dict[int, tuple[str, str]]] = {
                         "请返回，刷新页面后重试。"),
         404: ("未找到", "此地址没有内容。"),
         405: ("不允许", "此地址不接受这种请求。"),
+        409: ("内容已被修改", "其他人刚刚修改了此内容：请返回，刷新页面后重试。"),
         413: ("内容过大", "提交的内容超过了本系统的上限。"),
         415: ("格式不支持", "提交的内容格式不被此地址接受。"),
         429: ("请求过多", "请稍候再试。"),

@@ -72,6 +72,7 @@ HTTP_ROLE: dict[str, Role] = {
     "/imports": Role.AUDITOR,
     "/campaigns": Role.AUDITOR,
     "/a": Role.AUDITOR,  # POST /a/{tag}/seen: an auditor's scan records a sighting
+    "/cis": Role.EDITOR,  # the console's CI forms: edit, change state, relate, unrelate
 }
 
 FORBIDDEN = "FORBIDDEN"

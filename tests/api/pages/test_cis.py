@@ -168,3 +168,138 @@ def test_times_are_shown_in_the_configured_zone() -> None:
     assert when("2025-03-01T01:30:00-03:30", beijing) == "2025-03-01 13:00"
     assert when("2025-03-01T01:30:00+00:00", Clock("UTC")) == "2025-03-01 01:30"
     assert when(None, beijing) is None
+
+
+# --------------------------------------------------------------------------------------------
+# The console's CI pages: /cis and /cis/{id}
+
+EDITOR, EDITOR_PASSWORD = "li.na", "an editor password 1"
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+CONSOLE_WORDS = {"en": ("Configuration items", "Attributes", "History", "Saved."),
+                 "zh-CN": ("配置项", "属性", "变更历史", "已保存。")}
+
+
+def person(browser: Browser, live: LiveServer, login: str, password: str, language: str,
+           outside: list[str], viewport: ViewportSize = DESKTOP) -> Page:
+    context = browser.new_context(viewport=viewport, locale=language,
+                                  extra_http_headers={"Accept-Language": language})
+
+    def only_loopback(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page = context.new_page()
+    page.route("**/*", only_loopback)
+    sign_in(page, live.url, login, password, "/cis")
+    return page
+
+
+def saved(page: Page, button: str) -> None:
+    """Submit a form with its button and land on the CI page saying it was saved."""
+    with page.expect_navigation():
+        page.click(button)
+    assert page.locator("#message").count() == 1, page.inner_text("body")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_an_editor_finds_a_ci_edits_it_moves_it_and_relates_it(
+        live: LiveServer, estate: Estate, browser: Browser, language: str,
+        tmp_path: Path) -> None:
+    """Search by a Chinese name fragment, open the CI, change an attribute at the version
+    shown, move its state, relate and unrelate it: each saved with its history."""
+    live.ok("mutation($p: String!) { createUser(login: \"li.na\", password: $p, "
+            "role: EDITOR) { login } }", {"p": EDITOR_PASSWORD})
+    outside: list[str] = []
+    page = person(browser, live, EDITOR, EDITOR_PASSWORD, language, outside)
+    words = CONSOLE_WORDS[language]
+    assert words[0] in page.inner_text("body")
+    page.fill("input[name=q]", "笔记本")
+    page.click("#ci-search-button")
+    page.wait_for_url(f"**/cis/{estate.laptop}**")  # one result opens its page directly
+    assert page.inner_text("#ci-name") == "财务部笔记本 张伟"
+    assert words[1] in page.inner_text("body")
+    page.fill("input[name='attr.department']", "财务部 会计科")
+    page.fill("#edit-form input[name=reason]", "调岗")
+    saved(page, "#edit-save")
+    assert page.inner_text("#message") == words[3]
+    assert "财务部 会计科" in page.inner_text("#ci-attributes")
+    history = page.inner_text("#history")
+    for expected in ("li.na", "调岗", "财务部 会计科"):
+        assert expected in history
+    page.select_option("#state-form select[name=to]", "deployed")
+    saved(page, "#state-save")
+    assert page.inner_text("#ci-state") in ("Deployed", "在用")
+    page.select_option("#relate-form select[name=type]", "OWNED_BY")
+    page.fill("#relate-form input[name=target]", estate.team)
+    saved(page, "#relate-save")
+    assert "基础架构组 Infrastructure" in page.inner_text("#relationships-out")
+    page.screenshot(path=str(tmp_path / f"ci-{language}.png"), full_page=True)
+    page.select_option("#unrelate-form select[name=relationship]",
+                       label=page.locator("#unrelate-form option").filter(
+                           has_text="基础架构组").first.inner_text())
+    saved(page, "#unrelate-save")
+    assert "基础架构组" not in page.inner_text("#relationships-out")
+    data = live.ok("query($id: ID!) { ci(id: $id) { state version attributes } }",
+                   {"id": estate.laptop})["ci"]
+    assert data["state"] == "deployed"
+    assert data["attributes"]["department"] == "财务部 会计科"
+    assert outside == [], f"the console tried to reach the internet: {outside}"
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_reader_browses_without_edit_controls_and_cannot_post(
+        live: LiveServer, estate: Estate, browser: Browser) -> None:
+    outside: list[str] = []
+    page = person(browser, live, READER, PASSWORD, "en", outside, PHONE)
+    page.goto(f"{live.url}/cis?class=Hardware&sort=asset_tag")
+    rows = page.locator("#ci-results tbody tr")
+    assert rows.count() >= 3
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "the list scrolls sideways on a phone"
+    page.goto(f"{live.url}/cis/{estate.server}")
+    assert page.inner_text("#ci-name") == "bj-srv-0042"
+    assert page.locator("#edit-form").count() == 0
+    assert page.locator("#unrelate-form, #relate-form, #state-form").count() == 0
+    assert "LOCATED_IN" in page.inner_text("#relationships-out")
+    # the reader's own session, its own CSRF token: still not an editor
+    token = page.evaluate("document.cookie")  # HttpOnly: the session cookie is not visible
+    assert "cmdb_session" not in token
+    response = page.request.post(f"{live.url}/cis/{estate.server}/state",
+                                 form={"to": "retired", "version": "1"})
+    assert response.status == 403
+    assert live.ok("query($id: ID!) { ci(id: $id) { state } }",
+                   {"id": estate.server})["ci"]["state"] == "deployed"
+    assert outside == []
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_stale_version_is_refused_and_nothing_changes(live: LiveServer, estate: Estate,
+                                                          browser: Browser) -> None:
+    """One editor opens the same CI in two tabs and saves both: the second save, at the
+    version both showed, is refused (409, said in the page) and changes nothing."""
+    live.ok("mutation($p: String!) { createUser(login: \"li.na\", password: $p, "
+            "role: EDITOR) { login } }", {"p": EDITOR_PASSWORD})
+    outside: list[str] = []
+    first = person(browser, live, EDITOR, EDITOR_PASSWORD, "en", outside)
+    first.goto(f"{live.url}/cis/{estate.laptop}")
+    second = first.context.new_page()
+    second.goto(f"{live.url}/cis/{estate.laptop}")
+    first.fill("#edit-form input[name=name]", "财务部笔记本 张伟 (新)")
+    saved(first, "#edit-save")
+    second.fill("#edit-form input[name=name]", "another name")
+    with second.expect_navigation() as done:
+        second.click("#edit-save")
+    response = done.value
+    assert response is not None
+    assert response.status == 409
+    assert "Changed meanwhile" in second.inner_text("body")
+    assert live.ok("query($id: ID!) { ci(id: $id) { name } }",
+                   {"id": estate.laptop})["ci"]["name"] == "财务部笔记本 张伟 (新)"
+    assert outside == []
+    first.context.close()

@@ -229,6 +229,32 @@ def test_every_page_form_as_a_person_would(prod: tuple[LiveServer, str], browser
     graphql_posts = [h for url, h in desk.posts if url.endswith("/graphql")]
     assert graphql_posts
     assert all(h.get("x-csrf-token") for h in graphql_posts)
+    # The admin finds BJ-0002 in the console and edits it: each form by its button.
+    page = desk.page
+    page.goto(f"{live.url}/cis?lang=en")
+    page.fill("#ci-search input[name=q]", "BJ-0002")
+    desk.submit("ci-search")  # one match: its page opens
+    assert page.inner_text("#ci-tag") == "BJ-0002"
+    page.fill("#edit-form input[name=serial_number]", "SN-BJ-0002-B")
+    page.fill("#edit-form input[name=reason]", "serial re-read")
+    desk.submit("edit-form")
+    page.select_option("#state-form select[name=to]", "maintenance")
+    desk.submit("state-form")
+    page.select_option("#relate-form select[name=type]", "DEPENDS_ON")
+    page.fill("#relate-form input[name=target]", "BJ-0001")
+    desk.submit("relate-form")
+    after = live.ok('{ ci(assetTag: "BJ-0002") { serialNumber state outgoing('
+                    'type: "DEPENDS_ON") { edges { node { to { assetTag } } } } } }')["ci"]
+    assert (after["serialNumber"], after["state"]) == ("SN-BJ-0002-B", "maintenance")
+    assert after["outgoing"]["edges"] == [{"node": {"to": {"assetTag": "BJ-0001"}}}]
+    page.select_option("#unrelate-form select[name=relationship]",
+                       label=page.locator("#unrelate-form option").filter(
+                           has_text="bj-srv-01").first.inner_text())
+    desk.submit("unrelate-form")
+    assert "bj-srv-01" not in page.inner_text("#relationships-out")
+    console_posts = [h for url, h in desk.posts if "/cis/" in url]
+    assert len(console_posts) == 4
+    assert all(h.get("origin") == live.url for h in console_posts)
     assert desk.csp_violations == []
     desk.context.close()
 
