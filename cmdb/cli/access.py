@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,9 +17,9 @@ import click
 
 from cmdb.model.access import Role
 from cmdb.model.clock import Clock
-from cmdb.model.records import Actor, Channel, Doc
+from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.access.service import token_active
+from cmdb.services.access.records import ApiToken, User
 
 T = TypeVar("T")
 ROLES = click.Choice([r.value for r in Role])
@@ -33,7 +34,7 @@ def cli_actor() -> Actor:
     return Actor(name=f"cli:{name}", channel=Channel.CLI)
 
 
-def _when(value: str | None, clock: Clock) -> str:
+def _when(value: datetime | None, clock: Clock) -> str:
     """A stored time in the CMDB's zone with its offset (``--time-zone``)."""
     return clock.show(value) or "-"
 
@@ -55,9 +56,9 @@ def register() -> None:
     def token_create(store_url: str | None, db: Path | None, name: str, role: str,
                      expires_days: int | None) -> None:
         """Create an API token and print it once (it cannot be shown again)."""
-        secret, doc = with_cmdb(store_url, db, lambda c: c.auth.create_token(
+        secret, made = with_cmdb(store_url, db, lambda c: c.auth.create_token(
             cli_actor(), name, role, expires_days))
-        err.print(f"Created token {doc.data['name']!r} ({doc.data['role']}, id {doc.id}). "
+        err.print(f"Created token {made.name!r} ({made.role.value}, id {made.id}). "
                   "Copy it now: it is not shown again.")
         click.echo(secret)
 
@@ -66,19 +67,16 @@ def register() -> None:
     @click.option("--all", "show_all", is_flag=True, help="Include revoked tokens.")
     def token_list(store_url: str | None, db: Path | None, show_all: bool) -> None:
         """List API tokens: id, name, role, prefix, expiry, last use."""
-        async def tokens(c: Cmdb) -> tuple[list[Doc], Clock]:
+        async def tokens(c: Cmdb) -> tuple[list[ApiToken], Clock]:
             return await c.auth.list_tokens(show_all), c.clock
 
-        docs, clock = with_cmdb(store_url, db, tokens)
+        listed, clock = with_cmdb(store_url, db, tokens)
         click.echo(f"{'id':24}  {'name':20} {'role':8} {'prefix':10} {'expires':28}  "
                    f"{'last used':28}  state")
-        for d in docs:
-            state = "active" if token_active(d) else (
-                "revoked" if d.data.get("revoked_at") else "expired")
-            click.echo(f"{d.id:24}  {d.data['name'][:20]:20} {d.data['role']:8} "
-                       f"{d.data.get('prefix', ''):10} "
-                       f"{_when(d.data.get('expires_at'), clock):28}  "
-                       f"{_when(d.data.get('last_used_at'), clock):28}  {state}")
+        for t in listed:
+            click.echo(f"{t.id:24}  {t.name[:20]:20} {t.role.value:8} {t.prefix:10} "
+                       f"{_when(t.expires_at, clock):28}  "
+                       f"{_when(t.last_used_at, clock):28}  {t.state()}")
 
     @token.command("revoke")
     @with_store
@@ -86,8 +84,8 @@ def register() -> None:
     def token_revoke(store_url: str | None, db: Path | None, ref: str) -> None:
         """Revoke the token with this id or name (a running server stops accepting it
         within 5 seconds)."""
-        doc = with_cmdb(store_url, db, lambda c: c.auth.revoke_token(cli_actor(), ref))
-        click.echo(f"revoked {doc.data['name']} ({doc.id})")
+        revoked = with_cmdb(store_url, db, lambda c: c.auth.revoke_token(cli_actor(), ref))
+        click.echo(f"revoked {revoked.name} ({revoked.id})")
 
     @main.group()
     def user() -> None:
@@ -104,31 +102,31 @@ def register() -> None:
                     password_stdin: bool) -> None:
         """Create a user (the password is asked for, or read with --password-stdin)."""
         password = _password(password_stdin)
-        doc = with_cmdb(store_url, db, lambda c: c.auth.create_user(
+        made = with_cmdb(store_url, db, lambda c: c.auth.create_user(
             cli_actor(), login, password, role))
-        click.echo(f"created user {doc.data['login']} ({doc.data['role']})")
+        click.echo(f"created user {made.login} ({made.role.value})")
 
     @user.command("list")
     @with_store
     def user_list(store_url: str | None, db: Path | None) -> None:
         """List users: login, role, disabled, last sign-in."""
-        async def users(c: Cmdb) -> tuple[list[Doc], Clock]:
+        async def users(c: Cmdb) -> tuple[list[User], Clock]:
             return await c.auth.list_users(), c.clock
 
-        docs, clock = with_cmdb(store_url, db, users)
+        listed, clock = with_cmdb(store_url, db, users)
         click.echo(f"{'login':24} {'role':8} {'state':9} last sign-in")
-        for d in docs:
-            state = "disabled" if d.data.get("disabled") else "active"
-            click.echo(f"{d.data['login'][:24]:24} {d.data['role']:8} {state:9} "
-                       f"{_when(d.data.get('last_sign_in_at'), clock)}")
+        for u in listed:
+            state = "disabled" if u.disabled else "active"
+            click.echo(f"{u.login[:24]:24} {u.role.value:8} {state:9} "
+                       f"{_when(u.last_sign_in_at, clock)}")
 
     @user.command("disable")
     @with_store
     @click.argument("login")
     def user_disable(store_url: str | None, db: Path | None, login: str) -> None:
         """Disable a user: they can no longer sign in, and their sessions end."""
-        doc = with_cmdb(store_url, db, lambda c: c.auth.disable_user(cli_actor(), login))
-        click.echo(f"disabled {doc.data['login']}")
+        disabled = with_cmdb(store_url, db, lambda c: c.auth.disable_user(cli_actor(), login))
+        click.echo(f"disabled {disabled.login}")
 
     @user.command("password")
     @with_store
@@ -140,9 +138,9 @@ def register() -> None:
         """Set a user's password (asked for, or read with --password-stdin); every session
         of theirs ends."""
         password = _password(password_stdin)
-        doc = with_cmdb(store_url, db, lambda c: c.auth.set_password(
+        changed = with_cmdb(store_url, db, lambda c: c.auth.set_password(
             cli_actor(), login, password))
-        click.echo(f"set the password of {doc.data['login']}; their sessions have ended")
+        click.echo(f"set the password of {changed.login}; their sessions have ended")
 
     @user.command("sign-out-everywhere")
     @with_store

@@ -79,8 +79,9 @@ def test_times_are_printed_in_the_zone(tmp_path: Path) -> None:
         cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
         await cmdb.open(create=False)
         try:
-            (doc,) = await cmdb.auth.list_tokens(False)
-            return str(doc.data["expires_at"])
+            (token,) = await cmdb.auth.list_tokens(False)
+            assert token.expires_at is not None
+            return token.expires_at.isoformat()
         finally:
             await cmdb.close()
 

@@ -17,8 +17,7 @@ from strawberry.types import Info
 from cmdb.api.graphql.context import Context
 from cmdb.errors import ValidationError
 from cmdb.model.access import Role
-from cmdb.model.records import Doc
-from cmdb.services.access.service import token_active
+from cmdb.services.access.records import ApiToken, User
 
 
 @strawberry.enum(name="Role", description="What a token or user may do.")
@@ -30,53 +29,49 @@ class RoleEnum(Enum):
     ADMIN = "admin"
 
 
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 @strawberry.type(name="ApiToken", description="An API token (its secret is never shown again).")
 class ApiTokenType:
-    doc: strawberry.Private[Doc]
+    token: strawberry.Private[ApiToken]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(self.doc.id)
+        return strawberry.ID(self.token.id)
 
     @strawberry.field
     def name(self) -> str:
-        return str(self.doc.data["name"])
+        return self.token.name
 
     @strawberry.field
     def role(self) -> RoleEnum:
-        return RoleEnum(self.doc.data["role"])
+        return RoleEnum(self.token.role.value)
 
     @strawberry.field(description="The first characters of the token, to recognise it.")
     def prefix(self) -> str:
-        return str(self.doc.data.get("prefix", ""))
+        return self.token.prefix
 
     @strawberry.field
     def created_at(self) -> datetime:
-        return self.doc.created_at
+        return self.token.created_at
 
     @strawberry.field
     def created_by(self) -> str | None:
-        return self.doc.data.get("created_by")
+        return self.token.created_by
 
     @strawberry.field
     def expires_at(self) -> datetime | None:
-        return _when(self.doc.data.get("expires_at"))
+        return self.token.expires_at
 
     @strawberry.field(description="Recorded at most once a minute.")
     def last_used_at(self) -> datetime | None:
-        return _when(self.doc.data.get("last_used_at"))
+        return self.token.last_used_at
 
     @strawberry.field
     def revoked_at(self) -> datetime | None:
-        return _when(self.doc.data.get("revoked_at"))
+        return self.token.revoked_at
 
     @strawberry.field(description="Neither revoked nor expired.")
     def active(self) -> bool:
-        return token_active(self.doc)
+        return self.token.active()
 
 
 @strawberry.type(name="NewApiToken")
@@ -87,31 +82,31 @@ class NewApiTokenType:
 
 @strawberry.type(name="User", description="Someone who signs in to the browser pages.")
 class UserType:
-    doc: strawberry.Private[Doc]
+    user: strawberry.Private[User]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(self.doc.id)
+        return strawberry.ID(self.user.id)
 
     @strawberry.field
     def login(self) -> str:
-        return str(self.doc.data["login"])
+        return self.user.login
 
     @strawberry.field
     def role(self) -> RoleEnum:
-        return RoleEnum(self.doc.data["role"])
+        return RoleEnum(self.user.role.value)
 
     @strawberry.field
     def disabled(self) -> bool:
-        return bool(self.doc.data.get("disabled"))
+        return self.user.disabled
 
     @strawberry.field
     def created_at(self) -> datetime:
-        return self.doc.created_at
+        return self.user.created_at
 
     @strawberry.field
     def last_sign_in_at(self) -> datetime | None:
-        return _when(self.doc.data.get("last_sign_in_at"))
+        return self.user.last_sign_in_at
 
 
 @strawberry.type(name="Principal", description="Who this request acts as.")
@@ -133,12 +128,12 @@ class AuthQuery:
     @strawberry.field(description="API tokens, newest first (admins only).")
     async def tokens(self, info: Info[Context, None],
                      include_revoked: bool = False) -> list[ApiTokenType]:
-        docs = await info.context.cmdb.auth.list_tokens(include_revoked)
-        return [ApiTokenType(doc=d) for d in reversed(docs)]
+        tokens = await info.context.cmdb.auth.list_tokens(include_revoked)
+        return [ApiTokenType(token=t) for t in reversed(tokens)]
 
     @strawberry.field(description="Users who sign in to the browser pages (admins only).")
     async def users(self, info: Info[Context, None]) -> list[UserType]:
-        return [UserType(doc=d) for d in await info.context.cmdb.auth.list_users()]
+        return [UserType(user=u) for u in await info.context.cmdb.auth.list_users()]
 
 
 @strawberry.type
@@ -150,28 +145,28 @@ class AuthMutation:
     async def create_token(self, info: Info[Context, None], name: str, role: RoleEnum,
                            expires_in_days: int | None = None) -> NewApiTokenType:
         ctx = info.context
-        secret, doc = await ctx.cmdb.auth.create_token(ctx.actor, name, Role(role.value),
-                                                       expires_in_days)
-        return NewApiTokenType(token=secret, api_token=ApiTokenType(doc=doc))
+        secret, token = await ctx.cmdb.auth.create_token(ctx.actor, name, Role(role.value),
+                                                         expires_in_days)
+        return NewApiTokenType(token=secret, api_token=ApiTokenType(token=token))
 
     @strawberry.mutation(name="revokeToken",
                          description="Revoke an API token (by id or name); it stops working.")
     async def revoke_token(self, info: Info[Context, None], id: strawberry.ID) -> ApiTokenType:
         ctx = info.context
-        return ApiTokenType(doc=await ctx.cmdb.auth.revoke_token(ctx.actor, str(id)))
+        return ApiTokenType(token=await ctx.cmdb.auth.revoke_token(ctx.actor, str(id)))
 
     @strawberry.mutation(name="createUser", description="Create a user who signs in.")
     async def create_user(self, info: Info[Context, None], login: str, password: str,
                           role: RoleEnum) -> UserType:
         ctx = info.context
-        doc = await ctx.cmdb.auth.create_user(ctx.actor, login, password, Role(role.value))
-        return UserType(doc=doc)
+        user = await ctx.cmdb.auth.create_user(ctx.actor, login, password, Role(role.value))
+        return UserType(user=user)
 
     @strawberry.mutation(name="disableUser",
                          description="Disable a user: sign-in and their sessions stop working.")
     async def disable_user(self, info: Info[Context, None], login: str) -> UserType:
         ctx = info.context
-        return UserType(doc=await ctx.cmdb.auth.disable_user(ctx.actor, login))
+        return UserType(user=await ctx.cmdb.auth.disable_user(ctx.actor, login))
 
     @strawberry.mutation(name="setPassword",
                          description="Give a user a new password (8 to 1024 characters); "
@@ -179,7 +174,7 @@ class AuthMutation:
     async def set_password(self, info: Info[Context, None], login: str,
                            password: str) -> UserType:
         ctx = info.context
-        return UserType(doc=await ctx.cmdb.auth.set_password(ctx.actor, login, password))
+        return UserType(user=await ctx.cmdb.auth.set_password(ctx.actor, login, password))
 
     @strawberry.mutation(name="signOutEverywhere",
                          description="End every session of one user (login), or of every "
@@ -199,5 +194,5 @@ class AuthMutation:
         ctx = info.context
         if ctx.principal is None:
             raise ValidationError("sign in first", field="currentPassword")
-        return UserType(doc=await ctx.cmdb.auth.change_password(
+        return UserType(user=await ctx.cmdb.auth.change_password(
             ctx.principal, current_password, new_password))

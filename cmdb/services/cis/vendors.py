@@ -6,10 +6,11 @@ the observed text read through ``schema/vendors.yaml``, every write goes through
 store's serial index finds it whoever wrote 戴尔 or "Dell Inc.". What was stored before
 a name was known (an older CMDB, a vendor or alias added since) is brought in line by
 :func:`align_manufacturers` when the CMDB opens: only when the table has changed since
-the last alignment (its fingerprint is kept in the store), each CI changed with a
-history entry (channel ``system``) and the text it had kept in the provenance of its
-manufacturer. A CI whose serial another CI already holds under the canonical name is
-left as it was and reported: two records of one machine are for a person to merge.
+the last alignment (its fingerprint is kept in the store, a :class:`VendorAlignment`),
+each CI changed with a history entry (channel ``system``) and the text it had kept in
+the provenance of its manufacturer. A CI whose serial another CI already holds under
+the canonical name is left as it was and reported: two records of one machine are for
+a person to merge.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from cmdb.model.records import (
     CI,
     Actor,
     Channel,
-    Doc,
     FieldChange,
     HistoryAction,
     construct,
@@ -31,12 +31,11 @@ from cmdb.model.records import (
 )
 from cmdb.model.registry import Registry
 from cmdb.services.cis.history import ci_entry
+from cmdb.services.cis.records import VendorAlignment, keep_alignment, last_alignment
 from cmdb.store.base import Store, StoreTx
 
 log = logging.getLogger(__name__)
 
-KIND = "vendor_alignment"
-DOC_ID = "current"
 BATCH = 500
 ACTOR = Actor(name="vendor table", channel=Channel.SYSTEM)
 REASON = "manufacturer name aligned with the vendor table (schema/vendors.yaml)"
@@ -59,8 +58,8 @@ async def align_manufacturers(store: Store, registry: Registry, *,
     since the last alignment (``force``: whatever the table)."""
     vendors = registry.vendors
     result = Alignment(vendors.fingerprint)
-    kept = (await store.get_docs(KIND, [DOC_ID])).get(DOC_ID)
-    if kept is not None and kept.data.get("fingerprint") == result.fingerprint and not force:
+    kept = await last_alignment(store)
+    if kept is not None and kept.fingerprint == result.fingerprint and not force:
         result.skipped = True
         return result
     wrong = [ci_id for ci_id, attrs in await store.attribute_values(["manufacturer"])
@@ -79,15 +78,8 @@ async def align_manufacturers(store: Store, registry: Registry, *,
                     "number under %r", maker, ci_id, holder, vendors.normalise(maker))
 
     async def note(tx: StoreTx) -> None:
-        data = {"fingerprint": result.fingerprint, "aligned": result.aligned,
-                "conflicts": [list(c) for c in result.conflicts], "at": now().isoformat()}
-        current = await tx.get_docs(KIND, [DOC_ID])
-        if DOC_ID in current:
-            doc = current[DOC_ID]
-            await tx.update_doc(doc.model_copy(update={
-                "data": data, "version": doc.version + 1, "updated_at": now()}), doc.version)
-        else:
-            await tx.put_docs([Doc(kind=KIND, id=DOC_ID, data=data)])
+        await keep_alignment(tx, VendorAlignment(result.fingerprint, result.aligned,
+                                                 tuple(result.conflicts)))
 
     await store.write(note)
     return result

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from cmdb.model.records import Doc, now
+from cmdb.services.access.records import StoredToken
 from cmdb.services.access.secrets import new_token, token_hash
-from cmdb.services.access.service import TOKEN
 from cmdb.settings import Settings
 from cmdb.store.base import StoreTx
 from tests.api.conftest import LiveServer, run_server
@@ -85,14 +85,14 @@ def test_token_lifecycle_through_graphql(live: LiveServer) -> None:
 
 async def test_tokens_are_stored_hashed_and_expire(live: LiveServer) -> None:
     store = live.app.state.cmdb.store
-    docs = (await store.find_docs(TOKEN)).items
+    docs = (await store.find_docs(StoredToken.KIND)).items
     assert live.token is not None
     assert [d.key for d in docs] == [token_hash(live.token)]
     assert live.token not in repr([d.model_dump() for d in docs])
     old = new_token()
 
     async def put(tx: StoreTx) -> None:
-        await tx.put_docs([Doc(kind=TOKEN, key=token_hash(old), data={
+        await tx.put_docs([Doc(kind=StoredToken.KIND, key=token_hash(old), data={
             "name": "old", "role": "reader",
             "expires_at": (now() - timedelta(minutes=1)).isoformat()})])
 

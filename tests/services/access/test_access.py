@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from cmdb.errors import AuthenticationError, DuplicateError, NotFoundError, ValidationError
 from cmdb.model.access import Role, allows, roles_allowed
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
+from cmdb.services.access import records
 from cmdb.services.access.secrets import check_password, hash_password, token_hash
 
 
@@ -30,13 +33,11 @@ def test_password_hashes_are_salted_and_checked() -> None:
 
 
 async def test_token_round_trip(cmdb: Cmdb, actor: Actor) -> None:
-    secret, doc = await cmdb.auth.create_token(actor, "ci-bot", "editor")
-    assert doc.key == token_hash(secret)
-    assert secret not in doc.model_dump_json()
+    secret, token = await cmdb.auth.create_token(actor, "ci-bot", "editor")
+    assert (token.name, token.role, token.prefix) == ("ci-bot", Role.EDITOR, secret[:9])
     who = await cmdb.auth.authenticate_token(secret)
     assert (who.name, who.role, who.kind) == ("ci-bot", Role.EDITOR, "token")
-    stored = (await cmdb.store.get_docs("api_token", [doc.id]))[doc.id]
-    assert stored.data["last_used_at"]
+    assert (await cmdb.auth.list_tokens())[0].last_used_at
     with pytest.raises(DuplicateError):
         await cmdb.auth.create_token(actor, "ci-bot", "reader")
     with pytest.raises(ValidationError):
@@ -50,7 +51,7 @@ async def test_token_round_trip(cmdb: Cmdb, actor: Actor) -> None:
         await cmdb.auth.authenticate_token(secret[:-1] + ("A" if secret[-1] != "A" else "B"))
     again, _ = await cmdb.auth.create_token(actor, "ci-bot", "reader", expires_in_days=1)
     assert (await cmdb.auth.authenticate_token(again)).role is Role.READER
-    assert [d.data["name"] for d in await cmdb.auth.list_tokens()] == ["ci-bot"]
+    assert [t.name for t in await cmdb.auth.list_tokens()] == ["ci-bot"]
     assert len(await cmdb.auth.list_tokens(include_revoked=True)) == 2
 
 
@@ -58,7 +59,7 @@ async def test_users_sign_in_until_disabled(cmdb: Cmdb, actor: Actor) -> None:
     assert not await cmdb.auth.has_credentials()
     user = await cmdb.auth.create_user(actor, "Zhang.Wei", "long password", Role.LABELER)
     assert await cmdb.auth.has_credentials()
-    assert "long password" not in user.model_dump_json()
+    assert "long password" not in repr(user)
     who = await cmdb.auth.sign_in("zhang.wei", "long password")
     assert (who.name, who.role, who.kind) == ("Zhang.Wei", Role.LABELER, "user")
     assert await cmdb.auth.session_principal(user.id) == who
@@ -72,4 +73,27 @@ async def test_users_sign_in_until_disabled(cmdb: Cmdb, actor: Actor) -> None:
     assert await cmdb.auth.session_principal(user.id) is None
     with pytest.raises(AuthenticationError):
         await cmdb.auth.sign_in("zhang.wei", "long password")
-    assert (await cmdb.auth.list_users())[0].data["disabled"] is True
+    assert (await cmdb.auth.list_users())[0].disabled is True
+
+
+async def test_hashes_stay_in_the_store(cmdb: Cmdb, actor: Actor) -> None:
+    """The records the service hands out (to the API, the CLI) carry no secret and no
+    hash of one; the store keeps only the hashes, which even a stored record's repr hides."""
+    secret, token = await cmdb.auth.create_token(actor, "ci-bot", "editor")
+    user = await cmdb.auth.create_user(actor, "zhang.wei", "long password", Role.READER)
+    kept_token = await records.token_by_id(cmdb.store, token.id)
+    kept_user = await records.user_by_id(cmdb.store, user.id)
+    assert kept_token is not None
+    assert kept_user is not None
+    assert kept_token.digest == token_hash(secret)
+    assert kept_user.password_hash is not None
+    assert check_password("long password", kept_user.password_hash)
+    for shown, hidden in ((token, kept_token.digest), (user, kept_user.password_hash)):
+        for text in (repr(shown), str(dataclasses.asdict(shown))):
+            assert hidden not in text
+            assert secret not in text
+            assert "long password" not in text
+    assert kept_token.digest not in repr(kept_token)
+    assert kept_user.password_hash not in repr(kept_user)
+    assert (await cmdb.auth.list_tokens())[0] == token
+    assert (await cmdb.auth.list_users())[0] == user

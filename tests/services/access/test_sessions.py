@@ -11,7 +11,9 @@ from cmdb.errors import NotFoundError, ValidationError
 from cmdb.model.access import Principal, Role
 from cmdb.model.records import Actor, now
 from cmdb.services import Cmdb
-from cmdb.services.access.sessions import SESSION, SessionService, session_digest
+from cmdb.services.access import records
+from cmdb.services.access.records import StoredSession
+from cmdb.services.access.sessions import SessionService, session_digest
 from cmdb.store.base import StoreTx
 
 
@@ -29,7 +31,7 @@ async def test_a_session_is_kept_hashed_and_works_in_every_process(cmdb: Cmdb,
                                                                    actor: Actor) -> None:
     who = await user(cmdb, actor, "chen.qi")
     secret = await cmdb.sessions.start(who, "10.0.0.7")
-    docs = (await cmdb.store.find_docs(SESSION)).items
+    docs = (await cmdb.store.find_docs(StoredSession.KIND)).items
     assert [d.key for d in docs] == [session_digest(secret)]
     assert secret not in docs[0].model_dump_json()
     assert docs[0].parent == who.id
@@ -50,8 +52,11 @@ async def test_signing_out_ends_the_session_everywhere(cmdb: Cmdb, actor: Actor)
     assert await other_process(cmdb).principal(secret) is None
     assert not await cmdb.sessions.end(secret, who.name)
     assert await cmdb.sessions.principal(kept) == who
-    ended = (await cmdb.store.find_docs(SESSION, key=session_digest(secret))).items[0]
-    assert ended.data["ended_by"] == "chen.qi"
+    ended = await records.session_by_digest(cmdb.store, session_digest(secret))
+    assert ended is not None
+    assert (ended.session.ended_by, ended.session.end_reason) == ("chen.qi", "signed out")
+    assert ended.session.ended_at is not None
+    assert not ended.session.active()
 
 
 @pytest.mark.parametrize("how", ["disable", "set_password", "change_password",
@@ -88,12 +93,14 @@ async def test_user_changes_end_every_session_of_that_user(cmdb: Cmdb, actor: Ac
 async def test_sessions_expire_and_password_rules_hold(cmdb: Cmdb, actor: Actor) -> None:
     who = await user(cmdb, actor, "chen.qi")
     secret = await cmdb.sessions.start(who)
-    doc = (await cmdb.store.find_docs(SESSION)).items[0]
+    kept = await records.session_by_digest(cmdb.store, session_digest(secret))
+    assert kept is not None
+    assert kept.session.active()
 
     async def expire(tx: StoreTx) -> None:
-        await tx.update_doc(doc.model_copy(update={
-            "data": {**doc.data, "expires_at": (now() - timedelta(seconds=1)).isoformat()},
-            "version": doc.version + 1}), doc.version)
+        assert kept is not None
+        await records.replace(tx, kept.changed(expires_at=now() - timedelta(seconds=1)),
+                              kept.version)
 
     await cmdb.store.write(expire)
     assert await other_process(cmdb).principal(secret) is None

@@ -16,7 +16,8 @@ import pytest
 from cmdb.errors import DuplicateError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.cis.vendors import KIND, align_manufacturers
+from cmdb.services.cis.records import last_alignment
+from cmdb.services.cis.vendors import align_manufacturers
 from cmdb.settings import Settings
 from cmdb.store.base import StoreTx
 from tests.services.imports.test_imports import FIXTURES, by_tag, outcomes, run
@@ -219,9 +220,11 @@ async def test_cis_stored_with_other_spellings_are_aligned(
         ("attributes.manufacturer", "惠普", "HP")]
     [out] = await outcomes(cmdb, await run(cmdb, "glpi", probe, dry_run=True))
     assert (out["ci_id"], out["matched_by"]) == (b.id, "serial_number")
-    kept = (await cmdb.store.get_docs(KIND, ["current"]))["current"]
-    assert kept.data["aligned"] == 2
-    assert len(kept.data["conflicts"]) == 1
+    kept = await last_alignment(cmdb.store)
+    assert kept is not None
+    assert (kept.fingerprint, kept.aligned) == (cmdb.registry.vendors.fingerprint, 2)
+    assert [c[0] for c in kept.conflicts] == [i for i in (a.id, d.id)
+                                              if got[i].attributes["manufacturer"] != "Dell"]
     # Opened again with the same table: nothing to do.
     assert (await align_manufacturers(cmdb.store, cmdb.registry)).skipped
 
