@@ -38,7 +38,9 @@ from cmdb.api.http.access import AccessMiddleware
 from cmdb.api.http.imports import ImportEndpoints
 from cmdb.api.http.labels import LabelEndpoints
 from cmdb.api.pages.access import LoginPages
-from cmdb.api.pages.cis import AssetPages
+from cmdb.api.pages.audit import CampaignPages
+from cmdb.api.pages.cis import AssetPages, CIPages
+from cmdb.api.pages.home import HomePage
 from cmdb.api.web import cpu
 from cmdb.api.web.error_pages import exception_handlers
 from cmdb.api.web.headers import SecurityHeadersMiddleware
@@ -116,7 +118,10 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             *LoginPages(core, html, secret.encode("utf-8") if secret else None).routes(),
             *LabelEndpoints(core, settings).routes(),
             *ImportEndpoints(core, settings).routes(),
+            *HomePage(core, html).routes(),
             *AssetPages(core, html).routes(),
+            *CIPages(core, html).routes(),
+            *CampaignPages(core, html).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[

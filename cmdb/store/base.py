@@ -312,6 +312,11 @@ class Store(ABC):
         """How many CIs match ``query``."""
 
     @abstractmethod
+    async def ci_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """How many CIs there are by class and by lifecycle state (the console's landing
+        page): read from the class and state indexes, not from the records."""
+
+    @abstractmethod
     async def relationships_of(
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:

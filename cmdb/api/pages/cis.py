@@ -80,11 +80,7 @@ class AssetPages:
         self.html = html
 
     def routes(self) -> list[BaseRoute]:
-        from cmdb.api.pages.audit import CampaignPages
-
-        return [*CampaignPages(self.cmdb, self.html).routes(),
-                *CIPages(self.cmdb, self.html).routes(),
-                Route("/a/{asset_tag:path}", self.page, methods=["GET"])]
+        return [Route("/a/{asset_tag:path}", self.page, methods=["GET"])]
 
     async def page(self, request: Request) -> Response:
         tag: str = request.path_params["asset_tag"]

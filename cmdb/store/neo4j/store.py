@@ -290,6 +290,15 @@ class Neo4jStore(Store):
         return int(rows[0]["n"])
 
     @counted
+    async def ci_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        counts = []
+        for prop in ("class", "state"):  # each an index scan (ci_class, ci_state)
+            rows = await self._read(f"MATCH (n:CI) WHERE n.{prop} IS NOT NULL "
+                                    f"RETURN n.{prop} AS k, count(*) AS n")
+            counts.append({str(r["k"]): int(r["n"]) for r in rows})
+        return counts[0], counts[1]
+
+    @counted
     async def relationships_of(
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:

@@ -453,6 +453,14 @@ class SqliteStore(Store):
             return int(self._r.execute(f"SELECT COUNT(*) FROM cis{clause}", args).fetchone()[0])
 
     @counted
+    async def ci_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        with _unavailable():
+            by_class = self._r.execute("SELECT class, COUNT(*) FROM cis GROUP BY class")
+            classes = {str(k): int(n) for k, n in by_class.fetchall()}
+            by_state = self._r.execute("SELECT state, COUNT(*) FROM cis GROUP BY state")
+            return classes, {str(k): int(n) for k, n in by_state.fetchall()}
+
+    @counted
     async def relationships_of(
         self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
     ) -> dict[str, list[Relationship]]:

@@ -231,7 +231,10 @@ def test_every_page_form_as_a_person_would(prod: tuple[LiveServer, str], browser
     assert all(h.get("x-csrf-token") for h in graphql_posts)
     # The admin finds BJ-0002 in the console and edits it: each form by its button.
     page = desk.page
-    page.goto(f"{live.url}/cis?lang=en")
+    page.goto(f"{live.url}/?lang=en")
+    page.fill("#home-search input[name=q]", "bj-srv")
+    desk.submit("home-search")  # several match: the list
+    assert page.locator("#ci-results tbody tr").count() == 6
     page.fill("#ci-search input[name=q]", "BJ-0002")
     desk.submit("ci-search")  # one match: its page opens
     assert page.inner_text("#ci-tag") == "BJ-0002"

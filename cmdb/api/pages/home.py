@@ -1,0 +1,61 @@
+"""The console's landing page, ``GET /``: one search box, the register in numbers (by
+class and by state), the open audit campaigns, the latest import runs and the changes
+planned for the next seven days, with links to the lists and to GraphiQL."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from cmdb.api.pages.cis import CONSOLE, STATE_TONES
+from cmdb.api.web.html import Html, language
+from cmdb.services import Cmdb
+
+HOME: dict[str, dict[str, str]] = {
+    "en": {"title": "CMDB", "by_class": "By class", "by_state": "By state", "total": "CIs",
+           "campaigns": "Open audit campaigns", "imports": "Latest imports",
+           "changes": "Changes in the next 7 days", "all": "All", "nothing": "None."},
+    "zh-CN": {"title": "配置管理数据库", "by_class": "按类别", "by_state": "按状态",
+              "total": "配置项", "campaigns": "进行中的盘点", "imports": "最近导入",
+              "changes": "未来7天的变更", "all": "全部", "nothing": "无。"},
+}
+
+
+class HomePage:
+    """Renders ``/`` for one CMDB."""
+
+    def __init__(self, cmdb: Cmdb, html: Html) -> None:
+        self.cmdb = cmdb
+        self.html = html
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/", self.page, methods=["GET"])]
+
+    async def page(self, request: Request) -> Response:
+        lang = language(request)
+        registry = self.cmdb.registry
+        by_class, by_state = await self.cmdb.store.ci_counts()
+        classes = []
+        for name, count in sorted(by_class.items(), key=lambda c: (-c[1], c[0])):
+            info = registry.classes.get(name)
+            classes.append({"name": name, "count": count,
+                            "label": (info.definition.label.get(lang) if info else None)
+                            or name, "url": f"/cis?{urlencode({'class': name, 'lang': lang})}"})
+        states = []
+        for name in [*registry.lifecycle.states, *sorted(set(by_state)
+                                                          - set(registry.lifecycle.states))]:
+            if name in by_state:
+                state = registry.lifecycle.states.get(name)
+                states.append({"name": name, "count": by_state[name],
+                               "tone": STATE_TONES.get(name, "neutral"),
+                               "label": (state.label.get(lang) if state else None) or name,
+                               "url": f"/cis?{urlencode({'state': name, 'lang': lang})}"})
+        other = "en" if lang == "zh-CN" else "zh-CN"
+        context: dict[str, Any] = {
+            "t": {**CONSOLE[lang], **HOME[lang]}, "classes": classes, "states": states,
+            "total": sum(by_class.values()), "switch_url": f"/?lang={other}"}
+        return self.html.render(request, "home.html", lang=lang, **context)
