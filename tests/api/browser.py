@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,3 +46,14 @@ def sign_in(page: Page, base_url: str, login: str, password: str, path: str = "/
     page.fill("#password", password)
     page.click("#sign-in")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def screenshot(page: Page, folder: Path, name: str) -> None:
+    """A full-page screenshot into ``folder`` (a test's ``tmp_path``, to be looked at),
+    and into ``CMDB_SCREENSHOTS`` when set: ``CMDB_SCREENSHOTS=docs/screenshots
+    scripts/test tests/api/pages`` makes the README's pictures."""
+    page.screenshot(path=str(folder / name), full_page=True)
+    docs = os.environ.get("CMDB_SCREENSHOTS")
+    if docs:
+        Path(docs).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(docs) / name), full_page=True)

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, Route, ViewportSize
 
 from cmdb.api.web.html import choose_language, when
 from cmdb.model.clock import Clock
-from tests.api.browser import sign_in
+from tests.api.browser import screenshot, sign_in
 from tests.api.conftest import LiveServer
 from tests.api.label_estate import (
     CHINESE_TAG,
@@ -237,7 +237,7 @@ def test_an_editor_finds_a_ci_edits_it_moves_it_and_relates_it(
     page.fill("#relate-form input[name=target]", estate.team)
     saved(page, "#relate-save")
     assert "基础架构组 Infrastructure" in page.inner_text("#relationships-out")
-    page.screenshot(path=str(tmp_path / f"ci-{language}.png"), full_page=True)
+    screenshot(page, tmp_path, f"console-ci-{language}.png")
     page.select_option("#unrelate-form select[name=relationship]",
                        label=page.locator("#unrelate-form option").filter(
                            has_text="基础架构组").first.inner_text())
@@ -253,7 +253,7 @@ def test_an_editor_finds_a_ci_edits_it_moves_it_and_relates_it(
 
 @pytest.mark.browser
 def test_a_reader_browses_without_edit_controls_and_cannot_post(
-        live: LiveServer, estate: Estate, browser: Browser) -> None:
+        live: LiveServer, estate: Estate, browser: Browser, tmp_path: Path) -> None:
     outside: list[str] = []
     page = person(browser, live, READER, PASSWORD, "en", outside, PHONE)
     page.goto(f"{live.url}/cis?class=Hardware&sort=asset_tag")
@@ -261,6 +261,7 @@ def test_a_reader_browses_without_edit_controls_and_cannot_post(
     assert rows.count() >= 3
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, "the list scrolls sideways on a phone"
+    screenshot(page, tmp_path, "console-cis-phone-en.png")
     page.goto(f"{live.url}/cis/{estate.server}")
     assert page.inner_text("#ci-name") == "bj-srv-0042"
     assert page.locator("#edit-form").count() == 0

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
+from tests.api.browser import screenshot
 from tests.api.conftest import LiveServer
 from tests.api.label_estate import Estate, label_server, seed
 from tests.api.pages.test_cis import PASSWORD, READER, person
@@ -49,7 +50,7 @@ def test_the_register_in_numbers_and_a_search(live: LiveServer, estate: Estate,
     assert ("服务器" if language == "zh-CN" else "Server") in by_class
     by_state = page.inner_text("#by-state")
     assert ("在用" if language == "zh-CN" else "Deployed") in by_state
-    page.screenshot(path=str(tmp_path / f"home-{language}.png"), full_page=True)
+    screenshot(page, tmp_path, f"console-home-{language}.png")
     page.click("#by-class a >> text=" + ("笔记本电脑" if language == "zh-CN" else "Laptop"))
     page.wait_for_url("**/cis?class=Laptop**")
     assert page.locator("#ci-results tbody tr").count() == 1
