@@ -91,10 +91,9 @@ class CampaignService:
                  clock: Clock | None = None) -> None:
         self.store = store
         self.registry = registry
-        self.cis = cis
-        #: Records sightings and discovery outcomes into the open campaigns.
+        #: Records sightings and discovery outcomes into the open campaigns (``clock``:
+        #: the zone of sightings stamped without an offset).
         self.recorder = SightingRecorder(store, registry, cis, clock)
-        self.clock = self.recorder.clock
 
     # ---- reading ---------------------------------------------------------------
     async def get(self, ref: str) -> Campaign:
