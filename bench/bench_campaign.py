@@ -24,7 +24,8 @@ from bench.generate import build_estate, load
 from cmdb.api.app import create_app
 from cmdb.model.records import Actor, Channel, Doc
 from cmdb.services import Cmdb
-from cmdb.services.audit.service import CampaignInput, OpenFindings
+from cmdb.services.audit.records import OpenFindings
+from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
 from cmdb.settings import Settings
 from cmdb.store.base import StoreTx

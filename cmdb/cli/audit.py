@@ -13,7 +13,8 @@ import click
 
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.audit.service import CampaignInput, OpenFindings
+from cmdb.services.audit.records import OpenFindings
+from cmdb.services.audit.service import CampaignInput
 
 T = TypeVar("T")
 
@@ -52,10 +53,10 @@ def register() -> None:
                 if pid is None:
                     raise click.BadParameter(f"no place {p!r}", param_hint="--place")
                 ids.append(pid)
-            doc = await cmdb.campaigns.create(actor(who), CampaignInput(
+            campaign = await cmdb.campaigns.create(actor(who), CampaignInput(
                 name, ids, list(classes), _day(start), _day(end), list(auditors),
                 discovery_verifies))
-            click.echo(f"planned {doc.data['name']} ({doc.id})")
+            click.echo(f"planned {campaign.name} ({campaign.id})")
 
         with_cmdb(store_url, db, work)
 
@@ -66,8 +67,8 @@ def register() -> None:
     def open_(store_url: str | None, db: Path | None, name: str, who: str | None) -> None:
         """Open campaign NAME (name or id) for sightings."""
         async def work(cmdb: Cmdb) -> None:
-            doc = await cmdb.campaigns.open(actor(who), name)
-            click.echo(f"opened {doc.data['name']}")
+            campaign = await cmdb.campaigns.open(actor(who), name)
+            click.echo(f"opened {campaign.name}")
 
         with_cmdb(store_url, db, work)
 
@@ -84,8 +85,8 @@ def register() -> None:
 
         async def work(cmdb: Cmdb) -> None:
             campaign = await cmdb.campaigns.get(name)
-            if campaign.key != "open":
-                raise click.ClickException(f"campaign {name} is {campaign.key}, not open")
+            if campaign.status != "open":
+                raise click.ClickException(f"campaign {name} is {campaign.status}, not open")
             result = await cmdb.campaigns.record_sightings(
                 actor(who), scan_file_sightings(file, cmdb.clock), "scan")
             click.echo(f"{result.recorded} sightings recorded, {result.duplicates} already "
@@ -107,8 +108,8 @@ def register() -> None:
             else None
 
         async def work(cmdb: Cmdb) -> None:
-            doc = await cmdb.campaigns.close(actor(who), name, decision, reason)
-            click.echo(f"closed {doc.data['name']}")
+            campaign = await cmdb.campaigns.close(actor(who), name, decision, reason)
+            click.echo(f"closed {campaign.name}")
 
         with_cmdb(store_url, db, work)
 
@@ -123,16 +124,17 @@ def register() -> None:
 
         async def work(cmdb: Cmdb) -> None:
             if name is None:
-                docs, _ = await cmdb.campaigns.find(first=100)
-                for d in docs:
-                    click.echo(f"{d.key:8} {d.data['name']}  ({d.id})")
+                campaigns, _ = await cmdb.campaigns.find(first=100)
+                for c in campaigns:
+                    click.echo(f"{c.status:8} {c.name}  ({c.id})")
                 return
             data = await gather(cmdb, name)
-            out = {"name": data.campaign.data["name"], "status": data.campaign.key,
-                   "findings": {t: {s: n for s, n in by.items() if n}
-                                for t, by in data.counts.items()},
-                   "places": [{"place": p.name, "registered": p.registered, "seen": p.seen,
-                               "verified": p.verified, "open": p.open} for p in data.places]}
+            out: dict[str, Any] = {
+                "name": data.campaign.name, "status": data.campaign.status,
+                "findings": {t: {s: n for s, n in by.items() if n}
+                             for t, by in data.counts.items()},
+                "places": [{"place": p.name, "registered": p.registered, "seen": p.seen,
+                            "verified": p.verified, "open": p.open} for p in data.places]}
             if as_json:
                 click.echo(json.dumps(out, ensure_ascii=False, indent=2))
                 return

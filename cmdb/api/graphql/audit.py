@@ -14,16 +14,23 @@ from strawberry.types import Info
 from cmdb.api.graphql.cis_types import CIType, PageInfoType
 from cmdb.api.graphql.context import Context
 from cmdb.errors import ValidationError
-from cmdb.model.records import Doc
-from cmdb.services.audit import findings as fd
+from cmdb.services.audit.records import (
+    Campaign,
+    Finding,
+    FindingStatus,
+    FindingType,
+    OpenFindings,
+    Resolution,
+    Sighting,
+)
 from cmdb.services.audit.resolutions import ResolveOptions
-from cmdb.services.audit.service import CampaignInput, OpenFindings
+from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
 
 # The service's enums, exposed as GraphQL enums under these names.
-strawberry.enum(fd.FindingType, name="FindingType")
-strawberry.enum(fd.FindingStatus, name="FindingStatus")
-strawberry.enum(fd.Resolution, name="FindingResolution")
+strawberry.enum(FindingType, name="FindingType")
+strawberry.enum(FindingStatus, name="FindingStatus")
+strawberry.enum(Resolution, name="FindingResolution")
 
 
 @strawberry.enum(name="OpenFindingsDecision")
@@ -61,72 +68,72 @@ async def _ci(info: Info[Context, None], ci_id: Any) -> CIType | None:
 
 @strawberry.type(name="Finding")
 class FindingGQL:
-    doc: strawberry.Private[Doc]
+    finding: strawberry.Private[Finding]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(self.doc.id)
+        return strawberry.ID(self.finding.id)
 
     @strawberry.field
-    def type(self) -> fd.FindingType:
-        return fd.FindingType(self.doc.data["type"])
+    def type(self) -> FindingType:
+        return self.finding.type
 
     @strawberry.field
-    def status(self) -> fd.FindingStatus:
-        return fd.FindingStatus(self.doc.data["status"])
+    def status(self) -> FindingStatus:
+        return self.finding.status
 
     @strawberry.field
     def asset_tag(self) -> str | None:
-        return self.doc.data.get("asset_tag")
+        return self.finding.asset_tag
 
     @strawberry.field(description="The device as an unregistered or ambiguous sighting names it.")
     def identity(self) -> str | None:
-        return self.doc.data.get("identity")
+        return self.finding.identity
 
     @strawberry.field
     async def ci(self, info: Info[Context, None]) -> CIType | None:
-        return await _ci(info, self.doc.data.get("ci_id"))
+        return await _ci(info, self.finding.ci_id)
 
     @strawberry.field(description="Where the CI is registered (or, unregistered: where seen).")
     async def place(self, info: Info[Context, None]) -> CIType | None:
-        return await _ci(info, self.doc.data.get("place_id"))
+        return await _ci(info, self.finding.place_id)
 
     @strawberry.field
     async def seen_place(self, info: Info[Context, None]) -> CIType | None:
-        return await _ci(info, self.doc.data.get("seen_place_id"))
+        return await _ci(info, self.finding.seen_place_id)
 
     @strawberry.field
     async def candidates(self, info: Info[Context, None]) -> list[CIType]:
-        out = [await _ci(info, c) for c in self.doc.data.get("candidates", [])]
+        out = [await _ci(info, c) for c in self.finding.candidates]
         return [c for c in out if c is not None]
 
     @strawberry.field(description="ATTRIBUTE_MISMATCH: the attribute, registered and observed.")
     def field(self) -> str | None:
-        return self.doc.data.get("field")
+        return self.finding.field
 
     @strawberry.field
     def registered(self) -> JSON | None:
-        return self.doc.data.get("registered")
+        return cast("JSON | None", self.finding.registered)
 
     @strawberry.field
     def observed(self) -> JSON | None:
-        return self.doc.data.get("observed")
+        return cast("JSON | None", self.finding.observed)
 
     @strawberry.field
     def evidence(self) -> list[EvidenceType]:
-        return [EvidenceType(sighting_id=e.get("sighting_id"), by=e.get("by"), at=e.get("at"),
-                             source=e.get("source"), place=e.get("place"),
-                             condition=e.get("condition"), note=e.get("note"))
-                for e in self.doc.data.get("evidence", [])]
+        return [EvidenceType(sighting_id=e.sighting_id, by=e.by, at=e.at, source=e.source,
+                             place=e.place, condition=e.condition, note=e.note)
+                for e in self.finding.evidence]
 
     @strawberry.field
     def carried_from(self) -> str | None:
-        return self.doc.data.get("carried_from")
+        return self.finding.carried_from
 
     @strawberry.field
     def resolution(self) -> ResolutionRecordType | None:
-        r = self.doc.data.get("resolution")
-        return ResolutionRecordType(**r) if r else None
+        r = self.finding.resolution
+        return ResolutionRecordType(how=r.how.value, reason=r.reason, by=r.by, at=r.at,
+                                    detail=cast(JSON, r.detail)) if r else None
 
 
 @strawberry.type(name="FindingConnection")
@@ -137,8 +144,8 @@ class FindingConnectionType:
 
 @strawberry.input(name="FindingFilter")
 class FindingFilterInput:
-    type: fd.FindingType | None = None
-    status: fd.FindingStatus | None = None
+    type: FindingType | None = None
+    status: FindingStatus | None = None
 
 
 @strawberry.type(name="CampaignPlaceProgress")
@@ -153,54 +160,53 @@ class ProgressType:
 
 @strawberry.type(name="Campaign")
 class CampaignType:
-    doc: strawberry.Private[Doc]
+    campaign: strawberry.Private[Campaign]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(self.doc.id)
+        return strawberry.ID(self.campaign.id)
 
     @strawberry.field
     def name(self) -> str:
-        return str(self.doc.data["name"])
+        return self.campaign.name
 
     @strawberry.field(description="planned, open or closed.")
     def status(self) -> str:
-        return self.doc.key or "planned"
+        return self.campaign.status
 
     @strawberry.field
     async def places(self, info: Info[Context, None]) -> list[CIType]:
-        out = [await _ci(info, p) for p in self.doc.data["place_ids"]]
+        out = [await _ci(info, p) for p in self.campaign.place_ids]
         return [c for c in out if c is not None]
 
     @strawberry.field(description="Classes in scope, as given (subclasses included).")
     def classes(self) -> list[str]:
-        return list(self.doc.data.get("classes") or ["Hardware"])
+        return list(self.campaign.classes or ["Hardware"])
 
     @strawberry.field
     def period_start(self) -> date | None:
-        v = self.doc.data.get("period_start")
-        return date.fromisoformat(v) if v else None
+        return self.campaign.period_start
 
     @strawberry.field
     def period_end(self) -> date | None:
-        v = self.doc.data.get("period_end")
-        return date.fromisoformat(v) if v else None
+        return self.campaign.period_end
 
     @strawberry.field
     def auditors(self) -> list[str]:
-        return list(self.doc.data.get("auditors", []))
+        return list(self.campaign.auditors)
 
     @strawberry.field
     def discovery_counts_as_verified(self) -> bool:
-        return bool(self.doc.data.get("discovery_counts_as_verified"))
+        return self.campaign.discovery_counts_as_verified
 
     @strawberry.field(description="LEAVE_OPEN or CARRY_OVER, once closed.")
     def open_findings_decision(self) -> str | None:
-        return self.doc.data.get("open_findings")
+        decision = self.campaign.open_findings
+        return decision.value if decision else None
 
     @strawberry.field(description="Per place: registered, seen, verified, open findings.")
     async def progress(self, info: Info[Context, None]) -> list[ProgressType]:
-        rows = await info.context.cmdb.campaigns.progress(self.doc.id)
+        rows = await info.context.cmdb.campaigns.progress(self.campaign.id)
         return [ProgressType(place_id=strawberry.ID(r.place_id), name=r.name,
                              registered=r.registered, seen=r.seen, verified=r.verified,
                              open_findings=r.open) for r in rows]
@@ -212,43 +218,43 @@ class CampaignType:
             raise ValidationError("first must be between 0 and 500", field="first")
         # a cursor is an offset; one of a thousand digits is no cursor (int() refuses it)
         offset = int(after) if after and after.isdigit() and len(after) <= 9 else 0
-        docs, more = await info.context.cmdb.campaigns.findings(
-            self.doc.id, filter.type.value if filter and filter.type else None,
+        found, more = await info.context.cmdb.campaigns.findings(
+            self.campaign.id, filter.type.value if filter and filter.type else None,
             filter.status.value if filter and filter.status else None, first, offset)
         return FindingConnectionType(
-            nodes=[FindingGQL(doc=d) for d in docs],
+            nodes=[FindingGQL(finding=f) for f in found],
             page_info=PageInfoType(has_next_page=more, has_previous_page=offset > 0,
                                    start_cursor=str(offset),
-                                   end_cursor=str(offset + len(docs))))
+                                   end_cursor=str(offset + len(found))))
 
 
 @strawberry.type(name="Sighting")
 class SightingType:
-    doc: strawberry.Private[Doc]
+    sighting: strawberry.Private[Sighting]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(self.doc.id)
+        return strawberry.ID(self.sighting.id)
 
     @strawberry.field
     def asset_tag(self) -> str | None:
-        return self.doc.data.get("asset_tag")
+        return self.sighting.asset_tag
 
     @strawberry.field
     def seen_at(self) -> datetime:
-        return datetime.fromisoformat(self.doc.data["seen_at"])
+        return self.sighting.seen_time
 
     @strawberry.field
     def auditor(self) -> str | None:
-        return self.doc.data.get("auditor")
+        return self.sighting.auditor
 
     @strawberry.field(description="scan, page or discovery.")
     def source(self) -> str:
-        return str(self.doc.data["source"])
+        return self.sighting.source
 
     @strawberry.field(description="Null when no open campaign covers it (kept, reported).")
     def campaign_id(self) -> str | None:
-        return self.doc.data.get("campaign_id")
+        return self.sighting.campaign_id
 
 
 @strawberry.type(name="RecordSightingResult")
@@ -323,14 +329,14 @@ class CampaignQuery:
 
     @strawberry.field
     async def campaign(self, info: Info[Context, None], id: strawberry.ID) -> CampaignType:
-        return CampaignType(doc=await info.context.cmdb.campaigns.get(str(id)))
+        return CampaignType(campaign=await info.context.cmdb.campaigns.get(str(id)))
 
     @strawberry.field(description="Campaigns, newest first.")
     async def campaigns(self, info: Info[Context, None], filter: CampaignFilterInput | None = None,
                         first: int = 50, after: str | None = None) -> list[CampaignType]:
-        docs, _ = await info.context.cmdb.campaigns.find(filter.status if filter else None,
-                                                         min(first, 500), after)
-        return [CampaignType(doc=d) for d in docs]
+        found, _ = await info.context.cmdb.campaigns.find(filter.status if filter else None,
+                                                          min(first, 500), after)
+        return [CampaignType(campaign=c) for c in found]
 
     @strawberry.field(description="Completeness, duplicate candidates, stale discovery, audits.")
     async def cmdb_health(self, info: Info[Context, None], stale_days: int = 30,
@@ -356,17 +362,17 @@ class CampaignMutation:
     @strawberry.mutation(description="Plan a campaign over places (with everything below).")
     async def create_campaign(self, info: Info[Context, None],
                               input: CreateCampaignInput) -> CampaignType:
-        doc = await info.context.cmdb.campaigns.create(info.context.actor, CampaignInput(
+        campaign = await info.context.cmdb.campaigns.create(info.context.actor, CampaignInput(
             name=input.name, place_ids=[str(p) for p in input.place_ids],
             classes=input.classes, period_start=input.period_start,
             period_end=input.period_end, auditors=input.auditors,
             discovery_counts_as_verified=input.discovery_counts_as_verified))
-        return CampaignType(doc=doc)
+        return CampaignType(campaign=campaign)
 
     @strawberry.mutation
     async def open_campaign(self, info: Info[Context, None], id: strawberry.ID) -> CampaignType:
-        return CampaignType(doc=await info.context.cmdb.campaigns.open(info.context.actor,
-                                                                        str(id)))
+        return CampaignType(campaign=await info.context.cmdb.campaigns.open(
+            info.context.actor, str(id)))
 
     @strawberry.mutation(description="Add MISSING findings and close; open findings need a "
                                      "decision (LEAVE_OPEN or CARRY_OVER).")
@@ -374,7 +380,7 @@ class CampaignMutation:
                              open_findings: OpenFindingsEnum | None = None,
                              reason: str | None = None) -> CampaignType:
         decision = OpenFindings(open_findings.value) if open_findings else None
-        return CampaignType(doc=await info.context.cmdb.campaigns.close(
+        return CampaignType(campaign=await info.context.cmdb.campaigns.close(
             info.context.actor, str(id), decision, reason))
 
     @strawberry.mutation(description="An asset seen here, now (the asset page's button).")
@@ -384,32 +390,32 @@ class CampaignMutation:
             SightingInput(input.asset_tag, input.place, input.condition, input.note,
                           input.seen_at)], "page")
         return RecordSightingResultType(
-            sighting=SightingType(doc=result.sightings[0]) if result.sightings else None,
+            sighting=SightingType(sighting=result.sightings[0]) if result.sightings else None,
             duplicate=result.duplicates > 0,
-            findings=[FindingGQL(doc=d) for d in result.findings])
+            findings=[FindingGQL(finding=f) for f in result.findings])
 
     @strawberry.mutation
     async def resolve_finding(
         self, info: Info[Context, None], id: strawberry.ID,
-        resolution: fd.Resolution, reason: str,
+        resolution: Resolution, reason: str,
         class_name: str | None = None, name: str | None = None,
         survivor_id: strawberry.ID | None = None,
     ) -> FindingGQL:
-        doc = await info.context.cmdb.resolutions.resolve(
+        finding = await info.context.cmdb.resolutions.resolve(
             info.context.actor, str(id), resolution, reason,
             ResolveOptions(class_name, name, str(survivor_id) if survivor_id else None))
-        return FindingGQL(doc=doc)
+        return FindingGQL(finding=finding)
 
     @strawberry.mutation(description="Resolve a selection of findings the same way.")
     async def resolve_findings(
         self, info: Info[Context, None], ids: list[strawberry.ID],
-        resolution: fd.Resolution, reason: str,
+        resolution: Resolution, reason: str,
         class_name: str | None = None,
     ) -> list[FindingGQL]:
-        docs = await info.context.cmdb.resolutions.resolve_many(
+        found = await info.context.cmdb.resolutions.resolve_many(
             info.context.actor, [str(i) for i in ids], resolution, reason,
             ResolveOptions(class_name))
-        return [FindingGQL(doc=d) for d in docs]
+        return [FindingGQL(finding=f) for f in found]
 
 
 def ids(values: list[str]) -> list[strawberry.ID]:

@@ -27,8 +27,8 @@ from cmdb.api.web.html import LANGUAGES, Html, language, segment, when
 from cmdb.errors import CmdbError, NotFoundError, ValidationError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.audit import findings as fd
 from cmdb.services.audit import words as aw
+from cmdb.services.audit.records import Finding, FindingStatus, FindingType, Resolution
 from cmdb.services.audit.resolutions import ResolveOptions
 from cmdb.services.audit.sightings import SightingInput
 
@@ -111,16 +111,15 @@ class CampaignPages:
         except NotFoundError as exc:
             return error_response(self.html, request, 404, exc.message)
         q = request.query_params
-        type_ = q.get("type") if q.get("type") in fd.FindingType.__members__ else None
+        type_ = q.get("type") if q.get("type") in FindingType.__members__ else None
         wanted = q.get("status", "open")
-        status = wanted if wanted in {s.value for s in fd.FindingStatus} else None
+        status = wanted if wanted in {s.value for s in FindingStatus} else None
         raw_offset = q.get("offset", "0")
         offset = int(raw_offset) if raw_offset.isdigit() and len(raw_offset) <= 9 else 0
-        docs, more = await self.cmdb.campaigns.findings(campaign.id, type_, status,
-                                                        PAGE_SIZE, offset)
+        found, more = await self.cmdb.campaigns.findings(campaign.id, type_, status,
+                                                         PAGE_SIZE, offset)
         progress = await self.cmdb.campaigns.progress(campaign.id)
-        ids = {str(i) for d in docs for i in (d.data.get("ci_id"), d.data.get("place_id"),
-                                               d.data.get("seen_place_id")) if i}
+        ids = {i for f in found for i in (f.ci_id, f.place_id, f.seen_place_id) if i}
         cis = await self.cmdb.store.get_cis(sorted(ids)) if ids else {}
         base = f"/campaigns/{segment(campaign.id)}"
 
@@ -134,32 +133,31 @@ class CampaignPages:
                    and count.isdigit() and len(count) < 7 else None)
         return self.html.render(
             request, "campaign.html", lang=lang, t=t, c=campaign, progress=progress[:100],
-            places_total=len(progress), findings=[self.row(d, cis, lang) for d in docs], more=more,
-            link=link, type_=type_, status=status, types=[x.value for x in fd.FindingType],
-            statuses=[s.value for s in fd.FindingStatus], next_offset=offset + len(docs),
-            resolutions=[r.value for r in fd.Resolution], base=base,
+            places_total=len(progress), findings=[self.row(f, cis, lang) for f in found],
+            more=more, link=link, type_=type_, status=status,
+            types=[x.value for x in FindingType], statuses=[s.value for s in FindingStatus],
+            next_offset=offset + len(found), resolutions=[r.value for r in Resolution],
+            base=base,
             message=message, switch_url=link(lang=other))
 
-    def row(self, doc: Any, cis: dict[str, CI], lang: str = "en") -> dict[str, Any]:
-        d = doc.data
-        ci = cis.get(d.get("ci_id") or "")
-        place = cis.get(d.get("place_id") or "")
-        seen = cis.get(d.get("seen_place_id") or "")
-        ev = (d.get("evidence") or [{}])[-1]
-        if d["type"] == fd.FindingType.UNREGISTERED:
+    def row(self, f: Finding, cis: dict[str, CI], lang: str = "en") -> dict[str, Any]:
+        ci = cis.get(f.ci_id or "")
+        place = cis.get(f.place_id or "")
+        seen = cis.get(f.seen_place_id or "")
+        ev = f.last_evidence
+        if f.type is FindingType.UNREGISTERED:
             place = None
-        out = {"id": doc.id, "type": d["type"], "status": d["status"],
-                "tag": d.get("asset_tag") or (ci.asset_tag if ci else None) or d.get("identity"),
-                "name": ci.name if ci else "", "place": place.name if place else "",
-                "seen": seen.name if seen else d.get("seen_place") or "",
-                "field": d.get("field"), "observed": d.get("observed"),
-                "by": ev.get("by"), "at": when(ev.get("at"), self.cmdb.clock),
-                "source": ev.get("source"),
-                "resolution": d.get("resolution")}
-        if d.get("field"):  # an attribute by the schema's label, a condition in words
-            out["field"] = aw.field_label(self.cmdb.registry, lang, str(d["field"]),
+        out = {"id": f.id, "type": f.type.value, "status": f.status.value,
+               "tag": f.asset_tag or (ci.asset_tag if ci else None) or f.identity,
+               "name": ci.name if ci else "", "place": place.name if place else "",
+               "seen": seen.name if seen else f.seen_place or "",
+               "field": f.field, "observed": f.observed,
+               "by": ev.by, "at": when(ev.at, self.cmdb.clock), "source": ev.source,
+               "resolution": f.resolution}
+        if f.field:  # an attribute by the schema's label, a condition in words
+            out["field"] = aw.field_label(self.cmdb.registry, lang, f.field,
                                           ci.class_name if ci else None)
-            out["observed"] = aw.value_text(lang, str(d["field"]), d.get("observed"))
+            out["observed"] = aw.value_text(lang, f.field, f.observed)
         return out
 
     async def resolve(self, request: Request) -> Response:
@@ -172,7 +170,7 @@ class CampaignPages:
             back = home
         ids = [v for v in form.getlist("finding") if isinstance(v, str)]
         try:
-            resolution = fd.Resolution(form_text(form, "resolution", 40))
+            resolution = Resolution(form_text(form, "resolution", 40))
         except ValueError:
             return error_response(self.html, request, 400, "choose how to resolve the "
                                   "findings", "VALIDATION_ERROR", back=back)
@@ -245,22 +243,21 @@ async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
     sightings = await cmdb.campaigns.sightings_of(ci.id, first=5)
     scopes = await cmdb.campaigns.scopes()
     covered = bool(await cmdb.campaigns.covering(ci, scopes)) if may_record else False
-    names = {s.id: s.campaign.data["name"] for s in scopes}
-    campaign_ids = {str(s.data.get("campaign_id")) for s in sightings
-                    if s.data.get("campaign_id") and s.data.get("campaign_id") not in names}
+    names = {s.id: s.campaign.name for s in scopes}
+    campaign_ids = {s.campaign_id for s in sightings
+                    if s.campaign_id and s.campaign_id not in names}
     if campaign_ids:
-        for doc in (await cmdb.store.get_docs("campaign", sorted(campaign_ids))).values():
-            names[doc.id] = doc.data["name"]
+        for campaign in (await cmdb.campaigns.get_many(sorted(campaign_ids))).values():
+            names[campaign.id] = campaign.name
     path = await cmdb.labels.location_path(ci)
-    place_ids = sorted({str(s.data["place_id"]) for s in sightings if s.data.get("place_id")})
+    place_ids = sorted({s.place_id for s in sightings if s.place_id})
     place_names = {k: v.name for k, v in (await cmdb.store.get_cis(place_ids)).items()}
     return {"at": t, "places": [(p.id, " / ".join(x.name for x in path[: i + 1]))
                                 for i, p in enumerate(path)][::-1],
-            "sightings": [{"at": when(s.data.get("seen_at"), cmdb.clock),
-                           "by": s.data.get("auditor"),
-                           "campaign": names.get(str(s.data.get("campaign_id")), "—"),
-                           "source": s.data.get("source"),
-                           "place": place_names.get(str(s.data.get("place_id")))
-                           or s.data.get("place_text")} for s in sightings],
+            "sightings": [{"at": when(s.seen_at, cmdb.clock), "by": s.auditor,
+                           "campaign": names.get(str(s.campaign_id), "—"),
+                           "source": s.source,
+                           "place": place_names.get(str(s.place_id)) or s.place_text}
+                          for s in sightings],
             "message": t[msg] if msg in SEEN_MESSAGES else None,
             "tone": SEEN_MESSAGES.get(msg or ""), "open": covered}

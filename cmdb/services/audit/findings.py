@@ -1,63 +1,38 @@
 """Audit findings: what a campaign found when it compared sightings with the register.
 
-A finding is a Doc of kind ``finding`` whose ``parent`` is its campaign and whose
-``key`` is ``"{status}:{type}"`` (so one store call lists e.g. the open MISPLACED
-ones). Its id is derived from what it is about (campaign, type family, CI or tag),
-so seeing an asset twice updates one finding instead of adding a second; each
-finding keeps its evidence (sighting id, who, when, from which road).
+A finding (:class:`~cmdb.services.audit.records.Finding`) belongs to its campaign; its
+id is derived from what it is about (campaign, type family, CI or tag), so seeing an
+asset twice updates one finding instead of adding a second; each finding keeps its
+evidence (sighting id, who, when, from which road).
 
-Progress per place (registered / seen / verified / open findings) is kept in one
-small ``campaign_progress`` doc, moved by the difference each finding change makes,
-so the campaign page reads it in one call however big the campaign is.
+Progress per place (registered / seen / verified / open findings) is kept in one small
+:class:`~cmdb.services.audit.records.Progress` record per campaign, moved by the
+difference each finding change makes, so the campaign page reads it in one call however
+big the campaign is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
-from cmdb.model.records import Doc, now
+from cmdb.model.records import now
+from cmdb.services.audit import records as rec
+from cmdb.services.audit.records import (
+    Evidence,
+    Finding,
+    FindingStatus,
+    FindingType,
+    PlaceTally,
+    Progress,
+    Resolution,
+)
 from cmdb.store.base import StoreTx
 
-KIND = "finding"
-PROGRESS = "campaign_progress"
 MAX_EVIDENCE = 20
-
-
-class FindingType(StrEnum):
-    """What a campaign can find about an asset."""
-
-    VERIFIED = "VERIFIED"
-    MISPLACED = "MISPLACED"
-    ATTRIBUTE_MISMATCH = "ATTRIBUTE_MISMATCH"
-    UNREGISTERED = "UNREGISTERED"
-    AMBIGUOUS = "AMBIGUOUS"
-    DUPLICATE = "DUPLICATE"
-    MISSING = "MISSING"
-
-
-class FindingStatus(StrEnum):
-    """``ok`` needs nothing (verified); ``open`` needs a decision; ``carried`` went on to
-    the next campaign."""
-
-    OK = "ok"
-    OPEN = "open"
-    RESOLVED = "resolved"
-    CARRIED = "carried"
-
-
-class Resolution(StrEnum):
-    """How an auditor settles a finding."""
-
-    ACCEPT_OBSERVED = "ACCEPT_OBSERVED"
-    KEEP_REGISTERED = "KEEP_REGISTERED"
-    REGISTER_NEW = "REGISTER_NEW"
-    MARK_LOST = "MARK_LOST"
-    MERGE_DUPLICATES = "MERGE_DUPLICATES"
-
 
 #: Which resolutions make sense for which finding type.
 ALLOWED: dict[FindingType, tuple[Resolution, ...]] = {
@@ -71,7 +46,8 @@ ALLOWED: dict[FindingType, tuple[Resolution, ...]] = {
     FindingType.VERIFIED: (),
 }
 PRESENCE = (FindingType.VERIFIED, FindingType.MISPLACED, FindingType.MISSING)
-OPEN_KEYS = tuple(f"open:{t.value}" for t in FindingType if t is not FindingType.VERIFIED)
+#: The types a finding needing a decision can have.
+OPEN_TYPES = tuple(t for t in FindingType if t is not FindingType.VERIFIED)
 
 
 def finding_id(campaign_id: str, family: str, subject: str) -> str:
@@ -80,64 +56,77 @@ def finding_id(campaign_id: str, family: str, subject: str) -> str:
     return "f" + digest[:23]
 
 
-def doc_key(status: str, type_: str) -> str:
-    return f"{status}:{type_}"
-
-
 @dataclass
 class Draft:
-    """A finding as the evaluation of one sighting proposes it."""
+    """A finding as the evaluation of one sighting proposes it: what it is about, and
+    what its type adds (the fields of :class:`~cmdb.services.audit.records.Finding`)."""
 
     campaign_id: str
     type: FindingType
     subject: str
     place_id: str | None
-    evidence: dict[str, Any]
+    evidence: Evidence
     ci_id: str | None = None
     asset_tag: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    identity: str | None = None
+    candidates: tuple[str, ...] = ()
+    registered_place_id: str | None = None
+    seen_place_id: str | None = None
+    seen_place: str | None = None
+    field: str | None = None
+    registered: Any = None
+    observed: Any = None
+    registered_from: str | None = None
 
     @property
     def family(self) -> str:
         if self.type in PRESENCE:
             return "presence"
         if self.type is FindingType.ATTRIBUTE_MISMATCH:
-            return "mismatch:" + str(self.data.get("field"))
+            return "mismatch:" + str(self.field)
         return self.type.value
 
     @property
     def id(self) -> str:
         return finding_id(self.campaign_id, self.family, self.subject)
 
+    def details(self) -> dict[str, Any]:
+        """What the type adds, as :class:`Finding` fields."""
+        return {"identity": self.identity, "candidates": self.candidates,
+                "registered_place_id": self.registered_place_id,
+                "seen_place_id": self.seen_place_id, "seen_place": self.seen_place,
+                "field": self.field, "registered": self.registered,
+                "observed": self.observed, "registered_from": self.registered_from}
+
 
 def status_of(type_: FindingType) -> FindingStatus:
     return FindingStatus.OK if type_ is FindingType.VERIFIED else FindingStatus.OPEN
 
 
-def contribution(doc: Doc | None) -> tuple[str | None, tuple[int, int, int]]:
+def contribution(finding: Finding | None) -> tuple[str | None, tuple[int, int, int]]:
     """What a finding adds to its place's (seen, verified, open) counters."""
-    if doc is None:
+    if finding is None:
         return None, (0, 0, 0)
-    t, status = doc.data["type"], doc.data["status"]
+    t = finding.type
     seen = int(t in (FindingType.VERIFIED, FindingType.MISPLACED))
-    return doc.data.get("place_id"), (seen, int(t == FindingType.VERIFIED),
-                                       int(status == FindingStatus.OPEN))
+    return finding.place_id, (seen, int(t is FindingType.VERIFIED),
+                              int(finding.status is FindingStatus.OPEN))
 
 
-def move_progress(places: dict[str, Any], before: Doc | None, after: Doc | None) -> None:
+def move_progress(places: dict[str, PlaceTally], before: Finding | None,
+                  after: Finding | None) -> None:
     """Apply the difference between a finding's old and new state to the counters."""
-    for doc, sign in ((before, -1), (after, 1)):
-        place, (seen, verified, open_) = contribution(doc)
-        if doc is None:
+    for finding, sign in ((before, -1), (after, 1)):
+        place, (seen, verified, open_) = contribution(finding)
+        if finding is None:
             continue
-        row = places.setdefault(place or "", {"name": "", "registered": 0, "seen": 0,
-                                              "verified": 0, "open": 0})
-        row["seen"] += sign * seen
-        row["verified"] += sign * verified
-        row["open"] += sign * open_
+        row = places.setdefault(place or "", PlaceTally())
+        row.seen += sign * seen
+        row.verified += sign * verified
+        row.open += sign * open_
 
 
-def merge(existing: Doc | None, draft: Draft) -> Doc:
+def merge(existing: Finding | None, draft: Draft) -> Finding:
     """The finding after ``draft``: new, or the existing one with this evidence added.
 
     The latest sighting decides a presence finding's type; a finding whose type
@@ -146,56 +135,45 @@ def merge(existing: Doc | None, draft: Draft) -> Doc:
     stamp = now()
     evidence = draft.evidence
     if existing is None:
-        status = status_of(draft.type)
-        data = {"type": draft.type.value, "status": status.value, "campaign_id":
-                draft.campaign_id, "ci_id": draft.ci_id, "asset_tag": draft.asset_tag,
-                "place_id": draft.place_id, "evidence": [evidence], "resolution": None,
-                **draft.data}
-        return Doc(kind=KIND, id=draft.id, parent=draft.campaign_id,
-                   key=doc_key(status, draft.type), data=data, created_at=stamp,
-                   updated_at=stamp)
-    data = dict(existing.data)
-    old = list(data.get("evidence", []))
-    if any(e.get("sighting_id") == evidence.get("sighting_id") for e in old):
+        return Finding(id=draft.id, campaign_id=draft.campaign_id, type=draft.type,
+                       status=status_of(draft.type), ci_id=draft.ci_id,
+                       asset_tag=draft.asset_tag, place_id=draft.place_id,
+                       evidence=(evidence,), created_at=stamp, updated_at=stamp,
+                       **draft.details())
+    old = existing.evidence
+    if any(e.sighting_id == evidence.sighting_id for e in old):
         return existing
-    latest = max((str(e.get("at") or "") for e in old), default="")
-    data["evidence"] = [*old, evidence][-MAX_EVIDENCE:]
-    if str(evidence.get("at") or "") >= latest and draft.type.value != data["type"]:
-        data.update(draft.data)
-        data["type"] = draft.type.value
-        data["status"] = status_of(draft.type).value
-        data["resolution"] = None
-    return existing.model_copy(update={
-        "data": data, "key": doc_key(data["status"], data["type"]),
-        "version": existing.version + 1, "updated_at": stamp})
+    latest = max((e.at or "" for e in old), default="")
+    change: dict[str, Any] = {"evidence": (*old, evidence)[-MAX_EVIDENCE:]}
+    if (evidence.at or "") >= latest and draft.type is not existing.type:
+        change.update(draft.details(), type=draft.type, status=status_of(draft.type),
+                      resolution=None)
+    return dataclasses.replace(existing, **change, version=existing.version + 1,
+                               updated_at=stamp)
 
 
 async def apply_drafts(tx: StoreTx, drafts: Iterable[Draft],
-                       progress: dict[str, Doc]) -> list[Doc]:
-    """Upsert findings from ``drafts`` in ``tx`` and move the campaigns' progress docs."""
+                       progress: dict[str, Progress]) -> list[Finding]:
+    """Upsert findings from ``drafts`` in ``tx`` and move the campaigns' progress."""
     drafts = list(drafts)
     ids = list(dict.fromkeys(d.id for d in drafts))
-    existing = await tx.get_docs(KIND, ids) if ids else {}
-    changed: dict[str, Doc] = {}
+    existing = await rec.get_findings(tx, ids)
+    changed: dict[str, Finding] = {}
     for draft in drafts:
         before = changed.get(draft.id) or existing.get(draft.id)
         after = merge(before, draft)
         if after is before:
             continue
-        places = progress[draft.campaign_id].data.setdefault("places", {})
-        move_progress(places, before, after)
+        move_progress(progress[draft.campaign_id].places, before, after)
         changed[draft.id] = after
-    fresh = [d for i, d in changed.items() if i not in existing]
-    if fresh:
-        await tx.put_docs(fresh)
-    await tx.update_docs([(doc, existing[doc_id].version)
-                          for doc_id, doc in changed.items() if doc_id in existing])
+    await rec.add(tx, [f for i, f in changed.items() if i not in existing])
+    await rec.update(tx, [(f, existing[i].version) for i, f in changed.items()
+                          if i in existing])
     return list(changed.values())
 
 
-async def save_progress(tx: StoreTx, progress: dict[str, Doc],
+async def save_progress(tx: StoreTx, progress: dict[str, Progress],
                         before: dict[str, int]) -> None:
-    """Write the progress docs changed by this unit of work (compare-and-set)."""
-    await tx.update_docs([(doc.model_copy(update={"version": before[doc.id] + 1,
-                                                  "updated_at": now()}), before[doc.id])
-                          for doc in progress.values()])
+    """Write the progress changed by this unit of work (compare-and-set)."""
+    await rec.update(tx, [(dataclasses.replace(p, version=before[i] + 1, updated_at=now()),
+                           before[i]) for i, p in progress.items()])

@@ -9,17 +9,19 @@ or device, place, time and road) is skipped, so importing a file twice adds noth
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from cmdb.errors import ValidationError
 from cmdb.model.clock import Clock
-from cmdb.model.records import CI, Actor, Doc, HistoryAction, HistoryEntry, now
+from cmdb.model.records import CI, Actor, HistoryAction, HistoryEntry, now
 from cmdb.model.registry import Registry
 from cmdb.services.audit import findings as fd
+from cmdb.services.audit import records as rec
 from cmdb.services.audit import sightings as sg
+from cmdb.services.audit.records import Finding, FindingType, Sighting
 from cmdb.services.cis.history import ci_changes, ci_entry
 from cmdb.services.cis.places import PlaceResolver, PlaceRules
 from cmdb.services.cis.service import CIService
@@ -38,12 +40,13 @@ class RecordResult:
     recorded: int = 0
     duplicates: int = 0
     unscoped: int = 0
-    sightings: list[Doc] = field(default_factory=list)
-    findings: list[Doc] = field(default_factory=list)
+    sightings: list[Sighting] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
 
 class SightingRecorder:
-    """Records sightings and discovery outcomes, and answers where a place path points."""
+    """Records sightings and discovery outcomes into the open campaigns, and answers
+    where a place path points."""
 
     def __init__(self, store: Store, registry: Registry, cis: CIService,
                  clock: Clock | None = None) -> None:
@@ -53,8 +56,16 @@ class SightingRecorder:
         #: Sightings stamped without an offset were seen in this clock's zone.
         self.clock = clock or Clock()
 
-    async def scopes(self) -> list[sg.Scope]:  # pragma: no cover - CampaignService has it
-        raise NotImplementedError
+    async def scopes(self) -> list[sg.Scope]:
+        """The open campaigns, ready to place sightings in."""
+        campaigns, _ = await rec.find_campaigns(self.store, "open", first=500)
+        progress = await rec.get_progress(self.store, [c.id for c in campaigns])
+        out = []
+        for campaign in campaigns:
+            places = progress[campaign.id].places if campaign.id in progress else {}
+            out.append(sg.Scope(campaign, {p: t.parent for p, t in places.items() if p},
+                                frozenset(campaign.class_set)))
+        return out
 
     # ---- places ---------------------------------------------------------------
     async def resolve_place(self, text: str | None) -> str | None:
@@ -138,13 +149,12 @@ class SightingRecorder:
         for s in sightings:
             tag = s.asset_tag.strip()
             ci = by_tag.get(tag)
-            items.append(({
-                "asset_tag": tag, "identity": tag,
-                "place_text": (s.place or "").strip() or None,
-                "place_id": places.get(s.place) if s.place else None,
-                "condition": s.condition, "note": s.note, "auditor": s.auditor or actor.name,
-                "seen_at": sg.iso(s.seen_at, stamp, self.clock), "source": source, "run_id": run_id,
-                "recorded_by": actor.name}, [ci.id] if ci else [], ci))
+            items.append((Sighting(
+                asset_tag=tag, identity=tag, place_text=(s.place or "").strip() or None,
+                place_id=places.get(s.place) if s.place else None,
+                condition=s.condition, note=s.note, auditor=s.auditor or actor.name,
+                seen_at=sg.iso(s.seen_at, stamp, self.clock), source=source, run_id=run_id,
+                recorded_by=actor.name, candidates=(ci.id,) if ci else ()), ci))
         return await self._record(actor, items, campaign_id)
 
     async def record_discovery(self, actor: Actor, run_id: str | None,
@@ -157,77 +167,73 @@ class SightingRecorder:
         items = []
         for o in outcomes:
             ci = found.get(o.ci_ids[0]) if len(o.ci_ids) == 1 else None
-            items.append(({
-                "asset_tag": ci.asset_tag if ci else None, "identity": o.identity,
-                "place_text": None, "place_id": None, "condition": None, "note": o.status,
-                "auditor": o.source, "seen_at": sg.iso(o.seen_at, stamp, self.clock),
-                "source": "discovery",
-                "run_id": run_id, "recorded_by": actor.name,
-                "differences": [list(d) for d in o.differences],
-                "candidate_classes": [found[i].class_name for i in o.ci_ids if i in found]},
-                list(o.ci_ids), ci))
+            items.append((Sighting(
+                asset_tag=ci.asset_tag if ci else None, identity=o.identity,
+                note=o.status, auditor=o.source, seen_at=sg.iso(o.seen_at, stamp, self.clock),
+                source="discovery", run_id=run_id, recorded_by=actor.name,
+                differences=tuple(o.differences),
+                candidate_classes=tuple(found[i].class_name for i in o.ci_ids if i in found),
+                candidates=tuple(o.ci_ids)), ci))
         return await self._record(actor, items, campaign_id)
 
-    async def _record(self, actor: Actor,
-                      items: list[tuple[dict[str, Any], list[str], CI | None]],
+    async def _record(self, actor: Actor, items: list[tuple[Sighting, CI | None]],
                       campaign_id: str | None = None) -> RecordResult:
+        """Record ``items`` (a sighting yet without its id and campaign, and the CI it is
+        about when it is one) in one unit of work."""
         scopes = [s for s in await self.scopes() if campaign_id in (None, s.id)]
-        ci_ids = list({i for _d, c, _ci in items for i in c})
+        ci_ids = list({i for s, _ci in items for i in s.candidates})
         registered: dict[str, str | None] = {}
         for i in range(0, len(ci_ids), BATCH):
             rels = await self.store.relationships_of(ci_ids[i:i + BATCH], "out", [LOCATION])
             for ci_id, found in rels.items():
                 registered[ci_id] = found[0].target_id if found else None
-        docs: list[tuple[Doc, sg.Scope | None, list[str]]] = []
-        for data, candidates, ci in items:
-            home = registered.get(candidates[0]) if candidates else None
-            scope = choose_scope(scopes, ci, data, home, self.clock)
-            subject = candidates[0] if len(candidates) == 1 else str(data["identity"])
-            sid = sg.sighting_id(scope.id if scope else None, subject, data["place_id"]
-                                or data["place_text"], data["seen_at"], data["source"])
-            key = candidates[0] if len(candidates) == 1 else f"tag:{data['identity']}"
-            docs.append((Doc(kind=sg.KIND, id=sid, parent=scope.id if scope else sg.UNSCOPED,
-                             key=key, data={**data, "campaign_id": scope.id if scope else None,
-                                            "candidates": candidates}), scope, candidates))
+        placed: list[tuple[Sighting, sg.Scope | None]] = []
+        for s, ci in items:
+            home = registered.get(s.candidates[0]) if s.candidates else None
+            scope = choose_scope(scopes, ci, s, home, self.clock)
+            subject = s.candidates[0] if len(s.candidates) == 1 else s.identity
+            sid = sg.sighting_id(scope.id if scope else None, subject,
+                                 s.place_id or s.place_text, s.seen_at, s.source)
+            placed.append((dataclasses.replace(s, id=sid,
+                                               campaign_id=scope.id if scope else None), scope))
         result = RecordResult()
 
         async def work(tx: StoreTx) -> RecordResult:
             out = RecordResult()
-            known = await tx.get_docs(sg.KIND, [d.id for d, _s, _c in docs])
-            fresh: dict[str, tuple[Doc, sg.Scope | None, list[str]]] = {}
-            for doc, scope, cands in docs:
-                if doc.id in known or doc.id in fresh:
+            known = await rec.get_sightings(tx, [s.id for s, _scope in placed])
+            fresh: dict[str, tuple[Sighting, sg.Scope | None]] = {}
+            for s, scope in placed:
+                if s.id in known or s.id in fresh:
                     out.duplicates += 1
                 else:
-                    fresh[doc.id] = (doc, scope, cands)
-            campaign_ids = list({s.id for _d, s, _c in fresh.values() if s is not None})
-            progress = await tx.get_docs(fd.PROGRESS, campaign_ids) if campaign_ids else {}
+                    fresh[s.id] = (s, scope)
+            campaign_ids = list({c.id for _s, c in fresh.values() if c is not None})
+            progress = await rec.get_progress(tx, campaign_ids)
             versions = {k: v.version for k, v in progress.items()}
             drafts: list[fd.Draft] = []
-            for doc, scope, cands in fresh.values():
+            for s, scope in fresh.values():
                 if scope is None:
                     out.unscoped += 1
                 else:
-                    drafts += sg.drafts_for(scope, doc, cands, registered)
-            if fresh:
-                await tx.put_docs([d for d, _s, _c in fresh.values()])
+                    drafts += sg.drafts_for(scope, s, registered)
+            await rec.add(tx, [s for s, _scope in fresh.values()])
             out.findings = await fd.apply_drafts(tx, drafts, progress)
             await self._stamp_verified(tx, actor, out.findings, scopes)
             await fd.save_progress(tx, progress, versions)
             out.recorded = len(fresh)
-            out.sightings = [d for d, _s, _c in fresh.values()]
+            out.sightings = [s for s, _scope in fresh.values()]
             return out
 
-        if docs:
+        if placed:
             result = await self.store.write(work)
         return result
 
-    async def _stamp_verified(self, tx: StoreTx, actor: Actor, findings: list[Doc],
+    async def _stamp_verified(self, tx: StoreTx, actor: Actor, findings: list[Finding],
                               scopes: list[sg.Scope]) -> None:
         """``last_audited_at`` and ``last_audited_campaign`` on every CI just verified."""
-        names = {s.id: s.campaign.data["name"] for s in scopes}
-        verified = {f.data["ci_id"]: f for f in findings
-                    if f.data["type"] == fd.FindingType.VERIFIED and f.data.get("ci_id")}
+        names = {s.id: s.campaign.name for s in scopes}
+        verified = {f.ci_id: f for f in findings
+                    if f.type is FindingType.VERIFIED and f.ci_id}
         if not verified:
             return
         found = await tx.get_cis(list(verified))
@@ -237,8 +243,8 @@ class SightingRecorder:
             before = found.get(ci_id)
             if before is None:
                 continue
-            at = max(str(e.get("at") or "") for e in finding.data["evidence"])
-            campaign = names.get(finding.parent or "", "")
+            at = max(e.at or "" for e in finding.evidence)
+            campaign = names.get(finding.campaign_id, "")
             # Stamped once per campaign (when first verified in it): later scans of the
             # same asset in the same campaign add evidence to the finding, not versions.
             if before.attributes.get("last_audited_campaign") == campaign \
@@ -252,26 +258,26 @@ class SightingRecorder:
             history.append(ci_entry(actor, HistoryAction.UPDATED, after,
                                     ci_changes(before, after),
                                     f"seen where registered in audit campaign "
-                                    f"{names.get(finding.parent or '', '')}"))
+                                    f"{campaign}"))
         await tx.update_cis(updates)
         await tx.add_history(history)
 
-    async def sightings_of(self, ci_id: str, first: int = 5) -> list[Doc]:
+    async def sightings_of(self, ci_id: str, first: int = 5) -> list[Sighting]:
         """The latest sightings of a CI (for its page: last seen, by whom, which campaign)."""
-        return (await self.store.find_docs(sg.KIND, key=ci_id, first=first)).items
+        return await rec.sightings_of(self.store, ci_id, first)
 
 
-def choose_scope(scopes: list[sg.Scope], ci: CI | None, data: dict[str, Any],
+def choose_scope(scopes: list[sg.Scope], ci: CI | None, s: Sighting,
                  home: str | None, clock: Clock) -> sg.Scope | None:
     """The open campaign a sighting belongs to: its place or the asset's home is in scope
     (discovery: the asset's home, within the campaign's period, in days of the zone)."""
-    if data["source"] == "discovery":
-        at = clock.local(data["seen_at"])
+    if s.source == "discovery":
+        at = clock.local(s.seen_at)
         live = [s for s in scopes if s.in_period(at)]
         if ci is None:
             return live[0] if len(live) == 1 else None
         return sg.choose_scope(live, ci.class_name, home)
-    return sg.choose_scope(scopes, ci.class_name if ci else None, data["place_id"], home)
+    return sg.choose_scope(scopes, ci.class_name if ci else None, s.place_id, home)
 
 
 def scan_file_sightings(path: Path, clock: Clock | None = None) -> list[sg.SightingInput]:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.model.clock import Clock
-from cmdb.model.records import CI, Doc
+from cmdb.model.records import CI
 from cmdb.model.registry import Registry
 from cmdb.services import Cmdb
-from cmdb.services.audit import findings as fd
+from cmdb.services.audit import records as rec
 from cmdb.services.audit import words as aw
+from cmdb.services.audit.records import Campaign, Finding, FindingStatus, FindingType
 from cmdb.services.audit.service import ProgressRow
 from importers import neutralise_cell
 
@@ -23,10 +24,10 @@ MAX_ROWS = 5000
 
 @dataclass
 class ReportData:
-    campaign: Doc
+    campaign: Campaign
     counts: dict[str, dict[str, int]]
     places: list[ProgressRow]
-    findings: list[Doc]
+    findings: list[Finding]
     cis: dict[str, CI]
     registry: Registry | None = None
     """Names the attributes of ATTRIBUTE_MISMATCH findings (the schema's labels)."""
@@ -38,41 +39,39 @@ async def gather(cmdb: Cmdb, ref: str) -> ReportData:
     """Everything the report says, read once."""
     campaign = await cmdb.campaigns.get(ref)
     counts: dict[str, dict[str, int]] = {}
-    for t in fd.FindingType:
-        counts[t.value] = {s.value: await cmdb.store.count_docs(
-            fd.KIND, parent=campaign.id, key=fd.doc_key(s, t)) for s in fd.FindingStatus}
-    docs: list[Doc] = []
+    for t in FindingType:
+        counts[t.value] = {s.value: await rec.count_findings(cmdb.store, campaign.id, s, t)
+                           for s in FindingStatus}
+    findings: list[Finding] = []
     for status in ("open", "carried", "resolved"):
         found, _ = await cmdb.campaigns.findings(campaign.id, status=status, first=MAX_ROWS)
-        docs += found
-    ids = {str(i) for d in docs for i in (d.data.get("ci_id"), d.data.get("place_id"),
-                                           d.data.get("seen_place_id")) if i}
+        findings += found
+    ids = {i for f in findings for i in (f.ci_id, f.place_id, f.seen_place_id) if i}
     cis = await cmdb.store.get_cis(sorted(ids)) if ids else {}
-    return ReportData(campaign, counts, await cmdb.campaigns.progress(campaign.id), docs, cis,
-                      cmdb.registry, cmdb.clock)
+    return ReportData(campaign, counts, await cmdb.campaigns.progress(campaign.id), findings,
+                      cis, cmdb.registry, cmdb.clock)
 
 
-def describe(data: ReportData, f: Doc) -> dict[str, str]:
+def describe(data: ReportData, f: Finding) -> dict[str, str]:
     """One finding as report columns."""
-    d, cis = f.data, data.cis
-    ci = cis.get(d.get("ci_id") or "")
-    place = cis.get(d.get("place_id") or "")
-    seen = cis.get(d.get("seen_place_id") or "")
-    if d["type"] == fd.FindingType.UNREGISTERED:
+    cis = data.cis
+    ci = cis.get(f.ci_id or "")
+    place = cis.get(f.place_id or "")
+    seen = cis.get(f.seen_place_id or "")
+    if f.type is FindingType.UNREGISTERED:
         place = None  # its place is where it was seen: nothing is registered
-    ev = (d.get("evidence") or [{}])[-1]
-    r = d.get("resolution") or {}
-    what = d.get("field") and (f"{d['field']}: {d.get('registered') or '—'} -> "
-                               f"{d.get('observed') or '—'}")
-    return {"type": d["type"], "status": d["status"],
-            "asset_tag": d.get("asset_tag") or (ci.asset_tag if ci else "") or
-            str(d.get("identity") or ""), "name": ci.name if ci else "",
+    ev = f.last_evidence
+    r = f.resolution
+    what = f.field and f"{f.field}: {f.registered or '—'} -> {f.observed or '—'}"
+    return {"type": f.type.value, "status": f.status.value,
+            "asset_tag": f.asset_tag or (ci.asset_tag if ci else "") or
+            str(f.identity or ""), "name": ci.name if ci else "",
             "registered_place": place.name if place else "",
-            "seen_place": seen.name if seen else str(d.get("seen_place") or ""),
-            "detail": what or "", "seen_by": str(ev.get("by") or ""),
-            "seen_at": data.clock.text(ev.get("at")) or "",
-            "resolution": str(r.get("how") or ""), "resolved_by": str(r.get("by") or ""),
-            "reason": str(r.get("reason") or "")}
+            "seen_place": seen.name if seen else str(f.seen_place or ""),
+            "detail": what or "", "seen_by": str(ev.by or ""),
+            "seen_at": data.clock.text(ev.at) or "",
+            "resolution": r.how.value if r else "", "resolved_by": r.by if r else "",
+            "reason": r.reason if r else ""}
 
 
 COLUMNS = ["type", "status", "asset_tag", "name", "registered_place", "seen_place", "detail",
@@ -83,8 +82,8 @@ def to_csv(data: ReportData) -> str:
     """Summary lines, then one row per finding needing or having had a decision."""
     out = io.StringIO()
     w = csv.writer(out)
-    name = neutralise_cell(str(data.campaign.data["name"]))
-    w.writerow(["campaign", name, "status", data.campaign.key, "time_zone",
+    name = neutralise_cell(data.campaign.name)
+    w.writerow(["campaign", name, "status", data.campaign.status, "time_zone",
                 data.clock.label])
     for t, by in data.counts.items():
         w.writerow(["count", t, *(f"{s}={n}" for s, n in by.items() if n)])
@@ -124,17 +123,16 @@ MAX_PLACES = 200
 MAX_LISTED = 500
 
 
-def present(data: ReportData, f: Doc, lang: str) -> dict[str, str]:
+def present(data: ReportData, f: Finding, lang: str) -> dict[str, str]:
     """One finding as the report prints it in ``lang``: :func:`describe`'s columns with
     the codes in words and the difference named by the schema's label."""
     row = describe(data, f)
-    d = f.data
-    field = d.get("field")
+    field = f.field
     if field:
-        ci = data.cis.get(d.get("ci_id") or "")
-        name = aw.field_label(data.registry, lang, str(field), ci.class_name if ci else None)
-        before = aw.value_text(lang, field, d.get("registered"))
-        after = aw.value_text(lang, field, d.get("observed"))
+        ci = data.cis.get(f.ci_id or "")
+        name = aw.field_label(data.registry, lang, field, ci.class_name if ci else None)
+        before = aw.value_text(lang, field, f.registered)
+        after = aw.value_text(lang, field, f.observed)
         row["detail"] = f"{name}{TEXT[lang]['colon']}{before} → {after}"
     elif not row.get("detail"):
         row["detail"] = seen(row)
@@ -161,15 +159,15 @@ def to_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
 
     lang = aw.lang_of(lang)
     t = TEXT[lang]
-    c = data.campaign.data
-    period = f"{c.get('period_start') or '—'} – {c.get('period_end') or '—'}"
+    c = data.campaign
+    period = f"{c.period_start or '—'} – {c.period_end or '—'}"
     chosen = {
-        "open": [f for f in data.findings if f.data["status"] in ("open", "carried")],
-        "resolved": [f for f in data.findings if f.data["status"] == "resolved"]}
+        "open": [f for f in data.findings if f.is_open],
+        "resolved": [f for f in data.findings if f.status is FindingStatus.RESOLVED]}
     rows = {k: [present(data, f, lang) for f in v[:MAX_LISTED]] for k, v in chosen.items()}
     types = [aw.word(lang, "type", x) for x in data.counts]
-    statuses = [aw.word(lang, "status", s.value) for s in fd.FindingStatus]
-    texts = [*t.values(), *aw.WORDS[lang].values(), str(c["name"]), period, data.clock.label,
+    statuses = [aw.word(lang, "status", s.value) for s in FindingStatus]
+    texts = [*t.values(), *aw.WORDS[lang].values(), c.name, period, data.clock.label,
              *(p.name for p in data.places), *(v for r in rows.values() for x in r
                                                for v in x.values()),
              "0123456789:-/ ()|=>.—–_…→"]
@@ -189,17 +187,17 @@ def to_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     # Breaks are chosen here (rows whole, headings with what follows), not by fpdf.
     pdf.set_auto_page_break(False, margin=BOTTOM)
     pdf.add_font("cjk", fname=str(subset_font_file(font, chars)))
-    pdf.set_title(f"{t['title']} {c['name']}")
+    pdf.set_title(f"{t['title']} {c.name}")
     pdf.add_page()
     out = Layout(pdf)
     pdf.set_font("cjk", size=16)
-    out.lines(f"{t['title']}{t['colon']}{c['name']}", 7.5, max_lines=3)
+    out.lines(f"{t['title']}{t['colon']}{c.name}", 7.5, max_lines=3)
     pdf.set_font("cjk", size=10)
-    status = aw.word(lang, "campaign", data.campaign.key)
+    status = aw.word(lang, "campaign", data.campaign.status)
     out.lines(f"{t['status']}{t['colon']}{status}    {t['period']}{t['colon']}{period}"
               f"    {t['zone']}{t['colon']}{data.clock.label}", 6)
     out.section(t["counts"], [["", *statuses],
-                              *([x, *(str(by[s.value]) for s in fd.FindingStatus)]
+                              *([x, *(str(by[s.value]) for s in FindingStatus)]
                                 for x, by in zip(types, data.counts.values(), strict=True))],
                 [50, 35, 35, 35, 35], numeric_from=1, size=9)
     out.section(t["places"], [[t["place"], t["registered"], t["seen"], t["verified"], t["open"]],

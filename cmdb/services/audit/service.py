@@ -1,53 +1,56 @@
 """Audit campaigns (e.g. "2026 H2"): plan, open, collect sightings, close with MISSING.
 
-A campaign is a Doc of kind ``campaign`` whose ``key`` is its status (planned -> open
--> closed). Its scope is places (each with everything below it) and classes (each
-with its subclasses). Opening it takes a snapshot of the scope (the places, with how
-many assets each holds) into its ``campaign_progress`` doc; only one campaign may be
-open per overlapping scope. Closing it turns every in-scope asset never seen into a
-MISSING finding and needs a decision on the findings still open: leave them open
-(resolvable later) or carry them over to the next campaign over the same scope.
+A campaign (:class:`~cmdb.services.audit.records.Campaign`) goes planned -> open ->
+closed. Its scope is places (each with everything below it) and classes (each with its
+subclasses). Opening it takes a snapshot of the scope (the places, with how many assets
+each holds) into its progress record; only one campaign may be open per overlapping
+scope. Closing it turns every in-scope asset never seen into a MISSING finding and
+needs a decision on the findings still open: leave them open (resolvable later) or
+carry them over to the next campaign over the same scope.
 
-Sightings are recorded through :meth:`CampaignService.record_sightings` (scan files,
-the asset page) and :meth:`CampaignService.record_discovery` (discovery imports).
+Sightings are recorded by a :class:`~cmdb.services.audit.recording.SightingRecorder`
+that the service holds; :meth:`CampaignService.record_sightings` (scan files, the asset
+page) and :meth:`CampaignService.record_discovery` (discovery imports) hand them to it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
-from typing import Any
 
 from cmdb.errors import ConflictError, InvalidTransitionError, NotFoundError, ValidationError
 from cmdb.model.clock import Clock
 from cmdb.model.queries import CIOrder, CISelection
-from cmdb.model.records import CI, Actor, Doc, now
+from cmdb.model.records import CI, Actor, now
 from cmdb.model.registry import Registry
 from cmdb.model.text import NAME, REASON, SHORT, check_text
 from cmdb.services.audit import findings as fd
-from cmdb.services.audit.recording import SightingRecorder
-from cmdb.services.audit.sightings import Scope
+from cmdb.services.audit import records as rec
+from cmdb.services.audit import sightings as sg
+from cmdb.services.audit.recording import RecordResult, SightingRecorder
+from cmdb.services.audit.records import (
+    STATUSES,
+    Campaign,
+    CampaignEvent,
+    CampaignName,
+    Evidence,
+    Finding,
+    FindingStatus,
+    FindingType,
+    OpenFindings,
+    PlaceTally,
+    Progress,
+)
 from cmdb.services.cis.service import CIService
 from cmdb.store.base import Store, StoreTx
 
-KIND = "campaign"
-NAME_LOCK = "campaign_name"
-STATUSES = ("planned", "open", "closed")
 LOCATION = "LOCATED_IN"
 MAX_DEPTH = 32
 BATCH = 5000
 #: States in which an asset is not expected to be found on a walk.
 NOT_EXPECTED = frozenset({"disposed", "lost", "stolen", "planned", "ordered"})
-
-
-class OpenFindings(StrEnum):
-    """What closing a campaign does with findings nobody has resolved yet."""
-
-    LEAVE_OPEN = "LEAVE_OPEN"
-    CARRY_OVER = "CARRY_OVER"
 
 
 @dataclass
@@ -76,82 +79,72 @@ class ProgressRow:
     open: int
 
 
-def name_lock_id(name: str) -> str:
-    return hashlib.sha256(name.strip().casefold().encode()).hexdigest()[:24]
+def event(actor: Actor, what: str, reason: str | None = None) -> CampaignEvent:
+    return CampaignEvent(at=now().isoformat(), actor=actor.name,
+                         channel=actor.channel.value, what=what, reason=reason)
 
 
-def event(actor: Actor, what: str, reason: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {"at": now().isoformat(), "actor": actor.name, "channel": actor.channel.value,
-            "what": what, "reason": reason, **extra}
-
-
-class CampaignService(SightingRecorder):
+class CampaignService:
     """Campaigns, their sightings, findings and progress, over any store."""
 
     def __init__(self, store: Store, registry: Registry, cis: CIService,
                  clock: Clock | None = None) -> None:
-        super().__init__(store, registry, cis, clock)
+        self.store = store
+        self.registry = registry
+        #: Records sightings and discovery outcomes into the open campaigns (``clock``:
+        #: the zone of sightings stamped without an offset).
+        self.recorder = SightingRecorder(store, registry, cis, clock)
 
     # ---- reading ---------------------------------------------------------------
-    async def get(self, ref: str) -> Doc:
+    async def get(self, ref: str) -> Campaign:
         """A campaign by id or by name."""
-        doc = (await self.store.get_docs(KIND, [ref])).get(ref)
-        if doc is None:
-            lock = (await self.store.get_docs(NAME_LOCK, [name_lock_id(ref)])).get(
-                name_lock_id(ref))
-            if lock is not None:
-                doc = (await self.store.get_docs(KIND, [lock.data["id"]])).get(lock.data["id"])
-        if doc is None:
+        found = (await rec.get_campaigns(self.store, [ref])).get(ref) \
+            or await rec.campaign_named(self.store, ref)
+        if found is None:
             raise NotFoundError(f"no campaign with id or name {ref!r}", id=ref)
-        return doc
+        return found
+
+    async def get_many(self, ids: Sequence[str]) -> dict[str, Campaign]:
+        """Campaigns by id (unknown ids are left out)."""
+        return await rec.get_campaigns(self.store, ids)
 
     async def find(self, status: str | None = None, first: int = 50,
-                   after: str | None = None) -> tuple[list[Doc], bool]:
+                   after: str | None = None) -> tuple[list[Campaign], bool]:
         """Campaigns, newest first, optionally of one status."""
         if status is not None and status not in STATUSES:
             raise ValidationError(f"unknown campaign status {status!r}; statuses: "
                                   + ", ".join(STATUSES), field="status")
-        page = await self.store.find_docs(KIND, key=status, first=first, after=after)
-        return page.items, page.has_next
+        return await rec.find_campaigns(self.store, status, first, after)
 
     async def progress(self, campaign_id: str) -> list[ProgressRow]:
         """Per place: registered, seen, verified, open findings (one store call)."""
-        doc = (await self.store.get_docs(fd.PROGRESS, [campaign_id])).get(campaign_id)
-        if doc is None:
+        found = (await rec.get_progress(self.store, [campaign_id])).get(campaign_id)
+        if found is None:
             return []
-        rows = [ProgressRow(pid, r.get("name", ""), r.get("parent"), r["registered"],
-                            r["seen"], r["verified"], r["open"])
-                for pid, r in doc.data.get("places", {}).items()
-                if r["registered"] or r["seen"] or r["open"]]
+        rows = [ProgressRow(pid, t.name, t.parent, t.registered, t.seen, t.verified, t.open)
+                for pid, t in found.places.items() if t.registered or t.seen or t.open]
         return sorted(rows, key=lambda r: (-r.open, r.name, r.place_id))
 
     async def findings(self, campaign_id: str, type_: str | None = None,
                        status: str | None = None, first: int = 50,
-                       offset: int = 0) -> tuple[list[Doc], bool]:
+                       offset: int = 0) -> tuple[list[Finding], bool]:
         """Findings of a campaign, newest first, by type and/or status."""
-        types = [fd.FindingType(type_)] if type_ else list(fd.FindingType)
-        statuses = [fd.FindingStatus(status)] if status else list(fd.FindingStatus)
-        keys = [fd.doc_key(s, t) for s in statuses for t in types]
-        merged: list[Doc] = []
-        for key in keys:
-            page = await self.store.find_docs(fd.KIND, parent=campaign_id, key=key,
-                                              first=offset + first + 1)
-            merged.extend(page.items)
-        merged.sort(key=lambda d: (d.created_at, d.id), reverse=True)
+        types = [FindingType(type_)] if type_ else list(FindingType)
+        statuses = [FindingStatus(status)] if status else list(FindingStatus)
+        merged: list[Finding] = []
+        for s in statuses:
+            for t in types:
+                merged += await rec.find_findings(self.store, campaign_id, s, t,
+                                                  offset + first + 1)
+        merged.sort(key=lambda f: (f.created_at, f.id), reverse=True)
         return merged[offset:offset + first], len(merged) > offset + first
 
-    async def scopes(self) -> list[Scope]:
+    async def scopes(self) -> list[sg.Scope]:
         """The open campaigns, ready to place sightings in."""
-        docs, _ = await self.find("open", first=500)
-        progress = await self.store.get_docs(fd.PROGRESS, [d.id for d in docs])
-        out = []
-        for doc in docs:
-            places = progress[doc.id].data.get("places", {}) if doc.id in progress else {}
-            out.append(Scope(doc, {p: r.get("parent") for p, r in places.items() if p},
-                             frozenset(doc.data.get("class_set", []))))
-        return out
+        return await self.recorder.scopes()
 
-    async def covering(self, ci: CI, scopes: Sequence[Scope] | None = None) -> list[Scope]:
+    async def covering(self, ci: CI, scopes: Sequence[sg.Scope] | None = None
+                       ) -> list[sg.Scope]:
         """The open campaigns that audit ``ci``: its class is in their classes and the
         place it is registered in is in their places (where a sighting of it at its
         registered place counts; the asset page offers "seen here" only then).
@@ -164,8 +157,30 @@ class CampaignService(SightingRecorder):
         home = rels[0].target_id if rels else None
         return [s for s in scopes if s.covers_place(home)]
 
+    # ---- sightings ---------------------------------------------------------------
+    async def record_sightings(self, actor: Actor, sightings: Sequence[sg.SightingInput],
+                               source: sg.Source, run_id: str | None = None,
+                               campaign_id: str | None = None) -> RecordResult:
+        """Record assets seen by tag (see :meth:`SightingRecorder.record_sightings`)."""
+        return await self.recorder.record_sightings(actor, sightings, source, run_id,
+                                                    campaign_id)
+
+    async def record_discovery(self, actor: Actor, run_id: str | None,
+                               outcomes: Sequence[sg.DiscoveryOutcome],
+                               campaign_id: str | None = None) -> RecordResult:
+        """Count what a discovery import saw during open campaigns ("seen by discovery")."""
+        return await self.recorder.record_discovery(actor, run_id, outcomes, campaign_id)
+
+    async def sightings_of(self, ci_id: str, first: int = 5) -> list[rec.Sighting]:
+        """The latest sightings of a CI (for its page: last seen, by whom, which campaign)."""
+        return await self.recorder.sightings_of(ci_id, first)
+
+    async def resolve_place(self, text: str | None) -> str | None:
+        """A place id from an id or a path such as ``北京总部/3楼机房/A01机柜``."""
+        return await self.recorder.resolve_place(text)
+
     # ---- lifecycle ---------------------------------------------------------------
-    async def create(self, actor: Actor, data: CampaignInput) -> Doc:
+    async def create(self, actor: Actor, data: CampaignInput) -> Campaign:
         """Plan a campaign; its name must be new."""
         name = data.name.strip()
         if not name or len(name) > 100:
@@ -190,161 +205,157 @@ class CampaignService(SightingRecorder):
         for cls in data.classes or ["Hardware"]:
             info = self.registry.class_info(self.registry.resolve_class(cls) or cls)
             class_set.update(self.registry.descendants(info.name, concrete_only=True))
-        doc = Doc(kind=KIND, key="planned", data={
-            "name": name, "place_ids": list(dict.fromkeys(data.place_ids)),
-            "classes": data.classes, "class_set": sorted(class_set),
-            "period_start": data.period_start.isoformat() if data.period_start else None,
-            "period_end": data.period_end.isoformat() if data.period_end else None,
-            "auditors": data.auditors,
-            "discovery_counts_as_verified": data.discovery_counts_as_verified,
-            "events": [event(actor, "planned")]})
-        lock = Doc(kind=NAME_LOCK, id=name_lock_id(name), data={"id": doc.id})
+        campaign = Campaign(
+            name=name, place_ids=tuple(dict.fromkeys(data.place_ids)),
+            classes=tuple(data.classes), class_set=tuple(sorted(class_set)),
+            period_start=data.period_start, period_end=data.period_end,
+            auditors=tuple(data.auditors),
+            discovery_counts_as_verified=data.discovery_counts_as_verified,
+            events=(event(actor, "planned"),))
 
         async def work(tx: StoreTx) -> None:
-            if (await tx.get_docs(NAME_LOCK, [lock.id])):
+            if await rec.name_taken(tx, name):
                 raise ConflictError(f"a campaign named {name!r} exists already", field="name")
-            await tx.put_docs([doc, lock])
+            await rec.add(tx, [campaign, CampaignName(name, campaign.id)])
 
         await self.store.write(work)
-        return doc
+        return campaign
 
-    async def _snapshot(self, doc: Doc) -> dict[str, Any]:
+    async def _snapshot(self, campaign: Campaign) -> Progress:
         """The scope's places with their parents and how many in-scope assets each holds."""
-        walk = await self.store.closure(doc.data["place_ids"], "in", [LOCATION], MAX_DEPTH)
+        walk = await self.store.closure(list(campaign.place_ids), "in", [LOCATION], MAX_DEPTH)
         place_classes = {*self.registry.descendants("Place"), "Rack"}
-        classes = set(doc.data["class_set"])
-        places: dict[str, Any] = {}
+        classes = set(campaign.class_set)
+        places: dict[str, PlaceTally] = {}
         assets: list[tuple[str, str | None]] = []
         ids = [r.ci_id for r in walk.rows]
         parents = {r.ci_id: r.parent_id for r in walk.rows}
         for i in range(0, len(ids), BATCH):
             for ci in (await self.store.get_cis(ids[i:i + BATCH])).values():
                 if ci.class_name in place_classes:
-                    places[ci.id] = {"name": ci.name, "parent": parents.get(ci.id),
-                                     "registered": 0, "seen": 0, "verified": 0, "open": 0}
+                    places[ci.id] = PlaceTally(name=ci.name, parent=parents.get(ci.id))
                 if ci.class_name in classes and ci.state not in NOT_EXPECTED:
                     assets.append((ci.id, parents.get(ci.id)))
         for _ci, parent in assets:
             if parent in places:
-                places[parent]["registered"] += 1
-        return {"places": places, "taken_at": now().isoformat()}
+                places[parent].registered += 1
+        return Progress(campaign_id=campaign.id, places=places, taken_at=now().isoformat())
 
-    async def open(self, actor: Actor, ref: str) -> Doc:
+    async def open(self, actor: Actor, ref: str) -> Campaign:
         """Start collecting sightings; refused while an overlapping campaign is open."""
-        doc = await self.get(ref)
-        if doc.key != "planned":
-            raise InvalidTransitionError(f"a {doc.key} campaign cannot be opened",
-                                         current=doc.key, target="open")
-        snapshot = await self._snapshot(doc)
-        mine = set(snapshot["places"])
+        campaign = await self.get(ref)
+        if campaign.status != "planned":
+            raise InvalidTransitionError(f"a {campaign.status} campaign cannot be opened",
+                                         current=campaign.status, target="open")
+        progress = await self._snapshot(campaign)
+        mine = set(progress.places)
         for other in await self.scopes():
-            if mine & set(other.places) and set(doc.data["class_set"]) & other.classes:
+            if mine & set(other.places) and set(campaign.class_set) & other.classes:
                 raise ConflictError(
-                    f"campaign {other.campaign.data['name']!r} is open over an overlapping "
+                    f"campaign {other.campaign.name!r} is open over an overlapping "
                     "scope; close it first", existingId=other.id)
-        carried = await self._carried_into(doc, mine)
-        progress = Doc(kind=fd.PROGRESS, id=doc.id, parent=doc.id, data=snapshot)
+        carried = await self._carried_into(campaign, mine)
         for finding in carried:
-            fd.move_progress(snapshot["places"], None, finding)
+            fd.move_progress(progress.places, None, finding)
 
-        async def work(tx: StoreTx) -> Doc:
-            current = (await tx.get_docs(KIND, [doc.id]))[doc.id]
+        async def work(tx: StoreTx) -> Campaign:
+            current = (await rec.get_campaigns(tx, [campaign.id]))[campaign.id]
             new = self._moved(current, actor, "open", "opened")
-            await tx.update_doc(new, current.version)
-            await tx.put_docs([progress, *carried])
+            await rec.update(tx, [(new, current.version)])
+            await rec.add(tx, [progress, *carried])
             return new
 
         return await self.store.write(work)
 
-    async def _carried_into(self, doc: Doc, places: set[str]) -> list[Doc]:
+    async def _carried_into(self, campaign: Campaign, places: set[str]) -> list[Finding]:
         """Open copies of the findings earlier campaigns carried over into this scope."""
-        out: list[Doc] = []
+        out: list[Finding] = []
         closed, _ = await self.find("closed", first=500)
         for old in closed:
-            if old.data.get("open_findings") != OpenFindings.CARRY_OVER:
+            if old.open_findings is not OpenFindings.CARRY_OVER:
                 continue
-            for t in fd.FindingType:
-                page = await self.store.find_docs(fd.KIND, parent=old.id,
-                                                  key=fd.doc_key("carried", t), first=100_000)
-                for f in page.items:
-                    if f.data.get("place_id") not in places or f.data.get("carried_to"):
+            for t in FindingType:
+                for f in await rec.find_findings(self.store, old.id, FindingStatus.CARRIED, t,
+                                                 first=100_000):
+                    if f.place_id not in places:
                         continue
-                    data = {**f.data, "status": "open", "campaign_id": doc.id,
-                            "carried_from": old.id}
-                    out.append(Doc(kind=fd.KIND, id=fd.finding_id(doc.id, "carried", f.id),
-                                   parent=doc.id, key=fd.doc_key("open", t), data=data))
+                    stamp = now()
+                    out.append(dataclasses.replace(
+                        f, id=fd.finding_id(campaign.id, "carried", f.id),
+                        campaign_id=campaign.id, status=FindingStatus.OPEN,
+                        carried_from=old.id, version=1, created_at=stamp, updated_at=stamp))
         return out
 
-    def _moved(self, doc: Doc, actor: Actor, to: str, what: str,
-               reason: str | None = None, **extra: Any) -> Doc:
-        data = {**doc.data, **extra,
-                "events": [*doc.data.get("events", []), event(actor, what, reason)]}
-        return doc.model_copy(update={"key": to, "data": data, "version": doc.version + 1,
-                                      "updated_at": now()})
+    def _moved(self, campaign: Campaign, actor: Actor, to: str, what: str,
+               reason: str | None = None, open_findings: OpenFindings | None = None,
+               closed_at: str | None = None) -> Campaign:
+        """The campaign gone to status ``to``, the step in its events."""
+        return dataclasses.replace(
+            campaign, status=to, events=(*campaign.events, event(actor, what, reason)),
+            open_findings=open_findings or campaign.open_findings,
+            closed_at=closed_at or campaign.closed_at, version=campaign.version + 1,
+            updated_at=now())
 
     async def close(self, actor: Actor, ref: str, open_findings: OpenFindings | None,
-                    reason: str | None = None) -> Doc:
+                    reason: str | None = None) -> Campaign:
         """Add MISSING for every in-scope asset never seen, then close the campaign.
 
         Findings still open need ``open_findings``: LEAVE_OPEN keeps them resolvable on
         this campaign, CARRY_OVER hands them to the next campaign over the same places.
         """
         check_text(reason, "reason", REASON)
-        doc = await self.get(ref)
-        if doc.key != "open":
-            raise InvalidTransitionError(f"a {doc.key} campaign cannot be closed",
-                                         current=doc.key, target="closed")
-        missing = await self._missing(doc)
-        open_count = sum([await self.store.count_docs(fd.KIND, parent=doc.id, key=k)
-                          for k in fd.OPEN_KEYS]) + len(missing)
+        campaign = await self.get(ref)
+        if campaign.status != "open":
+            raise InvalidTransitionError(f"a {campaign.status} campaign cannot be closed",
+                                         current=campaign.status, target="closed")
+        missing = await self._missing(campaign)
+        open_count = sum([await rec.count_findings(self.store, campaign.id,
+                                                   FindingStatus.OPEN, t)
+                          for t in fd.OPEN_TYPES]) + len(missing)
         if open_count and open_findings is None:
             raise ValidationError(
                 f"{open_count} findings are still open (MISSING included); decide whether "
                 "they stay open (LEAVE_OPEN) or go to the next campaign (CARRY_OVER)",
                 field="openFindings", open=open_count)
-        carry: list[Doc] = []
+        carry: list[Finding] = []
         if open_findings is OpenFindings.CARRY_OVER:
-            for key in fd.OPEN_KEYS:
-                page = await self.store.find_docs(fd.KIND, parent=doc.id, key=key,
-                                                  first=1_000_000)
-                carry.extend(page.items)
+            for t in fd.OPEN_TYPES:
+                carry += await rec.find_findings(self.store, campaign.id, FindingStatus.OPEN,
+                                                 t, first=1_000_000)
 
-        async def work(tx: StoreTx) -> Doc:
-            current = (await tx.get_docs(KIND, [doc.id]))[doc.id]
-            if current.key != "open":
+        async def work(tx: StoreTx) -> Campaign:
+            current = (await rec.get_campaigns(tx, [campaign.id]))[campaign.id]
+            if current.status != "open":
                 raise ConflictError("the campaign changed meanwhile; read it again")
-            progress = await tx.get_docs(fd.PROGRESS, [doc.id])
+            progress = await rec.get_progress(tx, [campaign.id])
             versions = {k: v.version for k, v in progress.items()}
             drafts = await fd.apply_drafts(tx, missing, progress)
             for f in [*carry, *(d for d in drafts if open_findings is OpenFindings.CARRY_OVER)]:
-                latest = (await tx.get_docs(fd.KIND, [f.id]))[f.id]
-                data = {**latest.data, "status": "carried"}
-                moved = latest.model_copy(update={
-                    "data": data, "key": fd.doc_key("carried", data["type"]),
-                    "version": latest.version + 1, "updated_at": now()})
-                fd.move_progress(progress[doc.id].data["places"], latest, moved)
-                await tx.update_doc(moved, latest.version)
+                latest = (await rec.get_findings(tx, [f.id]))[f.id]
+                moved = dataclasses.replace(latest, status=FindingStatus.CARRIED,
+                                            version=latest.version + 1, updated_at=now())
+                fd.move_progress(progress[campaign.id].places, latest, moved)
+                await rec.update(tx, [(moved, latest.version)])
             await fd.save_progress(tx, progress, versions)
             new = self._moved(current, actor, "closed", "closed", reason,
-                              open_findings=open_findings.value if open_findings else None,
-                              closed_at=now().isoformat())
-            await tx.update_doc(new, current.version)
+                              open_findings=open_findings, closed_at=now().isoformat())
+            await rec.update(tx, [(new, current.version)])
             return new
 
         return await self.store.write(work)
 
-    async def _missing(self, doc: Doc) -> list[fd.Draft]:
+    async def _missing(self, campaign: Campaign) -> list[fd.Draft]:
         """A MISSING draft for each in-scope asset without a presence finding."""
-        scope = next((s for s in await self.scopes() if s.id == doc.id), None)
+        scope = next((s for s in await self.scopes() if s.id == campaign.id), None)
         if scope is None:
             return []
         expected: list[str] = []
         tags: dict[str, str | None] = {}
-        for place in doc.data["place_ids"]:
+        for root in campaign.place_ids:
             after = None
             while True:
                 page = await self.store.list_cis(
-                    CISelection(location_id=place, classes=tuple(scope.classes)),
+                    CISelection(location_id=root, classes=tuple(scope.classes)),
                     CIOrder(), BATCH, after)
                 expected += [c.id for c in page.items if c.state not in NOT_EXPECTED]
                 tags.update((c.id, c.asset_tag) for c in page.items)
@@ -355,19 +366,14 @@ class CampaignService(SightingRecorder):
         drafts: list[fd.Draft] = []
         for i in range(0, len(expected), BATCH):
             chunk = expected[i:i + BATCH]
-            ids = {fd.finding_id(doc.id, "presence", c): c for c in chunk}
-            seen = await self.store.get_docs(fd.KIND, list(ids))
+            ids = {fd.finding_id(campaign.id, "presence", c): c for c in chunk}
+            seen = await rec.get_findings(self.store, list(ids))
             unseen = [c for fid, c in ids.items() if fid not in seen]
             located = await self.store.relationships_of(unseen, "out", [LOCATION])
             for ci_id in unseen:
                 rels = located.get(ci_id, [])
                 place = rels[0].target_id if rels else None
-                drafts.append(fd.Draft(doc.id, fd.FindingType.MISSING, ci_id, place,
-                                      {"sighting_id": None, "by": None, "at": None,
-                                       "source": "close"}, ci_id=ci_id,
-                                      asset_tag=tags.get(ci_id),
-                                      data={"registered_place_id": place}))
+                drafts.append(fd.Draft(campaign.id, FindingType.MISSING, ci_id, place,
+                                       Evidence(source="close"), ci_id=ci_id,
+                                       asset_tag=tags.get(ci_id), registered_place_id=place))
         return drafts
-
-    async def open_campaign_ids(self) -> Sequence[str]:
-        return [s.id for s in await self.scopes()]

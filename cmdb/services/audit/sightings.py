@@ -2,10 +2,10 @@
 (an inspection-scan file, the "seen here" button of the asset page, a discovery import).
 
 This module holds what callers send (:class:`SightingInput`, :class:`DiscoveryOutcome`)
-and the pure rules that turn one sighting into proposed findings; the campaign service
-does the reading and writing. A sighting is a Doc of kind ``sighting`` whose ``parent``
-is its campaign (``unscoped`` when no open campaign covers it: kept and reported) and
-whose ``key`` is the CI it is about (``tag:<tag>`` for an unknown tag).
+and the pure rules that turn one sighting (a
+:class:`~cmdb.services.audit.records.Sighting`) into proposed findings; the recorder
+does the reading and writing. A sighting no open campaign covers is kept (and reported)
+without a campaign.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from typing import Any, Literal
 
 from cmdb.model.clock import Clock
 from cmdb.model.identifiers import check_asset_tag
-from cmdb.model.records import Doc
 from cmdb.model.text import REASON, SHORT, check_text
-from cmdb.services.audit.findings import Draft, FindingType
+from cmdb.services.audit.findings import Draft
+from cmdb.services.audit.records import UNSCOPED, Campaign, Evidence, FindingType, Sighting
 
-KIND = "sighting"
-UNSCOPED = "unscoped"
 Source = Literal["scan", "page", "discovery"]
 # Conditions an auditor writes for "nothing wrong"; anything else is worth a finding.
 GOOD_CONDITIONS = frozenset({"", "good", "ok", "normal", "fine", "完好", "正常", "良好", "好"})
@@ -75,7 +73,7 @@ class Scope:
     """An open campaign as sighting evaluation needs it: its places (with each one's
     parent, for "seen in the room the rack is in") and its classes."""
 
-    campaign: Doc
+    campaign: Campaign
     places: dict[str, str | None]
     classes: frozenset[str]
 
@@ -95,13 +93,13 @@ class Scope:
 
     @property
     def discovery_verifies(self) -> bool:
-        return bool(self.campaign.data.get("discovery_counts_as_verified"))
+        return self.campaign.discovery_counts_as_verified
 
     def in_period(self, at: datetime) -> bool:
         """Whether ``at`` falls on a day of the campaign's period (days of the CMDB's
         zone: give ``at`` in it)."""
-        start, end = self.campaign.data.get("period_start"), self.campaign.data.get("period_end")
-        day = at.date().isoformat()
+        start, end = self.campaign.period_start, self.campaign.period_end
+        day = at.date()
         return (not start or day >= start) and (not end or day <= end)
 
 
@@ -127,62 +125,56 @@ def choose_scope(scopes: list[Scope], class_name: str | None, *places: str | Non
     return None
 
 
-def evidence(doc: Doc) -> dict[str, Any]:
-    d = doc.data
-    return {"sighting_id": doc.id, "by": d.get("auditor"), "at": d.get("seen_at"),
-            "source": d.get("source"), "place_id": d.get("place_id"),
-            "place": d.get("place_text"), "condition": d.get("condition"),
-            "note": d.get("note")}
+def evidence(s: Sighting) -> Evidence:
+    return Evidence(sighting_id=s.id, by=s.auditor, at=s.seen_at, source=s.source,
+                    place_id=s.place_id, place=s.place_text, condition=s.condition,
+                    note=s.note)
 
 
-def presence(scope: Scope, doc: Doc, ci_id: str, registered: str | None) -> Draft:
+def presence(scope: Scope, s: Sighting, ci_id: str, registered: str | None) -> Draft:
     """VERIFIED when seen where registered (or in a place that contains it), else MISPLACED."""
-    seen = doc.data.get("place_id")
-    ok = seen is None and doc.data.get("place_text") is None
+    seen = s.place_id
+    ok = seen is None and s.place_text is None
     if seen is not None and registered is not None:
         ok = seen == registered or seen in scope.ancestors(registered)
     kind = FindingType.VERIFIED if ok else FindingType.MISPLACED
-    return Draft(scope.id, kind, ci_id, registered, evidence(doc), ci_id=ci_id,
-                 asset_tag=doc.data.get("asset_tag"),
-                 data={"registered_place_id": registered, "seen_place_id": seen,
-                       "seen_place": doc.data.get("place_text")})
+    return Draft(scope.id, kind, ci_id, registered, evidence(s), ci_id=ci_id,
+                 asset_tag=s.asset_tag, registered_place_id=registered, seen_place_id=seen,
+                 seen_place=s.place_text)
 
 
-def drafts_for(scope: Scope, doc: Doc, candidates: list[str],
-               registered: dict[str, str | None]) -> list[Draft]:
+def drafts_for(scope: Scope, s: Sighting, registered: dict[str, str | None]) -> list[Draft]:
     """The findings one sighting proposes in its campaign."""
-    d = doc.data
-    tag, source = d.get("asset_tag"), d.get("source")
-    ev = evidence(doc)
+    candidates = s.candidates
+    tag = s.asset_tag
+    ev = evidence(s)
     if not candidates:
-        subject = str(tag or d.get("identity"))
-        return [Draft(scope.id, FindingType.UNREGISTERED, subject, d.get("place_id"), ev,
-                      asset_tag=tag, data={"identity": d.get("identity") or tag,
-                                           "seen_place_id": d.get("place_id"),
-                                           "seen_place": d.get("place_text")})]
+        subject = str(tag or s.identity)
+        return [Draft(scope.id, FindingType.UNREGISTERED, subject, s.place_id, ev,
+                      asset_tag=tag, identity=s.identity or tag, seen_place_id=s.place_id,
+                      seen_place=s.place_text)]
     if len(candidates) > 1:
         # Several records of one class answer the same identifier: one asset registered
         # twice (DUPLICATE). Records of different classes: which one cannot be told.
-        classes = d.get("candidate_classes") or []
+        classes = s.candidate_classes
         kind = FindingType.DUPLICATE if len(classes) == len(candidates) \
             and len(set(classes)) == 1 else FindingType.AMBIGUOUS
         subject = "|".join(sorted(candidates))
-        return [Draft(scope.id, kind, subject, registered.get(candidates[0]),
-                      ev, asset_tag=tag, data={"candidates": sorted(candidates),
-                                               "identity": d.get("identity") or tag})]
+        return [Draft(scope.id, kind, subject, registered.get(candidates[0]), ev,
+                      asset_tag=tag, candidates=tuple(sorted(candidates)),
+                      identity=s.identity or tag)]
     ci_id = candidates[0]
     place = registered.get(ci_id)
     out: list[Draft] = []
-    if source != "discovery" or scope.discovery_verifies:
-        out.append(presence(scope, doc, ci_id, place))
-    condition = (d.get("condition") or "").strip()
+    if s.source != "discovery" or scope.discovery_verifies:
+        out.append(presence(scope, s, ci_id, place))
+    condition = (s.condition or "").strip()
     if condition.casefold() not in GOOD_CONDITIONS:
         out.append(Draft(scope.id, FindingType.ATTRIBUTE_MISMATCH, ci_id, place, ev,
-                         ci_id=ci_id, asset_tag=tag,
-                         data={"field": "condition", "registered": None,
-                               "observed": condition}))
-    for name, before, after in d.get("differences", []):
+                         ci_id=ci_id, asset_tag=tag, field="condition", registered=None,
+                         observed=condition))
+    for name, before, after in s.differences:
         out.append(Draft(scope.id, FindingType.ATTRIBUTE_MISMATCH, ci_id, place, ev,
-                         ci_id=ci_id, asset_tag=tag,
-                         data={"field": name, "registered": before, "observed": after}))
+                         ci_id=ci_id, asset_tag=tag, field=name, registered=before,
+                         observed=after))
     return out

@@ -20,6 +20,7 @@ from datetime import UTC, timedelta
 from cmdb.errors import ValidationError
 from cmdb.model.records import CI, now
 from cmdb.model.registry import Registry
+from cmdb.services.audit import records as audit_records
 from cmdb.store.base import Store
 from importers.normalise import is_identifying_mac
 
@@ -76,8 +77,8 @@ class HealthService:
             raise ValidationError(f"staleDays must be between 0 and {MAX_STALE_DAYS}",
                                   field="staleDays")
         hardware = set(self.registry.descendants("Hardware"))
-        campaigns = await self.store.find_docs("campaign", first=1)
-        last = campaigns.items[0].data["name"] if campaigns.items else None
+        newest, _ = await audit_records.find_campaigns(self.store, first=1)
+        last = newest[0].name if newest else None
         cutoff = now() - timedelta(days=stale_days)
         classes: dict[str, ClassCompleteness] = {}
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -280,8 +280,8 @@ class ImportService:
             raise ValidationError(f"a {request.source} import does not feed audit campaigns",
                                   field="campaign")
         campaign = await self.campaigns.get(request.campaign)
-        if campaign.key != "open":
-            raise ValidationError(f"campaign {campaign.data['name']} is {campaign.key}, "
+        if campaign.status != "open":
+            raise ValidationError(f"campaign {campaign.name} is {campaign.status}, "
                                   "not open", field="campaign")
         return campaign.id
 

@@ -21,7 +21,7 @@ import pytest
 
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
-from cmdb.services.audit import findings as fd
+from cmdb.services.audit.records import Resolution
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
 from cmdb.settings import Settings
@@ -105,7 +105,7 @@ def test_healthz_stays_fast_while_a_large_report_pdf_is_built(tmp_path: Path) ->
                 for i in range(1000)], "scan")
             found, _ = await cmdb.campaigns.findings(campaign.id, first=500)
             await cmdb.resolutions.resolve_many(
-                actor, [d.id for d in found], fd.Resolution.KEEP_REGISTERED,
+                actor, [d.id for d in found], Resolution.KEEP_REGISTERED,
                 "核对后保留登记记录 kept after checking the register " * 30)
             return campaign.id
         finally:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from cmdb.errors import ConflictError, ValidationError
-from cmdb.model.records import Actor, Channel, Doc
+from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.audit.findings import Resolution
 from cmdb.services.audit.recording import scan_file_sightings
+from cmdb.services.audit.records import Campaign, OpenFindings, Resolution
 from cmdb.services.audit.resolutions import ResolveOptions
-from cmdb.services.audit.service import CampaignInput, OpenFindings
+from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import DiscoveryOutcome, SightingInput
 from tests.services.audit.estate import AuditEstate, build_estate, write_scans
 
@@ -28,12 +28,12 @@ async def by_type(cmdb: Cmdb, campaign_id: str) -> dict[str, set[str]]:
     docs, _ = await cmdb.campaigns.findings(campaign_id, first=500)
     out: dict[str, set[str]] = {}
     for d in docs:
-        label = d.data.get("asset_tag") or d.data.get("identity") or d.data.get("ci_id")
-        out.setdefault(d.data["type"], set()).add(str(label))
+        label = d.asset_tag or d.identity or d.ci_id
+        out.setdefault(d.type, set()).add(str(label))
     return out
 
 
-async def opened(cmdb: Cmdb, actor: Actor, estate: AuditEstate) -> Doc:
+async def opened(cmdb: Cmdb, actor: Actor, estate: AuditEstate) -> Campaign:
     doc = await cmdb.campaigns.create(actor, CampaignInput(
         name="2026 H2 北京", place_ids=[estate.places["bj"].id], classes=["Server", "Laptop"],
         auditors=["陈七"]))
@@ -78,10 +78,10 @@ async def test_campaign_from_scans_to_resolutions(cmdb: Cmdb, actor: Actor,
         await cmdb.campaigns.close(actor, campaign.id, None)
     await cmdb.campaigns.close(actor, campaign.id, OpenFindings.LEAVE_OPEN)
     missing, _ = await cmdb.campaigns.findings(campaign.id, "MISSING")
-    assert {d.data["ci_id"] for d in missing} == {a["BJ-0003"].id, a["BJ-0005"].id,
+    assert {d.ci_id for d in missing} == {a["BJ-0003"].id, a["BJ-0005"].id,
                                                     a["BJ-0007"].id}
 
-    find = {(d.data["type"], d.data.get("ci_id") or d.data.get("asset_tag")): d
+    find = {(str(d.type), d.ci_id or d.asset_tag): d
             for d in (await cmdb.campaigns.findings(campaign.id, first=500))[0]}
     r = cmdb.resolutions
     await r.resolve(actor, find[("MISPLACED", a["BJ-0002"].id)].id,
@@ -123,7 +123,7 @@ async def test_campaign_from_scans_to_resolutions(cmdb: Cmdb, actor: Actor,
     assert [e.action.value for e in came][-1] == "created"
     assert {e.entity_id for e in came if e.entity_kind.value == "ci"} == {a["BJ-0005"].id}
     open_left = await cmdb.campaigns.findings(campaign.id, status="open", first=50)
-    assert {d.data["ci_id"] for d in open_left[0]} == {a["BJ-0003"].id, a["BJ-0005"].id}
+    assert {d.ci_id for d in open_left[0]} == {a["BJ-0003"].id, a["BJ-0005"].id}
 
 
 async def test_overlapping_scope_and_carry_over(cmdb: Cmdb, actor: Actor) -> None:
@@ -141,7 +141,7 @@ async def test_overlapping_scope_and_carry_over(cmdb: Cmdb, actor: Actor) -> Non
     assert len(carried[0]) == 7  # every asset of the site, never seen
     nxt = await cmdb.campaigns.open(actor, other.id)
     inherited, _ = await cmdb.campaigns.findings(nxt.id, status="open", first=50)
-    assert {d.data["carried_from"] for d in inherited} == {first.id}
+    assert {d.carried_from for d in inherited} == {first.id}
     assert len(inherited) == 6  # the laptop in the office is outside the room
 
 
@@ -193,7 +193,7 @@ async def test_a_failing_resolution_changes_nothing(cmdb: Cmdb, actor: Actor) ->
                                        "one box", ResolveOptions(survivor_id=a["BJ-0003"].id))
     assert await snapshot(cmdb) == before
     again = await cmdb.resolutions.get(duplicate.id)
-    assert again.data["status"] == "open"
+    assert again.status == "open"
 
 
 async def test_verified_asset_is_stamped_once_per_campaign(cmdb: Cmdb, actor: Actor) -> None:
@@ -214,4 +214,4 @@ async def test_verified_asset_is_stamped_once_per_campaign(cmdb: Cmdb, actor: Ac
     assert len(stamps) == 1
     (finding,), _ = await cmdb.campaigns.findings(
         (await cmdb.campaigns.find("open"))[0][0].id, "VERIFIED")
-    assert len(finding.data["evidence"]) == 3
+    assert len(finding.evidence) == 3

@@ -17,8 +17,8 @@ import pytest
 
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.audit.findings import Resolution
 from cmdb.services.audit.recording import scan_file_sightings
+from cmdb.services.audit.records import OpenFindings, Resolution
 from cmdb.services.audit.report import (
     MAX_LINES,
     MAX_LISTED,
@@ -28,7 +28,7 @@ from cmdb.services.audit.report import (
     to_pdf,
     units,
 )
-from cmdb.services.audit.service import CampaignInput, OpenFindings
+from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import DiscoveryOutcome, SightingInput
 from tests.services.audit.estate import build_estate, write_scans
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
-from cmdb.services.audit.findings import Resolution
+from cmdb.services.audit.records import OpenFindings, Resolution
 from cmdb.services.audit.report import gather
 from cmdb.services.audit.resolutions import ResolveOptions
-from cmdb.services.audit.service import CampaignInput, OpenFindings
+from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
 from tests.services.audit.estate import build_estate
 from tests.services.audit.test_campaigns import AUDITOR, opened
@@ -30,7 +30,7 @@ async def test_registered_from_a_sighting_is_seen_not_missing(cmdb: Cmdb,
         SightingInput("BJ-9999", "北京总部/3楼机房/A01机柜", "完好", "无此登记"),
         SightingInput("BJ-SW09", rack)], "scan")
     unregistered, _ = await cmdb.campaigns.findings(campaign.id, "UNREGISTERED")
-    by_tag = {d.data["asset_tag"]: d for d in unregistered}
+    by_tag = {d.asset_tag: d for d in unregistered}
     await cmdb.resolutions.resolve(actor, by_tag["BJ-9999"].id, Resolution.REGISTER_NEW,
                                    "盘点发现未登记", ResolveOptions(class_name="服务器",
                                                                     name="bj-srv-99"))
@@ -38,19 +38,19 @@ async def test_registered_from_a_sighting_is_seen_not_missing(cmdb: Cmdb,
                                    "盘点发现未登记", ResolveOptions(class_name="Switch"))
 
     closed = await cmdb.campaigns.close(actor, campaign.id, OpenFindings.LEAVE_OPEN)
-    assert closed.key == "closed"
+    assert closed.status == "closed"
     missing, _ = await cmdb.campaigns.findings(campaign.id, "MISSING")
     assert missing == []
     new = await cmdb.queries.get(asset_tag="BJ-9999")
     assert new is not None
     verified, _ = await cmdb.campaigns.findings(campaign.id, "VERIFIED", first=50)
-    found = {d.data["ci_id"]: d for d in verified}
+    found = {d.ci_id: d for d in verified}
     assert len(found) == 8
-    assert found[new.id].data["place_id"] == rack
-    assert found[new.id].data["registered_from"] == by_tag["BJ-9999"].id
-    assert found[new.id].data["evidence"][0]["by"] == "陈七"
+    assert found[new.id].place_id == rack
+    assert found[new.id].registered_from == by_tag["BJ-9999"].id
+    assert found[new.id].evidence[0].by == "陈七"
     assert new.attributes["last_audited_campaign"] == "2026 H2 北京"
-    assert new.attributes["last_audited_at"] == found[new.id].data["evidence"][0]["at"]
+    assert new.attributes["last_audited_at"] == found[new.id].evidence[0].at
 
     report = await gather(cmdb, campaign.id)
     assert report.counts["VERIFIED"]["ok"] == 8
@@ -79,4 +79,4 @@ async def test_registered_from_an_earlier_campaigns_sighting_is_not_seen_in_this
     assert (await cmdb.campaigns.findings(second.id, "VERIFIED"))[0] == []
     await cmdb.campaigns.close(actor, second.id, OpenFindings.LEAVE_OPEN)
     missing, _ = await cmdb.campaigns.findings(second.id, "MISSING", first=50)
-    assert "BJ-9999" in {d.data["asset_tag"] for d in missing}
+    assert "BJ-9999" in {d.asset_tag for d in missing}

@@ -14,9 +14,8 @@ import pytest
 from cmdb.errors import ImportRejectedError, ValidationError
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
-from cmdb.services.audit.findings import Resolution
 from cmdb.services.audit.recording import scan_file_sightings
-from cmdb.services.audit.service import OpenFindings
+from cmdb.services.audit.records import OpenFindings, Resolution
 from cmdb.services.audit.sightings import SightingInput
 from cmdb.services.imports.service import ImportRequest
 from tests.services.audit.estate import build_estate
@@ -36,7 +35,7 @@ async def state(cmdb: Cmdb, campaign_id: str) -> tuple[int, list[tuple[str, str,
     docs, _ = await cmdb.campaigns.findings(campaign_id, first=500)
     progress = await cmdb.store.get_docs("campaign_progress", [campaign_id])
     return (await cmdb.store.count_docs("sighting"),
-            sorted((d.data["type"], d.data["status"], str(d.data.get("ci_id"))) for d in docs),
+            sorted((d.type, d.status, str(d.ci_id)) for d in docs),
             repr(progress[campaign_id].data["places"]))
 
 
@@ -73,7 +72,7 @@ async def test_a_sighting_at_an_unknown_place_is_refused(cmdb: Cmdb, actor: Acto
             SightingInput("BJ-0002", rack), SightingInput("BJ-0003", UNKNOWN)], "scan")
     assert await state(cmdb, campaign.id) == before
     (verified,), _ = await cmdb.campaigns.findings(campaign.id, "VERIFIED")
-    assert len(verified.data["evidence"]) == 1
+    assert len(verified.evidence) == 1
 
 
 async def test_place_paths_as_people_type_them(cmdb: Cmdb, actor: Actor) -> None:
@@ -87,13 +86,13 @@ async def test_place_paths_as_people_type_them(cmdb: Cmdb, actor: Actor) -> None
         SightingInput("BJ-0003", "   ")], "scan")  # no place said: seen, not misplaced
     assert result.recorded == 3
     (misplaced,), _ = await cmdb.campaigns.findings(campaign.id, "MISPLACED")
-    assert misplaced.data["seen_place_id"] == estate.places["a03"].id
+    assert misplaced.seen_place_id == estate.places["a03"].id
     await cmdb.resolutions.resolve(actor, misplaced.id, Resolution.ACCEPT_OBSERVED, "搬迁")
     moved = await cmdb.store.relationships_of([estate.assets["BJ-0001"].id], "out",
                                               ["LOCATED_IN"])
     assert moved[estate.assets["BJ-0001"].id][0].target_id == estate.places["a03"].id
     verified, _ = await cmdb.campaigns.findings(campaign.id, "VERIFIED")
-    assert sorted(d.data["asset_tag"] for d in verified) == ["BJ-0002", "BJ-0003"]
+    assert sorted(str(d.asset_tag) for d in verified) == ["BJ-0002", "BJ-0003"]
 
 
 async def test_a_scan_file_naming_an_unknown_rack_records_nothing(
@@ -133,7 +132,7 @@ async def test_a_scans_import_naming_an_unknown_rack(cmdb: Cmdb, actor: Actor,
     assert run.data["counts"]["INVALID"] == 1
     assert run.data["campaign"]["recorded"] == 2
     found, _ = await cmdb.campaigns.findings(campaign.id, first=50)
-    assert sorted((d.data["type"], d.data["asset_tag"]) for d in found) == [
+    assert sorted((d.type, d.asset_tag) for d in found) == [
         ("VERIFIED", "BJ-0001"), ("VERIFIED", "BJ-0003")]
 
 

@@ -12,7 +12,7 @@ from cmdb.errors import ImportRejectedError, ValidationError
 from cmdb.model.records import Actor
 from cmdb.model.text import DESCRIPTION, REASON
 from cmdb.services import Cmdb
-from cmdb.services.audit import findings as fd
+from cmdb.services.audit.records import Resolution
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
 from cmdb.services.changes.service import ChangeInput
@@ -69,7 +69,7 @@ async def test_reasons_notes_and_descriptions_are_bounded(cmdb: Cmdb, actor: Act
     await cmdb.campaigns.record_sightings(actor, [SightingInput("ZC-1", "北京总部")], "page")
     (finding,), _ = await cmdb.campaigns.findings(campaign.id)
     with pytest.raises(ValidationError, match=f"reason: at most {REASON}"):
-        await cmdb.resolutions.resolve(actor, finding.id, fd.Resolution.KEEP_REGISTERED, huge)
+        await cmdb.resolutions.resolve(actor, finding.id, Resolution.KEEP_REGISTERED, huge)
     start = datetime(2026, 11, 28, 22, tzinfo=UTC)
     with pytest.raises(ValidationError, match=f"description: at most {DESCRIPTION}"):
         await cmdb.changes.plan(actor, ChangeInput(

@@ -15,8 +15,9 @@ from cmdb.model.records import Actor, Doc
 from cmdb.model.registry import Registry
 from cmdb.services import Cmdb
 from cmdb.services.audit.recording import scan_file_sightings
+from cmdb.services.audit.records import SIGHTING
 from cmdb.services.audit.service import CampaignInput
-from cmdb.services.audit.sightings import KIND, SightingInput
+from cmdb.services.audit.sightings import SightingInput
 from cmdb.services.changes.service import ChangeInput
 from cmdb.services.imports.service import ImportRequest
 from cmdb.settings import Settings
@@ -45,7 +46,7 @@ async def open_campaign(cmdb: Cmdb, actor: Actor) -> AuditEstate:
 
 
 async def sightings(cmdb: Cmdb) -> dict[str, str]:
-    docs = (await cmdb.store.find_docs(KIND, first=100)).items
+    docs = (await cmdb.store.find_docs(SIGHTING, first=100)).items
     return {str(d.data["asset_tag"]): str(d.data["seen_at"]) for d in docs}
 
 
@@ -64,7 +65,7 @@ async def test_a_scans_import_is_stored_in_utc_and_shown_in_beijing_time(
     assert beijing.clock.text(first.attributes["last_audited_at"]) == "2026-07-10 10:03"
     findings, _ = await beijing.campaigns.findings(
         (await beijing.campaigns.find("open"))[0][0].id)
-    assert {f.data["evidence"][-1]["at"] for f in findings} == {
+    assert {f.evidence[-1].at for f in findings} == {
         "2026-07-10T02:03:00+00:00", "2026-07-10T01:03:00+00:00"}
 
 
