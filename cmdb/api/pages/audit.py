@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cmdb.api.pages.lists import PAGE, Cell, render_list
 from cmdb.api.web.cpu import run_cpu
 from cmdb.api.web.error_pages import error_response, status_of
 from cmdb.api.web.forms import form_text, read_page_form
@@ -28,7 +29,13 @@ from cmdb.errors import CmdbError, NotFoundError, ValidationError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services.audit import words as aw
-from cmdb.services.audit.records import Finding, FindingStatus, FindingType, Resolution
+from cmdb.services.audit.records import (
+    STATUSES,
+    Finding,
+    FindingStatus,
+    FindingType,
+    Resolution,
+)
 from cmdb.services.audit.resolutions import ResolveOptions
 from cmdb.services.audit.sightings import SightingInput
 
@@ -100,6 +107,7 @@ class CampaignPages:
             Route("/campaigns/{id}/report.pdf", self.report_pdf, methods=["GET"]),
             Route("/campaigns/{id}/resolve", self.resolve, methods=["POST"]),
             Route("/campaigns/{id}", self.page, methods=["GET"]),
+            Route("/campaigns", self.index, methods=["GET"]),
             Route("/a/{asset_tag:path}/seen", self.seen, methods=["POST"]),
         ]
 
@@ -184,6 +192,32 @@ class CampaignPages:
         sep = "&" if "?" in back else "?"
         return RedirectResponse(f"{back}{sep}{urlencode({'msg': 'resolved', 'n': len(ids)})}",
                                 status_code=303)
+
+    async def index(self, request: Request) -> Response:
+        """``/campaigns``: every campaign, newest first, by status; each opens its page."""
+        lang = language(request)
+        status = request.query_params.get("status", "")
+        status = status if status in STATUSES else ""
+        try:
+            found, more = await self.cmdb.campaigns.find(
+                status or None, PAGE, request.query_params.get("after") or None)
+        except CmdbError as exc:
+            return error_response(self.html, request, status_of(exc), exc.message, exc.code)
+        rows = [[Cell(c.name, f"/campaigns/{segment(c.id)}?lang={lang}"),
+                 Cell(aw.word(lang, "campaign", c.status)),
+                 Cell(" – ".join(str(d) for d in (c.period_start, c.period_end) if d) or None),
+                 Cell(str(len(c.place_ids))),
+                 Cell(when(c.created_at.isoformat(), self.cmdb.clock))]
+                for c in found]
+        heads = {"en": ("Campaign", "Status", "Period", "Places", "Created"),
+                 "zh-CN": ("盘点", "状态", "周期", "地点数", "创建时间")}[lang]
+        return render_list(
+            self.html, request, lang, title=heads[0] + ("s" if lang == "en" else ""),
+            action="/campaigns", headers=heads, rows=rows,
+            next_after=found[-1].id if more and found else None,
+            keep={"status": status} if status else {}, filter_name="status",
+            filter_label=heads[1],
+            filter_options=[(s, aw.word(lang, "campaign", s)) for s in STATUSES])
 
     async def seen(self, request: Request) -> Response:
         """The asset page's "seen here": a sighting for the open campaign, then back."""

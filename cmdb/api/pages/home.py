@@ -11,18 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.pages.cis import CONSOLE, STATE_TONES
-from cmdb.api.web.html import Html, language
+from cmdb.api.pages.words import CONSOLE, HOME, STATE_TONES
+from cmdb.api.web.html import Html, language, segment
 from cmdb.services import Cmdb
-
-HOME: dict[str, dict[str, str]] = {
-    "en": {"title": "CMDB", "by_class": "By class", "by_state": "By state", "total": "CIs",
-           "campaigns": "Open audit campaigns", "imports": "Latest imports",
-           "changes": "Changes in the next 7 days", "all": "All", "nothing": "None."},
-    "zh-CN": {"title": "配置管理数据库", "by_class": "按类别", "by_state": "按状态",
-              "total": "配置项", "campaigns": "进行中的盘点", "imports": "最近导入",
-              "changes": "未来7天的变更", "all": "全部", "nothing": "无。"},
-}
 
 
 class HomePage:
@@ -54,8 +45,12 @@ class HomePage:
                                "tone": STATE_TONES.get(name, "neutral"),
                                "label": (state.label.get(lang) if state else None) or name,
                                "url": f"/cis?{urlencode({'state': name, 'lang': lang})}"})
+        campaigns, _ = await self.cmdb.campaigns.find("open", 5)
         other = "en" if lang == "zh-CN" else "zh-CN"
         context: dict[str, Any] = {
+            "campaigns": [{"name": c.name, "url": f"/campaigns/{segment(c.id)}?lang={lang}",
+                           "period": " – ".join(str(d) for d in (c.period_start, c.period_end)
+                                                if d)} for c in campaigns],
             "t": {**CONSOLE[lang], **HOME[lang]}, "classes": classes, "states": states,
             "total": sum(by_class.values()), "switch_url": f"/?lang={other}"}
         return self.html.render(request, "home.html", lang=lang, **context)

@@ -229,8 +229,17 @@ def test_every_page_form_as_a_person_would(prod: tuple[LiveServer, str], browser
     graphql_posts = [h for url, h in desk.posts if url.endswith("/graphql")]
     assert graphql_posts
     assert all(h.get("x-csrf-token") for h in graphql_posts)
-    # The admin finds BJ-0002 in the console and edits it: each form by its button.
+    # The admin lists the open campaigns, then opens the one there is.
     page = desk.page
+    page.goto(f"{live.url}/campaigns?lang=en")
+    page.select_option("#list-filter select[name=status]", "open")
+    desk.submit("list-filter")
+    assert "status=open" in page.url
+    with page.expect_navigation():
+        page.click("#list a >> text=2026 H2 北京")
+    assert page.inner_text("#campaign-name") == "2026 H2 北京"
+
+    # The admin finds BJ-0002 in the console and edits it: each form by its button.
     page.goto(f"{live.url}/?lang=en")
     page.fill("#home-search input[name=q]", "bj-srv")
     desk.submit("home-search")  # several match: the list
