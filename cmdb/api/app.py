@@ -40,7 +40,7 @@ from cmdb.api.http.headers import SecurityHeadersMiddleware
 from cmdb.api.http.imports import ImportEndpoints
 from cmdb.api.http.labels import LabelEndpoints
 from cmdb.api.http.logs import RequestLogMiddleware
-from cmdb.api.http.metrics import Metrics, instrument_store
+from cmdb.api.http.metrics import Metrics
 from cmdb.api.http.offload import Offloader
 from cmdb.api.pages.access import LoginPages
 from cmdb.api.pages.cis import AssetPages
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
     core = cmdb or Cmdb.build(settings)
     schema = build_schema()
     metrics = Metrics()
-    instrument_store(core.store, metrics)
+    core.store.observe_calls(metrics.store_call)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     html = Html(settings.organisation_name, core.clock.label)
 
