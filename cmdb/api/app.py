@@ -49,6 +49,7 @@ from cmdb.api.pages.html import Html
 from cmdb.errors import CmdbError
 from cmdb.model.access import LOCAL, Principal
 from cmdb.model.records import Actor, Channel
+from cmdb.root import connect
 from cmdb.services import Cmdb
 from cmdb.settings import Settings
 
@@ -59,7 +60,7 @@ log = logging.getLogger("cmdb.api")
 def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> Starlette:
     """Build the ASGI app. The store opens when the app starts and closes when it stops."""
     settings = settings or Settings()
-    core = cmdb or Cmdb.build(settings)
+    core = cmdb or connect(settings)
     schema = build_schema()
     metrics = Metrics()
     core.store.observe_calls(metrics.store_call)
@@ -99,13 +100,12 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await core.open()
-        threading.Thread(target=cpu.warm_up, name="cmdb-cpu-warm-up", daemon=True).start()
-        try:
-            yield
-        finally:
-            offloader.close()
-            await core.close()
+        async with core:
+            threading.Thread(target=cpu.warm_up, name="cmdb-cpu-warm-up", daemon=True).start()
+            try:
+                yield
+            finally:
+                offloader.close()
 
     app = Starlette(
         routes=[
