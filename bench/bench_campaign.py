@@ -23,7 +23,7 @@ import httpx
 from bench.generate import build_estate, load
 from cmdb.api.app import create_app
 from cmdb.model.records import Actor, Channel, Doc
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.services.audit.records import OpenFindings
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
@@ -37,7 +37,7 @@ async def run(total: int, sightings: int, batch: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(store_url=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", auth="none")
         estate = build_estate(total)
-        cmdb = Cmdb.build(settings)
+        cmdb = connect(settings)
         hardware = set(cmdb.registry.descendants("Hardware"))
         for i, ci in enumerate(c for c in estate.cis if c.class_name in hardware):
             ci.asset_tag = f"ZC-{i:07d}"

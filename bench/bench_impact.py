@@ -32,6 +32,7 @@ from bench.bench_core import prepare
 from cmdb.model.definitions import Propagation
 from cmdb.model.queries import CIOrder
 from cmdb.model.registry import load_registry
+from cmdb.root import connect
 from cmdb.services import Cmdb
 from cmdb.services.cis.inputs import CIFilterInput
 from cmdb.settings import Settings
@@ -110,7 +111,7 @@ def end_to_end(out: dict[str, Any], settings: Settings, repeat: int) -> None:
     """The service alone (in this thread's event loop) and the same impact asked of the
     server over HTTP in both shapes, taken in turn round after round."""
     loop = asyncio.new_event_loop()
-    cmdb = Cmdb.build(settings)
+    cmdb = connect(settings)
     loop.run_until_complete(cmdb.open())
     try:
         for live in run_server(settings):

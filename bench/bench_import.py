@@ -41,6 +41,7 @@ from bench.gen_inventory_csv import write as write_sheet
 from bench.generate import build_estate, load
 from bench.import_floor import neo4j_floor, sqlite_floor
 from cmdb.model.records import CI
+from cmdb.root import connect
 from cmdb.services import Cmdb
 from cmdb.services.imports.service import ImportRequest
 from cmdb.settings import Settings
@@ -87,7 +88,7 @@ async def open_store(kind: str, folder: Path, neo4j: Neo4jAt | None = None,
     """A CMDB on a fresh store: a SQLite file in ``folder``, or the Neo4j server at
     ``neo4j`` (wiped), or one started here (full JIT, ``NEO4J_HEAP``)."""
     if kind == "sqlite":
-        cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{folder / 'bench.sqlite3'}"))
+        cmdb = connect(Settings(store_url=f"sqlite:///{folder / 'bench.sqlite3'}"))
         await cmdb.open()
         return cmdb, None
     from pydantic import SecretStr
@@ -101,7 +102,7 @@ async def open_store(kind: str, folder: Path, neo4j: Neo4jAt | None = None,
         neo4j = (server.uri, server.auth)
     uri, auth = neo4j
     wipe(uri, auth)
-    cmdb = Cmdb.build(Settings(store_url=uri, store_user=auth[0],
+    cmdb = connect(Settings(store_url=uri, store_user=auth[0],
                                store_password=SecretStr(auth[1])))
     await cmdb.open()
     return cmdb, server

@@ -46,11 +46,12 @@ from cmdb.api.web.error_pages import exception_handlers
 from cmdb.api.web.headers import SecurityHeadersMiddleware
 from cmdb.api.web.html import Html
 from cmdb.api.web.logs import RequestLogMiddleware
-from cmdb.api.web.metrics import Metrics, instrument_store
+from cmdb.api.web.metrics import Metrics
 from cmdb.api.web.offload import Offloader
 from cmdb.errors import CmdbError
 from cmdb.model.access import LOCAL, Principal
 from cmdb.model.records import Actor, Channel
+from cmdb.root import connect
 from cmdb.services import Cmdb
 from cmdb.settings import Settings
 
@@ -61,10 +62,10 @@ log = logging.getLogger("cmdb.api")
 def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> Starlette:
     """Build the ASGI app. The store opens when the app starts and closes when it stops."""
     settings = settings or Settings()
-    core = cmdb or Cmdb.build(settings)
+    core = cmdb or connect(settings)
     schema = build_schema()
     metrics = Metrics()
-    instrument_store(core.store, metrics)
+    core.store.observe_calls(metrics.store_call)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     html = Html(settings.organisation_name, core.clock.label)
 
@@ -101,13 +102,12 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await core.open()
-        threading.Thread(target=cpu.warm_up, name="cmdb-cpu-warm-up", daemon=True).start()
-        try:
-            yield
-        finally:
-            offloader.close()
-            await core.close()
+        async with core:
+            threading.Thread(target=cpu.warm_up, name="cmdb-cpu-warm-up", daemon=True).start()
+            try:
+                yield
+            finally:
+                offloader.close()
 
     app = Starlette(
         routes=[

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from cmdb.cli.base import open_cmdb, run, settings_from, with_store
 from cmdb.errors import NotFoundError
 from cmdb.services import Cmdb
 from cmdb.services.impact.service import ImpactKind, ImpactReport
@@ -70,33 +71,26 @@ def report_tree(report: ImpactReport) -> str:
     return "\n".join(lines)
 
 
-def register() -> None:
-    """Add the impact commands to the ``cmdb`` group."""
-    from cmdb.cli.main import main, open_cmdb, run, settings_from, with_store
+@click.command()
+@with_store
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--maintenance", is_flag=True, help="A planned outage (reported as planned).")
+@click.option("--depth", default=10, show_default=True, help="How far to follow.")
+@click.option("--type", "types", multiple=True,
+              help="Only follow these relationship types (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def impact(store_url: str | None, db: Any, refs: tuple[str, ...], maintenance: bool,
+           depth: int, types: tuple[str, ...], as_json: bool) -> None:
+    """What breaks if these CIs (asset tags or ids) go down, and whom to tell."""
+    settings = settings_from(store_url, db)
 
-    @main.command()
-    @with_store
-    @click.argument("refs", nargs=-1, required=True)
-    @click.option("--maintenance", is_flag=True, help="A planned outage (reported as planned).")
-    @click.option("--depth", default=10, show_default=True, help="How far to follow.")
-    @click.option("--type", "types", multiple=True,
-                  help="Only follow these relationship types (repeat).")
-    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-    def impact(store_url: str | None, db: Any, refs: tuple[str, ...], maintenance: bool,
-               depth: int, types: tuple[str, ...], as_json: bool) -> None:
-        """What breaks if these CIs (asset tags or ids) go down, and whom to tell."""
-        settings = settings_from(store_url, db)
+    async def work() -> None:
+        async with open_cmdb(settings) as cmdb:
+            report = await cmdb.impact.impact(
+                await resolve(cmdb, refs),
+                ImpactKind.MAINTENANCE if maintenance else ImpactKind.OUTAGE, depth,
+                list(types) or None)
+        click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2)
+                   if as_json else report_tree(report))
 
-        async def work() -> None:
-            cmdb = await open_cmdb(settings)
-            try:
-                report = await cmdb.impact.impact(
-                    await resolve(cmdb, refs),
-                    ImpactKind.MAINTENANCE if maintenance else ImpactKind.OUTAGE, depth,
-                    list(types) or None)
-            finally:
-                await cmdb.close()
-            click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2)
-                       if as_json else report_tree(report))
-
-        run(work)
+    run(work)

@@ -1,4 +1,8 @@
-"""The CMDB's services: the rules, over any store. No web framework, no driver here."""
+"""The CMDB's services: the rules, over any store. No web framework, no driver here.
+
+:class:`Cmdb` wires them over a store it is given; which store a deployment's settings
+name is decided above the services, in :mod:`cmdb.root`.
+"""
 
 from __future__ import annotations
 
@@ -16,23 +20,26 @@ from cmdb.services.cis.queries import CIQueries
 from cmdb.services.cis.service import CIService
 from cmdb.services.impact.service import ImpactService
 from cmdb.settings import Settings
-from cmdb.store import store_from_url
 from cmdb.store.base import Store
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from cmdb.services.access.sessions import SessionService
+    from cmdb.services.audit.health import HealthService
     from cmdb.services.audit.resolutions import FindingResolver
     from cmdb.services.audit.service import CampaignService
-    from cmdb.services.cis.health import HealthService
     from cmdb.services.imports.service import ImportService
     from cmdb.services.labels.service import LabelService
 
 
 @dataclass
 class Cmdb:
-    """One CMDB: its schema, its store and the services over them."""
+    """One CMDB: its schema, its store and the services over them.
+
+    ``async with cmdb:`` opens the store (see :meth:`open`; a store without a CMDB is
+    made one only if ``create``) and closes it on the way out.
+    """
 
     settings: Settings
     registry: Registry
@@ -40,23 +47,32 @@ class Cmdb:
     cis: CIService
     queries: CIQueries
     clock: Clock
+    #: Whether ``async with`` may make a CMDB in a store that holds none yet.
+    create: bool = True
 
     @classmethod
     def build(
-        cls, settings: Settings, store: Store | None = None, registry: Registry | None = None
+        cls, settings: Settings, store: Store, registry: Registry | None = None, *,
+        create: bool = True,
     ) -> Cmdb:
-        """Load the schema and wire the services; call :meth:`open` before use."""
+        """Load the schema (unless given) and wire the services over ``store``; open it
+        with ``async with`` (or :meth:`open`) before use. :func:`cmdb.root.connect`
+        builds the store the settings name."""
         registry = registry or load_registry(settings.schema_dir, settings.vendors_file)
-        store = store or store_from_url(
-            settings.store_url, user=settings.store_user,
-            password=settings.store_password.get_secret_value(),
-            relationship_types=sorted(registry.relationship_types),
-            database=settings.store_database, timeout=settings.store_timeout,
-            file_group=settings.file_group,
-        )
         clock = settings.clock()
         return cls(settings, registry, store, CIService(store, registry, clock),
-                   CIQueries(store, registry, settings.max_page_size), clock)
+                   CIQueries(store, registry, settings.max_page_size), clock, create)
+
+    async def __aenter__(self) -> Cmdb:
+        try:
+            await self.open(create=self.create)
+        except BaseException:
+            await self.close()  # whatever opened before the failure
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     @cached_property
     def impact(self) -> ImpactService:
@@ -114,7 +130,7 @@ class Cmdb:
     @cached_property
     def health(self) -> HealthService:
         """CMDB health: completeness, duplicate candidates, stale discovery, audits."""
-        from cmdb.services.cis.health import HealthService
+        from cmdb.services.audit.health import HealthService
 
         return HealthService(self.store, self.registry)
 

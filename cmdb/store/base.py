@@ -8,12 +8,16 @@ reports a transient failure, so the work must do nothing but talk to ``tx``.
 
 Reads outside a unit of work go through the :class:`Store` methods; each is
 one round trip, counted in :attr:`Store.calls` so tests can prove that a
-GraphQL query costs a constant number of store calls (no N+1).
+GraphQL query costs a constant number of store calls (no N+1). The reads and the
+write transactions are also timed for whoever watches them
+(:meth:`Store.observe_calls`: the server's ``/metrics``); this is the one place
+that sees every store call.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import (
@@ -52,20 +56,53 @@ LoadKind = Literal["ci", "relationship", "history", "doc"]
 Chunks = Callable[[int, int], Iterator[tuple[LoadKind, Sequence[Any]]]]
 
 
-def counted(
-    method: Callable[P, Coroutine[Any, Any, T]],
-) -> Callable[P, Coroutine[Any, Any, T]]:
-    """Count each call of a store read in ``store.calls[name]``."""
+#: Told the name and the seconds of each store call (see :meth:`Store.observe_calls`).
+CallObserver = Callable[[str, float], None]
 
+
+async def store_call(store: Store, name: str, count: bool, call: Awaitable[T]) -> T:
+    """Await one store call: counted in ``store.calls[name]`` if ``count`` (a read), and
+    timed for the store's observers, if any."""
+    if count:
+        store.calls[name] += 1
+    observers = store.call_observers
+    if not observers:
+        return await call
+    started = time.perf_counter()
+    try:
+        return await call
+    finally:
+        seconds = time.perf_counter() - started
+        for observe in observers:
+            observe(name, seconds)
+
+
+def _store_call(
+    method: Callable[P, Coroutine[Any, Any, T]], count: bool,
+) -> Callable[P, Coroutine[Any, Any, T]]:
     @functools.wraps(method)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         store = args[0]
         assert isinstance(store, Store)
-        store.calls[method.__name__] += 1
-        return await method(*args, **kwargs)
+        return await store_call(store, method.__name__, count, method(*args, **kwargs))
 
-    wrapper.counts_calls = True  # type: ignore[attr-defined]  # read by adapters that re-wrap
+    # read by adapters that re-wrap their methods (``store_call`` with it, around the body)
+    wrapper.store_call_counted = count  # type: ignore[attr-defined]
     return wrapper
+
+
+def counted(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """A store read: counted in ``store.calls[name]`` and timed for the observers."""
+    return _store_call(method, True)
+
+
+def timed(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """A write transaction or a ping: timed for the observers, not counted as a read."""
+    return _store_call(method, False)
 
 
 class StoreTx(ABC):
@@ -222,6 +259,13 @@ class Store(ABC):
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.call_observers: list[CallObserver] = []
+
+    def observe_calls(self, observer: CallObserver) -> None:
+        """Tell ``observer`` the name and duration of every read (``@counted``) and write
+        transaction or ping (``@timed``) of this store; once, however often it is added."""
+        if observer not in self.call_observers:
+            self.call_observers.append(observer)
 
     async def __aenter__(self) -> Store:
         await self.open()

@@ -21,7 +21,7 @@ from cmdb.api.app import create_app
 from cmdb.api.serving import server_config
 from cmdb.model.access import Role
 from cmdb.model.records import Actor
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.settings import Settings
 from tests.api.browser import browser  # noqa: F401 - a fixture shared by the page tests
 from tests.support.neo4j_server import Neo4jServer, wipe
@@ -74,7 +74,7 @@ def make_token(settings: Settings, role: Role = Role.ADMIN, name: str = "tests-a
     """An API token made in the store before the server starts (as `cmdb token create`)."""
 
     async def make() -> str:
-        cmdb = Cmdb.build(settings)
+        cmdb = connect(settings)
         await cmdb.open()
         try:
             secret, _ = await cmdb.auth.create_token(Actor(name="tests"), name, role)
@@ -91,7 +91,7 @@ def make_user(settings: Settings, login: str, password: str, role: Role) -> None
     """A user made in the store before the server starts (as `cmdb user create`)."""
 
     async def make() -> None:
-        cmdb = Cmdb.build(settings)
+        cmdb = connect(settings)
         await cmdb.open()
         try:
             await cmdb.auth.create_user(Actor(name="tests"), login, password, role)

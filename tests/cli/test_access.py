@@ -15,7 +15,7 @@ import httpx
 from click.testing import CliRunner
 
 from cmdb.cli.main import main
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.settings import Settings
 from tests.api.conftest import free_port
 
@@ -67,7 +67,7 @@ def sessions_of(db: str, login: str) -> tuple[str, str]:
     """Two sessions of ``login`` started in the store (as two sign-ins would)."""
 
     async def work() -> tuple[str, str]:
-        cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+        cmdb = connect(Settings(store_url=f"sqlite:///{db}"))
         await cmdb.open()
         try:
             who = await cmdb.auth.sign_in(login, "a good password")
@@ -80,7 +80,7 @@ def sessions_of(db: str, login: str) -> tuple[str, str]:
 
 def working(db: str, secrets: tuple[str, ...]) -> list[bool]:
     async def work() -> list[bool]:
-        cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+        cmdb = connect(Settings(store_url=f"sqlite:///{db}"))
         await cmdb.open()
         try:
             return [await cmdb.sessions.principal(s) is not None for s in secrets]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cmdb.cli.main import main
 from cmdb.model.records import Actor
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.settings import Settings
 from tests.services.audit.estate import build_estate, write_scans
 
@@ -23,7 +23,7 @@ def test_audit_commands(tmp_path: Path) -> None:
     db = tmp_path / "cli.sqlite3"
 
     async def seed() -> None:
-        cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+        cmdb = connect(Settings(store_url=f"sqlite:///{db}"))
         await cmdb.open()
         try:
             await build_estate(cmdb, Actor(name="seed"))

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from cmdb.cli.main import main
 from cmdb.model.records import CI, Actor, Channel
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.settings import Settings
 
 BASE = "https://cmdb.example.cn"
@@ -23,7 +23,7 @@ TAGS = ["ZC-0001", "ZC-0002", "资产-0003"]
 
 
 async def _seed(db: Path) -> None:
-    cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+    cmdb = connect(Settings(store_url=f"sqlite:///{db}"))
     await cmdb.open()
     try:
         actor = Actor(name="setup", channel=Channel.DEMO)
@@ -39,7 +39,7 @@ async def _seed(db: Path) -> None:
 
 
 async def _read(db: Path) -> dict[str, CI]:
-    cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+    cmdb = connect(Settings(store_url=f"sqlite:///{db}"))
     await cmdb.open()
     try:
         return {ci.asset_tag or ci.name: ci async for ci in cmdb.store.iter_all("cis")}

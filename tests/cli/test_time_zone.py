@@ -13,14 +13,14 @@ from click.testing import CliRunner
 from cmdb.cli.main import main
 from cmdb.model.clock import Clock
 from cmdb.model.records import Actor
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.settings import Settings
 from tests.services.audit.estate import build_estate, write_scans
 
 
 def seed(db: Path) -> None:
     async def work() -> None:
-        cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+        cmdb = connect(Settings(store_url=f"sqlite:///{db}"))
         await cmdb.open()
         try:
             await build_estate(cmdb, Actor(name="seed"))
@@ -32,7 +32,7 @@ def seed(db: Path) -> None:
 
 def stored(db: Path, tag: str) -> dict[str, object]:
     async def work() -> dict[str, object]:
-        cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+        cmdb = connect(Settings(store_url=f"sqlite:///{db}"))
         await cmdb.open(create=False)
         try:
             ci = await cmdb.store.find_ci_by_asset_tag(tag)
@@ -76,7 +76,7 @@ def test_times_are_printed_in_the_zone(tmp_path: Path) -> None:
     assert made.exit_code == 0, made.output
 
     async def expiry() -> str:
-        cmdb = Cmdb.build(Settings(store_url=f"sqlite:///{db}"))
+        cmdb = connect(Settings(store_url=f"sqlite:///{db}"))
         await cmdb.open(create=False)
         try:
             (token,) = await cmdb.auth.list_tokens(False)

@@ -570,3 +570,24 @@ async def test_ping_and_call_counter(store: Store) -> None:
     before = store.calls["get_cis"]
     await store.get_cis(["x"])
     assert store.calls["get_cis"] == before + 1
+
+
+async def test_every_read_and_write_is_told_to_the_call_observers(store: Store) -> None:
+    """One place sees each store call: reads are counted and timed, a write transaction
+    and a ping are timed but not counted as reads; an observer added twice hears once."""
+    heard: list[tuple[str, float]] = []
+
+    def observer(name: str, seconds: float) -> None:
+        heard.append((name, seconds))
+
+    store.observe_calls(observer)
+    store.observe_calls(observer)
+    before = dict(store.calls)
+    await store.ping()
+    await add(store, ci("observed"))
+    await store.get_cis(["x"])
+    await store.count_cis(CISelection())
+    assert [name for name, _ in heard] == ["ping", "write", "get_cis", "count_cis"]
+    assert all(seconds >= 0 for _, seconds in heard)
+    assert {k: v - before.get(k, 0) for k, v in store.calls.items()
+            if v != before.get(k, 0)} == {"get_cis": 1, "count_cis": 1}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 
 from cmdb.model.records import Doc
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.services.imports.service import ImportRequest
 from cmdb.settings import Settings
 
@@ -25,9 +25,5 @@ def run_import(settings: Settings, who: str, request: ImportRequest) -> Doc:
 
 
 async def _run(settings: Settings, who: str, request: ImportRequest) -> Doc:
-    cmdb = Cmdb.build(settings)
-    await cmdb.open(create=False)
-    try:
+    async with connect(settings, create=False) as cmdb:
         return await cmdb.imports.run(who, request)
-    finally:
-        await cmdb.close()

@@ -12,31 +12,25 @@ counted by class (``2xx``). So requests with made-up methods or paths cannot gro
   ``cmdb_graphql_operation_duration_seconds{operation}``: GraphQL operations, named
   by type and first root field (``mutation updateCI``), so the label set is bounded
   by the schema, not by what clients send;
-- ``cmdb_store_call_duration_seconds{call}``: each store read and write transaction;
+- ``cmdb_store_call_duration_seconds{call}``: each store read and write transaction, as
+  the store reports them (``Store.observe_calls``), by the store method's name;
 - ``cmdb_access_refusals_total{code}``: 401, 403, 413 and 429 refusals.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Match
-
-from cmdb.store.base import Store
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT",
                      "TRACE"})
 OTHER = "other"
 _LOCK = threading.Lock()
-STORE_CALLS = ("get_cis", "find_ci_by_asset_tag", "list_cis", "count_cis", "relationships_of",
-               "relationship_pages", "get_relationships", "history", "closure", "get_docs",
-               "find_docs", "count_docs", "write", "ping")
 Labels = tuple[str, ...]
 
 
@@ -159,6 +153,10 @@ class Metrics:
         self.operations.inc((name, outcome))
         self.operation_seconds.observe((name,), seconds)
 
+    def store_call(self, name: str, seconds: float) -> None:
+        """Time one store call (a :class:`~cmdb.store.base.Store` call observer)."""
+        self.store_seconds.observe((name,), seconds)
+
     def refusal(self, code: str) -> None:
         self.refusals.inc((code,))
 
@@ -170,24 +168,3 @@ class Metrics:
                        self.operation_seconds, self.store_seconds, self.refusals):
             lines += metric.render()
         return "\n".join(lines) + "\n"
-
-
-def instrument_store(store: Store, metrics: Metrics) -> None:
-    """Time every store read and write transaction of this store instance."""
-
-    def timed(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        @functools.wraps(method)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return await method(*args, **kwargs)
-            finally:
-                metrics.store_seconds.observe((name,), time.perf_counter() - start)
-
-        return wrapper
-
-    if getattr(store, "_cmdb_instrumented", False):
-        return
-    for name in STORE_CALLS:
-        setattr(store, name, timed(name, getattr(store, name)))
-    store._cmdb_instrumented = True  # type: ignore[attr-defined]  # a marker, set once

@@ -39,7 +39,16 @@ from cmdb.model.queries import (
     Window,
 )
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
-from cmdb.store.base import Chunks, Direction, KeyField, ScratchKeys, Store, StoreTx, counted
+from cmdb.store.base import (
+    Chunks,
+    Direction,
+    KeyField,
+    ScratchKeys,
+    Store,
+    StoreTx,
+    counted,
+    timed,
+)
 from cmdb.store.home_loop import on_home_loop
 from cmdb.store.neo4j import cypher as q
 from cmdb.store.neo4j import lists as lists
@@ -182,9 +191,11 @@ class Neo4jStore(Store):
         return q.uncollected(
             await self._read(q.collected(cypher, columns, union), **params), columns)
 
+    @timed
     async def ping(self) -> None:
         await self._read("RETURN 1 AS ok")
 
+    @timed
     async def write(self, work: Callable[[StoreTx], Awaitable[T]]) -> T:
         async def unit(tx: AsyncManagedTransaction) -> T:
             return await work(Neo4jTx(tx, self.rel_types))

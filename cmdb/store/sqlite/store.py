@@ -35,7 +35,7 @@ from cmdb.model.queries import (
     RelationshipEnds,
 )
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
-from cmdb.store.base import Direction, KeyField, ScratchKeys, Store, StoreTx, counted
+from cmdb.store.base import Direction, KeyField, ScratchKeys, Store, StoreTx, counted, timed
 from cmdb.store.scratch import DiskKeys
 from cmdb.store.sqlite.facts import ci_facts
 from cmdb.store.sqlite.schema import MIGRATIONS
@@ -364,10 +364,12 @@ class SqliteStore(Store):
             raise StoreUnavailableError("the SQLite store is not open")
         return conn
 
+    @timed
     async def ping(self) -> None:
         with _unavailable():
             self._r.execute("SELECT 1").fetchone()
 
+    @timed
     async def write(self, work: Callable[[StoreTx], Awaitable[T]]) -> T:
         writer = self._writer
         if writer is None:

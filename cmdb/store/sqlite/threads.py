@@ -31,6 +31,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from cmdb.errors import StoreUnavailableError
+from cmdb.store.base import store_call
 
 T = TypeVar("T")
 Connect = Callable[[], sqlite3.Connection]
@@ -147,25 +148,26 @@ class ReaderPool:
 
 def off_loop(cls: type[Any], loop_side: set[str]) -> None:
     """Make every public coroutine method of ``cls`` (but ``loop_side``) run on the
-    instance's reader pool (``self._reader_pool``). A method counted in
-    ``store.calls`` (``@counted``) is counted here, on the caller's side."""
+    instance's reader pool (``self._reader_pool``). A store call (``@counted`` or
+    ``@timed``) is counted and timed here, on the caller's side."""
     for name, member in list(vars(cls).items()):
         if name.startswith("_") or name in loop_side or not inspect.iscoroutinefunction(member):
             continue
-        counted = getattr(member, "counts_calls", False)
-        body = member.__wrapped__ if counted else member
-        setattr(cls, name, _on_reader(body, name if counted else None))
+        count: bool | None = getattr(member, "store_call_counted", None)
+        body = member.__wrapped__ if count is not None else member
+        setattr(cls, name, _on_reader(body, name, count))
 
 
-def _on_reader(body: Callable[..., Coroutine[Any, Any, Any]],
-               counted: str | None) -> Callable[..., Coroutine[Any, Any, Any]]:
+def _on_reader(body: Callable[..., Coroutine[Any, Any, Any]], name: str,
+               count: bool | None) -> Callable[..., Coroutine[Any, Any, Any]]:
     @functools.wraps(body)
     async def read(self: Any, *args: Any, **kwargs: Any) -> Any:
         pool: ReaderPool | None = self._reader_pool
         if pool is None:
             raise StoreUnavailableError("the SQLite store is not open")
-        if counted:
-            self.calls[counted] += 1
-        return await pool.run(lambda _conn: drive(body(self, *args, **kwargs)))
+        call = pool.run(lambda _conn: drive(body(self, *args, **kwargs)))
+        if count is None:
+            return await call
+        return await store_call(self, name, count, call)
 
     return read

@@ -14,7 +14,7 @@ import pytest
 from cmdb.api.pages.audit import form_time
 from cmdb.errors import ValidationError
 from cmdb.model.records import Actor, Channel
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.services.audit.service import CampaignInput
 from cmdb.settings import Settings
 from tests.api.conftest import LiveServer, run_server, store_settings
@@ -28,7 +28,7 @@ PLAN = """mutation($in: PlanChangeInput!) { planChange(input: $in) {
 
 def seed(settings: Settings) -> str:
     async def work() -> str:
-        cmdb = Cmdb.build(settings)
+        cmdb = connect(settings)
         await cmdb.open()
         try:
             actor = Actor(name="陈七", channel=Channel.AUDIT)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from cmdb.model.records import Actor
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.services.audit.records import Resolution
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
@@ -93,7 +93,7 @@ def test_healthz_stays_fast_while_a_large_report_pdf_is_built(tmp_path: Path) ->
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'audit.sqlite3'}")
 
     async def estate() -> str:
-        cmdb = Cmdb.build(settings)
+        cmdb = connect(settings)
         await cmdb.open()
         try:
             actor = Actor(name="tests")

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page
 
 from cmdb.model.access import Role
 from cmdb.model.records import Actor, Channel
-from cmdb.services import Cmdb
+from cmdb.root import connect
 from cmdb.services.audit.recording import scan_file_sightings
 from cmdb.services.audit.service import CampaignInput
 from cmdb.settings import Settings
@@ -42,7 +42,7 @@ AUDITOR, PASSWORD = "chen.qi", "盘点 password 7"
 
 def seed(settings: Settings, tmp_path: Path) -> str:
     async def work() -> str:
-        cmdb = Cmdb.build(settings)
+        cmdb = connect(settings)
         await cmdb.open()
         try:
             actor = Actor(name="陈七", channel=Channel.AUDIT)

@@ -15,6 +15,7 @@ import pytest
 
 from cmdb.errors import DuplicateError
 from cmdb.model.records import CI, Actor, Channel
+from cmdb.root import connect
 from cmdb.services import Cmdb
 from cmdb.services.cis.records import last_alignment
 from cmdb.services.cis.vendors import align_manufacturers
@@ -260,7 +261,7 @@ async def test_opening_the_cmdb_aligns_what_it_holds(tmp_path: Path) -> None:
     """The alignment runs when the CMDB opens (server start, every CLI command), and
     only when the vendor table has changed since the last one."""
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    cmdb = Cmdb.build(settings)
+    cmdb = connect(settings)
     await cmdb.open()
     old = CI(class_name="Server", name="old", state="deployed", serial_number="S1",
              attributes={"manufacturer": "联想（北京）有限公司"})
@@ -268,7 +269,7 @@ async def test_opening_the_cmdb_aligns_what_it_holds(tmp_path: Path) -> None:
         await older(cmdb, [old])
     finally:
         await cmdb.close()
-    cmdb = Cmdb.build(settings)
+    cmdb = connect(settings)
     await cmdb.open()
     try:
         ci = (await cmdb.store.get_cis([old.id]))[old.id]
