@@ -5,7 +5,9 @@ Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser),
 ``/labels/...`` (asset labels, see ``labels_http``), ``/imports/{source}`` (file
 imports, see ``imports_http``), ``/a/{asset_tag}`` (the
 asset page a label's QR opens, see ``pages``), ``/campaigns/...`` (auditors' pages,
-see ``campaign_pages``), ``/login`` and ``/logout`` (sign-in for the browser pages),
+see ``campaign_pages``), ``/cis/{id}/impact``, ``/impact?ids=`` and
+``/changes/{id}/impact`` (the impact drawn, see ``impact_pages``), ``/login`` and
+``/logout`` (sign-in for the browser pages),
 ``/healthz`` (the process is up), ``/readyz`` (the store answers) and ``/metrics``
 (Prometheus).
 
@@ -38,6 +40,7 @@ from cmdb.api.error_pages import exception_handlers
 from cmdb.api.graphql_http import GraphQLHTTP
 from cmdb.api.headers import SecurityHeadersMiddleware
 from cmdb.api.html import Html
+from cmdb.api.impact_pages import ImpactPages
 from cmdb.api.imports_http import ImportEndpoints
 from cmdb.api.labels_http import LabelEndpoints
 from cmdb.api.login import LoginPages
@@ -117,6 +120,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             *LabelEndpoints(core, settings).routes(),
             *ImportEndpoints(core, settings).routes(),
             *AssetPages(core, html).routes(),
+            *ImpactPages(core, html).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
