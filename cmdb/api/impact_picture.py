@@ -37,7 +37,7 @@ SWEEPS = 6
 NODE_W, NODE_H = 196, 46
 GAP_X, GAP_Y = 120, 16
 MARGIN = 24
-LABEL_WIDTH = 26
+LABEL_WIDTH = 24
 """How many columns of text a node's name gets (a CJK character takes two)."""
 
 
