@@ -45,7 +45,8 @@ TEXT: dict[str, dict[str, str]] = {
         "from": "Reached from", "via": "Relationship", "roles": "Roles",
         "cis": "CIs", "none": "Nothing else is affected.", "truncated": "The depth "
         "limit stopped the search: more may be affected further away.",
-        "nowhere": "(no location)", "total": "impacted",
+        "nowhere": "(no location)", "total": "impacted", "more": "more to notify (listed "
+        "below)",
     },
     "zh-CN": {
         "title": "影响分析", "of": "如果它宕机", "of_set": "如果这些配置项宕机",
@@ -60,7 +61,7 @@ TEXT: dict[str, dict[str, str]] = {
         "class": "类别", "from": "来自", "via": "关系", "roles": "角色", "cis": "个配置项",
         "none": "没有其他配置项受影响。",
         "truncated": "已达到深度上限，更远处可能还有受影响的配置项。",
-        "nowhere": "（无位置）", "total": "个受影响",
+        "nowhere": "（无位置）", "total": "个受影响", "more": "其他需通知者（见下表）",
     },
 }
 
@@ -131,7 +132,7 @@ class ImpactPages:
             group_by=group, expanded=expanded,
             expand_href=lambda key: link(expand=[*expanded, key]),
             words={"down": t["down"], "degraded": t["degraded"], "cis": t["cis"],
-                   "nowhere": t["nowhere"]})
+                   "nowhere": t["nowhere"], "more": t["more"]})
         other = "en" if lang == "zh-CN" else "zh-CN"
         switch = [(k, v) for k, v in params.multi_items() if k != "lang"] + [("lang", other)]
         return self.html.render(

@@ -11,9 +11,11 @@ the column before, then after), keeping the order with the fewest crossings.
 
 Large reports stay readable: above ``threshold`` impacted CIs, the CIs of a column are
 grouped by class (or by location) into one cluster node showing how many are DOWN and
-DEGRADED; a group named in ``expanded`` is drawn CI by CI. The changed CIs and the
-business services are never grouped. The output depends on the report only (every
-order has a tie-break on ids), so the same report always gives the same picture.
+DEGRADED; a group named in ``expanded`` is drawn CI by CI. The changed CIs are never
+grouped, nor the business services unless there are more than ``MOST_SHOWN``; at most
+``MOST_SHOWN`` of the people to notify are drawn, then a node counting the others.
+The output depends on the report only (every order has a tie-break on ids), so the
+same report always gives the same picture.
 
 Nothing here knows HTTP or markup: the page renders :class:`Picture` through a
 template.
@@ -33,6 +35,9 @@ from cmdb.services.impact import ImpactReport, Status
 
 THRESHOLD = 60
 """Above this many impacted CIs, a column's CIs are grouped (unless expanded)."""
+MOST_SHOWN = 20
+"""Above this many, the business services are grouped too, and only this many of the
+people to notify are drawn (those concerned by the most CIs; the page lists them all)."""
 SWEEPS = 6
 NODE_W, NODE_H = 196, 46
 GAP_X, GAP_Y = 120, 16
@@ -69,6 +74,8 @@ class Node:
     service: bool = False
     down: int = 0
     degraded: int = 0
+    rank: int = 0
+    """Orders nodes a column would otherwise take as equal (people: most concerned first)."""
     x: int = 0
     y: int = 0
     w: int = NODE_W
@@ -156,10 +163,10 @@ def layout(report: ImpactReport, *, class_label: Callable[[str], str] = str,
     ``class_label`` names a class for the reader; ``locations`` maps CI ids to the place
     they are in (for grouping by location); ``expand_href`` makes the link that draws a
     group CI by CI; ``words`` gives the few words drawn (``down``, ``degraded``,
-    ``cis``, ``nowhere``) in the reader's language.
+    ``cis``, ``nowhere``, ``more``) in the reader's language.
     """
     w = {"down": "DOWN", "degraded": "DEGRADED", "cis": "CIs", "nowhere": "(no location)",
-         **(words or {})}
+         "more": "more to notify", **(words or {})}
     nodes: dict[str, Node] = {}
     where: dict[str, str] = {}
     """CI id -> the key of the node it is drawn in."""
@@ -172,6 +179,7 @@ def layout(report: ImpactReport, *, class_label: Callable[[str], str] = str,
                                 ci_href(ci.id))
             where[ci.id] = ci.id
     grouping = len(report.impacted) > threshold
+    alone = services if len(services) <= MOST_SHOWN else set()
     open_groups = set(expanded)
 
     def group_of(ci_id: str, class_name: str) -> str:
@@ -184,7 +192,7 @@ def layout(report: ImpactReport, *, class_label: Callable[[str], str] = str,
         if item.ci.id in where:
             continue
         name = group_of(item.ci.id, item.ci.class_name)
-        if grouping and item.ci.id not in services and name not in open_groups:
+        if grouping and item.ci.id not in alone and name not in open_groups:
             members[(item.depth, name)].append(i)
     single = {m[0] for m in members.values() if len(m) == 1}  # a group of one: the CI itself
     for (depth, name), idx in sorted(members.items()):
@@ -199,7 +207,8 @@ def layout(report: ImpactReport, *, class_label: Callable[[str], str] = str,
         nodes[key] = Node(key, NodeKind.GROUP, depth, shorten(f"{label} ×{len(idx)}"),
                           " · ".join(c for c in counts if c),
                           f"{label}: {len(idx)} {w['cis']}", expand_href(name),
-                          "DOWN" if down else "DEGRADED", down=down, degraded=degraded)
+                          "DOWN" if down else "DEGRADED", down=down, degraded=degraded,
+                          service=all(report.impacted[i].ci.id in services for i in idx))
         for i in idx:
             where[report.impacted[i].ci.id] = key
     for i, item in enumerate(report.impacted):
@@ -230,14 +239,18 @@ def layout(report: ImpactReport, *, class_label: Callable[[str], str] = str,
                 e.status = "DOWN"
 
     last = max((n.layer for n in nodes.values()), default=0) + 1
-    for party in report.notify:
-        if party.party.id in nodes:
-            continue
+    parties = [p for p in report.notify if p.party.id not in nodes]
+    shown = parties if len(parties) <= MOST_SHOWN else parties[:MOST_SHOWN - 1]
+    for rank, party in enumerate(shown):
         nodes[party.party.id] = Node(
             party.party.id, NodeKind.PARTY, last, shorten(party.party.name),
             f"{'/'.join(party.roles)} · {len(party.cis)}",
             f"{party.party.name}: {', '.join(party.roles)} ({len(party.cis)} {w['cis']})",
-            ci_href(party.party.id))
+            ci_href(party.party.id), rank=rank)
+    if len(shown) < len(parties):
+        more = len(parties) - len(shown)
+        nodes["notify:more"] = Node("notify:more", NodeKind.PARTY, last, f"+{more}",
+                                    w["more"], f"+{more}", "#impact-notify", rank=len(shown))
 
     layers = _order(nodes, list(edges.values()), changed_ids)
     crossings = _place(nodes, list(edges.values()), layers)
@@ -249,10 +262,10 @@ def layout(report: ImpactReport, *, class_label: Callable[[str], str] = str,
                    group_by, crossings, [n for n in drawn if n.kind is NodeKind.GROUP])
 
 
-def _rank(node: Node) -> tuple[int, int, int, str, str]:
+def _rank(node: Node) -> tuple[int, int, int, int, str, str]:
     """The order a column starts in: changed, services, DOWN, then by name."""
     return (0 if node.kind is NodeKind.CHANGED else 1, 0 if node.service else 1,
-            0 if node.status == "DOWN" else 1, node.label, node.key)
+            0 if node.status == "DOWN" else 1, node.rank, node.label, node.key)
 
 
 def _order(nodes: dict[str, Node], edges: list[Edge], changed: list[str]) -> list[list[Node]]:
@@ -274,7 +287,7 @@ def _order(nodes: dict[str, Node], edges: list[Edge], changed: list[str]) -> lis
         pos.update((k, float(i)) for i, k in enumerate(col))
 
     def sweep(col: list[str], near: dict[str, list[str]]) -> list[str]:
-        def key(k: str) -> tuple[float, float, tuple[int, int, int, str, str]]:
+        def key(k: str) -> tuple[float, float, tuple[int, int, int, int, str, str]]:
             ns = near.get(k)
             bary = sum(pos[n] for n in ns) / len(ns) if ns else pos[k]
             return (bary, pos[k], _rank(nodes[k]))

@@ -8,7 +8,7 @@ import random
 import time
 
 from cmdb.api.html import environment
-from cmdb.api.impact_picture import GroupBy, NodeKind, layout
+from cmdb.api.impact_picture import MOST_SHOWN, THRESHOLD, GroupBy, NodeKind, layout
 from cmdb.model.records import CI
 from cmdb.services.impact import (
     ImpactedCI,
@@ -138,10 +138,14 @@ def test_large_reports_are_grouped_and_groups_expand() -> None:
     assert (vms.down, vms.degraded) == (600, 0)
     assert vms.href == "?expand=VirtualMachine"
     assert "DOWN 600" in vms.sub
-    # the services stay themselves; everything else fits on a screen or two
-    keys = {n.key for n in pic.nodes}
-    assert {s.ci.id for s in report.services} <= keys
-    assert len(pic.nodes) < 60
+    # so many services: grouped too, the group still marked as services; the whole
+    # report fits on a screen
+    assert len(report.services) > MOST_SHOWN
+    services = next(n for n in pic.groups if n.label.startswith("BusinessService"))
+    assert services.service
+    assert services.down + services.degraded == len(report.services)
+    assert not vms.service
+    assert len(pic.nodes) < 20
     edge = next(e for e in pic.edges if e.target == vms.key)
     assert (edge.type, edge.count, edge.label) == ("HOSTED_ON", 600, "HOSTED_ON ×600")
     # one group opened: its CIs drawn one by one, the rest still grouped
@@ -153,6 +157,26 @@ def test_large_reports_are_grouped_and_groups_expand() -> None:
     assert not layout(Estate(5).report()).grouped
 
 
+def test_a_few_services_stay_themselves_and_many_people_are_counted() -> None:
+    estate = Estate(40)
+    report = estate.report()
+    assert len(report.impacted) > THRESHOLD
+    assert 0 < len(report.services) <= MOST_SHOWN
+    people = [NotifyParty(ci("Person", f"值班工程师 {i:02d}"), ["MANAGED_BY"],
+                          [i.ci for i in report.impacted[:40 - i]]) for i in range(30)]
+    report.notify = people
+    pic = layout(report)
+    assert pic.grouped
+    at = {n.key: n for n in pic.nodes}
+    for s in report.services:
+        assert at[s.ci.id].service
+        assert at[s.ci.id].kind is NodeKind.CI
+    drawn = [n for n in pic.nodes if n.kind is NodeKind.PARTY]
+    assert len(drawn) == MOST_SHOWN
+    assert [n.key for n in drawn[:-1]] == [p.party.id for p in people[:MOST_SHOWN - 1]]
+    assert (drawn[-1].label, drawn[-1].href) == (f"+{30 - MOST_SHOWN + 1}", "#impact-notify")
+
+
 def test_grouping_by_location() -> None:
     report = Estate(30).report()
     rooms = {i.ci.id: ("3楼机房" if n % 2 else "A03机柜") for n, i in enumerate(report.impacted)}
@@ -161,8 +185,8 @@ def test_grouping_by_location() -> None:
     labels = {n.label.split(" ×")[0] for n in pic.groups}
     assert labels == {"3楼机房", "A03机柜"}
     total = sum(n.down + n.degraded for n in pic.groups)
-    services = len(report.services)
-    assert total == len(report.impacted) - services
+    assert len(report.services) <= MOST_SHOWN  # drawn one by one
+    assert total == len(report.impacted) - len(report.services)
 
 
 def test_a_hostile_name_is_drawn_as_text() -> None:
