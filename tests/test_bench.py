@@ -18,6 +18,7 @@ SMOKE: dict[str, tuple[list[str], str]] = {
     "bench.bench_core": (["--sizes", "500", "--repeat", "1"], "ratio"),
     "bench.bench_console": (["--sizes", "500", "--repeat", "1"], "page"),
     "bench.bench_impact": (["--sizes", "500", "--repeat", "1"], "the service"),
+    "bench.bench_impact_picture": (["--sizes", "500", "--repeat", "1"], "picture data"),
     "bench.bench_neo4j": (["--sizes", "500", "--repeat", "1", "--heap", "512m",
                            "--page-cache", "64m"], "cmdb migrate SQLite -> Neo4j"),
     "bench.bench_neo4j_sizing": (["--sizes", "500", "--history"], "peak transaction"),

@@ -5,7 +5,9 @@ Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser),
 ``/labels/...`` (asset labels, see ``labels_http``), ``/imports/{source}`` (file
 imports, see ``imports_http``), ``/a/{asset_tag}`` (the
 asset page a label's QR opens, see ``pages``), ``/campaigns/...`` (auditors' pages,
-see ``campaign_pages``), ``/login`` and ``/logout`` (sign-in for the browser pages),
+see ``campaign_pages``), ``/cis/{id}/impact``, ``/impact?ids=`` and
+``/changes/{id}/impact`` (the impact drawn, see ``impact_pages``), ``/login`` and
+``/logout`` (sign-in for the browser pages),
 ``/healthz`` (the process is up), ``/readyz`` (the store answers) and ``/metrics``
 (Prometheus).
 
@@ -41,6 +43,7 @@ from cmdb.api.pages.access import LoginPages
 from cmdb.api.pages.audit import CampaignPages
 from cmdb.api.pages.cis import AssetPages, CIPages
 from cmdb.api.pages.home import HomePage
+from cmdb.api.pages.impact import ImpactPages
 from cmdb.api.web import cpu
 from cmdb.api.web.error_pages import exception_handlers
 from cmdb.api.web.headers import SecurityHeadersMiddleware
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             *AssetPages(core, html).routes(),
             *CIPages(core, html).routes(),
             *CampaignPages(core, html).routes(),
+            *ImpactPages(core, html).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[

@@ -267,6 +267,15 @@ def test_every_page_form_as_a_person_would(prod: tuple[LiveServer, str], browser
     console_posts = [h for url, h in desk.posts if "/cis/" in url]
     assert len(console_posts) == 4
     assert all(h.get("origin") == live.url for h in console_posts)
+
+    # The impact page's depth control: a GET form (nothing written, no token needed).
+    asset = live.ok('{ ci(assetTag: "BJ-0002") { id } }')["ci"]["id"]
+    desk.page.goto(f"{live.url}/cis/{asset}/impact?lang=en")
+    desk.page.fill("#depth", "2")
+    desk.submit("impact-depth-form")
+    assert desk.page.url.startswith(f"{live.url}/cis/{asset}/impact?")
+    assert "depth=2" in desk.page.url
+    assert desk.page.input_value("#depth") == "2"
     assert desk.csp_violations == []
     desk.context.close()
 
