@@ -12,7 +12,7 @@ from cmdb.importers.build import RecordBuilder
 from cmdb.importers.columns import ATTR_PREFIX, ResolvedColumn, describe_column, resolve_headers
 from cmdb.importers.errors import ImportErrorCode, ImportFileError, RecordError
 from cmdb.importers.models import Kind, Locator, Observation
-from cmdb.importers.normalise import split_list, split_location
+from cmdb.importers.normalise import restore_cell, split_list, split_location
 from cmdb.importers.options import ParseOptions
 
 DATE_TARGETS = frozenset({"purchase_date", "warranty_end", "seen_at"})
@@ -91,6 +91,8 @@ def _apply(
     if target in DATE_TARGETS:
         b.when(target, value, col.label)
         return
+    if isinstance(value, str):
+        value = restore_cell(value)  # an export's neutralised formula text
     if target.startswith(ATTR_PREFIX):
         b.attribute(target[len(ATTR_PREFIX) :], _as_json(value))
         return

@@ -1,0 +1,489 @@
+"""The register as a spreadsheet: CSV (UTF-8 with BOM, or GB18030) and XLSX, streamed.
+
+An export reads the CIs a filter selects (the filter of the GraphQL ``cis`` query)
+page by page through the store's cursor paging, so 100,000 CIs cost one page of
+memory, and writes them with the headers the sheet importer knows (``资产编号``,
+``名称``, ``类别`` ... or ``Asset tag``, ``Name``, ``Class`` ...): the file imports back
+through the ``csv`` or ``xlsx`` source unchanged, so export, re-import, nothing
+changes. Values are written as the importer reads them: a class and a state by their
+Chinese (or English) label, the place as its path from the site down
+(``北京总部/3楼机房/A01机柜``), the manufacturer by the vendor table's display name,
+lists joined with ``, ``; attributes the importer has no built-in header for get an
+``attributes.<name>`` column. Text a spreadsheet would run as a formula is neutralised
+with a leading ``'`` (:func:`safe_cell`), which the importer takes off again.
+
+The monthly configuration list (配置清单) is an XLSX workbook with one sheet per class:
+the register's columns and each CI's relationships, both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, Literal
+
+from cmdb.errors import ValidationError
+from cmdb.importers.normalise import neutralise_cell
+from cmdb.model.definitions import AttributeType
+from cmdb.model.queries import CIOrder, CISelection, Cursor
+from cmdb.model.records import CI
+from cmdb.model.registry import Registry
+from cmdb.services.cis import LOCATION, OWNER
+from cmdb.services.inputs import CIFilterInput
+from cmdb.services.queries import CIQueries
+from cmdb.store.base import Store
+
+Lang = Literal["zh-CN", "en"]
+Format = Literal["csv", "xlsx"]
+Encoding = Literal["utf-8-sig", "gb18030"]
+Progress = Callable[[int], None]
+#: CIs read per store question: a page of the register held at a time.
+PAGE = 500
+#: Names of places and parties remembered between pages (places are few; people repeat).
+NAME_CACHE = 50_000
+#: Deepest place hierarchy walked (site, building, floor, room, rack ...).
+MAX_PLACE_DEPTH = 16
+#: Bytes gathered before a chunk is handed to the caller (an HTTP response).
+CHUNK = 64 * 1024
+LANGS: tuple[Lang, ...] = ("zh-CN", "en")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the register: what it holds and its header in each language (each
+    one a header the sheet importer maps back to the same field)."""
+
+    key: str
+    en: str
+    zh: str
+
+    def header(self, lang: Lang) -> str:
+        return self.zh if lang == "zh-CN" else self.en
+
+
+#: The register's own columns, in the order a person reads them.
+COLUMNS: tuple[Column, ...] = (
+    Column("asset_tag", "Asset tag", "资产编号"),
+    Column("name", "Name", "名称"),
+    Column("class", "Class", "类别"),
+    Column("state", "State", "状态"),
+    Column("location", "Location", "位置"),
+    Column("owner", "Owner", "责任人"),
+    Column("department", "Department", "部门"),
+    Column("manufacturer", "Manufacturer", "品牌"),
+    Column("model", "Model", "型号"),
+    Column("serial_number", "Serial number", "序列号"),
+    Column("ip_addresses", "IP addresses", "IP地址"),
+    Column("hostnames", "Host name", "主机名"),
+    Column("fqdn", "FQDN", "完整域名"),
+    Column("mac_addresses", "MAC addresses", "MAC地址"),
+    Column("os_name", "Operating system", "操作系统"),
+    Column("os_version", "OS version", "系统版本"),
+    Column("purchase_date", "Purchase date", "购置日期"),
+    Column("warranty_end", "Warranty end", "保修到期"),
+    Column("note", "Note", "备注"),
+)
+#: Attributes a built-in column already carries (``custodian`` is the owner column's
+#: text, which an import keeps beside the link to the person).
+COVERED = frozenset({c.key for c in COLUMNS} | {"custodian"})
+#: Attribute types whose values a sheet cell gives back as they are stored (a list
+#: attribute other than the built-in ones is left out: one cell cannot say where an
+#: item with a comma ends).
+CELL_TYPES = frozenset(AttributeType) - {AttributeType.BOOLEAN}
+RELATIONSHIPS = {"zh-CN": ("关系(出)", "关系(入)"), "en": ("Relationships (out)",
+                                                      "Relationships (in)")}
+
+
+def safe_cell(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula: a leading ``=``, ``+``,
+    ``-``, ``@`` (tab, CR, full-width forms) gets a ``'`` in front, as the campaign
+    report writes it. Text already starting with ``'`` before such a character gets one
+    more, so the importer, which takes one ``'`` off, reads back exactly what was
+    stored."""
+    bare = value.lstrip("'")
+    return "'" + value if neutralise_cell(bare) != bare else value
+
+
+@dataclass
+class Sheet:
+    """The columns of one export: the register's plus one per other attribute."""
+
+    columns: list[Column]
+
+    def headers(self, lang: Lang) -> list[str]:
+        return [c.header(lang) for c in self.columns]
+
+
+class CIExport:
+    """Reads the register for export, a page at a time."""
+
+    def __init__(self, store: Store, registry: Registry, queries: CIQueries,
+                 page_size: int = PAGE) -> None:
+        self.store = store
+        self.registry = registry
+        self.queries = queries
+        self.page_size = page_size
+        self._places: dict[str, tuple[str, str | None]] = {}
+        self._names: dict[str, str] = {}
+
+    # ---- what is exported -------------------------------------------------------------
+    def selection(self, f: CIFilterInput | None) -> CISelection:
+        return self.queries.resolve(f)
+
+    def sheet(self, selection: CISelection) -> Sheet:
+        """The register's columns and an ``attributes.<name>`` column for each other
+        attribute the selected classes declare (not those the CMDB keeps itself)."""
+        classes = selection.classes if selection.classes is not None else [
+            n for n, i in self.registry.classes.items() if not i.abstract]
+        extra: set[str] = set()
+        for name in classes:
+            for key, d in self.registry.class_info(name).attributes.items():
+                if key not in COVERED and not d.system and not d.list \
+                        and d.type in CELL_TYPES:
+                    extra.add(key)
+        attrs = [Column(f"attributes.{k}", f"attributes.{k}", f"attributes.{k}")
+                 for k in sorted(extra)]
+        return Sheet([*COLUMNS, *attrs])
+
+    async def count(self, selection: CISelection) -> int:
+        return await self.store.count_cis(selection)
+
+    async def pages(self, selection: CISelection) -> AsyncIterator[list[CI]]:
+        """The selected CIs, a page at a time, in name order (cursor paging)."""
+        after: Cursor | None = None
+        while True:
+            page = await self.store.list_cis(selection, CIOrder(), self.page_size, after)
+            if page.items:
+                yield page.items
+            if not page.has_next or not page.cursors:
+                return
+            after = page.cursors[-1]
+
+    # ---- one page's rows ---------------------------------------------------------------
+    async def rows(self, cis: Sequence[CI], sheet: Sheet, lang: Lang) -> list[list[Any]]:
+        """The register rows of a page of CIs (places and owners read for the page)."""
+        ids = [c.id for c in cis]
+        located = await self.store.linked_targets(ids, "out", [LOCATION])
+        owned = await self.store.linked_targets(ids, "out", [OWNER])
+        place_of = {i: ts[0][1] for i, ts in located.items() if ts}
+        owner_of = {i: ts[0][1] for i, ts in owned.items() if ts}
+        await self._learn_places(list(place_of.values()))
+        await self._learn_names(list(owner_of.values()))
+        out: list[list[Any]] = []
+        for ci in cis:
+            place = place_of.get(ci.id)
+            owner = ci.attributes.get("custodian") or (
+                self._names.get(owner_of[ci.id]) if ci.id in owner_of else None)
+            row = [self._value(ci, c.key, lang, place, owner) for c in sheet.columns]
+            out.append(row)
+        return out
+
+    def _value(self, ci: CI, key: str, lang: Lang, place: str | None,
+               owner: str | None) -> Any:
+        if key == "asset_tag":
+            return ci.asset_tag
+        if key == "name":
+            return ci.name
+        if key == "serial_number":
+            return ci.serial_number
+        if key == "class":
+            return self._class_text(ci.class_name, lang)
+        if key == "state":
+            return self._state_text(ci.state, lang)
+        if key == "location":
+            return self.place_path(place) if place else None
+        if key == "owner":
+            return owner
+        name = key.removeprefix("attributes.")
+        value = ci.attributes.get(name)
+        if key == "manufacturer" and isinstance(value, str):
+            return self._maker_text(value, lang)
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def _class_text(self, name: str, lang: Lang) -> str:
+        label = self.registry.classes[name].definition.label if \
+            name in self.registry.classes else None
+        text = (label.zh_cn if lang == "zh-CN" else label.en) if label else None
+        return text if text and self.registry.resolve_class(text) == name else name
+
+    def _state_text(self, name: str, lang: Lang) -> str:
+        d = self.registry.lifecycle.states.get(name)
+        text = (d.label.zh_cn if lang == "zh-CN" else d.label.en) if d else None
+        return text if text and self.registry.resolve_state(text) == name else name
+
+    def _maker_text(self, name: str, lang: Lang) -> str:
+        vendors = self.registry.vendors
+        vendor = vendors.vendors.get(name)
+        if vendor is None:
+            return name
+        text = vendor.label.zh_cn if lang == "zh-CN" else vendor.label.en
+        return text if text and vendors.normalise(text) == name else name
+
+    def place_path(self, place_id: str) -> str:
+        """A place as its path from the site down, as a sheet's location column says it."""
+        names: list[str] = []
+        current: str | None = place_id
+        while current is not None and len(names) < MAX_PLACE_DEPTH:
+            known = self._places.get(current)
+            if known is None:
+                break
+            names.append(known[0])
+            current = known[1]
+        return "/".join(reversed(names))
+
+    async def _learn_places(self, ids: list[str]) -> None:
+        """Read the names and parents of places not seen yet, a level at a time."""
+        todo = [i for i in dict.fromkeys(ids) if i not in self._places]
+        if len(self._places) + len(todo) > NAME_CACHE:
+            self._places.clear()
+        for _ in range(MAX_PLACE_DEPTH):
+            if not todo:
+                return
+            found = await self.store.get_cis(todo)
+            parents = await self.store.linked_targets(todo, "out", [LOCATION])
+            for i in todo:
+                up = parents.get(i) or []
+                self._places[i] = (found[i].name if i in found else i,
+                                   up[0][1] if up else None)
+            todo = [p for i in todo for _t, p in parents.get(i, [])[:1]
+                    if p not in self._places]
+
+    async def _learn_names(self, ids: list[str]) -> None:
+        todo = [i for i in dict.fromkeys(ids) if i not in self._names]
+        if not todo:
+            return
+        if len(self._names) + len(todo) > NAME_CACHE:
+            self._names.clear()
+        found = await self.store.get_cis(todo)
+        self._names.update({i: ci.name for i, ci in found.items()})
+
+    async def relationships(self, cis: Sequence[CI], lang: Lang
+                            ) -> dict[str, tuple[str, str]]:
+        """Each CI's relationships as two cells, outgoing and incoming:
+        ``运行于: app-01 (ZC-0001)`` one a line."""
+        ids = [c.id for c in cis]
+        out = await self.store.relationships_of(ids, "out")
+        into = await self.store.relationships_of(ids, "in")
+        others = {r.target_id for rs in out.values() for r in rs} | {
+            r.source_id for rs in into.values() for r in rs}
+        found = await self.store.get_cis(sorted(others)) if others else {}
+
+        def name(i: str) -> str:
+            ci = found.get(i)
+            if ci is None:
+                return i
+            return f"{ci.name} ({ci.asset_tag})" if ci.asset_tag else ci.name
+
+        def type_text(t: str) -> str:
+            d = self.registry.relationship_types.get(t)
+            label = (d.label.zh_cn if lang == "zh-CN" else d.label.en) if d else None
+            return label or t
+
+        return {i: ("\n".join(f"{type_text(r.type)}: {name(r.target_id)}"
+                              for r in out.get(i, [])),
+                    "\n".join(f"{type_text(r.type)}: {name(r.source_id)}"
+                              for r in into.get(i, [])))
+                for i in ids}
+
+
+# ---- writers ------------------------------------------------------------------------
+def csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return safe_cell(str(value)) if isinstance(value, str) else str(value)
+
+
+def xlsx_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return safe_cell(value)
+    return value
+
+
+def csv_lines(rows: Sequence[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerows([[csv_text(v) for v in row] for row in rows])
+    return buf.getvalue()
+
+
+def _encode(text: str, encoding: Encoding, first: bool) -> bytes:
+    if encoding == "utf-8-sig":
+        return text.encode("utf-8-sig" if first else "utf-8")
+    try:
+        return text.encode("gb18030")
+    except UnicodeEncodeError as exc:  # GB18030 covers all of Unicode but surrogates
+        raise ValidationError(f"a value cannot be written in GB18030: {exc.reason}",
+                              field="encoding") from exc
+
+
+async def csv_chunks(export: CIExport, f: CIFilterInput | None, *, lang: Lang = "zh-CN",
+                     encoding: Encoding = "utf-8-sig", progress: Progress | None = None
+                     ) -> AsyncIterator[bytes]:
+    """The register as CSV bytes, the header first, then a chunk every page or so: an
+    HTTP response starts at once and memory holds one page."""
+    selection = export.selection(f)
+    sheet = export.sheet(selection)
+    yield _encode(csv_lines([sheet.headers(lang)]), encoding, True)
+    pending: list[bytes] = []
+    size = 0
+    async for page in export.pages(selection):
+        data = _encode(csv_lines(await export.rows(page, sheet, lang)), encoding, False)
+        pending.append(data)
+        size += len(data)
+        if progress:
+            progress(len(page))
+        if size >= CHUNK:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+def _new_workbook() -> Any:
+    import openpyxl  # only when a workbook is written: it takes a moment to import
+
+    return openpyxl.Workbook(write_only=True)
+
+
+def _sheet_title(text: str, used: set[str]) -> str:
+    """A worksheet name Excel accepts (31 characters, none of ``[]:*?/\\``), unique."""
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in text)[:31] or "Sheet"
+    title, n = clean, 2
+    while title.casefold() in used:
+        suffix = f" ({n})"
+        title, n = clean[:31 - len(suffix)] + suffix, n + 1
+    used.add(title.casefold())
+    return title
+
+
+def _spool(workbook: Any) -> IO[bytes]:
+    """Save a write-only workbook to a temporary file and rewind it."""
+    fh = tempfile.TemporaryFile()  # noqa: SIM115  # the caller reads and closes it
+    workbook.save(fh)
+    fh.seek(0)
+    return fh
+
+
+def _file_chunks(fh: IO[bytes]) -> Generator[bytes, None, None]:
+    with fh:
+        while block := fh.read(CHUNK):
+            yield block
+
+
+async def _stream_file(fh: IO[bytes]) -> AsyncIterator[bytes]:
+    blocks = _file_chunks(fh)
+    try:
+        while block := await asyncio.to_thread(next, blocks, b""):
+            yield block
+    finally:
+        blocks.close()
+
+
+async def xlsx_chunks(export: CIExport, f: CIFilterInput | None, *, lang: Lang = "zh-CN",
+                      progress: Progress | None = None) -> AsyncIterator[bytes]:
+    """The register as an XLSX workbook, one sheet. openpyxl's write-only mode keeps
+    rows in a temporary file as they come, so memory holds one page; the workbook is a
+    zip whose directory comes last, so its bytes follow once every row is written."""
+    selection = export.selection(f)
+    sheet = export.sheet(selection)
+    wb = _new_workbook()
+    ws = wb.create_sheet(_sheet_title("配置项" if lang == "zh-CN" else "CIs", set()))
+    ws.append(sheet.headers(lang))
+    async for page in export.pages(selection):
+        rows = await export.rows(page, sheet, lang)
+        await asyncio.to_thread(_append, ws, rows)
+        if progress:
+            progress(len(page))
+    fh = await asyncio.to_thread(_spool, wb)
+    async for block in _stream_file(fh):
+        yield block
+
+
+def _append(ws: Any, rows: Sequence[Sequence[Any]]) -> None:
+    for row in rows:
+        ws.append([xlsx_value(v) for v in row])
+
+
+async def config_list_chunks(export: CIExport, *, lang: Lang = "zh-CN",
+                             progress: Progress | None = None) -> AsyncIterator[bytes]:
+    """The monthly configuration list (配置清单): an XLSX workbook with one sheet per
+    class that has CIs, each CI with the register's columns and its relationships."""
+    registry = export.registry
+    wb = _new_workbook()
+    used: set[str] = set()
+    rel_headers = list(RELATIONSHIPS[lang])
+    for name in sorted(n for n, i in registry.classes.items() if not i.abstract):
+        selection = CISelection(classes=(name,))
+        if not await export.count(selection):
+            continue
+        sheet = export.sheet(selection)
+        ws = wb.create_sheet(_sheet_title(export._class_text(name, lang), used))
+        ws.append([*sheet.headers(lang), *rel_headers])
+        async for page in export.pages(selection):
+            rows = await export.rows(page, sheet, lang)
+            rels = await export.relationships(page, lang)
+            full = [[*row, *rels[ci.id]] for row, ci in zip(rows, page, strict=True)]
+            await asyncio.to_thread(_append, ws, full)
+            if progress:
+                progress(len(page))
+    if not used:
+        ws = wb.create_sheet(_sheet_title("配置项" if lang == "zh-CN" else "CIs", used))
+        ws.append(sheet_headers(lang))
+    fh = await asyncio.to_thread(_spool, wb)
+    async for block in _stream_file(fh):
+        yield block
+
+
+def sheet_headers(lang: Lang) -> list[str]:
+    """The register's built-in headers (an empty export still says its columns)."""
+    return [c.header(lang) for c in COLUMNS]
+
+
+def chunks(export: CIExport, f: CIFilterInput | None, fmt: Format, *, lang: Lang = "zh-CN",
+           encoding: Encoding = "utf-8-sig", progress: Progress | None = None
+           ) -> AsyncIterator[bytes]:
+    """The register in ``fmt`` as an async iterator of bytes (an HTTP streaming body)."""
+    if fmt == "xlsx":
+        return xlsx_chunks(export, f, lang=lang, progress=progress)
+    return csv_chunks(export, f, lang=lang, encoding=encoding, progress=progress)
+
+
+MEDIA_TYPES: dict[Format, str] = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _temp_beside(path: str | os.PathLike[str]) -> tuple[int, str, str]:
+    target = os.fspath(path)
+    fd, tmp = tempfile.mkstemp(prefix=".export-",
+                               dir=os.path.dirname(os.path.abspath(target)))
+    return fd, tmp, target
+
+
+async def write_file(stream: AsyncIterator[bytes], path: str | os.PathLike[str]) -> int:
+    """Write a stream to ``path`` through a temporary file beside it, so a failed export
+    leaves no half-written file; returns the bytes written."""
+    fd, tmp, target = _temp_beside(path)
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            async for block in stream:
+                fh.write(block)
+                written += len(block)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return written
