@@ -476,6 +476,7 @@ def migrate(source: str, target: str, replace: bool) -> None:
 
 def _register_more() -> None:
     from cmdb.cli_audit import register as register_audit
+    from cmdb.cli_export import register as register_export
     from cmdb.cli_impact import register
     from cmdb.cli_import import register as register_import
     from cmdb.cli_token import register as register_access
@@ -484,6 +485,7 @@ def _register_more() -> None:
     register_access()
     register_import()
     register_audit()
+    register_export()
 
 
 _register_more()

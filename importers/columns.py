@@ -30,6 +30,7 @@ INVENTORY_TARGETS: dict[str, tuple[str, ...]] = {
         "固定资产编码",
         "资产条码",
     ),
+    "ci_id": ("ci id", "cmdb id", "configuration item id", "配置项id", "配置项编号"),
     "name": (
         "name",
         "asset name",

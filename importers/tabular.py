@@ -18,7 +18,7 @@ from cmdb.importers.options import ParseOptions
 DATE_TARGETS = frozenset({"purchase_date", "warranty_end", "seen_at"})
 LIST_TARGETS = frozenset({"mac_addresses", "ip_addresses", "hostnames"})
 LOCATION_RANK = {"location:site": 0, "location": 1, "location:room": 2, "location:rack": 3}
-IDENTIFYING = ("asset_tag", "serial_number", "system_uuid", "name", "fqdn")
+IDENTIFYING = ("asset_tag", "ci_id", "serial_number", "system_uuid", "name", "fqdn")
 
 
 @dataclass(frozen=True)

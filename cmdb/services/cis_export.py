@@ -9,7 +9,8 @@ changes. Values are written as the importer reads them: a class and a state by t
 Chinese (or English) label, the place as its path from the site down
 (``北京总部/3楼机房/A01机柜``), the manufacturer by the vendor table's display name,
 lists joined with ``, ``; attributes the importer has no built-in header for get an
-``attributes.<name>`` column. Text a spreadsheet would run as a formula is neutralised
+``attributes.<name>`` column; the last column, the CI's id (``配置项ID``), finds a CI
+that has no asset tag (a place, a person) again. Text a spreadsheet would run as a formula is neutralised
 with a leading ``'`` (:func:`safe_cell`), which the importer takes off again.
 
 The monthly configuration list (配置清单) is an XLSX workbook with one sheet per class:
@@ -87,6 +88,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("purchase_date", "Purchase date", "购置日期"),
     Column("warranty_end", "Warranty end", "保修到期"),
     Column("note", "Note", "备注"),
+    # Last: what a re-import finds the CI by when it has no asset tag (a place, a person).
+    Column("ci_id", "CI id", "配置项ID"),
 )
 #: Attributes a built-in column already carries (``custodian`` is the owner column's
 #: text, which an import keeps beside the link to the person).
@@ -187,6 +190,8 @@ class CIExport:
                owner: str | None) -> Any:
         if key == "asset_tag":
             return ci.asset_tag
+        if key == "ci_id":
+            return ci.id
         if key == "name":
             return ci.name
         if key == "serial_number":
@@ -487,3 +492,44 @@ async def write_file(stream: AsyncIterator[bytes], path: str | os.PathLike[str])
         os.unlink(tmp)
         raise
     return written
+
+
+# ---- what people type ---------------------------------------------------------------
+async def find_ci(queries: CIQueries, ref: str) -> CI | None:
+    """A CI by asset tag or id."""
+    return await queries.store.find_ci_by_asset_tag(ref) or await queries.get(ci_id=ref)
+
+
+async def find_place(export: CIExport, rules: Any, ref: str) -> str:
+    """A place by its path as a sheet writes it (``北京总部/3楼机房``), asset tag or id."""
+    from cmdb.importers.normalise import split_location
+    from cmdb.services.places import PlaceResolver
+
+    found = await find_ci(export.queries, ref)
+    if found is not None:
+        return found.id
+    resolved = await PlaceResolver(export.store, export.registry, rules).resolve(
+        split_location(ref), False)
+    if resolved.place_id is None:
+        raise ValidationError(f"location {ref!r}: {resolved.error or 'no such place'}",
+                              field="location")
+    return resolved.place_id
+
+
+async def find_party(export: CIExport, ref: str) -> str:
+    """An owner (a person or a team) by asset tag, id or exact name."""
+    found = await find_ci(export.queries, ref)
+    if found is not None:
+        return found.id
+    registry = export.registry
+    classes = tuple(sorted({*registry.descendants("Person", concrete_only=True),
+                            *registry.descendants("Team", concrete_only=True)}))
+    page = await export.store.list_cis(CISelection(classes=classes, text=ref), CIOrder(),
+                                       20, None)
+    named = [c for c in page.items if c.name.strip() == ref.strip()]
+    if len(named) != 1:
+        raise ValidationError(
+            f"owner {ref!r}: " + ("nobody is called so" if not named else
+                                  f"{len(named)} people or teams are called so; give an id"),
+            field="owner")
+    return named[0].id
