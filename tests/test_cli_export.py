@@ -115,7 +115,8 @@ def test_the_config_list(db: Path, tmp_path: Path) -> None:
     done = cmdb("export", "config-list", "--db", db, "-o", out)
     assert done.exit_code == 0, done.output
     wb = openpyxl.load_workbook(out)
-    assert {"打印机", "服务器", "交换机", "笔记本电脑", "园区", "房间", "人员", "团队"} <= set(wb.sheetnames)
+    assert {"打印机", "服务器", "交换机", "笔记本电脑", "园区", "房间", "人员", "团队"} \
+        <= set(wb.sheetnames)
     switch = [[c.value for c in row] for row in wb["交换机"].iter_rows()]
     assert switch[1][0] == "SH-0001"
     assert "位于: 2F机房" in switch[1][-2]

@@ -10,8 +10,9 @@ Chinese (or English) label, the place as its path from the site down
 (``北京总部/3楼机房/A01机柜``), the manufacturer by the vendor table's display name,
 lists joined with ``, ``; attributes the importer has no built-in header for get an
 ``attributes.<name>`` column; the last column, the CI's id (``配置项ID``), finds a CI
-that has no asset tag (a place, a person) again. Text a spreadsheet would run as a formula is neutralised
-with a leading ``'`` (:func:`safe_cell`), which the importer takes off again.
+that has no asset tag (a place, a person) again. Text a spreadsheet would run as a
+formula is neutralised with a leading ``'`` (:func:`safe_cell`), which the importer
+takes off again.
 
 The monthly configuration list (配置清单) is an XLSX workbook with one sheet per class:
 the register's columns and each CI's relationships, both ways.
