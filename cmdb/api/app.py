@@ -3,7 +3,8 @@
 Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser),
 ``/static/...`` (GraphiQL's own assets: nothing loads from a CDN),
 ``/labels/...`` (asset labels, see ``labels_http``), ``/imports/{source}`` (file
-imports, see ``imports_http``), ``/a/{asset_tag}`` (the
+imports, see ``imports_http``), ``/cis/export`` (the register as CSV or XLSX, see
+``export_http``), ``/a/{asset_tag}`` (the
 asset page a label's QR opens, see ``pages``), ``/campaigns/...`` (auditors' pages,
 see ``campaign_pages``), ``/login`` and ``/logout`` (sign-in for the browser pages),
 ``/healthz`` (the process is up), ``/readyz`` (the store answers) and ``/metrics``
@@ -35,6 +36,7 @@ from cmdb.api import cpu
 from cmdb.api.access import AccessMiddleware
 from cmdb.api.context import Context
 from cmdb.api.error_pages import exception_handlers
+from cmdb.api.export_http import ExportEndpoints
 from cmdb.api.graphql_http import GraphQLHTTP
 from cmdb.api.headers import SecurityHeadersMiddleware
 from cmdb.api.html import Html
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             *LoginPages(core, html, secret.encode("utf-8") if secret else None).routes(),
             *LabelEndpoints(core, settings).routes(),
             *ImportEndpoints(core, settings).routes(),
+            *ExportEndpoints(core).routes(),
             *AssetPages(core, html).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
