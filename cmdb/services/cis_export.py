@@ -32,7 +32,7 @@ from typing import IO, Any, Literal
 from cmdb.errors import ValidationError
 from cmdb.importers.normalise import neutralise_cell
 from cmdb.model.definitions import AttributeType
-from cmdb.model.queries import CIOrder, CISelection, Cursor
+from cmdb.model.queries import CIOrder, CISelection, Page
 from cmdb.model.records import CI
 from cmdb.model.registry import Registry
 from cmdb.services.cis import LOCATION, OWNER
@@ -92,6 +92,12 @@ COLUMNS: tuple[Column, ...] = (
     # Last: what a re-import finds the CI by when it has no asset tag (a place, a person).
     Column("ci_id", "CI id", "配置项ID"),
 )
+#: The order :meth:`CIExport.rows` writes a row's values in.
+ROW_ORDER = ("asset_tag", "name", "class", "state", "location", "owner", "department",
+             "manufacturer", "model", "serial_number", "ip_addresses", "hostnames", "fqdn",
+             "mac_addresses", "os_name", "os_version", "purchase_date", "warranty_end", "note",
+             "ci_id")
+assert tuple(c.key for c in COLUMNS) == ROW_ORDER
 #: Attributes a built-in column already carries (``custodian`` is the owner column's
 #: text, which an import keeps beside the link to the person).
 COVERED = frozenset({c.key for c in COLUMNS} | {"custodian"})
@@ -134,6 +140,7 @@ class CIExport:
         self.page_size = page_size
         self._places: dict[str, tuple[str, str | None]] = {}
         self._names: dict[str, str] = {}
+        self._texts_memo: dict[str, dict[tuple[int, str], str]] = {}
 
     # ---- what is exported -------------------------------------------------------------
     def selection(self, f: CIFilterInput | None) -> CISelection:
@@ -158,60 +165,75 @@ class CIExport:
         return await self.store.count_cis(selection)
 
     async def pages(self, selection: CISelection) -> AsyncIterator[list[CI]]:
-        """The selected CIs, a page at a time, in name order (cursor paging)."""
-        after: Cursor | None = None
-        while True:
-            page = await self.store.list_cis(selection, CIOrder(), self.page_size, after)
-            if page.items:
-                yield page.items
-            if not page.has_next or not page.cursors:
-                return
-            after = page.cursors[-1]
+        """The selected CIs, a page at a time, in name order (cursor paging). The next
+        page is asked for before this one is handed over, so the store reads while the
+        caller writes (two pages in memory at most)."""
+        order = CIOrder()
+        ahead: asyncio.Future[Page[CI]] | None = asyncio.ensure_future(
+            self.store.list_cis(selection, order, self.page_size, None))
+        try:
+            while ahead is not None:
+                page = await ahead
+                ahead = None
+                if page.has_next and page.cursors:
+                    ahead = asyncio.ensure_future(self.store.list_cis(
+                        selection, order, self.page_size, page.cursors[-1]))
+                if page.items:
+                    yield page.items
+        finally:
+            if ahead is not None:
+                ahead.cancel()
 
     # ---- one page's rows ---------------------------------------------------------------
     async def rows(self, cis: Sequence[CI], sheet: Sheet, lang: Lang) -> list[list[Any]]:
         """The register rows of a page of CIs (places and owners read for the page)."""
         ids = [c.id for c in cis]
-        located = await self.store.linked_targets(ids, "out", [LOCATION])
-        owned = await self.store.linked_targets(ids, "out", [OWNER])
-        place_of = {i: ts[0][1] for i, ts in located.items() if ts}
-        owner_of = {i: ts[0][1] for i, ts in owned.items() if ts}
+        links = await self.store.linked_targets(ids, "out", [LOCATION, OWNER])
+        place_of: dict[str, str] = {}
+        owner_of: dict[str, str] = {}
+        for i, found in links.items():
+            for rel_type, target in found:
+                (place_of if rel_type == LOCATION else owner_of).setdefault(i, target)
         await self._learn_places(list(place_of.values()))
         await self._learn_names(list(owner_of.values()))
+        extra = [c.key.removeprefix("attributes.") for c in sheet.columns[len(COLUMNS):]]
+        class_text, state_text, maker_text = self._texts(lang)
+        names, path = self._names, self.place_path
         out: list[list[Any]] = []
+        # Spelled out in the order of COLUMNS (ROW_ORDER): this runs for every CI.
         for ci in cis:
+            a = ci.attributes
             place = place_of.get(ci.id)
-            owner = ci.attributes.get("custodian") or (
-                self._names.get(owner_of[ci.id]) if ci.id in owner_of else None)
-            row = [self._value(ci, c.key, lang, place, owner) for c in sheet.columns]
-            out.append(row)
+            owner = a.get("custodian") or (names.get(owner_of[ci.id])
+                                           if ci.id in owner_of else None)
+            maker = a.get("manufacturer")
+            out.append([
+                ci.asset_tag, ci.name, class_text(ci.class_name), state_text(ci.state),
+                path(place) if place else None, owner, a.get("department"),
+                maker_text(maker) if isinstance(maker, str) else maker, a.get("model"),
+                ci.serial_number, _joined(a.get("ip_addresses")),
+                _joined(a.get("hostnames")), a.get("fqdn"), _joined(a.get("mac_addresses")),
+                a.get("os_name"), a.get("os_version"), a.get("purchase_date"),
+                a.get("warranty_end"), a.get("note"), ci.id,
+                *[_joined(a.get(k)) for k in extra]])
         return out
 
-    def _value(self, ci: CI, key: str, lang: Lang, place: str | None,
-               owner: str | None) -> Any:
-        if key == "asset_tag":
-            return ci.asset_tag
-        if key == "ci_id":
-            return ci.id
-        if key == "name":
-            return ci.name
-        if key == "serial_number":
-            return ci.serial_number
-        if key == "class":
-            return self._class_text(ci.class_name, lang)
-        if key == "state":
-            return self._state_text(ci.state, lang)
-        if key == "location":
-            return self.place_path(place) if place else None
-        if key == "owner":
-            return owner
-        name = key.removeprefix("attributes.")
-        value = ci.attributes.get(name)
-        if key == "manufacturer" and isinstance(value, str):
-            return self._maker_text(value, lang)
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        return value
+    def _texts(self, lang: Lang) -> tuple[Callable[[str], str], Callable[[str], str],
+                                           Callable[[str], str]]:
+        """How a class, a state and a manufacturer are written in ``lang`` (remembered:
+        a register repeats a few of each)."""
+        memo = self._texts_memo.setdefault(lang, {})
+
+        def cached(kind: int, read: Callable[[str, Lang], str]) -> Callable[[str], str]:
+            def text(name: str) -> str:
+                found = memo.get((kind, name))
+                if found is None:
+                    found = memo[kind, name] = read(name, lang)
+                return found
+            return text
+
+        return (cached(0, self._class_text), cached(1, self._state_text),
+                cached(2, self._maker_text))
 
     def _class_text(self, name: str, lang: Lang) -> str:
         label = self.registry.classes[name].definition.label if \
@@ -299,19 +321,30 @@ class CIExport:
                 for i in ids}
 
 
+def _joined(value: Any) -> Any:
+    """A list as one cell (``10.1.2.4, fd00::4``); anything else as it is."""
+    return ", ".join(map(str, value)) if value.__class__ is list else value
+
+
 # ---- writers ------------------------------------------------------------------------
+#: First characters that may need :func:`safe_cell` (a quick test before the full one).
+RISKY = frozenset("=+-@\t\r＝＋－＠'")
+
+
 def csv_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return safe_cell(value) if value[:1] in RISKY else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return safe_cell(str(value)) if isinstance(value, str) else str(value)
+    return str(value)
 
 
 def xlsx_value(value: Any) -> Any:
-    if isinstance(value, str):
+    if isinstance(value, str) and value[:1] in RISKY:
         return safe_cell(value)
     return value
 
