@@ -255,3 +255,32 @@ async def test_an_export_of_nothing_still_has_its_headers(cmdb: Cmdb) -> None:
     data = await _bytes(csv_chunks(export, CIFilterInput(text="没有这样的设备"), lang="zh-CN"))
     header = next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert header[:len(COLUMNS)] == [c.zh for c in COLUMNS]
+
+
+async def test_an_edited_export_changes_what_was_edited_and_nothing_else(
+        cmdb: Cmdb, tmp_path: Path, actor: Actor) -> None:
+    """The id column finds the CI whatever else was edited: a new asset tag is the same
+    CI's new tag, a renamed room is the same room."""
+    await _estate(cmdb, tmp_path, actor)
+    before = await _snapshot(cmdb.store)
+    export = CIExport(cmdb.store, cmdb.registry, cmdb.queries)
+    text = (await _bytes(csv_chunks(export, None, lang="zh-CN"))).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    head = rows[0]
+    tag, name = head.index("资产编号"), head.index("名称")
+    laptop = next(r for r in rows if r[tag] == "BJ-0004")
+    laptop[tag] = "BJ-0104"
+    room = next(r for r in rows if r[name] == "3楼机房")
+    room[name] = "三楼机房"
+    path = tmp_path / "edited.csv"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    path.write_bytes(out.getvalue().encode("utf-8-sig"))
+    done = await _reimport(cmdb, path, "csv", dry_run=False)
+    assert counts(done) == {"MATCHED": len(before["cis"]) - 2,
+                            "MATCHED_WITH_DIFFERENCES": 2}, await _differences(cmdb, done)
+    after = await _snapshot(cmdb.store)
+    assert set(after["cis"]) == set(before["cis"])  # nobody new, nobody lost
+    changed = {i for i in before["cis"] if before["cis"][i] != after["cis"][i]}
+    assert {after["cis"][i][3] or after["cis"][i][1] for i in changed} == {"BJ-0104",
+                                                                         "三楼机房"}
