@@ -101,7 +101,9 @@ def test_what_is_exported_imports_back_unchanged(server: tuple[LiveServer, str])
         body = live.client.get("/cis/export", params={"format": fmt}).content
         files = {"file": (f"register.{fmt}", body)}
         for dry_run in ("true", "false"):
-            r = live.client.post(f"/imports/{fmt}", data={"dryRun": dry_run}, files=files)
+            # An import runs in a worker process: slow to start on a busy machine.
+            r = live.client.post(f"/imports/{fmt}", data={"dryRun": dry_run}, files=files,
+                                 timeout=180)
             assert r.status_code == 200, r.text
             counts = {k: n for k, n in r.json()["counts"].items() if n}
             assert counts == {"MATCHED": 4}, r.json()
