@@ -24,6 +24,7 @@ import asyncio
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,8 @@ COVERED = frozenset({c.key for c in COLUMNS} | {"custodian"})
 #: attribute other than the built-in ones is left out: one cell cannot say where an
 #: item with a comma ends).
 CELL_TYPES = frozenset(AttributeType) - {AttributeType.BOOLEAN}
+#: How much of a cell a CI's relationships may fill (Excel's limit is 32,767).
+RELATIONSHIP_CELL_CHARS = 30_000
 RELATIONSHIPS = {"zh-CN": ("关系(出)", "关系(入)"), "en": ("Relationships (out)",
                                                       "Relationships (in)")}
 
@@ -232,10 +235,10 @@ class CIExport:
                 return found
             return text
 
-        return (cached(0, self._class_text), cached(1, self._state_text),
+        return (cached(0, self.class_text), cached(1, self._state_text),
                 cached(2, self._maker_text))
 
-    def _class_text(self, name: str, lang: Lang) -> str:
+    def class_text(self, name: str, lang: Lang) -> str:
         label = self.registry.classes[name].definition.label if \
             name in self.registry.classes else None
         text = (label.zh_cn if lang == "zh-CN" else label.en) if label else None
@@ -314,10 +317,23 @@ class CIExport:
             label = (d.label.zh_cn if lang == "zh-CN" else d.label.en) if d else None
             return label or t
 
-        return {i: ("\n".join(f"{type_text(r.type)}: {name(r.target_id)}"
-                              for r in out.get(i, [])),
-                    "\n".join(f"{type_text(r.type)}: {name(r.source_id)}"
-                              for r in into.get(i, [])))
+        def cell(lines: list[str]) -> str:
+            """One a line, within a cell (a core switch has thousands)."""
+            shown: list[str] = []
+            size = 0
+            for n, line in enumerate(lines):
+                size += len(line) + 1
+                if size > RELATIONSHIP_CELL_CHARS:
+                    more = len(lines) - n
+                    shown.append(f"… +{more}")
+                    break
+                shown.append(line)
+            return "\n".join(shown)
+
+        return {i: (cell([f"{type_text(r.type)}: {name(r.target_id)}"
+                          for r in out.get(i, [])]),
+                    cell([f"{type_text(r.type)}: {name(r.source_id)}"
+                          for r in into.get(i, [])]))
                 for i in ids}
 
 
@@ -343,10 +359,22 @@ def csv_text(value: Any) -> str:
     return str(value)
 
 
+#: Characters an XLSX cell cannot hold (XML 1.0 forbids them; openpyxl refuses them).
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Excel's longest cell.
+XLSX_CELL_CHARS = 32_767
+
+
 def xlsx_value(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in RISKY:
-        return safe_cell(value)
-    return value
+    """A value as an XLSX cell: text neutralised, without the control characters XML
+    cannot carry, within Excel's cell length."""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in RISKY:
+        value = safe_cell(value)
+    if XLSX_ILLEGAL.search(value):
+        value = XLSX_ILLEGAL.sub("", value)
+    return value[:XLSX_CELL_CHARS]
 
 
 def csv_lines(rows: Sequence[Sequence[Any]]) -> str:
@@ -427,6 +455,7 @@ async def _stream_file(fh: IO[bytes]) -> AsyncIterator[bytes]:
             yield block
     finally:
         blocks.close()
+        fh.close()
 
 
 async def xlsx_chunks(export: CIExport, f: CIFilterInput | None, *, lang: Lang = "zh-CN",
@@ -467,7 +496,7 @@ async def config_list_chunks(export: CIExport, *, lang: Lang = "zh-CN",
         if not await export.count(selection):
             continue
         sheet = export.sheet(selection)
-        ws = wb.create_sheet(_sheet_title(export._class_text(name, lang), used))
+        ws = wb.create_sheet(_sheet_title(export.class_text(name, lang), used))
         ws.append([*sheet.headers(lang), *rel_headers])
         async for page in export.pages(selection):
             rows = await export.rows(page, sheet, lang)

@@ -284,3 +284,43 @@ async def test_an_edited_export_changes_what_was_edited_and_nothing_else(
     changed = {i for i in before["cis"] if before["cis"][i] != after["cis"][i]}
     assert {after["cis"][i][3] or after["cis"][i][1] for i in changed} == {"BJ-0104",
                                                                          "三楼机房"}
+
+
+async def test_xlsx_takes_text_xml_cannot_carry(cmdb: Cmdb, actor: Actor,
+                                                tmp_path: Path) -> None:
+    """A note pasted from a terminal with a vertical tab (openpyxl refuses the character:
+    the export leaves it out instead of failing half-way), longer than Excel's cell."""
+    await cmdb.cis.create(actor, {"class_name": "Server", "name": "bj-db-01",
+                                  "asset_tag": "BJ-0100",
+                                  "attributes": {"note": "=主库\x0b备库切换" + "日志" * 20000}})
+    export = CIExport(cmdb.store, cmdb.registry, cmdb.queries)
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(await _bytes(chunks(export, None, "xlsx", lang="en")))
+    ws = openpyxl.load_workbook(path).active
+    assert ws is not None
+    head = [c.value for c in ws[1]]
+    row = [c.value for c in ws[2]]
+    note = row[head.index("Note")]
+    assert note.startswith("'=主库备库切换日志")
+    assert len(note) == 32767  # Excel's longest cell
+
+
+async def test_a_crowded_ci_s_relationships_fit_their_cell(
+        cmdb: Cmdb, actor: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rack with 30 servers in it: its incoming cell lists what fits, then how many more."""
+    from cmdb.services import cis_export
+
+    monkeypatch.setattr(cis_export, "RELATIONSHIP_CELL_CHARS", 200)
+    rack = await cmdb.cis.create(actor, {"class_name": "Rack", "name": "A01机柜"})
+    for n in range(30):
+        await cmdb.cis.create(actor, {"class_name": "Server", "name": f"bj-srv-{n:02d}",
+                                      "location_id": rack.id})
+    export = CIExport(cmdb.store, cmdb.registry, cmdb.queries)
+    path = tmp_path / "config.xlsx"
+    path.write_bytes(await _bytes(config_list_chunks(export, lang="zh-CN")))
+    racks = [[c.value for c in row] for row in openpyxl.load_workbook(path)["机柜"].iter_rows()]
+    cell = racks[1][-1]
+    assert len(cell) <= 200 + len("\n… +30")
+    shown = cell.split("\n")
+    assert shown[0].startswith("位于: bj-srv-")
+    assert shown[-1] == f"… +{30 - (len(shown) - 1)}"
