@@ -308,9 +308,9 @@ async def test_xlsx_takes_text_xml_cannot_carry(cmdb: Cmdb, actor: Actor,
 async def test_a_crowded_ci_s_relationships_fit_their_cell(
         cmdb: Cmdb, actor: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A rack with 30 servers in it: its incoming cell lists what fits, then how many more."""
-    from cmdb.services import cis_export
+    from cmdb.services import cis_export_rows
 
-    monkeypatch.setattr(cis_export, "RELATIONSHIP_CELL_CHARS", 200)
+    monkeypatch.setattr(cis_export_rows, "RELATIONSHIP_CELL_CHARS", 200)
     rack = await cmdb.cis.create(actor, {"class_name": "Rack", "name": "A01机柜"})
     for n in range(30):
         await cmdb.cis.create(actor, {"class_name": "Server", "name": f"bj-srv-{n:02d}",
