@@ -30,6 +30,7 @@ INVENTORY_TARGETS: dict[str, tuple[str, ...]] = {
         "固定资产编码",
         "资产条码",
     ),
+    "ci_id": ("ci id", "cmdb id", "configuration item id", "配置项id", "配置项编号"),
     "name": (
         "name",
         "asset name",
@@ -245,6 +246,7 @@ SCAN_TARGETS: dict[str, tuple[str, ...]] = {
 }
 """Inspection scan targets and their header aliases."""
 
+_ATTR_HEADER = re.compile(r"^attributes\.[a-z][a-z0-9_]*$")
 _FOLD_DROP = re.compile(r"[\s_\-.:：*()（）\[\]【】#]+")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -355,6 +357,8 @@ def resolve_headers(
             resolved.append(ResolvedColumn(index, header, None))
             continue
         target: str | None = user.get(key) or aliases.get(key)
+        if target is None and _ATTR_HEADER.match(header):
+            target = header  # ``attributes.cpu_cores``, as the register export writes it
         if target is None:
             if policy == "error":
                 unknown.append(describe_column(index, header))

@@ -108,6 +108,8 @@ class Observation(_Frozen):
     locator: Locator
 
     asset_tag: str | None = None
+    #: The CMDB's own id of the CI, as a register export writes it (``配置项ID``).
+    ci_id: str | None = None
     serial_number: str | None = None
     system_uuid: str | None = None
     manufacturer: str | None = None

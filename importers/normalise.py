@@ -184,3 +184,12 @@ def neutralise_cell(value: str) -> str:
     full-width forms) would otherwise be evaluated by Excel/LibreOffice.
     """
     return "'" + value if value.startswith(_NEUTRALISE_PREFIXES) else value
+
+
+def restore_cell(value: str) -> str:
+    """Undo :func:`neutralise_cell` on a cell read back: a ``'`` in front of text a
+    spreadsheet would run as a formula (``'=1+1``, ``''=x``) is taken off once, so an
+    export imports back as it was stored."""
+    if value.startswith("'") and value.lstrip("'").startswith(_NEUTRALISE_PREFIXES):
+        return value[1:]
+    return value

@@ -12,13 +12,13 @@ from importers.build import RecordBuilder
 from importers.columns import ATTR_PREFIX, ResolvedColumn, describe_column, resolve_headers
 from importers.errors import ImportErrorCode, ImportFileError, RecordError
 from importers.models import Kind, Locator, Observation
-from importers.normalise import split_list, split_location
+from importers.normalise import restore_cell, split_list, split_location
 from importers.options import ParseOptions
 
 DATE_TARGETS = frozenset({"purchase_date", "warranty_end", "seen_at"})
 LIST_TARGETS = frozenset({"mac_addresses", "ip_addresses", "hostnames"})
 LOCATION_RANK = {"location:site": 0, "location": 1, "location:room": 2, "location:rack": 3}
-IDENTIFYING = ("asset_tag", "serial_number", "system_uuid", "name", "fqdn")
+IDENTIFYING = ("asset_tag", "ci_id", "serial_number", "system_uuid", "name", "fqdn")
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ def _apply(
     if target in DATE_TARGETS:
         b.when(target, value, col.label)
         return
+    if isinstance(value, str):
+        value = restore_cell(value)  # an export's neutralised formula text
     if target.startswith(ATTR_PREFIX):
         b.attribute(target[len(ATTR_PREFIX) :], _as_json(value))
         return

@@ -3,7 +3,8 @@
 Routes: ``/graphql`` (GraphQL over HTTP, GraphiQL in a browser),
 ``/static/...`` (GraphiQL's own assets: nothing loads from a CDN),
 ``/labels/...`` (asset labels, see ``labels_http``), ``/imports/{source}`` (file
-imports, see ``imports_http``), ``/a/{asset_tag}`` (the
+imports, see ``imports_http``), ``/cis/export`` (the register as CSV or XLSX, see
+``export_http``), ``/a/{asset_tag}`` (the
 asset page a label's QR opens, see ``pages``), ``/campaigns/...`` (auditors' pages,
 see ``campaign_pages``), ``/cis/{id}/impact``, ``/impact?ids=`` and
 ``/changes/{id}/impact`` (the impact drawn, see ``impact_pages``), ``/login`` and
@@ -37,6 +38,7 @@ from cmdb.api.graphql.context import Context
 from cmdb.api.graphql.endpoint import GraphQLHTTP
 from cmdb.api.graphql.schema import build_schema
 from cmdb.api.http.access import AccessMiddleware
+from cmdb.api.http.cis import ExportEndpoints
 from cmdb.api.http.imports import ImportEndpoints
 from cmdb.api.http.labels import LabelEndpoints
 from cmdb.api.pages.access import LoginPages
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             *LabelEndpoints(core, settings).routes(),
             *ImportEndpoints(core, settings).routes(),
             *HomePage(core, html).routes(),
+            *ExportEndpoints(core).routes(),
             *AssetPages(core, html).routes(),
             *CIPages(core, html).routes(),
             *CampaignPages(core, html).routes(),

@@ -16,7 +16,18 @@ from __future__ import annotations
 
 import click
 
-from cmdb.cli import access, audit, backup, demo, impact, imports, labels, schema, serve
+from cmdb.cli import (
+    access,
+    audit,
+    backup,
+    demo,
+    export,
+    impact,
+    imports,
+    labels,
+    schema,
+    serve,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +40,7 @@ for command in (
     serve.serve, demo.demo, schema.sdl, schema.check_schema, labels.labels_command,
     backup.init, backup.backup, backup.restore, backup.migrate,
     impact.impact, imports.import_file, audit.audit, access.token, access.user,
+    export.export,
 ):
     main.add_command(command)
 

@@ -233,6 +233,8 @@ class CIPages:
                                   back="/cis")
         if len(page.items) == 1 and not after and q:
             return RedirectResponse(f"/cis/{segment(page.items[0].id)}", status_code=303)
+        export_filter = {k: v for k, v in (("text", q), ("class", class_name),
+                                            ("state", state)) if v}
         keep = {k: v for k, v in (("q", q), ("class", class_name), ("state", state),
                                   ("sort", sort)) if v}
         next_url = (f"/cis?{urlencode({**keep, 'after': page.cursors[-1]})}"
@@ -248,6 +250,9 @@ class CIPages:
             request, "cis.html", lang=lang, t=CONSOLE[lang], rows=rows, q=q,
             class_name=class_name, state=state, sort=sort, classes=classes, states=states,
             next_url=next_url, first_url=f"/cis?{urlencode(keep)}" if after else None,
+            export={fmt: "/cis/export?" + urlencode({**export_filter, "format": fmt,
+                                                      "lang": lang})
+                    for fmt in ("csv", "xlsx")},
             switch_url=f"/cis?{urlencode({**keep, 'lang': other})}")
 
     async def page(self, request: Request) -> Response:

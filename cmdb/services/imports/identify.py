@@ -1,6 +1,6 @@
 """Identification: which registered CI an observation is about, by ordered rules.
 
-The rules (``schema/sources.yaml``: asset tag, serial number within its
+The rules (``schema/sources.yaml``: the CI's own id, asset tag, serial number within its
 manufacturer, MAC address, host name / FQDN) are tried in order. The first rule
 for which the observation has a value and the register has a candidate decides:
 one candidate is a match, two or more make the observation AMBIGUOUS, never a
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from cmdb.model.queries import AttributeMatch, CIFacts, CIOrder, CISelection
+from cmdb.model.queries import AttributeMatch, CIFacts, CIOrder, CISelection, FactKey
 from cmdb.model.records import serial_key
 from cmdb.model.vendors import Vendors
 from cmdb.services.imports.sources import Rule
@@ -42,6 +42,10 @@ AHEAD = 2
 Facts = dict[str, list[CIFacts]]
 #: No candidate (shared, never changed).
 NONE: set[str] = set()
+
+
+def _id_keys(obs: Observation) -> list[str]:
+    return [obs.ci_id] if obs.ci_id else []
 
 
 def _tag_keys(obs: Observation) -> list[str]:
@@ -69,8 +73,8 @@ def _name_keys(obs: Observation) -> list[str]:
 
 #: What each rule reads of an observation, normalised as the register keeps it.
 OFFERED: dict[str, Callable[[Observation], list[str]]] = {
-    "asset_tag": _tag_keys, "serial_number": _serial_keys, "mac_addresses": _mac_keys,
-    "hostnames": _name_keys}
+    "id": _id_keys, "asset_tag": _tag_keys, "serial_number": _serial_keys,
+    "mac_addresses": _mac_keys, "hostnames": _name_keys}
 
 
 def observed_keys(obs: Observation, rule: Rule, vendors: Vendors | None = None) -> list[str]:
@@ -90,6 +94,8 @@ class Registered(Protocol):
     """A registered CI as identification sees it (a CI record, or its facts)."""
 
     @property
+    def id(self) -> str: ...
+    @property
     def asset_tag(self) -> str | None: ...
     @property
     def serial_key(self) -> str | None: ...
@@ -99,6 +105,8 @@ class Registered(Protocol):
 
 def registered_keys(ci: Registered, rule: Rule) -> list[str]:
     """The values a registered CI answers ``rule`` with."""
+    if rule == "id":
+        return [ci.id]
     if rule == "asset_tag":
         return [ci.asset_tag] if ci.asset_tag else []
     if rule == "serial_number":
@@ -106,6 +114,9 @@ def registered_keys(ci: Registered, rule: Rule) -> list[str]:
     return attribute_keys(ci.attributes, rule)
 
 
+#: The rules the store answers through an index, and the key it looks them up by.
+INDEXED: dict[str, FactKey] = {"id": "id", "asset_tag": "asset_tag",
+                               "serial_number": "serial_key"}
 #: The attributes the attribute-based rules read.
 RULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {"mac_addresses": ("mac_addresses",),
                                                "hostnames": ("hostnames", "fqdn")}
@@ -246,8 +257,7 @@ class PointLookup:
         question; the CIs' facts come with the answer."""
         found = await self._answered(values) if rule == "asset_tag" else None
         if found is None:
-            found = await self.store.find_ci_facts(
-                "asset_tag" if rule == "asset_tag" else "serial_key", values, self.attributes)
+            found = await self.store.find_ci_facts(INDEXED[rule], values, self.attributes)
         out: dict[str, set[str]] = dict.fromkeys(values, NONE)
         known = self.found
         for value, held in found.items():
@@ -261,7 +271,7 @@ class PointLookup:
         if cache is None:
             cache = self.cache[rule] = {}
         todo = [v for v in values if v not in cache]
-        if todo and rule in ("asset_tag", "serial_number"):
+        if todo and rule in INDEXED:
             cache.update(await self._indexed(rule, todo))
         elif todo:
             for value in todo:
@@ -282,11 +292,11 @@ class HybridLookup:
         self.scan: ScanIndex | None = None
 
     async def candidates(self, rule: Rule, values: Sequence[str]) -> dict[str, set[str]]:
-        if rule in ("asset_tag", "serial_number"):
+        if rule in INDEXED:
             return await self.point.candidates(rule, values)
         if self.scan is None and len(values) > self.scan_after:
             self.scan = await ScanIndex.build(
-                self.store, [r for r in self.rules if r not in ("asset_tag", "serial_number")])
+                self.store, [r for r in self.rules if r not in INDEXED])
         if self.scan is not None:
             return await self.scan.candidates(rule, values)
         return await self.point.candidates(rule, values)

@@ -49,6 +49,20 @@ PRECHECKED = {"mac_addresses": AttributeType.MAC, "ip_addresses": AttributeType.
               "purchase_date": AttributeType.DATE, "warranty_end": AttributeType.DATE}
 
 
+#: A CSV cell is text: ``8`` in a column of an integer attribute means the number.
+NUMERIC = (AttributeType.INTEGER, AttributeType.NUMBER)
+
+
+def _number(text: str) -> Any:
+    """``text`` as the number it spells (else as it is, for the check to refuse)."""
+    for kind in (int, float):
+        try:
+            return kind(text.strip())
+        except ValueError:
+            continue
+    return text
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == [] or value == ""
 
@@ -153,6 +167,8 @@ class Reconciler:
     def _check(self, info: ClassInfo, key: str, value: Any) -> Any:
         """``value`` of attribute ``key`` checked and normalised for the class."""
         d = info.attributes[key]
+        if isinstance(value, str) and d.type in NUMERIC:
+            value = _number(value)
         if PRECHECKED.get(key) is d.type and d.list == isinstance(value, list):
             # The observation model already normalised these (MACs, IPs, dates).
             return list(value) if d.list else value
@@ -290,6 +306,9 @@ class Reconciler:
                 missing = [v for v in observed if v not in have]
                 return [*have, *missing] if missing else MISSING
             return MISSING if set(observed) == set(have) else observed
+        if isinstance(registered, str) and isinstance(observed, str) \
+                and registered.strip() == observed:
+            return MISSING  # a sheet's cells are trimmed: stray spaces are no change
         return MISSING if observed == registered else observed
 
     def _compare(self, ci: CIFacts, field: str, registered: Any, observed: Any,

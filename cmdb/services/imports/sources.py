@@ -23,7 +23,7 @@ from cmdb.errors import SchemaDefinitionError
 from cmdb.model.registry import DEFAULT_SCHEMA_DIR, Registry
 from cmdb.services.cis.places import PlaceRules
 
-Rule = Literal["asset_tag", "serial_number", "mac_addresses", "hostnames"]
+Rule = Literal["id", "asset_tag", "serial_number", "mac_addresses", "hostnames"]
 MANUAL = "manual"
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

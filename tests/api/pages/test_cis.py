@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -262,6 +264,13 @@ def test_a_reader_browses_without_edit_controls_and_cannot_post(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, "the list scrolls sideways on a phone"
     screenshot(page, tmp_path, "console-cis-phone-en.png")
+    # the list as a spreadsheet, same filter: a reader may export what they may read
+    with page.expect_download() as got:
+        page.click("#export-csv")
+    sheet = Path(got.value.path()).read_bytes().decode("utf-8-sig")
+    names = {row[1] for row in list(csv.reader(io.StringIO(sheet)))[1:]}
+    # the hardware (a VM is hardware here), not the places nor the team
+    assert names == {"bj-srv-0042", "财务部笔记本 张伟", "vm-untagged", "BJ-R01"}
     page.goto(f"{live.url}/cis/{estate.server}")
     assert page.inner_text("#ci-name") == "bj-srv-0042"
     assert page.locator("#edit-form").count() == 0

@@ -13,7 +13,7 @@ from cmdb.services.imports.sources import load_sources
 
 def test_the_packaged_file_loads_with_its_defaults(registry: Registry) -> None:
     config = load_sources(registry=registry)
-    assert config.identification == ("asset_tag", "serial_number", "mac_addresses",
+    assert config.identification == ("id", "asset_tag", "serial_number", "mac_addresses",
                                       "hostnames")
     glpi, nmap = config.policy("glpi"), config.policy("nmap")
     assert not glpi.create
