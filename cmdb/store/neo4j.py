@@ -42,6 +42,7 @@ from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store import neo4j_cypher as q
 from cmdb.store import neo4j_lists as lists
 from cmdb.store import neo4j_load as bulk
+from cmdb.store import neo4j_search
 from cmdb.store.base import Chunks, Direction, KeyField, Store, StoreTx, counted
 from cmdb.store.home_loop import on_home_loop
 from cmdb.store.neo4j_closure import closure as bfs_closure
@@ -119,6 +120,7 @@ class Neo4jStore(Store):
             for statement in [*q.CONSTRAINTS, *[q.rel_index(t) for t in self.rel_types],
                               *[f"DROP INDEX {name} IF EXISTS" for name in q.RETIRED_INDEXES]]:
                 await self._driver.execute_query(statement, database_=self.database)
+            await neo4j_search.backfill(self._driver, self.database)
         except (DriverError, Neo4jError, OSError) as exc:
             raise _unavailable(exc) from exc
 

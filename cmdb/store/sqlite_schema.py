@@ -6,6 +6,17 @@ Each migration runs once, in order, inside a transaction, and is recorded in
 
 from __future__ import annotations
 
+
+#: The search keys of the CI in ``row`` (cmdb.model.search): its IP addresses, MACs and
+#: host names (lower case), kept by triggers whatever writes the CI.
+def _keys(row: str, source: str = "") -> str:
+    return " UNION ".join(
+        f"SELECT {row}.id, '{kind}', lower(j.value) FROM {source}"
+        f"json_each({row}.attributes, '$.{name}') AS j WHERE j.type = 'text'"
+        for kind, name in (("ip", "ip_addresses"), ("mac", "mac_addresses"),
+                           ("host", "hostnames"), ("host", "fqdn")))
+
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -89,6 +100,31 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         CREATE INDEX docs_parent ON docs(kind, parent, seq);
         CREATE INDEX docs_key ON docs(kind, key, seq);
+        """,
+    ),
+    (
+        3,
+        "search keys: the IP addresses, MACs and host names CIs are found by",
+        f"""
+        CREATE TABLE ci_keys (
+            ci_id TEXT NOT NULL,
+            kind  TEXT NOT NULL,
+            value TEXT NOT NULL
+        );
+        CREATE INDEX ci_keys_value ON ci_keys(kind, value, ci_id);
+        CREATE INDEX ci_keys_ci ON ci_keys(ci_id);
+        CREATE TRIGGER ci_keys_insert AFTER INSERT ON cis BEGIN
+            INSERT INTO ci_keys (ci_id, kind, value) {_keys("NEW")};
+        END;
+        CREATE TRIGGER ci_keys_update AFTER UPDATE OF attributes ON cis
+            WHEN OLD.attributes IS NOT NEW.attributes BEGIN
+            DELETE FROM ci_keys WHERE ci_id = OLD.id;
+            INSERT INTO ci_keys (ci_id, kind, value) {_keys("NEW")};
+        END;
+        CREATE TRIGGER ci_keys_delete AFTER DELETE ON cis BEGIN
+            DELETE FROM ci_keys WHERE ci_id = OLD.id;
+        END;
+        INSERT INTO ci_keys (ci_id, kind, value) {_keys("cis", "cis, ")};
         """,
     ),
 ]

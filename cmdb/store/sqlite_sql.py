@@ -25,6 +25,7 @@ from cmdb.model.records import (
     decode_provenance,
     encode_provenance,
 )
+from cmdb.model.search import SearchQuery
 from cmdb.store.base import Direction
 
 ORDER_COLUMNS = {
@@ -298,6 +299,10 @@ def where(query: CISelection) -> tuple[str, list[Any]]:
             " OR serial_number LIKE ? ESCAPE '\\')"
         )
         args += [pattern] * 3
+    if query.search is not None:
+        clause, more = _search(query.search)
+        clauses.append(clause)
+        args += more
     for match in query.attributes:
         clauses.append(
             "EXISTS (SELECT 1 FROM json_each(cis.attributes, ?) WHERE json_each.value = ?)"
@@ -307,3 +312,23 @@ def where(query: CISelection) -> tuple[str, list[Any]]:
         clauses.append("json_extract(attributes, ?) IS NULL")
         args.append(f"$.{name}")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _search(search: SearchQuery) -> tuple[str, list[Any]]:
+    """The query box (cmdb.model.search): addresses by the ``ci_keys`` index, text as a
+    part of the name, tag, serial or a host name."""
+    parts: list[str] = []
+    args: list[Any] = []
+    for kind, value in (("ip", search.ip), ("mac", search.mac)):
+        if value is not None:
+            parts.append("id IN (SELECT ci_id FROM ci_keys WHERE kind = ? AND value = ?)")
+            args += [kind, value]
+    if search.text is not None:
+        pattern = "%" + search.text.replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        parts.append(
+            "name LIKE ? ESCAPE '\\' OR asset_tag LIKE ? ESCAPE '\\'"
+            " OR serial_number LIKE ? ESCAPE '\\' OR id IN (SELECT ci_id FROM ci_keys"
+            " WHERE kind = 'host' AND value LIKE ? ESCAPE '\\')")
+        args += [pattern] * 4
+    return "(" + " OR ".join(parts) + ")", args
