@@ -28,6 +28,8 @@ SMOKE: dict[str, tuple[list[str], str]] = {
     "bench.generate": (["--cis", "300", "--db", "{tmp}/generated.sqlite3"], "records/s"),
     "bench.gen_inventory_csv": (["--rows", "5", "-o", "{tmp}/sheet.csv"], ""),
     "bench.bench_store_calls": (["--cis", "200", "--calls", "50"], "event loop blocked"),
+    "bench.bench_search": (["--sizes", "2000", "--repeat", "1", "--heap", "512m",
+                            "--page-cache", "64m"], "a MAC (Cisco notation)"),
 }
 
 

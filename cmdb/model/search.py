@@ -46,7 +46,7 @@ _BARE_MAC = re.compile(r"[0-9a-f]{12}")
 @dataclass(frozen=True)
 class SearchQuery:
     """A query box's text as the stores match it: a CI matches when it holds ``ip`` or
-    ``mac``, or its search text contains ``text`` (each only when set)."""
+    ``mac``, or its search text contains ``text`` ignoring case (each only when set)."""
 
     ip: str | None = None
     mac: str | None = None
@@ -68,8 +68,8 @@ def parse_search(query: str) -> SearchQuery | None:
         if mac is not None:
             return SearchQuery(mac=mac)
     if _BARE_MAC.fullmatch(low):
-        return SearchQuery(mac=normalise_mac(low), text=low)
-    return SearchQuery(text=low)
+        return SearchQuery(mac=normalise_mac(low), text=q)
+    return SearchQuery(text=q)
 
 
 def _ip(text: str) -> str | None:
@@ -99,6 +99,15 @@ def exact_keys(attributes: Mapping[str, Any]) -> list[str]:
     keys = [key("ip", v) for v in _values(attributes, IP_ATTRIBUTES)]
     keys += [key("mac", v) for v in _values(attributes, MAC_ATTRIBUTES)]
     return list(dict.fromkeys(keys))
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with A-Z in lower case and nothing else changed: what SQLite's
+    ``lower()`` does, so a query meets the keys it wrote the same way."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def key(kind: str, value: str) -> str:

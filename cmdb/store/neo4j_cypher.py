@@ -309,6 +309,6 @@ def search_where(box: search.SearchQuery) -> tuple[str, dict[str, Any]]:
             params[f"s_{kind}"] = search.SEP + search.key(kind, value) + search.SEP
     if box.text is not None:
         parts.append("n.search_text CONTAINS $s_text")
-        params["s_text"] = box.text
+        params["s_text"] = box.text.lower()
     typed = " AND ".join(f"${p} IS :: STRING NOT NULL" for p in params)
     return f"({' OR '.join(parts)}) AND {typed}", params

@@ -7,14 +7,24 @@ Each migration runs once, in order, inside a transaction, and is recorded in
 from __future__ import annotations
 
 
-#: The search keys of the CI in ``row`` (cmdb.model.search): its IP addresses, MACs and
-#: host names (lower case), kept by triggers whatever writes the CI.
+#: The search keys of the CI in ``row`` (cmdb.model.search), kept by triggers whatever
+#: writes the CI: each IP address and MAC, and one ``text`` row (name, asset tag, serial
+#: number, host names and FQDN, lower case, each between U+001F separators) that a query
+#: is found in with ``instr``, a scan of this compact index several times quicker than
+#: ``LIKE`` over the table's columns.
 def _keys(row: str, source: str = "") -> str:
-    return " UNION ".join(
+    exact = " UNION ".join(
         f"SELECT {row}.id, '{kind}', lower(j.value) FROM {source}"
         f"json_each({row}.attributes, '$.{name}') AS j WHERE j.type = 'text'"
-        for kind, name in (("ip", "ip_addresses"), ("mac", "mac_addresses"),
-                           ("host", "hostnames"), ("host", "fqdn")))
+        for kind, name in (("ip", "ip_addresses"), ("mac", "mac_addresses")))
+    hosts = (f"(SELECT group_concat(j.value, char(31)) FROM json_each({row}.attributes,"
+             f" '$.hostnames') AS j WHERE j.type = 'text')")
+    parts = " || char(31) || ".join(
+        [f"{row}.name", f"coalesce({row}.asset_tag, '')", f"coalesce({row}.serial_number, '')",
+         f"coalesce({hosts}, '')", f"coalesce(json_extract({row}.attributes, '$.fqdn'), '')"])
+    text = (f"SELECT {row}.id, 'text', lower(char(31) || {parts} || char(31))"
+            f"{' FROM cis' if source else ''}")
+    return f"{exact} UNION ALL {text}"
 
 
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -116,8 +126,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE TRIGGER ci_keys_insert AFTER INSERT ON cis BEGIN
             INSERT INTO ci_keys (ci_id, kind, value) {_keys("NEW")};
         END;
-        CREATE TRIGGER ci_keys_update AFTER UPDATE OF attributes ON cis
-            WHEN OLD.attributes IS NOT NEW.attributes BEGIN
+        CREATE TRIGGER ci_keys_update
+            AFTER UPDATE OF name, asset_tag, serial_number, attributes ON cis BEGIN
             DELETE FROM ci_keys WHERE ci_id = OLD.id;
             INSERT INTO ci_keys (ci_id, kind, value) {_keys("NEW")};
         END;

@@ -25,7 +25,7 @@ from cmdb.model.records import (
     decode_provenance,
     encode_provenance,
 )
-from cmdb.model.search import SearchQuery
+from cmdb.model.search import SearchQuery, ascii_lower
 from cmdb.store.base import Direction
 
 ORDER_COLUMNS = {
@@ -316,7 +316,7 @@ def where(query: CISelection) -> tuple[str, list[Any]]:
 
 def _search(search: SearchQuery) -> tuple[str, list[Any]]:
     """The query box (cmdb.model.search): addresses by the ``ci_keys`` index, text as a
-    part of the name, tag, serial or a host name."""
+    part of a CI's ``text`` key (name, tag, serial, host names, FQDN)."""
     parts: list[str] = []
     args: list[Any] = []
     for kind, value in (("ip", search.ip), ("mac", search.mac)):
@@ -324,11 +324,7 @@ def _search(search: SearchQuery) -> tuple[str, list[Any]]:
             parts.append("id IN (SELECT ci_id FROM ci_keys WHERE kind = ? AND value = ?)")
             args += [kind, value]
     if search.text is not None:
-        pattern = "%" + search.text.replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
-        parts.append(
-            "name LIKE ? ESCAPE '\\' OR asset_tag LIKE ? ESCAPE '\\'"
-            " OR serial_number LIKE ? ESCAPE '\\' OR id IN (SELECT ci_id FROM ci_keys"
-            " WHERE kind = 'host' AND value LIKE ? ESCAPE '\\')")
-        args += [pattern] * 4
+        parts.append("id IN (SELECT ci_id FROM ci_keys WHERE kind = 'text'"
+                     " AND instr(value, ?) > 0)")
+        args.append(ascii_lower(search.text))
     return "(" + " OR ".join(parts) + ")", args
