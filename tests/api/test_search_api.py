@@ -63,6 +63,13 @@ def test_one_box_finds_addresses_host_names_and_chinese_names(
     assert names(live_store, "测试") == ["研发测试虚拟机"]
     assert names(live_store, "10.1.2.30") == []
 
+    # Labels for what the box finds (POST /labels takes the same filter).
+    r = live_store.client.post("/labels", json={"filter": {"search": "3C-D9-2B-11-22-34"},
+                                                "format": "zpl", "record": False})
+    assert r.status_code == 200, r.text
+    assert r.headers["x-label-count"] == "1"
+    assert "BJ-0002" in r.text
+
 
 def test_the_box_refuses_control_characters_and_overlong_text(live_store: LiveServer) -> None:
     err = live_store.error(SEARCH, {"q": "web\x1f01"})
