@@ -31,6 +31,8 @@ SMOKE: dict[str, tuple[list[str], str]] = {
     "bench.gen_inventory_csv": (["--rows", "5", "-o", "{tmp}/sheet.csv"], ""),
     "bench.bench_store_calls": (["--cis", "200", "--calls", "50"], "event loop blocked"),
     "bench.bench_export": (["--cis", "300", "--page", "50"], "ratio to the raw read"),
+    "bench.bench_search": (["--sizes", "2000", "--repeat", "1", "--heap", "512m",
+                            "--page-cache", "64m"], "a MAC (Cisco notation)"),
 }
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from cmdb.model.records import decode_provenance, serial_key
+from cmdb.model.search import SearchQuery
 
 T = TypeVar("T")
 #: What :meth:`~cmdb.store.base.Store.find_ci_facts` looks CIs up by.
@@ -40,7 +41,9 @@ class CISelection:
 
     ``classes`` is the explicit list of concrete class names (subclasses
     expanded); ``location_id`` matches CIs located in that place or anywhere
-    below it; ``text`` matches name, asset tag or serial number;
+    below it; ``text`` matches name, asset tag or serial number; ``search`` is the
+    query box (:mod:`cmdb.model.search`: an IP, a MAC, or part of a name, tag, serial
+    or host name);
     ``missing_attributes`` are attributes the CI must not have (e.g. never printed).
     """
 
@@ -52,6 +55,7 @@ class CISelection:
     attributes: tuple[AttributeMatch, ...] = ()
     missing_attributes: tuple[str, ...] = ()
     ids: tuple[str, ...] | None = None
+    search: SearchQuery | None = None
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,13 @@ from typing import Any, TypeVar
 
 import pytest
 
+from bench.bench_search import addressed
 from bench.generate import build_estate, load
 from cmdb.model.definitions import Propagation
 from cmdb.model.queries import AttributeMatch, CIOrder, CIOrderField, CISelection, Cursor
 from cmdb.model.records import Channel, Doc, EntityKind, HistoryAction, HistoryEntry
 from cmdb.model.registry import Registry, load_registry
+from cmdb.model.search import parse_search
 from cmdb.services import Cmdb
 from cmdb.services.backup.service import backup, restore
 from cmdb.settings import Settings
@@ -59,7 +61,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory, neo4j_server: Neo4jServer) 
 
 
 async def _build(where: Path, server: Neo4jServer) -> Estate:
-    generated = build_estate(CIS)
+    generated = addressed(build_estate(CIS))  # servers and VMs with IPs, MACs, host names
     sqlite = SqliteStore(where / "estate.sqlite3")
     await sqlite.open()
     await load(sqlite, generated, progress=False)
@@ -203,7 +205,23 @@ SELECTIONS = {
     "deployed": CISelection(states=("deployed",)),
     "a name fragment": CISelection(text="rack-1"),
     "an attribute": CISelection(attributes=(AttributeMatch("engine", "Oracle"),)),
+    "the box: an IP": CISelection(search=parse_search("10.0.0.7")),
+    "the box: a MAC, Cisco notation": CISelection(search=parse_search("001A.2B00.0007")),
+    "the box: a host name fragment": CISelection(search=parse_search("rack-1-srv-1")),
+    "the box: an FQDN fragment (most CIs)": CISelection(search=parse_search("DC1.example")),
+    "the box: twelve hex digits": CISelection(search=parse_search("001a2b000007")),
+    "the box: servers by name part": CISelection(search=parse_search("srv-1"),
+                                                 classes=("Server",)),
 }
+
+
+async def test_the_box_finds_one_address_among_thousands(stores: tuple[Cmdb, Cmdb]) -> None:
+    for cmdb in stores:
+        for typed in ("10.0.0.7", "00-1A-2B-00-00-07", "001a.2b00.0007"):
+            page = await guarded(cmdb.queries.search(typed, first=50))
+            assert [c.attributes["ip_addresses"] for c in page.items] == [["10.0.0.7"]]
+        fqdn = await guarded(cmdb.queries.search("rack-1-srv-1.DC1.example.cn"))
+        assert [c.name for c in fqdn.items] == ["rack-1-srv-1"]
 
 
 def selection(name: str, estate: Estate) -> CISelection:

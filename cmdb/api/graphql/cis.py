@@ -44,7 +44,7 @@ def filter_model(f: CIFilterInput | None) -> FilterModel | None:
     return FilterModel(
         class_name=f.class_, classes=f.classes, states=f.states,
         location_id=f.location_id, owner_id=f.owner_id, text=f.text, attributes=attributes,
-        ids=[str(i) for i in f.ids] if f.ids is not None else None,
+        ids=[str(i) for i in f.ids] if f.ids is not None else None, search=f.search,
     )
 
 

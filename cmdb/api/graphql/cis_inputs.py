@@ -26,6 +26,11 @@ class CIFilterInput:
         default=None, description='Attribute values, e.g. {"manufacturer": "Dell"}.'
     )
     ids: list[strawberry.ID] | None = None
+    search: str | None = strawberry.field(
+        default=None,
+        description="The query box: an IP address or a MAC (any notation) matches exactly;"
+        " other text is part of the name, asset tag, serial number, a host name or the FQDN.",
+    )
 
 
 @strawberry.enum(name="CIOrderField")

@@ -4,7 +4,8 @@ Query parameters: ``format`` (``csv``, default, or ``xlsx``), ``lang`` (``zh-CN`
 default, or ``en``), ``encoding`` (CSV: ``utf-8-sig``, default, or ``gb18030``), and the
 ``cis`` filter as people type it: ``class`` and ``state`` (repeatable; names or labels,
 服务器, 在用), ``location`` (a path 北京总部/3楼机房, an asset tag or an id), ``owner``
-(a name, asset tag or id), ``text``. Any signed-in role may export (a ``GET``: reader).
+(a name, asset tag or id), ``text``, ``search`` (the console's query box: an IP, a
+MAC, a host name or a piece of a name, tag or serial). Any signed-in role may export (a ``GET``: reader).
 The filter is checked before the first byte, so a bad one is a coded 400; then the
 rows stream page by page (:mod:`cmdb.services.cis.export`).
 """
@@ -68,7 +69,7 @@ class ExportEndpoints:
             location_id=await find_place(export, cmdb.imports.config.places, location)
             if location else None,
             owner_id=await find_party(export, owner) if owner else None,
-            text=q.get("text") or None)
+            text=q.get("text") or None, search=q.get("search") or None)
         export.selection(f)  # an unknown class or state is refused before the first byte
         name = f"{'配置项' if lang == 'zh-CN' else 'cis'}.{fmt}"
         media = MEDIA_TYPES[fmt] + ("; charset=gb18030" if fmt == "csv" and

@@ -110,12 +110,13 @@ class FilterBody(BaseModel):
     text: str | None = Field(default=None, max_length=200)
     attributes: dict[str, Any] | None = None
     ids: list[str] | None = Field(default=None, max_length=MAX_BATCH)
+    search: str | None = Field(default=None, max_length=200)
 
     def to_input(self) -> CIFilterInput:
         return CIFilterInput(
             class_name=self.class_, classes=self.classes, states=self.states,
             location_id=self.location_id, owner_id=self.owner_id, text=self.text,
-            attributes=self.attributes, ids=self.ids,
+            attributes=self.attributes, ids=self.ids, search=self.search,
         )
 
 

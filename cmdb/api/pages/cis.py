@@ -219,7 +219,7 @@ class CIPages:
         after = params.get("after") or None
         registry = self.cmdb.registry
         filt = CIFilterInput(
-            text=q or None,
+            search=q or None,
             class_name=class_name if class_name in registry.classes else None,
             states=[state] if state in registry.lifecycle.states else None,
             location_id=params.get("location") or None, owner_id=params.get("owner") or None,
@@ -233,7 +233,7 @@ class CIPages:
                                   back="/cis")
         if len(page.items) == 1 and not after and q:
             return RedirectResponse(f"/cis/{segment(page.items[0].id)}", status_code=303)
-        export_filter = {k: v for k, v in (("text", q), ("class", class_name),
+        export_filter = {k: v for k, v in (("search", q), ("class", class_name),
                                             ("state", state)) if v}
         keep = {k: v for k, v in (("q", q), ("class", class_name), ("state", state),
                                   ("sort", sort)) if v}

@@ -124,3 +124,9 @@ class CIFilterInput(BaseModel):
     text: str | None = Field(default=None, max_length=SEARCH)
     attributes: dict[str, Any] | None = None
     ids: list[str] | None = None
+    search: str | None = Field(default=None, max_length=SEARCH)
+
+    @field_validator("search")
+    @classmethod
+    def _search(cls, v: str | None) -> str | None:
+        return _clean(v, "search", SEARCH) if v is not None and v.strip() else None

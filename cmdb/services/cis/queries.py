@@ -13,6 +13,7 @@ from cmdb.model.definitions import ATTRIBUTE_NAME
 from cmdb.model.queries import AttributeMatch, CIOrder, CISelection, Cursor, Page
 from cmdb.model.records import CI
 from cmdb.model.registry import Registry
+from cmdb.model.search import parse_search
 from cmdb.services.cis.inputs import CIFilterInput
 from cmdb.store.base import Store
 
@@ -74,6 +75,7 @@ class CIQueries:
             states=states, location_id=f.location_id, owner_id=f.owner_id,
             text=f.text or None, attributes=tuple(matches),
             ids=tuple(f.ids) if f.ids is not None else None,
+            search=parse_search(f.search) if f.search else None,
         )
 
     async def page(
@@ -89,6 +91,15 @@ class CIQueries:
             query, order, first, decode_cursor(after) if after else None
         )
         return CIPage(page.items, [encode_cursor(c) for c in page.cursors], page.has_next, query)
+
+    async def search(self, query: str, f: CIFilterInput | None = None,
+                     order: CIOrder | None = None, first: int = 50,
+                     after: str | None = None) -> CIPage:
+        """The query box (:mod:`cmdb.model.search`) within the filter ``f``: CIs holding
+        the IP address or MAC typed, or whose name, asset tag, serial number, host name
+        or FQDN contains the text."""
+        asked = CIFilterInput.model_validate({**(f.model_dump() if f else {}), "search": query})
+        return await self.page(asked, order or CIOrder(), first, after)
 
     async def get(self, ci_id: str | None = None, asset_tag: str | None = None) -> CI | None:
         if ci_id is not None:

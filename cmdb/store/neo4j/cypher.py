@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from cmdb.errors import ValidationError
-from cmdb.model import jsontext
+from cmdb.model import jsontext, search
 from cmdb.model.queries import CIOrderField, CISelection
 from cmdb.model.records import (
     CI,
@@ -29,6 +29,8 @@ from cmdb.model.records import (
 )
 
 ATTR = "attr_"
+#: Derived properties the query box searches (cmdb.model.search), kept by every write.
+SEARCH_TEXT, SEARCH_KEYS = "search_text", "search_keys"
 TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -44,6 +46,9 @@ CONSTRAINTS = [
     "CREATE INDEX ci_updated IF NOT EXISTS FOR (n:CI) ON (n.updated_at, n.id)",
     "CREATE INDEX ci_class IF NOT EXISTS FOR (n:CI) ON (n.class)",
     "CREATE INDEX ci_state IF NOT EXISTS FOR (n:CI) ON (n.state)",
+    # The query box (cmdb.model.search): text indexes answer CONTAINS from trigrams.
+    "CREATE TEXT INDEX ci_search_text IF NOT EXISTS FOR (n:CI) ON (n.search_text)",
+    "CREATE TEXT INDEX ci_search_keys IF NOT EXISTS FOR (n:CI) ON (n.search_keys)",
     "CREATE INDEX history_ci_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.ci_id, h.seq)",
     "CREATE INDEX history_peer_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.peer_id, h.seq)",
     "CREATE INDEX history_actor_seq IF NOT EXISTS FOR (h:HistoryEntry) ON (h.actor, h.seq)",
@@ -169,6 +174,9 @@ def ci_props(ci: CI) -> dict[str, Any]:
         if not ATTRIBUTE_NAME.match(key):
             raise ValidationError(f"invalid attribute name {key!r}", field=key)
         props[ATTR + key] = value
+    props[SEARCH_TEXT] = search.search_text(ci.name, ci.asset_tag, ci.serial_number,
+                                            ci.attributes)
+    props[SEARCH_KEYS] = search.exact_text(ci.attributes)
     return props
 
 
@@ -252,6 +260,10 @@ def where(query: CISelection) -> tuple[list[str], dict[str, Any]]:
             " OR toLower(coalesce(n.serial_number, '')) CONTAINS $text)"
         )
         params["text"] = query.text.lower()
+    if query.search is not None:
+        clause, more = search_where(query.search)
+        clauses.append(clause)
+        params.update(more)
     for i, match in enumerate(query.attributes):
         key, value = f"ak{i}", f"av{i}"
         clauses.append(
@@ -284,3 +296,19 @@ def to_doc(props: dict[str, Any]) -> Doc:
         data=jsontext.loads(props["data"]), version=props["version"],
         created_at=native(props["created_at"]), updated_at=native(props["updated_at"]),
     ))
+
+
+def search_where(box: search.SearchQuery) -> tuple[str, dict[str, Any]]:
+    """The query box on ``n``: each part a ``CONTAINS`` a text index answers (the
+    parameters typed as strings, which the planner needs to use one)."""
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    for kind, value in (("ip", box.ip), ("mac", box.mac)):
+        if value is not None:
+            parts.append(f"n.search_keys CONTAINS $s_{kind}")
+            params[f"s_{kind}"] = search.SEP + search.key(kind, value) + search.SEP
+    if box.text is not None:
+        parts.append("n.search_text CONTAINS $s_text")
+        params["s_text"] = box.text.lower()
+    typed = " AND ".join(f"${p} IS :: STRING NOT NULL" for p in params)
+    return f"({' OR '.join(parts)}) AND {typed}", params

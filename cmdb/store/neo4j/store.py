@@ -51,8 +51,9 @@ from cmdb.store.base import (
 )
 from cmdb.store.home_loop import on_home_loop
 from cmdb.store.neo4j import cypher as q
-from cmdb.store.neo4j import lists as lists
+from cmdb.store.neo4j import lists
 from cmdb.store.neo4j import load as bulk
+from cmdb.store.neo4j import search as neo4j_search
 from cmdb.store.neo4j.closure import closure as bfs_closure
 from cmdb.store.neo4j.facts import ci_facts
 from cmdb.store.neo4j.reads import (
@@ -129,6 +130,7 @@ class Neo4jStore(Store):
             for statement in [*q.CONSTRAINTS, *[q.rel_index(t) for t in self.rel_types],
                               *[f"DROP INDEX {name} IF EXISTS" for name in q.RETIRED_INDEXES]]:
                 await self._driver.execute_query(statement, database_=self.database)
+            await neo4j_search.backfill(self._driver, self.database)
         except (DriverError, Neo4jError, OSError) as exc:
             raise _unavailable(exc) from exc
 

@@ -25,6 +25,7 @@ from cmdb.model.records import (
     decode_provenance,
     encode_provenance,
 )
+from cmdb.model.search import SearchQuery, ascii_lower
 from cmdb.store.base import Direction
 
 ORDER_COLUMNS = {
@@ -298,6 +299,10 @@ def where(query: CISelection) -> tuple[str, list[Any]]:
             " OR serial_number LIKE ? ESCAPE '\\')"
         )
         args += [pattern] * 3
+    if query.search is not None:
+        clause, more = _search(query.search)
+        clauses.append(clause)
+        args += more
     for match in query.attributes:
         clauses.append(
             "EXISTS (SELECT 1 FROM json_each(cis.attributes, ?) WHERE json_each.value = ?)"
@@ -307,3 +312,19 @@ def where(query: CISelection) -> tuple[str, list[Any]]:
         clauses.append("json_extract(attributes, ?) IS NULL")
         args.append(f"$.{name}")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _search(search: SearchQuery) -> tuple[str, list[Any]]:
+    """The query box (cmdb.model.search): addresses by the ``ci_keys`` index, text as a
+    part of a CI's ``text`` key (name, tag, serial, host names, FQDN)."""
+    parts: list[str] = []
+    args: list[Any] = []
+    for kind, value in (("ip", search.ip), ("mac", search.mac)):
+        if value is not None:
+            parts.append("id IN (SELECT ci_id FROM ci_keys WHERE kind = ? AND value = ?)")
+            args += [kind, value]
+    if search.text is not None:
+        parts.append("id IN (SELECT ci_id FROM ci_keys WHERE kind = 'text'"
+                     " AND instr(value, ?) > 0)")
+        args.append(ascii_lower(search.text))
+    return "(" + " OR ".join(parts) + ")", args

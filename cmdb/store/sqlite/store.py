@@ -332,9 +332,13 @@ class SqliteStore(Store):
                 continue
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                statement = ""
+                for part in sql.split(";"):  # a trigger's body holds ";" of its own
+                    statement += part + ";"
+                    if sqlite3.complete_statement(statement):
+                        if statement.strip(" \n;"):
+                            conn.execute(statement)
+                        statement = ""
                 conn.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     (version, name, ts(datetime.now(UTC))),

@@ -26,6 +26,7 @@ from tests.api.label_estate import (
     legacy,
     seed,
 )
+from tests.api.signin import HTML
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 EXPECTED = {
@@ -313,3 +314,23 @@ def test_a_stale_version_is_refused_and_nothing_changes(live: LiveServer, estate
                    {"id": estate.laptop})["ci"]["name"] == "财务部笔记本 张伟 (新)"
     assert outside == []
     first.context.close()
+
+
+@pytest.mark.parametrize(("typed", "found"), [
+    ("10.20.30.41", "db-01"), ("00-1A-2B-3C-4D-5E", "db-01"), ("001a.2b3c.4d5e", "db-01"),
+    ("db-01.bj.example.cn", "db-01"), ("CN7BJ0042X", "bj-srv-0042"),
+    ("笔记本", "财务部笔记本 张伟"),
+])
+def test_the_query_box_finds_a_ci_by_what_people_type(live: LiveServer, estate: Estate,
+                                                       typed: str, found: str) -> None:
+    """An IP, a MAC in any notation, an FQDN, a serial, a piece of a Chinese name: the one
+    CI that matches opens directly; an IP one digit longer is not a match."""
+    create(live, "Server", "db-01", state="deployed", attributes={
+        "ip_addresses": ["10.20.30.41"], "mac_addresses": ["00:1a:2b:3c:4d:5e"],
+        "hostnames": ["db-01"], "fqdn": "db-01.bj.example.cn"})
+    page = live.client.get("/cis", params={"q": typed}, headers=HTML,
+                           follow_redirects=True)
+    assert page.status_code == 200
+    assert f'<h1 id="ci-name">{found}</h1>' in page.text, page.text[:2000]
+    near = live.client.get("/cis", params={"q": "10.20.30.4"}, headers=HTML)
+    assert 'id="no-results"' in near.text or "db-01" not in near.text
