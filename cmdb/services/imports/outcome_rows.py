@@ -26,6 +26,7 @@ from cmdb.services.imports.records import (
     find_blocks,
     find_outcome_docs,
     outcome_of_row,
+    outcome_row,
     read_blocks,
 )
 from cmdb.store.base import Store
@@ -52,7 +53,7 @@ class OutcomeWriter:
             chunk = self.chunks
             self.chunks += 1
             part = plans[start:start + BLOCK_ROWS]
-            numbered = [(self.count + i, p.as_row()) for i, p in enumerate(part)]
+            numbered = [(self.count + i, outcome_row(p)) for i, p in enumerate(part)]
             self.count += len(part)
             # Kinds in a fixed order, so the last block of a chunk is the last written.
             out += OutcomeBlock.pack(self.run_id, chunk, numbered, KINDS)

@@ -23,7 +23,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from cmdb.model.records import Doc, now
-from cmdb.services.imports.outcomes import Difference, LinkOutcome, Outcome, PartyLink
+from cmdb.services.imports.outcomes import (
+    Difference,
+    Outcome,
+    PartyLink,
+    Planned,
+    new_ci_json,
+    observation_json,
+)
 from cmdb.store.base import Store, StoreTx
 
 RUN, BLOCK, OUTCOME = "import_run", "import_outcomes", "import_outcome"
@@ -190,19 +197,70 @@ class ImportRun:
                 "outcomes": [o.as_json() for o in outcomes]}
 
 
-def difference_from_json(data: Mapping[str, Any]) -> Difference:
-    return Difference(field=str(data["field"]), registered=data.get("registered"),
-                      observed=data.get("observed"), source=str(data.get("source", "")),
-                      applied=bool(data.get("applied")), note=data.get("note"))
+def outcome_row(p: Planned) -> dict[str, Any]:
+    """An outcome as the run keeps it, a row of its block: only what it says (nulls and
+    empties left out; :meth:`ImportOutcome.as_json` shows every key)."""
+    o = p.observation
+    if p.outcome is Outcome.MATCHED and o is not None and not p.differences \
+            and p.reason is None and not p.writes:
+        # The steady state of a recurring file: most rows are this.
+        seen: dict[str, Any] = {}
+        if o.asset_tag is not None:
+            seen["asset_tag"] = o.asset_tag
+        if o.serial_number is not None:
+            seen["serial_number"] = o.serial_number
+        if o.name is not None:
+            seen["name"] = o.name
+        brief: dict[str, Any] = {"outcome": "MATCHED", "ci_id": p.ci_id,
+                                 "matched_by": p.rule, "observation": seen}
+        if p.line is not None:
+            brief["line"] = p.line
+        if p.record is not None:
+            brief["record"] = p.record
+        if p.parties:
+            brief["parties"] = [link.as_json() for link in p.parties]
+        return brief
+    row: dict[str, Any] = {"outcome": p.outcome.value}
+    for key, value in (("line", p.line), ("record", p.record),
+                       ("ci_id", p.ci_id), ("reason", p.reason),
+                       ("field", p.field), ("matched_by", p.rule),
+                       ("transition", p.transition)):
+        if value is not None:
+            row[key] = value
+    if p.candidates:
+        row["candidates"] = list(p.candidates)
+    if p.differences:
+        row["differences"] = [d.as_json() for d in p.differences]
+    if p.parties:
+        row["parties"] = [link.as_json() for link in p.parties]
+    observed = _observation(p)
+    if observed is not None:
+        row["observation"] = observed
+    if p.create is not None:
+        row["creates"] = new_ci_json(p.create)
+    return row
 
 
-def party_link_from_json(data: Mapping[str, Any]) -> PartyLink:
-    return PartyLink(
-        field=str(data["field"]), column=data.get("column"), value=str(data["value"]),
-        relationship=str(data["relationship"]), outcome=LinkOutcome(data["outcome"]),
-        party_id=data.get("party_id"), party_name=data.get("party_name"),
-        candidates=tuple(data.get("candidates", ())), replaces=tuple(data.get("replaces", ())),
-        reason=data.get("reason"))
+def _observation(p: Planned) -> dict[str, Any] | None:
+    """The observation as the outcome keeps it: whole, except for a plain MATCHED
+    one (the register says the same; the run's file and line say the rest), which
+    keeps what identified it. Re-imports are mostly those, so this is what keeps
+    them cheap."""
+    o = p.observation
+    if o is None:
+        return None
+    if p.outcome is Outcome.MATCHED and not p.differences and not p.writes:
+        return {k: v for k, v in (("asset_tag", o.asset_tag), ("serial_number",
+                o.serial_number), ("name", o.name)) if v is not None}
+    return observation_json(o)
+
+
+#: Every key of an outcome as the run's JSON shows it, with its value when the row omits
+#: it, in the usual order.
+ROW_DEFAULTS: dict[str, Any] = {
+    "line": None, "record": None, "outcome": None, "ci_id": None, "reason": None,
+    "field": None, "candidates": [], "matched_by": None, "differences": [],
+    "observation": None, "creates": None, "transition": None, "parties": []}
 
 
 @dataclass(frozen=True)
@@ -243,10 +301,10 @@ class ImportOutcome:
             line=data.get("line"), record=data.get("record"), ci_id=data.get("ci_id"),
             reason=data.get("reason"), field=data.get("field"),
             candidates=tuple(data.get("candidates") or ()), matched_by=data.get("matched_by"),
-            differences=tuple(difference_from_json(d) for d in data.get("differences") or ()),
+            differences=tuple(Difference.from_json(d) for d in data.get("differences") or ()),
             observation=data.get("observation"), creates=data.get("creates"),
             transition=data.get("transition"),
-            parties=tuple(party_link_from_json(p) for p in data.get("parties") or ()))
+            parties=tuple(PartyLink.from_json(p) for p in data.get("parties") or ()))
 
     @classmethod
     def from_doc(cls, doc: Doc) -> ImportOutcome:
@@ -279,9 +337,8 @@ NumberedRow = tuple[int, dict[str, Any]]
 
 @dataclass(frozen=True)
 class OutcomeBlock:
-    """The outcomes of one kind in one chunk of the file: compact rows (see
-    :meth:`~cmdb.services.imports.outcomes.Planned.as_row`), each numbered in the run,
-    in file order."""
+    """The outcomes of one kind in one chunk of the file: compact rows
+    (:func:`outcome_row`), each numbered in the run, in file order."""
 
     run_id: str
     chunk: int

@@ -10,14 +10,16 @@ import pytest
 from cmdb.model.records import Doc, now
 from cmdb.services import Cmdb
 from cmdb.services.imports.outcome_rows import BLOCK_ROWS, OutcomeWriter
-from cmdb.services.imports.outcomes import ROW_DEFAULTS, Outcome, Planned, observation_json
+from cmdb.services.imports.outcomes import Outcome, Planned, observation_json
 from cmdb.services.imports.records import (
     BLOCK,
     OUTCOME,
+    ROW_DEFAULTS,
     ImportOutcome,
     ImportRun,
     OutcomeBlock,
     add_records,
+    outcome_row,
 )
 from cmdb.store.base import StoreTx
 from importers import Locator, Observation
@@ -111,8 +113,8 @@ async def test_a_foreign_or_unknown_cursor_reads_nothing(cmdb: Cmdb) -> None:
 async def test_runs_kept_one_doc_per_outcome_still_read(cmdb: Cmdb) -> None:
     run = a_run("applied", outcome_blocks=False)
     # as earlier versions wrote them: one doc per outcome, in full
-    legacy = [Doc(kind=OUTCOME, parent=run.id, key=p.outcome.value, data=p.as_json())
-              for p in plans(12)]
+    legacy = [Doc(kind=OUTCOME, parent=run.id, key=p.outcome.value,
+                  data={**ROW_DEFAULTS, **outcome_row(p)}) for p in plans(12)]
 
     async def work(tx: StoreTx) -> None:
         await add_records(tx, [run])
@@ -121,7 +123,7 @@ async def test_runs_kept_one_doc_per_outcome_still_read(cmdb: Cmdb) -> None:
     await cmdb.store.write(work)
     page, more = await cmdb.imports.outcomes(run.id, "MATCHED", first=3)
     assert ([d.line for d in page], more) == ([2, 3, 6], True)
-    assert [d.as_json() for d in page] == [p.as_json() for p in plans(12)
+    assert [d.as_json() for d in page] == [{**ROW_DEFAULTS, **outcome_row(p)} for p in plans(12)
                                            if p.outcome is Outcome.MATCHED][:3]
 
 
