@@ -507,7 +507,9 @@ def discovery_outcome(p: Planned, source: str) -> DiscoveryOutcome:
 
 def _ended(run: ImportRun, counts: Counter[str], status: str) -> ImportRun:
     """The run as it ended: its status, when, and the count of every kind of outcome."""
-    return dataclasses.replace(run, status=status, finished_at=now(),
+    stamp = now()  # the run's record is made as it ends
+    return dataclasses.replace(run, status=status, finished_at=stamp, created_at=stamp,
+                               updated_at=stamp,
                                counts={o.value: counts.get(o.value, 0) for o in Outcome})
 
 
