@@ -164,7 +164,7 @@ async def throughput(kind: str, cis: int, rows: int, neo4j: Neo4jAt | None = Non
                 started = time.perf_counter()
                 run = await cmdb.imports.run("bench", request, records=records)
                 seconds = time.perf_counter() - started
-                runs[label] = (seconds, {k: v for k, v in run.data["counts"].items() if v})
+                runs[label] = (seconds, {k: v for k, v in run.counts.items() if v})
                 out[f"{label} run"] = run.id
                 if label == "register":  # the baseline compares with the register's result
                     base, base_counts = await floor(cmdb, observations)
@@ -205,7 +205,7 @@ async def rss(rows: int) -> None:
         print(f"{rows:,}-row sheet ({sheet.stat().st_size / 1e6:.0f} MB) parsed + dry run in "
               f"{seconds:.0f} s ({rows / seconds:,.0f} rows/s): peak RSS {peak:.0f} MB "
               f"(before the run {base:.0f} MB); target < {RSS_TARGET_MB:.0f} MB: "
-              f"{peak / RSS_TARGET_MB:.2f}x; counts {run.data['counts']}")
+              f"{peak / RSS_TARGET_MB:.2f}x; counts {run.counts}")
 
 
 def main() -> None:

@@ -12,30 +12,21 @@ import click
 
 from cmdb.cli.base import err, open_cmdb, progress_bar, run, settings_from, with_store
 from cmdb.errors import ImportRejectedError
-from cmdb.model.records import Doc
-from cmdb.services import Cmdb
+from cmdb.services.imports.records import ImportRun
 from cmdb.services.imports.service import ImportRequest
 from importers import ColumnMapping, importer_names
 
 
-def run_json(run: Doc, outcomes: list[Doc]) -> dict[str, Any]:
-    """The run as ``--json`` prints it and ``POST /imports/{source}`` answers it."""
-    return {"id": run.id, "status": run.key, **{k: v for k, v in run.data.items()
-                                                 if k != "status"},
-            "outcomes": [o.data for o in outcomes]}
-
-
-def summary(run: Doc) -> str:
-    counts = run.data["counts"]
-    shown = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+def summary(run: ImportRun) -> str:
+    shown = ", ".join(f"{n} {k}" for k, n in run.counts.items() if n)
     verb = {"dry_run": "previewed (nothing written)", "applied": "applied",
-            "rejected": "rejected (nothing written)"}.get(run.key or "", run.key or "")
-    fed = run.data.get("campaign")
-    audit = (f"; audit campaigns: {fed['recorded']} sightings recorded, {fed['duplicates']} "
-             f"already known, {fed['unscoped']} outside every open campaign") if fed else ""
-    parties = ", ".join(f"{n} {k}" for k, n in run.data.get("parties", {}).items())
+            "rejected": "rejected (nothing written)"}.get(run.status, run.status)
+    fed = run.campaign
+    audit = (f"; audit campaigns: {fed.recorded} sightings recorded, {fed.duplicates} "
+             f"already known, {fed.unscoped} outside every open campaign") if fed else ""
+    parties = ", ".join(f"{n} {k}" for k, n in (run.parties or {}).items())
     people = f"; people and teams: {parties}" if parties else ""
-    return (f"import {run.id} of {run.data['file']} {verb}: {shown or 'no records'}"
+    return (f"import {run.id} of {run.file} {verb}: {shown or 'no records'}"
             f"{people}{audit}")
 
 
@@ -75,39 +66,27 @@ def import_file(store_url: str | None, db: Any, source: str, file: Path, dry_run
             with progress_bar(f"importing {file.name}", None) as bar:
                 task = bar.add_task("records", total=None)
                 try:
-                    doc = await cmdb.imports.run(
+                    done = await cmdb.imports.run(
                         _who(), request, lambda n: bar.advance(task, n))
                 except ImportRejectedError as exc:
                     if as_json and "runId" in exc.details:
-                        refused = await cmdb.imports.get_run(exc.details["runId"])
-                        click.echo(json.dumps(await _json(cmdb, refused),
-                                              ensure_ascii=False, indent=2))
+                        refused = await cmdb.imports.report(exc.details["runId"])
+                        click.echo(json.dumps(refused, ensure_ascii=False, indent=2))
                     raise
             if as_json:
-                click.echo(json.dumps(await _json(cmdb, doc), ensure_ascii=False,
-                                      indent=2))
+                click.echo(json.dumps(await cmdb.imports.report(done.id),
+                                      ensure_ascii=False, indent=2))
             else:
-                click.echo(summary(doc))
-                for r in doc.data.get("rejected", [])[:20]:
-                    err.print(f"rejected: {doc.data['file']} line {r['line']} "
-                              f"field {r['field'] or '-'}: {r['reason']}", markup=False)
-        if doc.data.get("would_reject"):
+                click.echo(summary(done))
+                for r in done.rejected[:20]:
+                    err.print(f"rejected: {done.file} line {r.line} "
+                              f"field {r.field or '-'}: {r.reason}", markup=False)
+        if done.would_reject:
             err.print("the file would be rejected: fix the records above or use "
                       "--apply-valid-only", markup=False)
             sys.exit(1)
 
     run(work)
-
-
-async def _json(cmdb: Cmdb, doc: Doc) -> dict[str, Any]:
-    outcomes: list[Doc] = []
-    after = None
-    while True:
-        page, more = await cmdb.imports.outcomes(doc.id, first=500, after=after)
-        outcomes += page
-        if not more or not page:
-            return run_json(doc, outcomes)
-        after = page[-1].id
 
 
 def _who() -> str:

@@ -191,7 +191,7 @@ async def test_change_impact_is_quick(stores: tuple[Cmdb, Cmdb], estate: Estate)
         title="swap a core switch", description="", requester="ann", responsible="bob",
         window_start=datetime(2026, 11, 28, 22, tzinfo=UTC),
         window_end=datetime(2026, 11, 29, 2, tzinfo=UTC), ci_ids=[estate.core_switches[0]])))
-    assert len(doc.data["impact"]["impacted"]) > 50
+    assert len(doc.impact.impacted) > 50
 
 
 SELECTIONS = {

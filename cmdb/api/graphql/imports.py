@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -24,8 +24,8 @@ from cmdb.api.web.cpu import run_cpu
 from cmdb.api.web.import_worker import run_import
 from cmdb.api.web.uploads import save_upload, upload_dir, upload_name
 from cmdb.errors import ValidationError
-from cmdb.model.records import Doc
-from cmdb.services.imports.outcomes import Outcome
+from cmdb.services.imports.outcomes import Outcome, PartyLink
+from cmdb.services.imports.records import ImportOutcome, ImportRun
 from cmdb.services.imports.service import ImportRequest
 
 
@@ -72,99 +72,102 @@ class ImportPartyOutcome(Enum):
     "A column of the row naming a person or team (责任人, 使用部门 ...; `parties` in "
     "schema/sources.yaml) and what the run made of it."))
 class ImportPartyLinkType:
-    data: strawberry.Private[dict[str, Any]]
+    link: strawberry.Private[PartyLink]
 
     @strawberry.field(description="The column's field in sources.yaml (owner, department).")
     def field(self) -> str:
-        return str(self.data["field"])
+        return self.link.field
 
     @strawberry.field(description="The sheet's column, header and letter: 责任人 (K).")
     def column(self) -> str | None:
-        return self.data.get("column")
+        return self.link.column
 
     @strawberry.field(description="The cell as written.")
     def value(self) -> str:
-        return str(self.data["value"])
+        return self.link.value
 
     @strawberry.field(description="OWNED_BY or MANAGED_BY, as sources.yaml says.")
     def relationship(self) -> str:
-        return str(self.data["relationship"])
+        return self.link.relationship
 
     @strawberry.field
     def outcome(self) -> ImportPartyOutcome:
-        return ImportPartyOutcome(self.data["outcome"])
+        return ImportPartyOutcome(self.link.outcome.value)
 
     @strawberry.field(description="The person or team linked (or kept, or created).")
     async def party(self, info: Info[Context, None]) -> CIType | None:
-        party_id = self.data.get("party_id")
+        party_id = self.link.party_id
         found = await info.context.ci_loader.load(party_id) if party_id else None
         return CIType(ci=found) if found else None
 
     @strawberry.field(description="The name of the person or team (also one a dry run "
                       "would create).")
     def party_name(self) -> str | None:
-        return self.data.get("party_name")
+        return self.link.party_name
 
     @strawberry.field(description="AMBIGUOUS: every person or team the value names.")
     async def candidates(self, info: Info[Context, None]) -> list[CIType]:
-        found = await info.context.ci_loader.load_many(self.data.get("candidates", []))
+        found = await info.context.ci_loader.load_many(list(self.link.candidates))
         return [CIType(ci=c) for c in found if c is not None]
 
     @strawberry.field(description="AMBIGUOUS, UNRESOLVED, REFUSED: why no link.")
     def reason(self) -> str | None:
-        return self.data.get("reason")
+        return self.link.reason
 
 
 @strawberry.type(name="ImportOutcome")
 class ImportOutcomeType:
-    doc: strawberry.Private[Doc]
+    outcome_: strawberry.Private[ImportOutcome]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(self.doc.id)
+        return strawberry.ID(self.outcome_.id)
 
     @strawberry.field
     def outcome(self) -> ImportOutcomeKind:
-        return ImportOutcomeKind(self.doc.data["outcome"])
+        return ImportOutcomeKind(self.outcome_.outcome.value)
 
     @strawberry.field(description="The line of the file where the record starts.")
     def line(self) -> int | None:
-        return self.doc.data.get("line")
+        return self.outcome_.line
 
     @strawberry.field
     def record(self) -> int | None:
-        return self.doc.data.get("record")
+        return self.outcome_.record
 
     @strawberry.field(description="What the source saw, as the importer parsed it.")
     def observation(self) -> JSON | None:
-        return self.doc.data.get("observation")
+        return cast(JSON | None, self.outcome_.observation)
 
     @strawberry.field(description="The CI it matched (or that the run registered).")
     async def ci(self, info: Info[Context, None]) -> CIType | None:
-        ci_id = self.doc.data.get("ci_id")
+        ci_id = self.outcome_.ci_id
         found = await info.context.ci_loader.load(ci_id) if ci_id else None
         return CIType(ci=found) if found else None
 
     @strawberry.field(description="The rule that identified the CI.")
     def matched_by(self) -> str | None:
-        return self.doc.data.get("matched_by")
+        return self.outcome_.matched_by
 
     @strawberry.field(description="AMBIGUOUS: every CI that matched.")
     async def candidates(self, info: Info[Context, None]) -> list[CIType]:
-        found = await info.context.ci_loader.load_many(self.doc.data.get("candidates", []))
+        found = await info.context.ci_loader.load_many(list(self.outcome_.candidates))
         return [CIType(ci=c) for c in found if c is not None]
 
     @strawberry.field
     def differences(self) -> list[ImportDifferenceType]:
-        return [ImportDifferenceType(**d) for d in self.doc.data.get("differences", [])]
+        return [ImportDifferenceType(field=d.field, registered=d.registered,
+                                     observed=d.observed, source=d.source, applied=d.applied,
+                                     note=d.note)
+                for d in self.outcome_.differences]
 
     @strawberry.field(description="INVALID: why; NEW: why it was not registered.")
     def reason(self) -> str | None:
-        return self.doc.data.get("reason")
+        return self.outcome_.reason
 
     @strawberry.field(description="The people and teams the row names, and their links.")
     def parties(self) -> list[ImportPartyLinkType]:
-        return [ImportPartyLinkType(data=d) for d in self.doc.data.get("parties", [])]
+        return [ImportPartyLinkType(link=p) for p in self.outcome_.parties]
 
 
 @strawberry.type(name="ImportOutcomeConnection")
@@ -173,49 +176,49 @@ class ImportOutcomeConnectionType:
     page_info: PageInfoType
 
 
-def _page_info(docs: list[Doc], has_next: bool, after: str | None) -> PageInfoType:
-    return page_info([d.id for d in docs], has_next, after is not None)
+def _page_info(ids: list[str], has_next: bool, after: str | None) -> PageInfoType:
+    return page_info(ids, has_next, after is not None)
 
 
 @strawberry.type(name="ImportRun", description="One import of one file: a preview or applied.")
 class ImportRunType:
-    doc: strawberry.Private[Doc]
+    run: strawberry.Private[ImportRun]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(self.doc.id)
+        return strawberry.ID(self.run.id)
 
     @strawberry.field(description="dry_run, applied or rejected.")
     def status(self) -> str:
-        return self.doc.key or ""
+        return self.run.status
 
     @strawberry.field
     def source(self) -> str:
-        return str(self.doc.data["source"])
+        return self.run.source
 
     @strawberry.field
     def file(self) -> str:
-        return str(self.doc.data["file"])
+        return self.run.file
 
     @strawberry.field
     def sha256(self) -> str:
-        return str(self.doc.data["sha256"])
+        return self.run.sha256
 
     @strawberry.field(description="Who ran it.")
     def actor(self) -> str:
-        return str(self.doc.data["actor"])
+        return self.run.actor
 
     @strawberry.field
     def started_at(self) -> datetime:
-        return datetime.fromisoformat(self.doc.data["started_at"])
+        return self.run.started_at
 
     @strawberry.field
     def dry_run(self) -> bool:
-        return bool(self.doc.data["dry_run"])
+        return self.run.dry_run
 
     @strawberry.field
     def counts(self) -> ImportCountsType:
-        c: dict[str, int] = self.doc.data["counts"]
+        c = self.run.counts
         return ImportCountsType(
             matched=c.get("MATCHED", 0),
             matched_with_differences=c.get("MATCHED_WITH_DIFFERENCES", 0),
@@ -225,29 +228,29 @@ class ImportRunType:
         "How many people and teams the rows named had each outcome (LINKED, CREATED, "
         "UNCHANGED, AMBIGUOUS, UNRESOLVED, REFUSED)."))
     def party_counts(self) -> JSON:
-        counts: Any = self.doc.data.get("parties") or {}
-        return counts  # type: ignore[no-any-return]
+        return cast(JSON, dict(self.run.parties or {}))
 
     @strawberry.field(description="A whole-file error (code, message, file, line, field).")
     def error(self) -> JSON | None:
-        return self.doc.data.get("error")
+        return cast(JSON | None, self.run.error.to_json() if self.run.error else None)
 
     @strawberry.field(description=(
         "An applied scans or discovery run: what the open audit campaigns took "
         "(campaign id when one was named, sightings recorded, already known, outside "
         "every open campaign)."))
     def campaign_feed(self) -> JSON | None:
-        return self.doc.data.get("campaign")
+        return cast(JSON | None, self.run.campaign.to_json() if self.run.campaign else None)
 
     @strawberry.field(description="The outcomes in file order, optionally of one kind.")
     async def outcomes(
         self, info: Info[Context, None], first: int = 50, after: str | None = None,
         outcome: ImportOutcomeKind | None = None,
     ) -> ImportOutcomeConnectionType:
-        docs, has_next = await info.context.cmdb.imports.outcomes(
-            self.doc.id, Outcome(outcome.value).value if outcome else None, first, after)
-        return ImportOutcomeConnectionType(nodes=[ImportOutcomeType(doc=d) for d in docs],
-                                           page_info=_page_info(docs, has_next, after))
+        found, has_next = await info.context.cmdb.imports.outcomes(
+            self.run.id, Outcome(outcome.value).value if outcome else None, first, after)
+        return ImportOutcomeConnectionType(
+            nodes=[ImportOutcomeType(outcome_=o) for o in found],
+            page_info=_page_info([o.id for o in found], has_next, after))
 
 
 @strawberry.type(name="ImportRunConnection")
@@ -263,16 +266,16 @@ class ImportQuery:
     @strawberry.field(description="Import runs, newest first.")
     async def import_runs(self, info: Info[Context, None], first: int = 50,
                           after: str | None = None) -> ImportRunConnectionType:
-        docs, has_next = await info.context.cmdb.imports.runs(first, after)
-        return ImportRunConnectionType(nodes=[ImportRunType(doc=d) for d in docs],
-                                       page_info=_page_info(docs, has_next, after))
+        runs, has_next = await info.context.cmdb.imports.runs(first, after)
+        return ImportRunConnectionType(nodes=[ImportRunType(run=r) for r in runs],
+                                       page_info=_page_info([r.id for r in runs], has_next,
+                                                            after))
 
     @strawberry.field
     async def import_run(self, info: Info[Context, None],
                          id: strawberry.ID) -> ImportRunType | None:
-        found = await info.context.cmdb.store.get_docs("import_run", [str(id)])
-        doc = found.get(str(id))
-        return ImportRunType(doc=doc) if doc else None
+        found = await info.context.cmdb.imports.find_run(str(id))
+        return ImportRunType(run=found) if found else None
 
 
 @strawberry.type
@@ -299,6 +302,6 @@ class ImportMutation:
                 dry_run=dry_run, apply_valid_only=apply_valid_only,
                 create_places=create_places, campaign=campaign)
             # seconds of CPU and memory: in the worker process (see import_worker)
-            doc = await run_cpu(run_import, info.context.cmdb.settings,
+            run = await run_cpu(run_import, info.context.cmdb.settings,
                                 info.context.actor.name, request)
-        return ImportRunType(doc=doc)
+        return ImportRunType(run=run)

@@ -5,7 +5,8 @@ default, or ``en``), ``encoding`` (CSV: ``utf-8-sig``, default, or ``gb18030``),
 ``cis`` filter as people type it: ``class`` and ``state`` (repeatable; names or labels,
 服务器, 在用), ``location`` (a path 北京总部/3楼机房, an asset tag or an id), ``owner``
 (a name, asset tag or id), ``text``, ``search`` (the console's query box: an IP, a
-MAC, a host name or a piece of a name, tag or serial). Any signed-in role may export (a ``GET``: reader).
+MAC, a host name or a piece of a name, tag or serial). Any signed-in role may export
+(a ``GET``: reader).
 The filter is checked before the first byte, so a bad one is a coded 400; then the
 rows stream page by page (:mod:`cmdb.services.cis.export`).
 """

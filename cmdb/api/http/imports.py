@@ -21,7 +21,6 @@ from cmdb.api.http.labels import coded_errors, request_actor
 from cmdb.api.web.cpu import run_cpu
 from cmdb.api.web.import_worker import run_import
 from cmdb.api.web.uploads import read_form, save_upload, upload_dir, upload_name
-from cmdb.cli.imports import run_json
 from cmdb.errors import ImportRejectedError, ValidationError
 from cmdb.services import Cmdb
 from cmdb.services.imports.service import ImportRequest
@@ -84,11 +83,7 @@ class ImportEndpoints:
                 body: dict[str, Any] = {"code": exc.code, "message": exc.message,
                                         "details": exc.details}
                 if "runId" in exc.details:
-                    body["run"] = await self._run(exc.details["runId"])
+                    body["run"] = await self.cmdb.imports.report(exc.details["runId"],
+                                                                 SHOWN_OUTCOMES)
                 return JSONResponse(body, status_code=422)
-        return JSONResponse(await self._run(run.id))
-
-    async def _run(self, run_id: str) -> dict[str, Any]:
-        run = await self.cmdb.imports.get_run(run_id)
-        outcomes, more = await self.cmdb.imports.outcomes(run_id, first=SHOWN_OUTCOMES)
-        return {**run_json(run, outcomes), "outcomesTruncated": more}
+        return JSONResponse(await self.cmdb.imports.report(run.id, SHOWN_OUTCOMES))

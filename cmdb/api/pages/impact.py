@@ -106,9 +106,8 @@ class ImpactPages:
 
     async def for_change(self, request: Request) -> Response:
         change = await self.cmdb.changes.get(request.path_params["change_id"])
-        ids = [str(i) for i in change.data.get("ci_ids", [])]
-        return await self.show(request, ids, ImpactKind.MAINTENANCE,
-                               str(change.data.get("title", "")))
+        return await self.show(request, list(change.ci_ids), ImpactKind.MAINTENANCE,
+                               change.title)
 
     async def show(self, request: Request, ids: list[str], kind: ImpactKind,
                    change_title: str | None) -> Response:

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import asyncio
 
-from cmdb.model.records import Doc
 from cmdb.root import connect
+from cmdb.services.imports.records import ImportRun
 from cmdb.services.imports.service import ImportRequest
 from cmdb.settings import Settings
 
 
-def run_import(settings: Settings, who: str, request: ImportRequest) -> Doc:
+def run_import(settings: Settings, who: str, request: ImportRequest) -> ImportRun:
     """Import ``request`` into the CMDB ``settings`` name (in the worker process)."""
     return asyncio.run(_run(settings, who, request))
 
 
-async def _run(settings: Settings, who: str, request: ImportRequest) -> Doc:
+async def _run(settings: Settings, who: str, request: ImportRequest) -> ImportRun:
     async with connect(settings, create=False) as cmdb:
         return await cmdb.imports.run(who, request)

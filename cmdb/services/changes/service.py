@@ -8,18 +8,28 @@ and their impacts (the changed CIs, what they take down, the services) meet.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from cmdb.errors import InvalidTransitionError, LimitExceededError, NotFoundError, ValidationError
 from cmdb.model.clock import Clock
-from cmdb.model.records import Actor, Doc, now
+from cmdb.model.records import Actor, new_id, now
 from cmdb.model.text import DESCRIPTION, NAME, REASON, SHORT, check_text
+from cmdb.services.changes.records import (
+    DRAFT,
+    Change,
+    ChangeEvent,
+    ChangeImpact,
+    ImpactItem,
+    add_change,
+    find_changes,
+    read_changes,
+    replace_change,
+)
 from cmdb.services.impact.service import ImpactKind, ImpactService
 from cmdb.store.base import Store, StoreTx
 
-KIND = "change"
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("approved", "cancelled"),
     "approved": ("implemented", "draft", "cancelled"),
@@ -42,17 +52,6 @@ class ChangeInput:
     ci_ids: list[str]
 
 
-def touched(doc: Doc) -> set[str]:
-    """Every CI a change's planned impact reaches: its CIs, the impacted, the services."""
-    impact = doc.data.get("impact", {})
-    return {*doc.data.get("ci_ids", []), *(i["id"] for i in impact.get("impacted", []))}
-
-
-def window(doc: Doc) -> tuple[datetime, datetime]:
-    return (datetime.fromisoformat(doc.data["window_start"]),
-            datetime.fromisoformat(doc.data["window_end"]))
-
-
 class ChangeService:
     """Plan, read, move and compare change records."""
 
@@ -62,19 +61,18 @@ class ChangeService:
         #: A window written without an offset is in this clock's zone.
         self.clock = clock or Clock()
 
-    async def _snapshot(self, ci_ids: list[str]) -> dict[str, Any]:
+    async def _snapshot(self, ci_ids: list[str]) -> ChangeImpact:
         report = await self.impact.impact(ci_ids, ImpactKind.MAINTENANCE)
-        return {
-            "computed_at": now().isoformat(), "truncated": report.truncated,
+        return ChangeImpact(
+            computed_at=now(), truncated=report.truncated,
             # with the CI each was reached from and the relationship's type: the tree
             # of how the failure travels, kept as planned
-            "impacted": [{"id": i.ci.id, "status": i.status.name, "depth": i.depth,
-                          "from": i.reached_from, "via": i.path[-1].type if i.path else None}
-                         for i in report.impacted],
-            "services": [{"id": s.ci.id, "status": s.status.name} for s in report.services],
-        }
+            impacted=tuple(ImpactItem(i.ci.id, i.status.name, i.depth, i.reached_from,
+                                      i.path[-1].type if i.path else None)
+                           for i in report.impacted),
+            services=tuple(ImpactItem(s.ci.id, s.status.name) for s in report.services))
 
-    async def plan(self, actor: Actor, data: ChangeInput) -> Doc:
+    async def plan(self, actor: Actor, data: ChangeInput) -> Change:
         """Record a draft change with its impact as computed now."""
         title = data.title.strip()
         if not title or len(title) > NAME:
@@ -91,47 +89,49 @@ class ChangeService:
             raise ValidationError("ciIds: a change concerns at least one CI", field="ciIds")
         if len(data.ci_ids) > MAX_CIS:
             raise LimitExceededError(f"at most {MAX_CIS} CIs per change", field="ciIds")
-        ids = list(dict.fromkeys(data.ci_ids))
-        impact = await self._snapshot(ids)  # raises NOT_FOUND for an unknown CI
+        ids = tuple(dict.fromkeys(data.ci_ids))
+        impact = await self._snapshot(list(ids))  # raises NOT_FOUND for an unknown CI
         stamp = now()
-        doc = Doc(kind=KIND, key="draft", data={
-            "title": title, "description": data.description, "requester": data.requester,
-            "responsible": data.responsible, "window_start": start.isoformat(),
-            "window_end": end.isoformat(), "ci_ids": ids, "impact": impact,
-            "events": [{"at": stamp.isoformat(), "actor": actor.name, "channel":
-                        actor.channel.value, "from": None, "to": "draft", "reason": "planned"}],
-        }, created_at=stamp, updated_at=stamp)
+        change = Change(
+            id=new_id(), state=DRAFT, title=title, description=data.description,
+            requester=data.requester, responsible=data.responsible, window_start=start,
+            window_end=end, ci_ids=ids, impact=impact,
+            events=(ChangeEvent(at=stamp, actor=actor.name, channel=actor.channel.value,
+                                from_state=None, to_state=DRAFT, reason="planned"),),
+            version=1, created_at=stamp, updated_at=stamp)
 
         async def work(tx: StoreTx) -> None:
-            await tx.put_docs([doc])
+            await add_change(tx, change)
 
         await self.store.write(work)
-        return doc
+        return change
 
-    async def get(self, change_id: str) -> Doc:
-        doc = (await self.store.get_docs(KIND, [change_id])).get(change_id)
-        if doc is None:
+    async def find_one(self, change_id: str) -> Change | None:
+        """The change with this id, or ``None``."""
+        return (await read_changes(self.store, [change_id])).get(change_id)
+
+    async def get(self, change_id: str) -> Change:
+        change = await self.find_one(change_id)
+        if change is None:
             raise NotFoundError(f"no change with id {change_id!r}", id=change_id)
-        return doc
+        return change
 
     async def find(self, state: str | None = None, first: int = 50,
-                   after: str | None = None) -> tuple[list[Doc], bool]:
+                   after: str | None = None) -> tuple[list[Change], bool]:
         if state is not None and state not in TRANSITIONS:
             raise ValidationError(f"unknown change state {state!r}; states: "
                                   + ", ".join(TRANSITIONS), field="state")
         if not 0 <= first <= 500:
             raise LimitExceededError("first must be between 0 and 500", field="first")
-        page = await self.store.find_docs(KIND, key=state, first=first, after=after)
-        return page.items, page.has_next
+        return await find_changes(self.store, state, first, after)
 
     async def _update(self, actor: Actor, change_id: str, to: str | None, reason: str | None,
-                      refresh: dict[str, Any] | None = None) -> Doc:
-        async def work(tx: StoreTx) -> Doc:
-            doc = (await tx.get_docs(KIND, [change_id])).get(change_id)
-            if doc is None:
+                      refresh: ChangeImpact | None = None) -> Change:
+        async def work(tx: StoreTx) -> Change:
+            change = (await read_changes(tx, [change_id])).get(change_id)
+            if change is None:
                 raise NotFoundError(f"no change with id {change_id!r}", id=change_id)
-            state = doc.key or "draft"
-            data = dict(doc.data)
+            state = change.state
             if to is not None:
                 allowed = TRANSITIONS.get(state, ())
                 if to not in allowed:
@@ -140,45 +140,45 @@ class ChangeService:
                         f"{', '.join(allowed) or 'none (final state)'}",
                         current=state, target=to, allowed=list(allowed))
                 state = to
-            if refresh is not None:
-                data["impact"] = refresh
             stamp = now()
-            data["events"] = [*data.get("events", []), {
-                "at": stamp.isoformat(), "actor": actor.name, "channel": actor.channel.value,
-                "from": doc.key, "to": state, "reason": reason or (
-                    "impact recomputed" if refresh is not None else None)}]
-            new = doc.model_copy(update={"key": state, "data": data, "version": doc.version + 1,
-                                         "updated_at": stamp})
-            await tx.update_doc(new, doc.version)
+            event = ChangeEvent(
+                at=stamp, actor=actor.name, channel=actor.channel.value,
+                from_state=change.state, to_state=state, reason=reason or (
+                    "impact recomputed" if refresh is not None else None))
+            new = dataclasses.replace(
+                change, state=state, impact=refresh if refresh is not None else change.impact,
+                events=(*change.events, event), version=change.version + 1,
+                updated_at=stamp)
+            await replace_change(tx, new, change.version)
             return new
 
         return await self.store.write(work)
 
     async def transition(self, actor: Actor, change_id: str, to: str,
-                         reason: str | None = None) -> Doc:
+                         reason: str | None = None) -> Change:
         """Move a change along its lifecycle; the error lists the allowed moves."""
         check_text(reason, "reason", REASON)
         return await self._update(actor, change_id, to, reason)
 
-    async def recompute(self, actor: Actor, change_id: str) -> Doc:
+    async def recompute(self, actor: Actor, change_id: str) -> Change:
         """Compute the change's impact again, on today's data."""
-        doc = await self.get(change_id)
+        change = await self.get(change_id)
         return await self._update(actor, change_id, None, None,
-                                  await self._snapshot(doc.data["ci_ids"]))
+                                  await self._snapshot(list(change.ci_ids)))
 
-    async def conflicts(self, doc: Doc) -> list[Doc]:
+    async def conflicts(self, change: Change) -> list[Change]:
         """Open changes whose windows overlap this one's and whose impacts meet."""
-        if doc.key not in OPEN_STATES:
+        if change.state not in OPEN_STATES:
             return []
-        start, end = window(doc)
-        mine = touched(doc)
-        out: list[Doc] = []
+        start, end = change.window_start, change.window_end
+        mine = change.touched()
+        out: list[Change] = []
         for state in OPEN_STATES:
-            page = await self.store.find_docs(KIND, key=state, first=1000)
-            for other in page.items:
-                if other.id == doc.id:
+            others, _ = await find_changes(self.store, state, 1000, None)
+            for other in others:
+                if other.id == change.id:
                     continue
-                o_start, o_end = window(other)
-                if o_start < end and start < o_end and mine & touched(other):
+                if other.window_start < end and start < other.window_end \
+                        and mine & other.touched():
                     out.append(other)
-        return sorted(out, key=lambda d: d.data["window_start"])
+        return sorted(out, key=lambda c: c.window_start)

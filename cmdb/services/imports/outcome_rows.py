@@ -9,7 +9,8 @@ one, reads the few blocks it spans; each outcome still has its own id (``run:chu
 which is what pages continue after.
 
 Runs recorded before blocks kept one ``import_outcome`` doc per outcome; they read as
-they always did.
+they always did. What a block and an outcome are, and how they are stored:
+:mod:`cmdb.services.imports.records`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from cmdb.model.records import Doc
-from cmdb.services.imports.outcomes import Outcome, Planned, expand_row
+from cmdb.services.imports.outcomes import Outcome, Planned
+from cmdb.services.imports.records import (
+    ImportOutcome,
+    OutcomeBlock,
+    block_id,
+    find_blocks,
+    find_outcome_docs,
+    outcome_of_row,
+    outcome_row,
+    read_blocks,
+)
 from cmdb.store.base import Store
 
-BLOCK, OUTCOME = "import_outcomes", "import_outcome"
 #: Rows per block: one chunk of the file.
 BLOCK_ROWS = 1000
 #: The most blocks asked for in one store question while paging.
@@ -29,52 +38,38 @@ MAX_BLOCKS = 50
 KINDS = tuple(o.value for o in Outcome)
 
 
-def block_id(run_id: str, chunk: int, kind: str) -> str:
-    return f"{run_id}:{chunk:06d}:{kind}"
-
-
-def outcome_id(run_id: str, chunk: int, n: int) -> str:
-    return f"{run_id}:{chunk}:{n}"
-
-
 class OutcomeWriter:
-    """Numbers a run's outcomes in file order and packs them into block docs."""
+    """Numbers a run's outcomes in file order and packs them into blocks."""
 
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
         self.count = 0
         self.chunks = 0
 
-    def blocks(self, plans: Sequence[Planned]) -> list[Doc]:
-        """The block docs of these outcomes (the next ones of the file, in order)."""
-        docs: list[Doc] = []
+    def blocks(self, plans: Sequence[Planned]) -> list[OutcomeBlock]:
+        """The blocks of these outcomes (the next ones of the file, in order)."""
+        out: list[OutcomeBlock] = []
         for start in range(0, len(plans), BLOCK_ROWS):
             chunk = self.chunks
             self.chunks += 1
-            rows: dict[str, list[dict[str, Any]]] = {}
-            for p in plans[start:start + BLOCK_ROWS]:
-                row = p.as_row()
-                row["n"] = self.count
-                self.count += 1
-                rows.setdefault(row["outcome"], []).append(row)
+            part = plans[start:start + BLOCK_ROWS]
+            numbered = [(self.count + i, outcome_row(p)) for i, p in enumerate(part)]
+            self.count += len(part)
             # Kinds in a fixed order, so the last block of a chunk is the last written.
-            docs += [Doc(kind=BLOCK, id=block_id(self.run_id, chunk, kind), parent=self.run_id,
-                         key=kind, data={"chunk": chunk, "rows": rows[kind]})
-                     for kind in KINDS if kind in rows]
-        return docs
+            out += OutcomeBlock.pack(self.run_id, chunk, numbered, KINDS)
+        return out
 
 
 Row = tuple[int, int, dict[str, Any]]  # (n, chunk, row)
 
 
-def _rows(blocks: Iterable[Doc], after_n: int, kind: str | None) -> list[Row]:
+def _rows(blocks: Iterable[OutcomeBlock], after_n: int, kind: str | None) -> list[Row]:
     """The rows of complete chunks' blocks after number ``after_n``, in file order."""
     found: list[Row] = []
     for block in blocks:
-        if kind is not None and block.key != kind:
+        if kind is not None and block.kind != kind:
             continue
-        chunk = block.data["chunk"]
-        found += [(row["n"], chunk, row) for row in block.data["rows"] if row["n"] > after_n]
+        found += block.after(after_n)
     found.sort(key=lambda item: item[0])
     return found
 
@@ -91,7 +86,7 @@ def _cursor(run_id: str, after: str | None) -> tuple[int, int] | None:
 
 
 async def outcome_page(store: Store, run_id: str, kind: str | None, first: int,
-                       after: str | None) -> tuple[list[Doc], bool]:
+                       after: str | None) -> tuple[list[ImportOutcome], bool]:
     """Up to ``first`` outcomes of the run in file order (only ``kind`` when given),
     after the outcome ``after``; and whether more follow."""
     cursor = _cursor(run_id, after)
@@ -102,40 +97,37 @@ async def outcome_page(store: Store, run_id: str, kind: str | None, first: int,
     after_n = -1
     if cursor is not None:
         chunk, after_n = cursor
-        here = await store.get_docs(BLOCK, [block_id(run_id, chunk, k) for k in KINDS])
-        ordered = [here[i] for i in (block_id(run_id, chunk, k) for k in KINDS) if i in here]
+        ids = [block_id(run_id, chunk, k) for k in KINDS]
+        here = await read_blocks(store, ids)
+        ordered = [here[i] for i in ids if i in here]
         if not ordered:
             return [], False
         anchor = ordered[-1].id
         out += _rows(ordered, after_n, kind)
     # Blocks come in the order written: chunk by chunk. A chunk's blocks may straddle two
     # pages of blocks, so rows are handed out only up to the last chunk known complete.
-    pending: list[Doc] = []
+    pending: list[OutcomeBlock] = []
     exhausted = False
     asked = len(KINDS) + 1  # one chunk's blocks first: most pages need no more
     while len(out) <= first and not exhausted:
-        page = await store.find_docs(BLOCK, parent=run_id, key=kind, first=asked,
-                                     after=anchor, newest_first=False)
+        items, has_next = await find_blocks(store, run_id, kind, asked, anchor)
         asked = min(asked * 2, MAX_BLOCKS)
-        exhausted = not page.has_next
-        if page.items:
-            anchor = page.items[-1].id
-        pending += page.items
+        exhausted = not has_next
+        if items:
+            anchor = items[-1].id
+        pending += items
         if exhausted:
             done, pending = pending, []
         else:
-            last = pending[-1].data["chunk"]
-            done = [b for b in pending if b.data["chunk"] != last]
-            pending = [b for b in pending if b.data["chunk"] == last]
+            last = pending[-1].chunk
+            done = [b for b in pending if b.chunk != last]
+            pending = [b for b in pending if b.chunk == last]
         out += _rows(done, after_n, kind)
-    docs = [Doc(kind=OUTCOME, id=outcome_id(run_id, chunk, n), parent=run_id,
-                key=row["outcome"], data=expand_row(row)) for n, chunk, row in out[:first]]
-    return docs, len(out) > first
+    outcomes = [outcome_of_row(run_id, chunk, n, row) for n, chunk, row in out[:first]]
+    return outcomes, len(out) > first
 
 
 async def legacy_page(store: Store, run_id: str, kind: str | None, first: int,
-                      after: str | None) -> tuple[list[Doc], bool]:
+                      after: str | None) -> tuple[list[ImportOutcome], bool]:
     """A page of a run recorded with one doc per outcome."""
-    page = await store.find_docs(OUTCOME, parent=run_id, key=kind, first=first, after=after,
-                                 newest_first=False)
-    return page.items, page.has_next
+    return await find_outcome_docs(store, run_id, kind, first, after)

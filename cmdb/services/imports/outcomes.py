@@ -1,14 +1,16 @@
 """What reconciliation says about one observation, and what it plans to change.
 
-These records are shared by the reconciliation (which fills them), the import
-service (which applies them and keeps them as compact rows, see
-:mod:`cmdb.services.imports.outcome_rows`) and the API (which shows them).
+These records are shared by the reconciliation (which fills them) and the import
+service (which applies them and keeps them as compact rows: :func:`~cmdb.services.
+imports.records.outcome_row`, :mod:`cmdb.services.imports.outcome_rows`); the API shows
+them as read back (:class:`~cmdb.services.imports.records.ImportOutcome`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -51,6 +53,12 @@ class Difference:
     def as_json(self) -> dict[str, Any]:
         return {"field": self.field, "registered": self.registered, "observed": self.observed,
                 "source": self.source, "applied": self.applied, "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Difference:
+        return cls(field=str(data["field"]), registered=data.get("registered"),
+                   observed=data.get("observed"), source=str(data.get("source", "")),
+                   applied=bool(data.get("applied")), note=data.get("note"))
 
 
 class LinkOutcome(StrEnum):
@@ -97,6 +105,15 @@ class PartyLink:
             out["replaces"] = list(self.replaces)
         return out
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PartyLink:
+        return cls(
+            field=str(data["field"]), column=data.get("column"), value=str(data["value"]),
+            relationship=str(data["relationship"]), outcome=LinkOutcome(data["outcome"]),
+            party_id=data.get("party_id"), party_name=data.get("party_name"),
+            candidates=tuple(data.get("candidates", ())),
+            replaces=tuple(data.get("replaces", ())), reason=data.get("reason"))
+
 
 @dataclass
 class SoftwarePlan:
@@ -139,79 +156,6 @@ class Planned:
             self.transition is not None or bool(self.software and (
                 self.software.add or self.software.retire)) or \
             any(link.writes for link in self.parties)
-
-    def _observation(self) -> dict[str, Any] | None:
-        """The observation as the outcome keeps it: whole, except for a plain MATCHED
-        one (the register says the same; the run's file and line say the rest), which
-        keeps what identified it. Re-imports are mostly those, so this is what keeps
-        them cheap."""
-        o = self.observation
-        if o is None:
-            return None
-        if self.outcome is Outcome.MATCHED and not self.differences and not self.writes:
-            return {k: v for k, v in (("asset_tag", o.asset_tag), ("serial_number",
-                    o.serial_number), ("name", o.name)) if v is not None}
-        return observation_json(o)
-
-    def as_row(self) -> dict[str, Any]:
-        """The outcome as the run keeps it: only what it says (nulls and empties left
-        out; :func:`expand_row` restores the full shape)."""
-        o = self.observation
-        if self.outcome is Outcome.MATCHED and o is not None and not self.differences \
-                and self.reason is None and not self.writes:
-            # The steady state of a recurring file: most rows are this.
-            seen: dict[str, Any] = {}
-            if o.asset_tag is not None:
-                seen["asset_tag"] = o.asset_tag
-            if o.serial_number is not None:
-                seen["serial_number"] = o.serial_number
-            if o.name is not None:
-                seen["name"] = o.name
-            brief: dict[str, Any] = {"outcome": "MATCHED", "ci_id": self.ci_id,
-                                     "matched_by": self.rule, "observation": seen}
-            if self.line is not None:
-                brief["line"] = self.line
-            if self.record is not None:
-                brief["record"] = self.record
-            if self.parties:
-                brief["parties"] = [link.as_json() for link in self.parties]
-            return brief
-        row: dict[str, Any] = {"outcome": self.outcome.value}
-        for key, value in (("line", self.line), ("record", self.record),
-                           ("ci_id", self.ci_id), ("reason", self.reason),
-                           ("field", self.field), ("matched_by", self.rule),
-                           ("transition", self.transition)):
-            if value is not None:
-                row[key] = value
-        if self.candidates:
-            row["candidates"] = list(self.candidates)
-        if self.differences:
-            row["differences"] = [d.as_json() for d in self.differences]
-        if self.parties:
-            row["parties"] = [link.as_json() for link in self.parties]
-        observed = self._observation()
-        if observed is not None:
-            row["observation"] = observed
-        if self.create is not None:
-            row["creates"] = new_ci_json(self.create)
-        return row
-
-    def as_json(self) -> dict[str, Any]:
-        """The outcome in full, as the API shows it."""
-        return expand_row(self.as_row())
-
-
-#: Every key of an outcome as the API shows it, with its value when the row omits it.
-ROW_DEFAULTS: dict[str, Any] = {
-    "line": None, "record": None, "outcome": None, "ci_id": None, "reason": None,
-    "field": None, "candidates": [], "matched_by": None, "differences": [],
-    "observation": None, "creates": None, "transition": None, "parties": []}
-
-
-def expand_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored outcome row in the full shape (every key, in the usual order)."""
-    return {k: row.get(k, v) if not isinstance(v, list) else row.get(k, []) for k, v in
-            ROW_DEFAULTS.items()}
 
 
 def new_ci_json(new: NewCI) -> dict[str, Any]:

@@ -9,9 +9,9 @@ applies the rest and lists every rejected record); otherwise every change is
 written in one unit of work, as history with channel ``import`` and the run's
 id. Re-running the same file changes nothing.
 
-Runs are ``import_run`` docs (source, file, sha256, who, when, dry or applied,
-counts per outcome); their outcomes are kept as compact rows in blocks
-(:mod:`cmdb.services.imports.outcome_rows`).
+Runs are :class:`~cmdb.services.imports.records.ImportRun` records (source, file,
+sha256, who, when, dry or applied, counts per outcome); their outcomes are kept as
+compact rows in blocks (:mod:`cmdb.services.imports.outcome_rows`).
 
 The hot path of a run is per chunk of the file: the in-file duplicate check (a dict),
 one store question per identifying rule that returns the matched CIs' facts (the
@@ -24,13 +24,14 @@ applied run changes, inside its unit of work.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cmdb.errors import (
     CmdbError,
@@ -41,7 +42,7 @@ from cmdb.errors import (
 )
 from cmdb.model.clock import Clock
 from cmdb.model.queries import CIFacts
-from cmdb.model.records import Actor, Channel, Doc, new_id, now, serial_key
+from cmdb.model.records import Actor, Channel, new_id, now, serial_key
 from cmdb.model.registry import Registry
 from cmdb.services.audit.sightings import DiscoveryOutcome, SightingInput
 from cmdb.services.cis.places import CREATE_HINT, PlaceResolver
@@ -54,6 +55,18 @@ from cmdb.services.imports.outcome_rows import OutcomeWriter, legacy_page, outco
 from cmdb.services.imports.outcomes import Outcome, Planned
 from cmdb.services.imports.parties import PartyLinker, party_headers
 from cmdb.services.imports.reconcile import Reconciler, compared_attributes
+from cmdb.services.imports.records import (
+    CampaignFeed,
+    ImportOutcome,
+    ImportRun,
+    OutcomeBlock,
+    RejectedRecord,
+    RunError,
+    add_records,
+    find_runs,
+    read_runs,
+    replace_run,
+)
 from cmdb.services.imports.software import ProductCatalog, current_installations, reconcile_software
 from cmdb.services.imports.sources import Rule, SourcesConfig
 from cmdb.store.base import Store, StoreTx
@@ -69,11 +82,11 @@ from importers import (
 if TYPE_CHECKING:
     from cmdb.services.audit.service import CampaignService
 
-RUN = "import_run"
 SCANS = "scans"
 #: Sources whose applied runs count as "seen by discovery" in open audit campaigns.
 DISCOVERY_FED = ("nmap", "glpi", "ocs", "lshw")
 CHUNK = 1000
+#: Records (runs, outcome blocks) written in one store call.
 DOC_BATCH = 2000
 #: A dry run writes its outcomes every so many records (a unit of work each: one commit
 #: per chunk cost Neo4j more than the comparison; the plans held meanwhile cost memory,
@@ -83,7 +96,10 @@ DRY_RUN_WRITE = 2_000
 #: each walks what the run made since the last, so not often.
 TIDY_EVERY = 100
 MAX_LISTED = 1000
+#: The most outcomes (or runs) one page holds.
+MAX_PAGE = 500
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -133,12 +149,12 @@ def _say(e: RecordError) -> str:
     return f"{where}{e.message}{shown}"
 
 
-def _where(run: dict[str, Any], p: dict[str, Any]) -> str:
-    parts = [run["file"]]
-    if p.get("line") is not None:
-        parts.append(f"line {p['line']}")
-    if p.get("field"):
-        parts.append(f"field {p['field']}")
+def _where(file: str, p: RejectedRecord) -> str:
+    parts = [file]
+    if p.line is not None:
+        parts.append(f"line {p.line}")
+    if p.field:
+        parts.append(f"field {p.field}")
     return " ".join(parts)
 
 
@@ -158,7 +174,7 @@ class ImportService:
         self.campaigns = campaigns
 
     async def run(self, who: str, request: ImportRequest, progress: Progress | None = None,
-                  records: Iterable[Observation | RecordError] | None = None) -> Doc:
+                  records: Iterable[Observation | RecordError] | None = None) -> ImportRun:
         """Import one file; returns the run record. A refused file raises
         :class:`ImportRejectedError` (after recording the run), changing nothing.
 
@@ -168,7 +184,7 @@ class ImportService:
             return await self._run(who, request, progress, records)
 
     async def _run(self, who: str, request: ImportRequest, progress: Progress | None,
-                   records: Iterable[Observation | RecordError] | None) -> Doc:
+                   records: Iterable[Observation | RecordError] | None) -> ImportRun:
         try:
             importer = get_importer(request.source)
         except ImportFileError as exc:
@@ -177,12 +193,13 @@ class ImportService:
         run_id, started = new_id(), now()
         actor = Actor(name=who, channel=Channel.IMPORT, run_id=run_id)
         file_name = request.file_name or request.path.name
-        run: dict[str, Any] = {
-            "source": request.source, "file": file_name, "sha256": sha256(request.path),
-            "actor": who, "started_at": started.isoformat(), "dry_run": request.dry_run,
-            "apply_valid_only": request.apply_valid_only,
-            "create_places": request.create_places, "counts": {}, "rejected": [],
-        }
+        # What the run is so far: counts, status and the rest are added when it ends.
+        run = ImportRun(
+            id=run_id, status="", source=request.source, file=file_name,
+            sha256=sha256(request.path), actor=who, started_at=started,
+            dry_run=request.dry_run, apply_valid_only=request.apply_valid_only,
+            create_places=request.create_places, outcome_blocks=True)
+        rejected: list[RejectedRecord] = []
         places = PlaceResolver(self.store, self.registry, self.config.places, unknown_hint=(
             CREATE_HINT if self.config.policy(request.source).is_authoritative("location")
             else "register it first"))  # e.g. scans: a sighting never creates its place
@@ -198,7 +215,6 @@ class ImportService:
         lookup = HybridLookup(self.store, self.config.identification)
         ledger = KeyLedger(self.store)
         writer = OutcomeWriter(run_id)
-        run["outcome_blocks"] = True
         counts: Counter[str] = Counter()
         kept: list[Planned] = []
         try:
@@ -221,9 +237,8 @@ class ImportService:
                 await linker.plan(plans)
                 counts.update(p.outcome.value for p in plans)
                 for p in plans:
-                    if p.outcome is Outcome.INVALID and len(run["rejected"]) < MAX_LISTED:
-                        run["rejected"].append({"line": p.line, "record": p.record,
-                                                "field": p.field, "reason": p.reason})
+                    if p.outcome is Outcome.INVALID and len(rejected) < MAX_LISTED:
+                        rejected.append(RejectedRecord(p.line, p.record, p.field, p.reason))
                 kept += plans
                 if request.dry_run and len(kept) >= DRY_RUN_WRITE:
                     await self._put(writer.blocks(kept))  # memory stays bounded
@@ -231,46 +246,48 @@ class ImportService:
                 if progress:
                     progress(len(chunk))
         except ImportFileError as exc:
-            run["error"] = {"code": exc.code, "message": exc.message, "file": exc.file,
-                            "line": exc.line, "column": exc.column, "field": exc.field}
-            await self._finish(run_id, run, counts, "rejected", kept, writer)
+            run = dataclasses.replace(run, rejected=tuple(rejected), error=RunError(
+                exc.code, exc.message, in_file=True, file=exc.file, line=exc.line,
+                column=exc.column, field=exc.field))
+            await self._finish(run, counts, "rejected", kept, writer)
             raise ImportRejectedError(str(exc).split(": ", 1)[1], exc.code, runId=run_id,
                                       file=exc.file, line=exc.line, field=exc.field) from exc
         finally:
             ledger.close()
             lookup.point.forget_ahead()
-        run["parties"] = dict(sorted(linker.counts.items()))
         invalid = counts[Outcome.INVALID.value]
-        run["would_reject"] = bool(invalid) and not request.apply_valid_only
+        run = dataclasses.replace(
+            run, rejected=tuple(rejected), parties=dict(sorted(linker.counts.items())),
+            would_reject=bool(invalid) and not request.apply_valid_only)
         if request.dry_run:
-            return await self._finish(run_id, run, counts, "dry_run", kept, writer)
-        if run["would_reject"]:
-            await self._finish(run_id, run, counts, "rejected", kept, writer)
-            first = run["rejected"][0]
+            return await self._finish(run, counts, "dry_run", kept, writer)
+        if run.would_reject:
+            await self._finish(run, counts, "rejected", kept, writer)
+            first = run.rejected[0]
             raise ImportRejectedError(
-                f"{_where(run, first)}: {first['reason']} ({invalid} record(s) rejected; "
+                f"{_where(file_name, first)}: {first.reason} ({invalid} record(s) rejected; "
                 "nothing was imported; fix them or import with apply_valid_only)",
-                runId=run_id, file=file_name, line=first["line"], field=first["field"])
+                runId=run_id, file=file_name, line=first.line, field=first.field)
         places_needed = needed_places(kept, {p.id: p for p in places.planned.values()})
         parties_needed = linker.needed(kept)
         reason = f"{request.source} import of {file_name}"
-        doc = self._run_doc(run_id, run, counts, "applied")
+        done = _ended(run, counts, "applied")
         blocks = writer.blocks(kept)  # once: the store may run the work again
 
         async def work(tx: StoreTx) -> None:
             await apply_plans(tx, self.cis, actor, kept, places_needed, catalog,
                               request.source, started, reason, parties_needed)
-            await tx.put_docs([doc])
-            for docs in _batched(blocks):
-                await tx.put_docs(docs)
+            await add_records(tx, [done])
+            for batch in _batched(blocks):
+                await add_records(tx, batch)
 
         try:
             await self.store.write(work)
         except CmdbError as exc:  # e.g. a CI changed since it was read: nothing was written
-            run["error"] = {"code": exc.code, "message": exc.message}
-            await self._finish(run_id, run, counts, "rejected", [], OutcomeWriter(run_id))
+            run = dataclasses.replace(run, error=RunError(exc.code, exc.message))
+            await self._finish(run, counts, "rejected", [], OutcomeWriter(run_id))
             raise
-        return await self._feed_campaigns(actor, doc, kept, campaign_id)
+        return await self._feed_campaigns(actor, done, kept, campaign_id)
 
     async def _campaign(self, request: ImportRequest) -> str | None:
         """The campaign a run feeds when the caller names one (it must be open)."""
@@ -285,15 +302,15 @@ class ImportService:
                                   "not open", field="campaign")
         return campaign.id
 
-    async def _feed_campaigns(self, actor: Actor, doc: Doc, plans: list[Planned],
-                              campaign_id: str | None) -> Doc:
+    async def _feed_campaigns(self, actor: Actor, run: ImportRun, plans: list[Planned],
+                              campaign_id: str | None) -> ImportRun:
         """Scans become sightings and discovery outcomes "seen by discovery" in the open
         campaigns (or the one named); the run records what they took."""
-        source = doc.data["source"]
+        source = run.source
         if self.campaigns is None or source not in (*DISCOVERY_FED, SCANS):
-            return doc
+            return run
         if campaign_id is None and not await self.campaigns.scopes():
-            return doc
+            return run
         seen = [p for p in plans if p.observation is not None
                 and p.outcome not in (Outcome.INVALID,)]
         if source == SCANS:
@@ -302,19 +319,18 @@ class ImportService:
                               condition=o.condition, note=o.note, seen_at=o.seen_at,
                               auditor=o.auditor)
                 for p in seen if (o := p.observation) is not None and o.asset_tag
-            ], "scan", run_id=doc.id, campaign_id=campaign_id)
+            ], "scan", run_id=run.id, campaign_id=campaign_id)
         else:
             result = await self.campaigns.record_discovery(
-                actor, doc.id, [discovery_outcome(p, source) for p in seen],
+                actor, run.id, [discovery_outcome(p, source) for p in seen],
                 campaign_id=campaign_id)
-        data = {**doc.data, "campaign": {"id": campaign_id, "recorded": result.recorded,
-                                         "duplicates": result.duplicates,
-                                         "unscoped": result.unscoped}}
-        fed = doc.model_copy(update={"data": data, "version": doc.version + 1,
-                                     "updated_at": now()})
+        fed = dataclasses.replace(
+            run, campaign=CampaignFeed(campaign_id, result.recorded, result.duplicates,
+                                       result.unscoped),
+            version=run.version + 1, updated_at=now())
 
         async def note(tx: StoreTx) -> None:
-            await tx.update_doc(fed, doc.version)
+            await replace_run(tx, fed, run.version)
 
         await self.store.write(note)
         return fed
@@ -405,45 +421,63 @@ class ImportService:
                                     f"CI {others[0]}'s")
                         p.changes = p.transition = p.software = None
 
-    def _run_doc(self, run_id: str, run: dict[str, Any], counts: Counter[str],
-                 status: str) -> Doc:
-        data = {**run, "status": status, "finished_at": now().isoformat(),
-                "counts": {o.value: counts.get(o.value, 0) for o in Outcome}}
-        return Doc(kind=RUN, id=run_id, key=status, data=data)
-
-    async def _put(self, docs: Iterable[Doc]) -> None:
-        for batch in _batched(docs):
-            async def work(tx: StoreTx, batch: list[Doc] = batch) -> None:
-                await tx.put_docs(batch)
+    async def _put(self, records: Iterable[ImportRun | OutcomeBlock]) -> None:
+        for batch in _batched(records):
+            async def work(tx: StoreTx, batch: list[ImportRun | OutcomeBlock] = batch
+                           ) -> None:
+                await add_records(tx, batch)
 
             await self.store.write(work)
 
-    async def _finish(self, run_id: str, run: dict[str, Any], counts: Counter[str],
-                      status: str, plans: list[Planned], writer: OutcomeWriter) -> Doc:
-        doc = self._run_doc(run_id, run, counts, status)
-        await self._put([doc, *writer.blocks(plans)])
-        return doc
+    async def _finish(self, run: ImportRun, counts: Counter[str], status: str,
+                      plans: list[Planned], writer: OutcomeWriter) -> ImportRun:
+        done = _ended(run, counts, status)
+        await self._put([done, *writer.blocks(plans)])
+        return done
 
     # ---- reading runs back ---------------------------------------------------------
-    async def get_run(self, run_id: str) -> Doc:
-        doc = (await self.store.get_docs(RUN, [run_id])).get(run_id)
-        if doc is None:
-            raise NotFoundError(f"no import run with id {run_id!r}", id=run_id)
-        return doc
+    async def find_run(self, run_id: str) -> ImportRun | None:
+        """The run with this id, or ``None``."""
+        return (await read_runs(self.store, [run_id])).get(run_id)
 
-    async def runs(self, first: int = 50, after: str | None = None) -> tuple[list[Doc], bool]:
+    async def get_run(self, run_id: str) -> ImportRun:
+        run = await self.find_run(run_id)
+        if run is None:
+            raise NotFoundError(f"no import run with id {run_id!r}", id=run_id)
+        return run
+
+    async def runs(self, first: int = 50, after: str | None = None
+                   ) -> tuple[list[ImportRun], bool]:
         """Import runs, newest first."""
         _check_first(first)
-        page = await self.store.find_docs(RUN, first=first, after=after)
-        return page.items, page.has_next
+        return await find_runs(self.store, first, after)
 
     async def outcomes(self, run_id: str, outcome: str | None = None, first: int = 50,
-                       after: str | None = None) -> tuple[list[Doc], bool]:
+                       after: str | None = None) -> tuple[list[ImportOutcome], bool]:
         """A run's outcomes in file order, optionally only one kind."""
         _check_first(first)
-        run = (await self.store.get_docs(RUN, [run_id])).get(run_id)
-        read = outcome_page if run and run.data.get("outcome_blocks") else legacy_page
+        run = await self.find_run(run_id)
+        read = outcome_page if run and run.outcome_blocks else legacy_page
         return await read(self.store, run_id, outcome, first, after)
+
+    async def report(self, run_id: str, first: int | None = None) -> dict[str, Any]:
+        """The run and its outcomes (the first ``first``, or all) as JSON: what
+        ``cmdb import --json`` prints and ``POST /imports/{source}`` answers, there with
+        ``outcomesTruncated`` when outcomes were left out."""
+        run = await self.get_run(run_id)
+        outcomes: list[ImportOutcome] = []
+        after = None
+        while True:
+            want = MAX_PAGE if first is None else min(MAX_PAGE, first - len(outcomes))
+            page, more = await self.outcomes(run_id, first=want, after=after)
+            outcomes += page
+            if not more or not page or (first is not None and len(outcomes) >= first):
+                break
+            after = page[-1].id
+        report = run.as_json(outcomes)
+        if first is not None:
+            report["outcomesTruncated"] = more
+        return report
 
 
 def _key_after(facts: CIFacts, tag: str | None, serial: str | None,
@@ -471,12 +505,20 @@ def discovery_outcome(p: Planned, source: str) -> DiscoveryOutcome:
         seen_at=o.seen_at, source=source)
 
 
+def _ended(run: ImportRun, counts: Counter[str], status: str) -> ImportRun:
+    """The run as it ended: its status, when, and the count of every kind of outcome."""
+    stamp = now()  # the run's record is made as it ends
+    return dataclasses.replace(run, status=status, finished_at=stamp, created_at=stamp,
+                               updated_at=stamp,
+                               counts={o.value: counts.get(o.value, 0) for o in Outcome})
+
+
 def _check_first(first: int) -> None:
-    if not 0 <= first <= 500:
+    if not 0 <= first <= MAX_PAGE:
         raise LimitExceededError("first must be between 0 and 500", field="first")
 
 
-def _batched(docs: Iterable[Doc]) -> Iterator[list[Doc]]:
-    it = iter(docs)
+def _batched(records: Iterable[T]) -> Iterator[list[T]]:
+    it = iter(records)
     while batch := list(islice(it, DOC_BATCH)):
         yield batch

@@ -129,8 +129,9 @@ async def test_a_scans_import_naming_an_unknown_rack(cmdb: Cmdb, actor: Actor,
     assert await state(cmdb, campaign.id) == before
 
     run = await cmdb.imports.run("陈七", ImportRequest("scans", path, apply_valid_only=True))
-    assert run.data["counts"]["INVALID"] == 1
-    assert run.data["campaign"]["recorded"] == 2
+    assert run.counts["INVALID"] == 1
+    assert run.campaign is not None
+    assert run.campaign.recorded == 2
     found, _ = await cmdb.campaigns.findings(campaign.id, first=50)
     assert sorted((d.type, d.asset_tag) for d in found) == [
         ("VERIFIED", "BJ-0001"), ("VERIFIED", "BJ-0003")]

@@ -27,21 +27,23 @@ async def test_plan_keeps_impact_and_moves_through_states(
     """[APP] -RUNS_ON-> [VM], [SVC] -DEPENDS_ON-> [APP]"""
     g = await build(test_plan_keeps_impact_and_moves_through_states.__doc__ or "")
     change = await cmdb.changes.plan(actor, plan([g["VM"].id], SAT))
-    assert change.key == "draft"
-    impact = change.data["impact"]
-    assert {i["id"] for i in impact["impacted"]} == {g["APP"].id, g["SVC"].id}
+    assert change.state == "draft"
+    assert await cmdb.changes.get(change.id) == change  # kept and read back whole
+    impact = change.impact
+    assert {i.ci_id for i in impact.impacted} == {g["APP"].id, g["SVC"].id}
     # the tree of how the failure travels, as planned
-    assert {(i["id"], i["from"], i["via"]) for i in impact["impacted"]} == {
+    assert {(i.ci_id, i.reached_from, i.via) for i in impact.impacted} == {
         (g["APP"].id, g["VM"].id, "RUNS_ON"), (g["SVC"].id, g["APP"].id, "DEPENDS_ON")}
-    assert [s["id"] for s in impact["services"]] == [g["SVC"].id]
+    assert [s.ci_id for s in impact.services] == [g["SVC"].id]
     with pytest.raises(InvalidTransitionError, match="allowed: approved, cancelled"):
         await cmdb.changes.transition(actor, change.id, "closed")
     for state in ("approved", "implemented", "closed"):
         change = await cmdb.changes.transition(actor, change.id, state, f"to {state}")
-    assert [(e["from"], e["to"], e["actor"]) for e in change.data["events"]] == [
+    assert [(e.from_state, e.to_state, e.actor) for e in change.events] == [
         (None, "draft", "alice"), ("draft", "approved", "alice"),
         ("approved", "implemented", "alice"), ("implemented", "closed", "alice")]
-    assert (await cmdb.changes.get(change.id)).key == "closed"
+    assert await cmdb.changes.get(change.id) == change
+    assert change.state == "closed"
     assert [d.id for d in (await cmdb.changes.find("closed"))[0]] == [change.id]
 
 
@@ -69,7 +71,7 @@ async def test_recompute_and_bad_input(cmdb: Cmdb, build: Build, actor: Actor) -
     app2 = await cmdb.cis.create(actor, {"class_name": "Application", "name": "APP2"})
     await cmdb.cis.relate(actor, app2.id, "RUNS_ON", g["VM1"].id)
     again = await cmdb.changes.recompute(actor, change.id)
-    assert len(again.data["impact"]["impacted"]) == 2
+    assert len(again.impact.impacted) == 2
     assert again.version == 2
     with pytest.raises(ValidationError, match="windowEnd"):
         await cmdb.changes.plan(actor, plan([g["VM1"].id], SAT, hours=-1))

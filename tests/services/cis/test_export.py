@@ -15,7 +15,7 @@ import pytest
 
 from bench.generate import build_estate, load
 from cmdb.model.queries import CIOrder, CISelection
-from cmdb.model.records import Actor, Doc
+from cmdb.model.records import Actor
 from cmdb.services import Cmdb
 from cmdb.services.cis.export import (
     COLUMNS,
@@ -30,6 +30,7 @@ from cmdb.services.cis.export import (
     safe_cell,
 )
 from cmdb.services.cis.inputs import CIFilterInput
+from cmdb.services.imports.records import ImportRun
 from cmdb.services.imports.service import ImportRequest
 from cmdb.store.base import Store
 
@@ -66,14 +67,13 @@ async def _estate(cmdb: Cmdb, tmp_path: Path, actor: Actor) -> None:
                                           "description": "  双路 2U  "}})
 
 
-def counts(run: Doc) -> dict[str, int]:
-    return {k: n for k, n in run.data["counts"].items() if n}
+def counts(run: ImportRun) -> dict[str, int]:
+    return {k: n for k, n in run.counts.items() if n}
 
 
-async def _differences(cmdb: Cmdb, run: Doc) -> list[Any]:
+async def _differences(cmdb: Cmdb, run: ImportRun) -> list[Any]:
     found, _ = await cmdb.imports.outcomes(run.id, "MATCHED_WITH_DIFFERENCES")
-    return [(o.data.get("line"), o.data.get("differences"), o.data.get("parties"))
-            for o in found]
+    return [(o.line, o.differences, o.parties) for o in found]
 
 
 async def _snapshot(store: Store) -> dict[str, Any]:
@@ -88,7 +88,7 @@ async def _bytes(stream: AsyncIterator[bytes]) -> bytes:
     return b"".join([b async for b in stream])
 
 
-async def _reimport(cmdb: Cmdb, path: Path, source: str, dry_run: bool) -> Doc:
+async def _reimport(cmdb: Cmdb, path: Path, source: str, dry_run: bool) -> ImportRun:
     return await cmdb.imports.run("importer", ImportRequest(source, path, dry_run=dry_run))
 
 

@@ -70,7 +70,7 @@ async def test_chinese_register_and_agents_find_the_same_servers(
 ) -> None:
     """戴尔 in the register, "Dell Inc." from the agent, same serial: the same CI."""
     first = await register(cmdb, tmp_path)
-    assert first.data["counts"]["NEW"] == 8
+    assert first.counts["NEW"] == 8
     dell = await by_tag(cmdb, "BJ-0101")
     assert dell.attributes["manufacturer"] == "Dell"
     assert dell.provenance["manufacturer"].observed == "戴尔"  # what the register said
@@ -88,7 +88,7 @@ async def test_chinese_register_and_agents_find_the_same_servers(
         # The register's spelling set the value; the agent's agreed and changed nothing.
         assert ci.provenance["manufacturer"].source == "csv", maker
     again = await register(cmdb, tmp_path)
-    assert again.data["counts"]["NEW"] == 0
+    assert again.counts["NEW"] == 0
 
 
 async def test_an_agent_sets_the_canonical_name_and_keeps_what_it_wrote(
@@ -157,7 +157,7 @@ async def test_one_serial_two_vendors_stays_two_cis(
     sheet.write_text("名称,类别,品牌,序列号\nx1,服务器,戴尔,NEW0001\nx2,服务器,DELL,NEW0001\n",
                      encoding="utf-8")
     result = await run(cmdb, "csv", sheet, dry_run=True)
-    assert (result.data["counts"]["NEW"], result.data["counts"]["INVALID"]) == (1, 1)
+    assert (result.counts["NEW"], result.counts["INVALID"]) == (1, 1)
     # An observation whose MACs name both CIs is AMBIGUOUS, as before.
     for ci, mac in ((dell, "b8:ca:3a:6e:41:02"), (hp, "b8:ca:3a:6e:41:02")):
         fresh = (await cmdb.store.get_cis([ci.id]))[ci.id]

@@ -59,7 +59,7 @@ async def apply_while(cmdb: Cmdb, sheet: Path, change: Change,
     with pytest.raises(error) as caught:
         await cmdb.imports.run("importer", request, lambda _: meanwhile(cmdb, change))
     [run] = (await cmdb.imports.runs(first=1))[0]
-    assert (run.key, run.data["error"]["code"]) == ("rejected", caught.value.code)
+    assert (run.status, run.error.code if run.error else None) == ("rejected", caught.value.code)
     return run.id
 
 

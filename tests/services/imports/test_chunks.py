@@ -26,10 +26,10 @@ async def test_chunks_are_identified_once_with_their_questions_asked_ahead(
     path = sheet(tmp_path / "资产.csv", RECORDS)
     request = ImportRequest("csv", path, create_places=True)
     first = await cmdb.imports.run("importer", request)
-    assert first.data["counts"]["NEW"] == RECORDS
+    assert first.counts["NEW"] == RECORDS
     before = cmdb.store.calls["find_ci_facts"]
     again = await cmdb.imports.run("importer", request)
-    counts = {k: v for k, v in again.data["counts"].items() if v}
+    counts = {k: v for k, v in again.counts.items() if v}
     assert sum(counts.values()) == RECORDS
     assert "NEW" not in counts
     assert "INVALID" not in counts
@@ -38,4 +38,4 @@ async def test_chunks_are_identified_once_with_their_questions_asked_ahead(
     assert cmdb.store.calls["find_ci_facts"] - before == 3 + 1 + 1
     assert not (await cmdb.store.history(run_id=again.id)).items
     page, _ = await cmdb.imports.outcomes(again.id, first=500, after=None)
-    assert [d.data["line"] for d in page] == list(range(2, 502))
+    assert [d.line for d in page] == list(range(2, 502))

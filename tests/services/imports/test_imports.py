@@ -9,8 +9,9 @@ import pytest
 
 from cmdb.errors import CmdbError, ImportRejectedError
 from cmdb.model.queries import CIOrder, CISelection
-from cmdb.model.records import CI, Actor, Doc
+from cmdb.model.records import CI, Actor
 from cmdb.services import Cmdb
+from cmdb.services.imports.records import ImportRun
 from cmdb.services.imports.service import ImportRequest
 from tests.services.cis.test_cis import snapshot
 
@@ -31,13 +32,13 @@ def physical_variant(tmp_path: Path, name: str = "glpi-vm.xml") -> Path:
     return path
 
 
-async def run(cmdb: Cmdb, source: str, path: Path, **kw: Any) -> Doc:
+async def run(cmdb: Cmdb, source: str, path: Path, **kw: Any) -> ImportRun:
     return await cmdb.imports.run("importer", ImportRequest(source, path, **kw))
 
 
-async def outcomes(cmdb: Cmdb, run: Doc) -> list[dict[str, Any]]:
+async def outcomes(cmdb: Cmdb, run: ImportRun) -> list[dict[str, Any]]:
     docs, _ = await cmdb.imports.outcomes(run.id, first=500)
-    return [d.data for d in docs]
+    return [d.as_json() for d in docs]
 
 
 async def by_tag(cmdb: Cmdb, tag: str) -> CI:
@@ -76,9 +77,9 @@ async def vm_server(cmdb: Cmdb, actor: Actor, **attrs: Any) -> CI:
 
 async def test_gbk_sheet_lands_in_classes_states_and_places(cmdb: Cmdb) -> None:
     run = await run_gbk(cmdb)
-    assert run.data["counts"]["NEW"] == 3
-    assert run.data["counts"]["INVALID"] == 1
-    assert [(r["line"], r["field"]) for r in run.data["rejected"]] == [(5, "mac_addresses")]
+    assert run.counts["NEW"] == 3
+    assert run.counts["INVALID"] == 1
+    assert [(r.line, r.field) for r in run.rejected] == [(5, "mac_addresses")]
     printer, server, switch = [await by_tag(cmdb, t) for t in ("BJ-0001", "BJ-0002", "BJ-0003")]
     assert (printer.class_name, printer.name, printer.state) == ("Printer", "财务部打印机",
                                                                  "deployed")
@@ -107,7 +108,7 @@ async def test_gbk_sheet_lands_in_classes_states_and_places(cmdb: Cmdb) -> None:
     assert {h.channel.value for h in history} == {"import"}
 
 
-async def run_gbk(cmdb: Cmdb, **kw: Any) -> Doc:
+async def run_gbk(cmdb: Cmdb, **kw: Any) -> ImportRun:
     options: dict[str, Any] = {"create_places": True, "apply_valid_only": True, **kw}
     return await run(cmdb, "csv", FIXTURES / "inventory-gbk.csv", **options)
 
@@ -116,8 +117,8 @@ async def test_same_sheet_twice_changes_nothing(cmdb: Cmdb) -> None:
     await run_gbk(cmdb)
     before = await data_snapshot(cmdb)
     second = await run_gbk(cmdb)
-    assert second.data["counts"]["MATCHED"] == 3
-    assert second.data["counts"]["MATCHED_WITH_DIFFERENCES"] == 0
+    assert second.counts["MATCHED"] == 3
+    assert second.counts["MATCHED_WITH_DIFFERENCES"] == 0
     assert await data_snapshot(cmdb) == before
     assert (await cmdb.store.history(run_id=second.id)).items == []
 
@@ -138,7 +139,7 @@ async def test_same_agent_inventory_twice_changes_nothing(cmdb: Cmdb, actor: Act
     assert after.provenance["os_name"].source == "glpi"
     before = await data_snapshot(cmdb)
     second = await run(cmdb, "glpi", FIXTURES / "glpi-vm.xml")
-    assert second.data["counts"]["MATCHED"] == 1
+    assert second.counts["MATCHED"] == 1
     assert await data_snapshot(cmdb) == before
 
 
@@ -218,7 +219,7 @@ async def test_discovery_never_creates_and_never_sets_owner_or_state(
     cmdb: Cmdb, actor: Actor
 ) -> None:
     result = await run(cmdb, "nmap", FIXTURES / "nmap-localhost-v4.xml")
-    assert result.data["counts"]["NEW"] == 1
+    assert result.counts["NEW"] == 1
     assert await cmdb.store.count_cis(CISelection()) == 0
     [out] = await outcomes(cmdb, result)
     assert "does not register" in out["reason"]
@@ -241,8 +242,8 @@ async def test_dry_run_writes_nothing_but_shows_every_change(cmdb: Cmdb) -> None
     before = await snapshot(cmdb)
     result = await run_gbk(cmdb, dry_run=True)
     assert await snapshot(cmdb) == before
-    assert result.key == "dry_run"
-    assert result.data["counts"]["NEW"] == 3
+    assert result.status == "dry_run"
+    assert result.counts["NEW"] == 3
     found = await outcomes(cmdb, result)
     assert [o["outcome"] for o in found] == ["NEW", "NEW", "NEW", "INVALID"]
     assert found[0]["creates"]["class_name"] == "Printer"
@@ -257,7 +258,7 @@ async def test_a_bad_record_rejects_the_whole_file(cmdb: Cmdb) -> None:
     assert "nothing was imported" in message
     assert await snapshot(cmdb) == before
     run_doc = await cmdb.imports.get_run(info.value.details["runId"])
-    assert run_doc.key == "rejected"
+    assert run_doc.status == "rejected"
 
 
 async def test_unregistered_place_is_invalid_without_create_places(cmdb: Cmdb) -> None:
@@ -303,7 +304,7 @@ async def test_hostile_files_change_nothing(cmdb: Cmdb, actor: Actor, tmp_path: 
         assert path.name in info.value.message or str(info.value.details.get("line"))
     # Formula-looking cells are kept as text, never evaluated, and applied only on request.
     result = await run(cmdb, "csv", formulas, dry_run=True)
-    assert result.data["counts"]["INVALID"] + result.data["counts"]["NEW"] >= 1
+    assert result.counts["INVALID"] + result.counts["NEW"] >= 1
     assert await snapshot(cmdb) == before
 
 
@@ -313,12 +314,12 @@ async def test_runs_are_listed_newest_first(cmdb: Cmdb) -> None:
     runs, has_next = await cmdb.imports.runs(first=10)
     assert [r.id for r in runs] == [second.id, first.id]
     assert not has_next
-    assert second.data["sha256"] == first.data["sha256"]
+    assert second.sha256 == first.sha256
     page, more = await cmdb.imports.outcomes(second.id, first=2)
     assert len(page) == 2
     assert more
     invalid, _ = await cmdb.imports.outcomes(second.id, outcome="INVALID")
-    assert [d.data["line"] for d in invalid] == [5]
+    assert [d.line for d in invalid] == [5]
     places = await cmdb.store.list_cis(CISelection(classes=("Site",)), CIOrder(), 10, None)
     assert sorted(p.name for p in places.items) == ["上海分部", "北京总部"]
 
@@ -418,8 +419,8 @@ async def test_many_macs_are_found_in_one_pass(cmdb: Cmdb, actor: Actor, tmp_pat
     calls = cmdb.store.calls["attribute_values"]
     done = await run(cmdb, "csv", sheet, dry_run=True)
     assert cmdb.store.calls["attribute_values"] == calls + 1
-    assert done.data["counts"]["MATCHED"] == 29
-    assert done.data["counts"]["AMBIGUOUS"] == 1
+    assert done.counts["MATCHED"] == 29
+    assert done.counts["AMBIGUOUS"] == 1
     found = {o["line"]: o for o in await outcomes(cmdb, done)}
     assert made[0].id in found[2]["candidates"]
     assert len(found[2]["candidates"]) == 2  # s0 and its twin share the MAC

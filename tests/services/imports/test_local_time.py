@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from cmdb.model.records import Actor, Doc
+from cmdb.model.records import Actor
 from cmdb.model.registry import Registry
 from cmdb.services import Cmdb
 from cmdb.services.audit.recording import scan_file_sightings
@@ -19,6 +19,7 @@ from cmdb.services.audit.records import SIGHTING
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
 from cmdb.services.changes.service import ChangeInput
+from cmdb.services.imports.records import ImportOutcome
 from cmdb.services.imports.service import ImportRequest
 from cmdb.settings import Settings
 from cmdb.store.base import Store
@@ -106,9 +107,9 @@ async def test_a_sheets_date_time_cells_are_local_time(beijing: Cmdb, tmp_path: 
     assert seen == ["2026-07-10T02:03:00Z", "2026-07-10T02:03:00Z"]
 
 
-def observed(doc: Doc) -> dict[str, object]:
-    found = doc.data["observation"]
-    assert isinstance(found, dict), doc.data
+def observed(outcome: ImportOutcome) -> dict[str, object]:
+    found = outcome.observation
+    assert isinstance(found, dict), outcome
     return found
 
 

@@ -35,7 +35,7 @@ async def test_a_bonded_server_is_found_by_its_bond_mac_once(
     sheet.write_bytes(REGISTER.encode("gb18030"))
     registered = await run(cmdb, "csv", sheet, create_places=True)
     # Two rows sharing a locally administered MAC are not one machine: both registered.
-    assert registered.data["counts"]["NEW"] == 3
+    assert registered.counts["NEW"] == 3
     k8s = await by_tag(cmdb, "BJ-0301")
     other = await by_tag(cmdb, "BJ-0302")
     assert other.attributes["mac_addresses"] == [DOCKER_MAC]  # kept as observed data

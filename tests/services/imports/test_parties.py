@@ -9,9 +9,10 @@ from typing import Any
 
 import openpyxl
 
-from cmdb.model.records import CI, Actor, Doc, Relationship
+from cmdb.model.records import CI, Actor, Relationship
 from cmdb.model.registry import DEFAULT_SCHEMA_DIR
 from cmdb.services import Cmdb
+from cmdb.services.imports.records import ImportRun
 from cmdb.services.imports.service import ImportRequest, ImportService
 from cmdb.services.imports.sources import load_sources
 from tests.services.cis.test_cis import snapshot
@@ -64,14 +65,14 @@ def importing(cmdb: Cmdb, folder: Path, old: str, new: str) -> ImportService:
                          load_sources(folder, cmdb.registry))
 
 
-async def run(cmdb: Cmdb, path: Path, source: str = "csv", **kw: Any) -> Doc:
+async def run(cmdb: Cmdb, path: Path, source: str = "csv", **kw: Any) -> ImportRun:
     return await cmdb.imports.run("importer", ImportRequest(source, path, **kw))
 
 
-async def rows(cmdb: Cmdb, run: Doc) -> dict[str, dict[str, Any]]:
+async def rows(cmdb: Cmdb, run: ImportRun) -> dict[str, dict[str, Any]]:
     """The run's outcomes by asset tag."""
     docs, _ = await cmdb.imports.outcomes(run.id, first=500)
-    return {d.data["observation"]["asset_tag"]: d.data for d in docs}
+    return {d.as_json()["observation"]["asset_tag"]: d.as_json() for d in docs}
 
 
 def links(row: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
@@ -125,7 +126,7 @@ async def test_a_register_links_people_and_teams_by_login_name_and_alias(
     assert await targets(cmdb, "BJ-1008", "OWNED_BY") == []
     assert len(await named(cmdb, "Person", "赵六")) == 1
     assert len(await named(cmdb, "Team", "研发部")) == 1
-    assert run_.data["parties"] == {"AMBIGUOUS": 1, "CREATED": 2, "LINKED": 12}
+    assert run_.parties == {"AMBIGUOUS": 1, "CREATED": 2, "LINKED": 12}
     # Each link is history of the run, attributed to it and to the column that made it.
     ci = await cmdb.store.find_ci_by_asset_tag("BJ-1001")
     assert ci is not None
@@ -155,7 +156,7 @@ async def test_importing_the_same_register_again_changes_nothing(
     # Unchanged links are counted, not listed: a plain MATCHED row says nothing more.
     assert by_tag["BJ-1002"]["parties"] == []
     assert by_tag["BJ-1004"]["outcome"] == "MATCHED_WITH_DIFFERENCES"
-    assert again.data["parties"] == {"AMBIGUOUS": 1, "UNCHANGED": 14}
+    assert again.parties == {"AMBIGUOUS": 1, "UNCHANGED": 14}
 
 
 async def test_a_new_owner_ends_the_old_link_and_keeps_links_made_by_hand(
@@ -197,7 +198,7 @@ async def test_a_dry_run_reports_links_and_creations_and_writes_nothing(
     before = await snapshot(cmdb)
     preview = await run(cmdb, gbk_sheet(tmp_path / "资产登记表.csv", REGISTER), dry_run=True)
     assert await snapshot(cmdb) == before
-    assert preview.data["parties"] == {"AMBIGUOUS": 1, "CREATED": 2, "LINKED": 12}
+    assert preview.parties == {"AMBIGUOUS": 1, "CREATED": 2, "LINKED": 12}
     by_tag = await rows(cmdb, preview)
     assert links(by_tag["BJ-1005"])["owner"] == ("CREATED", "赵六")
     assert links(by_tag["BJ-1001"])["owner"] == ("LINKED", "张三")
@@ -211,7 +212,7 @@ async def test_a_name_nobody_has_is_unresolved_when_the_run_may_not_create_peopl
     sheet = gbk_sheet(tmp_path / "资产登记表.csv", REGISTER)
     done = await imports.run("importer", ImportRequest("csv", sheet))
     docs, _ = await imports.outcomes(done.id, first=50)
-    by_tag = {d.data["observation"]["asset_tag"]: d.data for d in docs}
+    by_tag = {d.as_json()["observation"]["asset_tag"]: d.as_json() for d in docs}
     (unresolved,) = [p for p in by_tag["BJ-1005"]["parties"] if p["field"] == "owner"]
     assert unresolved["outcome"] == "UNRESOLVED"
     assert unresolved["column"] == "责任人 (D)"
@@ -220,7 +221,7 @@ async def test_a_name_nobody_has_is_unresolved_when_the_run_may_not_create_peopl
     assert await targets(cmdb, "BJ-1005", "OWNED_BY") == []
     # The team column may still create: 研发部 is registered once.
     assert len(await named(cmdb, "Team", "研发部")) == 1
-    assert done.data["parties"]["UNRESOLVED"] == 2
+    assert (done.parties or {})["UNRESOLVED"] == 2
 
 
 async def test_a_link_set_by_a_stronger_source_is_kept(
@@ -234,7 +235,7 @@ async def test_a_link_set_by_a_stronger_source_is_kept(
     sheet = gbk_sheet(tmp_path / "资产登记表.csv", REGISTER[:1])
     done = await imports.run("importer", ImportRequest("csv", sheet))
     docs, _ = await imports.outcomes(done.id, first=50)
-    owner = next(p for p in docs[0].data["parties"] if p["field"] == "owner")
+    owner = next(p for p in docs[0].as_json()["parties"] if p["field"] == "owner")
     assert owner["outcome"] == "REFUSED"
     assert "by hand" in owner["reason"]
     assert await targets(cmdb, "BJ-1001", "OWNED_BY") == ["李四"]
@@ -293,7 +294,7 @@ async def test_a_team_linked_by_hand_or_named_by_two_columns_is_linked_once(
     # Both team columns name the team the server is already managed by: unchanged.
     assert links(by_tag["BJ-1001"]) == {"owner": ("LINKED", "张三")}
     assert links(by_tag["BJ-1002"])["managing_department"] == ("LINKED", "信息技术部")
-    assert done.data["parties"] == {"LINKED": 4, "UNCHANGED": 2}
+    assert done.parties == {"LINKED": 4, "UNCHANGED": 2}
     assert await targets(cmdb, "BJ-1001", "MANAGED_BY") == ["财务部"]
     assert await targets(cmdb, "BJ-1002", "MANAGED_BY") == ["信息技术部"]
     again = await run(cmdb, sheet)
