@@ -43,9 +43,11 @@ from cmdb.api.http.imports import ImportEndpoints
 from cmdb.api.http.labels import LabelEndpoints
 from cmdb.api.pages.access import LoginPages
 from cmdb.api.pages.audit import CampaignPages
+from cmdb.api.pages.changes import ChangePages
 from cmdb.api.pages.cis import AssetPages, CIPages
 from cmdb.api.pages.home import HomePage
 from cmdb.api.pages.impact import ImpactPages
+from cmdb.api.pages.imports import ImportPages
 from cmdb.api.web import cpu
 from cmdb.api.web.error_pages import exception_handlers
 from cmdb.api.web.headers import SecurityHeadersMiddleware
@@ -129,6 +131,8 @@ def create_app(settings: Settings | None = None, cmdb: Cmdb | None = None) -> St
             *CIPages(core, html).routes(),
             *CampaignPages(core, html).routes(),
             *ImpactPages(core, html).routes(),
+            *ImportPages(core, html).routes(),
+            *ChangePages(core, html).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[

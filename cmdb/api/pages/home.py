@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from cmdb.api.pages.changes import upcoming
 from cmdb.api.pages.words import CONSOLE, HOME, STATE_TONES
-from cmdb.api.web.html import Html, language, segment
+from cmdb.api.web.html import Html, language, segment, when
 from cmdb.services import Cmdb
 
 
@@ -46,11 +47,21 @@ class HomePage:
                                "label": (state.label.get(lang) if state else None) or name,
                                "url": f"/cis?{urlencode({'state': name, 'lang': lang})}"})
         campaigns, _ = await self.cmdb.campaigns.find("open", 5)
+        runs, _ = await self.cmdb.imports.runs(5)
+        changes = await upcoming(self.cmdb)
+        clock = self.cmdb.clock
         other = "en" if lang == "zh-CN" else "zh-CN"
         context: dict[str, Any] = {
             "campaigns": [{"name": c.name, "url": f"/campaigns/{segment(c.id)}?lang={lang}",
                            "period": " – ".join(str(d) for d in (c.period_start, c.period_end)
                                                 if d)} for c in campaigns],
+            "runs": [{"name": r.file, "url": f"/imports/{segment(r.id)}?lang={lang}",
+                      "when": when(r.started_at.isoformat(), clock), "status": r.status}
+                     for r in runs],
+            "changes": [{"name": c.title,
+                         "url": f"/changes/{segment(c.id)}/impact?lang={lang}",
+                         "when": when(c.window_start.isoformat(), clock), "status": c.state}
+                        for c in changes],
             "t": {**CONSOLE[lang], **HOME[lang]}, "classes": classes, "states": states,
             "total": sum(by_class.values()), "switch_url": f"/?lang={other}"}
         return self.html.render(request, "home.html", lang=lang, **context)

@@ -152,3 +152,22 @@ def test_http_write_endpoints_need_their_role(live: LiveServer) -> None:
             else:
                 assert r.status_code == 403, (method, path, role, r.text)
                 assert r.json()["code"] == "FORBIDDEN"
+
+
+CONSOLE_PAGES = ("/", "/cis", "/cis?q=x&class=Server&sort=updated", "/campaigns",
+                 "/imports", "/changes", "/cis/export")
+
+
+def test_every_role_reads_the_console_and_no_one_unsigned(live: LiveServer) -> None:
+    """The console's pages are for every signed-in role (a reader may read all of it);
+    signed out, a browser is sent to sign in and other clients get 401."""
+    tokens = role_tokens(live)
+    for path in CONSOLE_PAGES:
+        assert httpx.get(f"{live.url}{path}").status_code == 401, path
+        browser = httpx.get(f"{live.url}{path}", headers={"Accept": "text/html"})
+        assert browser.status_code == 303, path
+        assert browser.headers["location"].startswith("/login?next="), path
+        for role, token in tokens.items():
+            r = live.client.get(path, headers={"Authorization": f"Bearer {token}",
+                                               "Accept": "text/html"})
+            assert r.status_code == 200, (path, role, r.text[:300])
