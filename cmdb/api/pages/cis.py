@@ -300,6 +300,9 @@ class CIPages:
                    "channel": str(h.channel), "action": str(h.action), "reason": h.reason,
                    "changes": [(c.field, shown(c.before), shown(c.after)) for c in h.changes]}
                   for h in history.items]
+        from cmdb.api.pages.audit import audit_panel
+
+        audits = (await audit_panel(self.cmdb, ci, lang, None, may_record=False))["sightings"]
         editor = may_edit(request)
         types = sorted((n, d.label.get(lang) or n) for n, d in
                        registry.relationship_types.items()
@@ -315,7 +318,7 @@ class CIPages:
             outgoing=outgoing, incoming=incoming,
             links=[(link, "→") for group in outgoing.values() for link in group]
             + [(link, "←") for group in incoming.values() for link in group],
-            events=events, editor=editor, types=types,
+            events=events, editor=editor, types=types, audits=audits,
             moves=[(s, self._state_label(s, lang))
                    for s in registry.allowed_transitions(ci.state)],
             msg=request.query_params.get("msg"),

@@ -25,7 +25,8 @@ CONSOLE: dict[str, dict[str, str]] = {
         "home": "Home", "graphiql": "GraphiQL", "none": "—", "saved": "Saved.",
         "location": "Location", "owner": "Owner", "below": "incl. below",
         "attribute": "Attribute", "value": "Value", "results": "results",
-        "export": "Export",
+        "export": "Export", "audits": "Seen in audits", "campaign": "Campaign",
+        "where": "Where",
     },
     "zh-CN": {
         "cis": "配置项", "search": "搜索", "query": "名称、编号、序列号、IP、主机名或MAC",
@@ -43,7 +44,7 @@ CONSOLE: dict[str, dict[str, str]] = {
         "home": "首页", "graphiql": "GraphiQL", "none": "—", "saved": "已保存。",
         "location": "位置", "owner": "责任人", "below": "含下级",
         "attribute": "属性", "value": "值", "results": "条结果",
-        "export": "导出",
+        "export": "导出", "audits": "盘点记录", "campaign": "盘点", "where": "地点",
     },
 }
 

@@ -247,6 +247,7 @@ def test_every_page_form_as_a_person_would(prod: tuple[LiveServer, str], browser
     page.fill("#ci-search input[name=q]", "BJ-0002")
     desk.submit("ci-search")  # one match: its page opens
     assert page.inner_text("#ci-tag") == "BJ-0002"
+    assert "2026 H2 北京" in page.inner_text("#audits")  # the scan saw it in the campaign
     page.fill("#edit-form input[name=serial_number]", "SN-BJ-0002-B")
     page.fill("#edit-form input[name=reason]", "serial re-read")
     desk.submit("edit-form")
