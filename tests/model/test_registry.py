@@ -119,6 +119,19 @@ def test_user_adds_a_class_and_an_attribute_without_code(schema_copy: Path) -> N
     ("lifecycle.yaml", "initial: planned", "initial: dreamt", "initial"),
     ("classes.yaml", "aliases: [notebook, 笔记本]", "aliases: [notebook, 服务器]",
      "Laptop"),
+    ("lifecycle.yaml", "in_use: true, tone: ok", "tone: ok", "states: no state is flagged in_use"),
+    ("lifecycle.yaml", "retired: true, tone: muted", "retired: true, in_use: true",
+     "states.retired.in_use: only one state"),
+    ("lifecycle.yaml", "terminal: true, audited: false", "audited: false",
+     "states: no state is flagged terminal"),
+    ("lifecycle.yaml", "in_stock: true, tone: info", "in_stock: yes please",
+     "states.in_stock.in_stock"),
+    ("relationships.yaml", "    role: location", "    role: place", "types.LOCATED_IN.role"),
+    ("relationships.yaml", "    role: owner", "    role: location",
+     "types.OWNED_BY.role: role 'location' already belongs to LOCATED_IN"),
+    ("relationships.yaml", "    role: instance_of", "", "types: no type has role: instance_of"),
+    ("relationships.yaml", "    single: true\n    role: location", "    role: location",
+     "types.LOCATED_IN.single"),
 ])
 def test_bad_definition_names_file_and_entry(
     schema_copy: Path, file: str, old: str, new: str, where: str
@@ -137,3 +150,20 @@ def test_broken_yaml_and_missing_file(schema_copy: Path) -> None:
     (schema_copy / "lifecycle.yaml").unlink()
     with pytest.raises(SchemaDefinitionError, match=r"lifecycle\.yaml: file is missing"):
         load_registry(schema_copy)
+
+
+def test_states_and_types_by_meaning(registry: Registry) -> None:
+    assert registry.location_type == "LOCATED_IN"
+    assert registry.owner_type == "OWNED_BY"
+    assert registry.terminal_states == {"disposed"}
+    assert registry.disposed_state == "disposed"
+    assert (registry.in_use_state, registry.in_stock_state) == ("deployed", "in_stock")
+    assert (registry.retired_state, registry.lost_state) == ("retired", "lost")
+    assert registry.states_where(missing=True) == ["lost", "stolen"]
+    assert registry.states_where(audited=False) == [
+        "planned", "ordered", "disposed", "lost", "stolen"]
+    assert registry.out_of_service_states == {"retired", "disposed", "lost", "stolen"}
+    assert registry.state_tone("deployed").value == "ok"
+    assert registry.state_tone("no_such_state").value == "neutral"
+    with pytest.raises(ValueError, match="not state flags: colour"):
+        registry.states_where(colour=True)

@@ -283,7 +283,7 @@ async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
     if campaign_ids:
         for campaign in (await cmdb.campaigns.get_many(sorted(campaign_ids))).values():
             names[campaign.id] = campaign.name
-    path = await cmdb.labels.location_path(ci)
+    path = await cmdb.cis.location_path(ci)
     place_ids = sorted({s.place_id for s in sightings if s.place_id})
     place_names = {k: v.name for k, v in (await cmdb.store.get_cis(place_ids)).items()}
     return {"at": t, "places": [(p.id, " / ".join(x.name for x in path[: i + 1]))

@@ -100,15 +100,14 @@ class AssetPages:
             audit=await audit_panel(self.cmdb, ci, lang, request.query_params.get("msg"),
                                     may_record),
             state_label=state.label.get(lang) if state else ci.state,
-            state_tone=STATE_TONES.get(ci.state, "neutral"),
+            state_tone=self.cmdb.registry.state_tone(ci.state).value,  # `tone:` in the schema
         )
 
     async def rows(self, ci: CI, lang: str) -> list[Row]:
         """What a person scanning the label needs, in ``lang``."""
         t = TEXT[lang]
-        labels = self.cmdb.labels
-        path = await labels.location_path(ci)
-        owner = (await labels.owners([ci])).get(ci.id)
+        path = await self.cmdb.cis.location_path(ci)
+        owner = (await self.cmdb.labels.owners([ci])).get(ci.id)
         info = self.cmdb.registry.classes.get(ci.class_name)
         attrs = ci.attributes
         maker = attrs.get("manufacturer")
