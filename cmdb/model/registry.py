@@ -475,13 +475,36 @@ def load_registry(directory: Path | None = None, vendors_file: Path | None = Non
     table = _read(vendors, VendorsFile)
     if vendors_file is not None:
         table = merged(table, _read(vendors_file, ExtraVendorsFile))
+    relationships = _read(folder / "relationships.yaml", RelationshipsFile)
+    lifecycle = _read(folder / "lifecycle.yaml", LifecycleFile)
+    if folder.resolve() != DEFAULT_SCHEMA_DIR.resolve():
+        relationships, lifecycle = _with_shipped_meanings(relationships, lifecycle)
     return Registry(
         _read(folder / "classes.yaml", ClassesFile),
-        _read(folder / "relationships.yaml", RelationshipsFile),
-        _read(folder / "lifecycle.yaml", LifecycleFile),
+        relationships,
+        lifecycle,
         source=folder,
         vendors=Vendors(table, vendors_file or vendors),
     )
+
+
+def _with_shipped_meanings(relationships: RelationshipsFile, lifecycle: LifecycleFile
+                           ) -> tuple[RelationshipsFile, LifecycleFile]:
+    """A schema folder written before states had flags and types roles (none set in a
+    file) takes them from the shipped schema, for the states and types of the same name;
+    a file that sets any keeps its own."""
+    meanings = ("tone", *STATE_FLAGS)
+    if not any(set(meanings) & d.model_fields_set for d in lifecycle.states.values()):
+        shipped = _read(DEFAULT_SCHEMA_DIR / "lifecycle.yaml", LifecycleFile).states
+        lifecycle = lifecycle.model_copy(update={"states": {
+            name: d.model_copy(update={f: getattr(shipped[name], f) for f in meanings})
+            if name in shipped else d for name, d in lifecycle.states.items()}})
+    if not any("role" in d.model_fields_set for d in relationships.types.values()):
+        types = _read(DEFAULT_SCHEMA_DIR / "relationships.yaml", RelationshipsFile).types
+        relationships = relationships.model_copy(update={"types": {
+            name: d.model_copy(update={"role": types[name].role}) if name in types else d
+            for name, d in relationships.types.items()}})
+    return relationships, lifecycle
 
 
 def describe(registry: Registry) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -167,3 +168,26 @@ def test_states_and_types_by_meaning(registry: Registry) -> None:
     assert registry.state_tone("no_such_state").value == "neutral"
     with pytest.raises(ValueError, match="not state flags: colour"):
         registry.states_where(colour=True)
+
+
+def test_a_schema_from_before_the_flags_takes_the_shipped_meanings(schema_copy: Path) -> None:
+    """A copy made before states had flags and types roles keeps working: states and
+    types of the shipped names get the shipped meanings."""
+    lifecycle = schema_copy / "lifecycle.yaml"
+    text = re.sub(r",\s*(terminal|in_use|in_stock|retired|missing|audited|tone): \w+", "",
+                  lifecycle.read_text(encoding="utf-8"))
+    lifecycle.write_text(text, encoding="utf-8")
+    relationships = schema_copy / "relationships.yaml"
+    relationships.write_text(re.sub(r"\n    role: \w+", "", relationships.read_text(
+        encoding="utf-8")), encoding="utf-8")
+    assert "terminal: true" not in text
+    old = load_registry(schema_copy)
+    assert old.terminal_states == {"disposed"}
+    assert old.in_use_state == "deployed"
+    assert old.location_type == "LOCATED_IN"
+    assert old.states_where(audited=False) == ["planned", "ordered", "disposed", "lost", "stolen"]
+    # a copy that sets a flag anywhere is read as it is, and must say all it needs
+    edit(lifecycle, "{label: {en: Planned, zh-CN: 计划中}, aliases: [plan, 规划, 计划]}",
+         "{label: {en: Planned, zh-CN: 计划中}, aliases: [plan, 规划, 计划], tone: info}")
+    with pytest.raises(SchemaDefinitionError, match="no state is flagged"):
+        load_registry(schema_copy)
