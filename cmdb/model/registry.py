@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -29,10 +29,6 @@ from cmdb.errors import (
 )
 from cmdb.model.definitions import (
     CLASS_NAME,
-    ONE_STATE_FLAGS,
-    REQUIRED_ROLES,
-    SOME_STATE_FLAGS,
-    STATE_FLAGS,
     STATE_NAME,
     TYPE_NAME,
     AttributeDef,
@@ -44,9 +40,9 @@ from cmdb.model.definitions import (
     RelationshipsFile,
     RelationshipTypeDef,
     Role,
-    Tone,
 )
 from cmdb.model.vendors import ExtraVendorsFile, Vendors, VendorsFile, merged
+from cmdb.model.vocabulary import Vocabulary, with_shipped_meanings
 
 
 def _packaged_schema() -> Path:
@@ -104,7 +100,7 @@ class ClassInfo:
         return other == self.name or other in self.ancestors
 
 
-class Registry:
+class Registry(Vocabulary):
     """Everything ``schema/`` declares, checked and indexed."""
 
     def __init__(
@@ -125,6 +121,7 @@ class Registry:
         self._check_classes(source)
         self._check_relationships(source)
         self._check_lifecycle(source)
+        self._check_vocabulary(source)
         self._class_aliases = self._alias_index(
             ((name, [name, info.definition.label.en, info.definition.label.zh_cn or "",
                      *info.definition.aliases]) for name, info in self.classes.items()),
@@ -142,10 +139,6 @@ class Registry:
         )
 
     # ---- checks --------------------------------------------------------------
-    def _fail(self, source: Path | None, file: str, entry: str, message: str) -> NoReturn:
-        where = str(source / file) if source else file
-        raise SchemaDefinitionError(f"{file}: {entry}: {message}", file=where, entry=entry)
-
     def _check_classes(self, source: Path | None) -> None:
         defs = self._class_defs
         if ROOT_CLASS not in defs:
@@ -192,21 +185,6 @@ class Registry:
                     if cls not in self._class_defs:
                         self._fail(source, "relationships.yaml", f"types.{name}.{end}",
                                    f"unknown class {cls!r}")
-        for name, d in self._relationship_defs.items():
-            if d.role is None:
-                continue
-            if d.role in self._roles:
-                self._fail(source, "relationships.yaml", f"types.{name}.role",
-                           f"role {d.role.value!r} already belongs to {self._roles[d.role]}")
-            if d.role in (Role.LOCATION, Role.OWNER) and not d.single:
-                self._fail(source, "relationships.yaml", f"types.{name}.single",
-                           f"the {d.role.value} type must be single: true (one per CI)")
-            self._roles[d.role] = name
-        for role in REQUIRED_ROLES:
-            if role not in self._roles:
-                self._fail(source, "relationships.yaml", "types",
-                           f"no type has role: {role.value}; one must")
-
     def _check_lifecycle(self, source: Path | None) -> None:
         lc = self.lifecycle
         states = lc.states
@@ -226,15 +204,6 @@ class Registry:
         for target in lc.from_any:
             if target not in states:
                 self._fail(source, "lifecycle.yaml", "from_any", f"unknown state {target!r}")
-        for flag in (*ONE_STATE_FLAGS, *SOME_STATE_FLAGS):
-            holders = [n for n, d in states.items() if getattr(d, flag)]
-            if not holders:
-                self._fail(source, "lifecycle.yaml", "states",
-                           f"no state is flagged {flag}: true; one must be")
-            if flag in ONE_STATE_FLAGS and len(holders) > 1:
-                self._fail(source, "lifecycle.yaml", f"states.{holders[1]}.{flag}",
-                           f"only one state may be flagged {flag}: true; {holders[0]} is already")
-
     def _alias_index(
         self, entries: Iterable[tuple[str, list[str]]], file: str, source: Path | None
     ) -> dict[str, str]:
@@ -342,29 +311,6 @@ class Registry:
         """Relationship types whose propagation is one of ``kinds``."""
         return sorted(n for n, d in self._relationship_defs.items() if d.propagation in kinds)
 
-    def role_type(self, role: Role) -> str:
-        """The relationship type with ``role``; a coded error naming the file when no type
-        has it (the required roles are checked at load time)."""
-        found = self._roles.get(role)
-        if found is None:
-            self._fail(self.source, "relationships.yaml", "types",
-                       f"no type has role: {role.value}")
-        return found
-
-    def types_with_role(self, *roles: Role) -> list[str]:
-        """The relationship types with one of ``roles``, in the order of ``roles``."""
-        return [self._roles[r] for r in roles if r in self._roles]
-
-    @property
-    def location_type(self) -> str:
-        """The type that says where a CI is (``LOCATED_IN`` in the shipped schema)."""
-        return self.role_type(Role.LOCATION)
-
-    @property
-    def owner_type(self) -> str:
-        """The type that says who owns a CI (``OWNED_BY`` in the shipped schema)."""
-        return self.role_type(Role.OWNER)
-
     # ---- lifecycle -------------------------------------------------------------
     @property
     def states(self) -> list[str]:
@@ -402,57 +348,6 @@ class Registry:
             )
         return target
 
-    def states_where(self, **flags: bool) -> list[str]:
-        """The states whose flags (``terminal``, ``in_use``, ``in_stock``, ``retired``,
-        ``missing``, ``audited``) have the given values, in the order of the file:
-        ``states_where(audited=False)``."""
-        unknown = sorted(set(flags) - set(STATE_FLAGS))
-        if unknown:
-            raise ValueError(f"not state flags: {', '.join(unknown)}")
-        return [n for n, d in self.lifecycle.states.items()
-                if all(getattr(d, f) == v for f, v in flags.items())]
-
-    @cached_property
-    def terminal_states(self) -> frozenset[str]:
-        """The states at the end of a CI's life (``disposed`` in the shipped schema)."""
-        return frozenset(self.states_where(terminal=True))
-
-    def is_terminal(self, state: str) -> bool:
-        return state in self.terminal_states
-
-    @cached_property
-    def disposed_state(self) -> str:
-        """Where disposing of a CI moves it: the first terminal state."""
-        return self.states_where(terminal=True)[0]
-
-    @cached_property
-    def in_use_state(self) -> str:
-        return self.states_where(in_use=True)[0]
-
-    @cached_property
-    def in_stock_state(self) -> str:
-        return self.states_where(in_stock=True)[0]
-
-    @cached_property
-    def retired_state(self) -> str:
-        return self.states_where(retired=True)[0]
-
-    @cached_property
-    def lost_state(self) -> str:
-        """What an audit marks an asset nobody found: the first ``missing`` state."""
-        return self.states_where(missing=True)[0]
-
-    @cached_property
-    def out_of_service_states(self) -> frozenset[str]:
-        """Terminal, retired and missing states: no health check looks at a CI in one."""
-        return frozenset(n for n, d in self.lifecycle.states.items()
-                         if d.terminal or d.retired or d.missing)
-
-    def state_tone(self, state: str) -> Tone:
-        """The colour of ``state``'s badge (neutral for a state the schema lost)."""
-        d = self.lifecycle.states.get(state)
-        return d.tone if d is not None else Tone.NEUTRAL
-
     def resolve_state(self, text: str) -> str | None:
         """The state a name, label or alias (English or Chinese) stands for."""
         return self._state_aliases.get(_fold(text))
@@ -478,7 +373,10 @@ def load_registry(directory: Path | None = None, vendors_file: Path | None = Non
     relationships = _read(folder / "relationships.yaml", RelationshipsFile)
     lifecycle = _read(folder / "lifecycle.yaml", LifecycleFile)
     if folder.resolve() != DEFAULT_SCHEMA_DIR.resolve():
-        relationships, lifecycle = _with_shipped_meanings(relationships, lifecycle)
+        relationships, lifecycle = with_shipped_meanings(
+            relationships, lifecycle, _read(DEFAULT_SCHEMA_DIR / "relationships.yaml",
+                                            RelationshipsFile),
+            _read(DEFAULT_SCHEMA_DIR / "lifecycle.yaml", LifecycleFile))
     return Registry(
         _read(folder / "classes.yaml", ClassesFile),
         relationships,
@@ -486,25 +384,6 @@ def load_registry(directory: Path | None = None, vendors_file: Path | None = Non
         source=folder,
         vendors=Vendors(table, vendors_file or vendors),
     )
-
-
-def _with_shipped_meanings(relationships: RelationshipsFile, lifecycle: LifecycleFile
-                           ) -> tuple[RelationshipsFile, LifecycleFile]:
-    """A schema folder written before states had flags and types roles (none set in a
-    file) takes them from the shipped schema, for the states and types of the same name;
-    a file that sets any keeps its own."""
-    meanings = ("tone", *STATE_FLAGS)
-    if not any(set(meanings) & d.model_fields_set for d in lifecycle.states.values()):
-        shipped = _read(DEFAULT_SCHEMA_DIR / "lifecycle.yaml", LifecycleFile).states
-        lifecycle = lifecycle.model_copy(update={"states": {
-            name: d.model_copy(update={f: getattr(shipped[name], f) for f in meanings})
-            if name in shipped else d for name, d in lifecycle.states.items()}})
-    if not any("role" in d.model_fields_set for d in relationships.types.values()):
-        types = _read(DEFAULT_SCHEMA_DIR / "relationships.yaml", RelationshipsFile).types
-        relationships = relationships.model_copy(update={"types": {
-            name: d.model_copy(update={"role": types[name].role}) if name in types else d
-            for name, d in relationships.types.items()}})
-    return relationships, lifecycle
 
 
 def describe(registry: Registry) -> dict[str, Any]:
