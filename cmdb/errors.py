@@ -13,6 +13,7 @@ The tree::
     │   ├── UnknownClassError       UNKNOWN_CLASS
     │   ├── RelationshipRuleError   RELATIONSHIP_NOT_ALLOWED
     │   ├── ReservedFieldError      RESERVED_FIELD     a field only the CMDB itself sets
+    │   ├── UnsupportedMediaTypeError UNSUPPORTED_MEDIA_TYPE  a malformed Content-Type
     │   └── LabelRenderError        the label layer's code: TEMPLATE_NOT_FOUND,
     │                               TEMPLATE_INVALID, LABEL_FONT_MISSING,
     │                               LABEL_GLYPH_MISSING, LABEL_DATA_INVALID,
@@ -177,9 +178,14 @@ class LimitExceededError(CmdbError):
 
 
 class RateLimitedError(LimitExceededError):
-    """A caller sending requests faster than its rate limit; ``retry_after`` is in seconds."""
+    """A caller sending requests faster than its rate limit; ``retry_after`` is the
+    ``Retry-After`` header's value (whole seconds)."""
 
     code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: str = "1", **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after
 
 
 class AuthenticationError(CmdbError):
@@ -193,6 +199,12 @@ class PermissionDeniedError(CmdbError):
     """The caller is known, but its role does not allow what it asked for."""
 
     code = "FORBIDDEN"
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """A request whose ``Content-Type`` is not a well-formed media type."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class StoreUnavailableError(CmdbError):

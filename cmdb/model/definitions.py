@@ -127,6 +127,30 @@ class Propagation(StrEnum):
     NONE = "none"
 
 
+class Role(StrEnum):
+    """What the CMDB itself does with a relationship type (``role:`` in
+    ``relationships.yaml``): the code asks for the type by its role, never by its name."""
+
+    LOCATION = "location"
+    """Where a CI is: the CI's place, the place tree, audits' scopes (one type, required)."""
+    OWNER = "owner"
+    """Who owns a CI: its owner field, label owners, impact notices (one type, required)."""
+    MANAGER = "manager"
+    """Who looks after a CI: impact notices go to them as well as to the owner."""
+    INSTALLED_ON = "installed_on"
+    """A software installation to the device it is on (software imports; required)."""
+    INSTANCE_OF = "instance_of"
+    """A software installation to its product (software imports; required)."""
+    RUNS_ON = "runs_on"
+    """Software or a cluster to what it runs on."""
+    MEMBER_OF = "member_of"
+    """A member to its redundant group."""
+
+
+#: The roles a schema must give to exactly one relationship type.
+REQUIRED_ROLES = (Role.LOCATION, Role.OWNER, Role.INSTALLED_ON, Role.INSTANCE_OF)
+
+
 class RelationshipTypeDef(Strict):
     """One relationship type: allowed ends and failure propagation."""
 
@@ -136,6 +160,7 @@ class RelationshipTypeDef(Strict):
     to: tuple[str, ...] = Field(min_length=1)
     propagation: Propagation
     single: bool = False
+    role: Role | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -147,11 +172,48 @@ class RelationshipsFile(Strict):
     types: dict[str, RelationshipTypeDef]
 
 
+class Tone(StrEnum):
+    """How the pages colour a state's badge."""
+
+    OK = "ok"
+    INFO = "info"
+    WARN = "warn"
+    BAD = "bad"
+    MUTED = "muted"
+    NEUTRAL = "neutral"
+
+
 class StateDef(Strict):
-    """One lifecycle state with its display names and import aliases."""
+    """One lifecycle state with its display names, import aliases and meaning: the
+    flags say what the CMDB does with a CI in it (the code asks for states by flag,
+    never by name; the README, "The model as data" lists them)."""
 
     label: Labels
     aliases: tuple[str, ...] = ()
+    terminal: bool = False
+    """The end of a CI's life: it cannot change or be related, its relationships end,
+    imports, audits and health checks pass it by. The first one declared is where
+    disposing of a CI moves it (at least one state)."""
+    in_use: bool = False
+    """In service: imports create places, people and software here (one state)."""
+    in_stock: bool = False
+    """On the shelf: an audit registers an unknown device it found here (one state)."""
+    retired: bool = False
+    """Out of service, on its way to disposal: vanished software goes here (one state)."""
+    missing: bool = False
+    """Whereabouts unknown (lost, stolen); the first one declared is what an audit marks
+    an asset nobody found (at least one state)."""
+    audited: bool = True
+    """An audit expects to find a CI in this state at its place."""
+    tone: Tone = Tone.NEUTRAL
+    """The colour of the state's badge on the pages."""
+
+
+#: The flags of a state that say what it means (``states_where`` takes these).
+STATE_FLAGS = ("terminal", "in_use", "in_stock", "retired", "missing", "audited")
+#: Flags exactly one state carries; flags at least one state carries.
+ONE_STATE_FLAGS = ("in_use", "in_stock", "retired")
+SOME_STATE_FLAGS = ("terminal", "missing")
 
 
 class LifecycleFile(Strict):

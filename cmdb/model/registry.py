@@ -39,8 +39,10 @@ from cmdb.model.definitions import (
     Propagation,
     RelationshipsFile,
     RelationshipTypeDef,
+    Role,
 )
 from cmdb.model.vendors import ExtraVendorsFile, Vendors, VendorsFile, merged
+from cmdb.model.vocabulary import Vocabulary, with_shipped_meanings
 
 
 def _packaged_schema() -> Path:
@@ -98,7 +100,7 @@ class ClassInfo:
         return other == self.name or other in self.ancestors
 
 
-class Registry:
+class Registry(Vocabulary):
     """Everything ``schema/`` declares, checked and indexed."""
 
     def __init__(
@@ -115,9 +117,11 @@ class Registry:
         self._class_defs = classes.classes
         self._relationship_defs = relationships.types
         self.classes: dict[str, ClassInfo] = {}
+        self._roles: dict[Role, str] = {}
         self._check_classes(source)
         self._check_relationships(source)
         self._check_lifecycle(source)
+        self._check_vocabulary(source)
         self._class_aliases = self._alias_index(
             ((name, [name, info.definition.label.en, info.definition.label.zh_cn or "",
                      *info.definition.aliases]) for name, info in self.classes.items()),
@@ -135,10 +139,6 @@ class Registry:
         )
 
     # ---- checks --------------------------------------------------------------
-    def _fail(self, source: Path | None, file: str, entry: str, message: str) -> None:
-        where = str(source / file) if source else file
-        raise SchemaDefinitionError(f"{file}: {entry}: {message}", file=where, entry=entry)
-
     def _check_classes(self, source: Path | None) -> None:
         defs = self._class_defs
         if ROOT_CLASS not in defs:
@@ -185,7 +185,6 @@ class Registry:
                     if cls not in self._class_defs:
                         self._fail(source, "relationships.yaml", f"types.{name}.{end}",
                                    f"unknown class {cls!r}")
-
     def _check_lifecycle(self, source: Path | None) -> None:
         lc = self.lifecycle
         states = lc.states
@@ -205,7 +204,6 @@ class Registry:
         for target in lc.from_any:
             if target not in states:
                 self._fail(source, "lifecycle.yaml", "from_any", f"unknown state {target!r}")
-
     def _alias_index(
         self, entries: Iterable[tuple[str, list[str]]], file: str, source: Path | None
     ) -> dict[str, str]:
@@ -372,10 +370,17 @@ def load_registry(directory: Path | None = None, vendors_file: Path | None = Non
     table = _read(vendors, VendorsFile)
     if vendors_file is not None:
         table = merged(table, _read(vendors_file, ExtraVendorsFile))
+    relationships = _read(folder / "relationships.yaml", RelationshipsFile)
+    lifecycle = _read(folder / "lifecycle.yaml", LifecycleFile)
+    if folder.resolve() != DEFAULT_SCHEMA_DIR.resolve():
+        relationships, lifecycle = with_shipped_meanings(
+            relationships, lifecycle, _read(DEFAULT_SCHEMA_DIR / "relationships.yaml",
+                                            RelationshipsFile),
+            _read(DEFAULT_SCHEMA_DIR / "lifecycle.yaml", LifecycleFile))
     return Registry(
         _read(folder / "classes.yaml", ClassesFile),
-        _read(folder / "relationships.yaml", RelationshipsFile),
-        _read(folder / "lifecycle.yaml", LifecycleFile),
+        relationships,
+        lifecycle,
         source=folder,
         vendors=Vendors(table, vendors_file or vendors),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -119,6 +120,19 @@ def test_user_adds_a_class_and_an_attribute_without_code(schema_copy: Path) -> N
     ("lifecycle.yaml", "initial: planned", "initial: dreamt", "initial"),
     ("classes.yaml", "aliases: [notebook, 笔记本]", "aliases: [notebook, 服务器]",
      "Laptop"),
+    ("lifecycle.yaml", "in_use: true, tone: ok", "tone: ok", "states: no state is flagged in_use"),
+    ("lifecycle.yaml", "retired: true, tone: muted", "retired: true, in_use: true",
+     "states.retired.in_use: only one state"),
+    ("lifecycle.yaml", "terminal: true, audited: false", "audited: false",
+     "states: no state is flagged terminal"),
+    ("lifecycle.yaml", "in_stock: true, tone: info", "in_stock: yes please",
+     "states.in_stock.in_stock"),
+    ("relationships.yaml", "    role: location", "    role: place", "types.LOCATED_IN.role"),
+    ("relationships.yaml", "    role: owner", "    role: location",
+     "types.OWNED_BY.role: role 'location' already belongs to LOCATED_IN"),
+    ("relationships.yaml", "    role: instance_of", "", "types: no type has role: instance_of"),
+    ("relationships.yaml", "    single: true\n    role: location", "    role: location",
+     "types.LOCATED_IN.single"),
 ])
 def test_bad_definition_names_file_and_entry(
     schema_copy: Path, file: str, old: str, new: str, where: str
@@ -136,4 +150,44 @@ def test_broken_yaml_and_missing_file(schema_copy: Path) -> None:
         load_registry(schema_copy)
     (schema_copy / "lifecycle.yaml").unlink()
     with pytest.raises(SchemaDefinitionError, match=r"lifecycle\.yaml: file is missing"):
+        load_registry(schema_copy)
+
+
+def test_states_and_types_by_meaning(registry: Registry) -> None:
+    assert registry.location_type == "LOCATED_IN"
+    assert registry.owner_type == "OWNED_BY"
+    assert registry.terminal_states == {"disposed"}
+    assert registry.disposed_state == "disposed"
+    assert (registry.in_use_state, registry.in_stock_state) == ("deployed", "in_stock")
+    assert (registry.retired_state, registry.lost_state) == ("retired", "lost")
+    assert registry.states_where(missing=True) == ["lost", "stolen"]
+    assert registry.states_where(audited=False) == [
+        "planned", "ordered", "disposed", "lost", "stolen"]
+    assert registry.out_of_service_states == {"retired", "disposed", "lost", "stolen"}
+    assert registry.state_tone("deployed").value == "ok"
+    assert registry.state_tone("no_such_state").value == "neutral"
+    with pytest.raises(ValueError, match="not state flags: colour"):
+        registry.states_where(colour=True)
+
+
+def test_a_schema_from_before_the_flags_takes_the_shipped_meanings(schema_copy: Path) -> None:
+    """A copy made before states had flags and types roles keeps working: states and
+    types of the shipped names get the shipped meanings."""
+    lifecycle = schema_copy / "lifecycle.yaml"
+    text = re.sub(r",\s*(terminal|in_use|in_stock|retired|missing|audited|tone): \w+", "",
+                  lifecycle.read_text(encoding="utf-8"))
+    lifecycle.write_text(text, encoding="utf-8")
+    relationships = schema_copy / "relationships.yaml"
+    relationships.write_text(re.sub(r"\n    role: \w+", "", relationships.read_text(
+        encoding="utf-8")), encoding="utf-8")
+    assert "terminal: true" not in text
+    old = load_registry(schema_copy)
+    assert old.terminal_states == {"disposed"}
+    assert old.in_use_state == "deployed"
+    assert old.location_type == "LOCATED_IN"
+    assert old.states_where(audited=False) == ["planned", "ordered", "disposed", "lost", "stolen"]
+    # a copy that sets a flag anywhere is read as it is, and must say all it needs
+    edit(lifecycle, "{label: {en: Planned, zh-CN: 计划中}, aliases: [plan, 规划, 计划]}",
+         "{label: {en: Planned, zh-CN: 计划中}, aliases: [plan, 规划, 计划], tone: info}")
+    with pytest.raises(SchemaDefinitionError, match="no state is flagged"):
         load_registry(schema_copy)

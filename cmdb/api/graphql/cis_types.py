@@ -238,11 +238,11 @@ class CIType:
 
     @strawberry.field(description="Where the CI is (its LOCATED_IN relationship).")
     async def location(self, info: Info[Context, None]) -> CIType | None:
-        return await self._single(info, "LOCATED_IN")
+        return await self._single(info, _ctx(info).cmdb.registry.location_type)
 
     @strawberry.field(description="Who owns the CI (its OWNED_BY relationship).")
     async def owner(self, info: Info[Context, None]) -> CIType | None:
-        return await self._single(info, "OWNED_BY")
+        return await self._single(info, _ctx(info).cmdb.registry.owner_type)
 
     @strawberry.field(description="Active relationships from this CI (this CI is `from`).")
     async def outgoing(

@@ -40,7 +40,7 @@ from cmdb.api.graphql.cost import CostModel, estimate, over_budget
 from cmdb.api.graphql.documents import Bounds, Documents
 from cmdb.api.graphql.multipart import close_uploads, multipart_params
 from cmdb.api.graphql.schema import CmdbSchema
-from cmdb.api.web.errors import format_error, request_error
+from cmdb.api.web.errors import STATUS, format_error, request_error, status_of
 from cmdb.api.web.headers import GRAPHIQL_CSP
 from cmdb.api.web.html import Html
 from cmdb.api.web.jsonsafe import check_value, load_json
@@ -49,7 +49,12 @@ from cmdb.api.web.media import MULTIPART_FORM, content_type
 from cmdb.api.web.metrics import Metrics
 from cmdb.api.web.offload import Offloader
 from cmdb.api.web.permissions import check_operation
-from cmdb.errors import CmdbError, LimitExceededError
+from cmdb.errors import (
+    AuthenticationError,
+    CmdbError,
+    LimitExceededError,
+    PermissionDeniedError,
+)
 from cmdb.model import jsontext
 from cmdb.model.access import Principal
 from cmdb.settings import Settings
@@ -259,8 +264,9 @@ class GraphQLHTTP:
                              "METHOD_NOT_ALLOWED", {"Allow": "POST"})
         principal = getattr(request.state, "principal", None)
         if not isinstance(principal, Principal):  # no access middleware in front: refuse
-            return self._respond({"errors": [request_error("not signed in", "UNAUTHENTICATED")]},
-                                 401, media)
+            refused = AuthenticationError("not signed in")
+            return self._respond({"errors": [request_error(refused.message, refused.code)]},
+                                 status_of(refused), media)
         label = _operation_label(operation)
         request.state.operation = label
         request.state.operation_name = params["operationName"] or (
@@ -268,8 +274,9 @@ class GraphQLHTTP:
         denied = check_operation(document, operation, principal)
         if denied:
             self.metrics.operation(label, "forbidden", 0.0)
-            self.metrics.refusal("FORBIDDEN")
-            return self._respond({"errors": [format_error(e) for e in denied]}, 403, media)
+            self.metrics.refusal(PermissionDeniedError.code)
+            return self._respond({"errors": [format_error(e) for e in denied]},
+                                 STATUS[PermissionDeniedError.code], media)
         cost = estimate(self.schema._schema, document, operation, params["variables"],
                         self.cost)
         request.state.cost = cost

@@ -35,14 +35,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cmdb.api.http.sessions import COOKIE
 from cmdb.api.web.csrf import check_session_write, cross_site, session_token
-from cmdb.api.web.error_pages import CODES, error_response
+from cmdb.api.web.error_pages import error_response
+from cmdb.api.web.errors import CODES, STATUS, status_of
 from cmdb.api.web.forms import BODY_KEY, replay
 from cmdb.api.web.html import Html
 from cmdb.api.web.media import content_type
 from cmdb.api.web.metrics import Metrics
 from cmdb.api.web.permissions import http_role
-from cmdb.api.web.ratelimit import TokenBucket, retry_after
-from cmdb.errors import AuthenticationError, CmdbError, StoreUnavailableError
+from cmdb.api.web.ratelimit import TokenBucket
+from cmdb.errors import (
+    AuthenticationError,
+    CmdbError,
+    LimitExceededError,
+    PermissionDeniedError,
+    RateLimitedError,
+    StoreUnavailableError,
+    UnsupportedMediaTypeError,
+)
 from cmdb.model.access import LOCAL, Principal, allows
 from cmdb.services import Cmdb
 from cmdb.services.access.service import audit_event
@@ -94,96 +103,94 @@ class AccessMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
+        try:
+            admitted = await self._admit(request, receive, send)
+        except CmdbError as exc:
+            await self._refuse(request, send, exc)
+            return
+        except HTTPException as exc:  # a page form past its bounds
+            await self._answer(request, send, exc.status_code, CODES.get(exc.status_code, ""),
+                               str(exc.detail))
+            return
+        if admitted is not None:
+            await self.app(scope, admitted, send)
+
+    async def _admit(self, request: Request, receive: Receive, send: Send) -> Receive | None:
+        """The request's ``receive`` if it may reach its endpoint; a coded error where it
+        may not; ``None`` when it was answered here (a browser sent to sign in)."""
+        scope = request.scope
+        path: str = scope["path"]
         client = client_host(scope)
         writes = scope["method"] not in SAFE_METHODS
         if self.settings.auth == "none":
             if not is_loopback(client):
-                await self._refuse(request, send, 403, "FORBIDDEN", "this CMDB runs in demo "
-                                   "mode without sign-in and answers loopback clients only")
-                return
+                raise PermissionDeniedError("this CMDB runs in demo mode without sign-in and "
+                                            "answers loopback clients only")
             why = writes and cross_site(request, self.settings.public_base_url,
                                         allow_null=False)
             if why:
-                await self._refuse(request, send, 403, "FORBIDDEN", f"refused: {why} (demo "
-                                   "mode takes writes from its own pages and local tools only)")
-                return
+                raise PermissionDeniedError(f"refused: {why} (demo mode takes writes from its "
+                                            "own pages and local tools only)")
             principal: Principal | None = LOCAL
             via = "local"
         else:
             try:
                 principal, via = await self._authenticate(request, client)
-            except AuthenticationError as exc:
-                wait = self.failures.take(client or "?")
-                if wait:  # good tokens from the same address still get through
-                    await self._refuse(request, send, 429, "RATE_LIMITED", "too many bad "
-                                       "tokens from this address; wait and retry",
-                                       {"Retry-After": retry_after(wait)})
-                    return
-                await self._refuse(request, send, 401, exc.code, exc.message,
-                                   {"WWW-Authenticate": 'Bearer realm="cmdb"'})
-                return
+            except AuthenticationError:
+                # good tokens from the same address still get through
+                self.failures.spend(client or "?", "too many bad tokens from this address; "
+                                    "wait and retry")
+                raise
             except CmdbError as exc:  # the store is down: say so, as every endpoint would
-                status = 503 if isinstance(exc, StoreUnavailableError) else 500
-                await self._refuse(request, send, status, exc.code, exc.message)
-                return
+                status = STATUS["STORE_UNAVAILABLE"] if isinstance(
+                    exc, StoreUnavailableError) else STATUS["INTERNAL"]
+                await self._answer(request, send, status, exc.code, exc.message)
+                return None
         if principal is None:
             if wants_page(request):
                 target = quote(path + (f"?{scope['query_string'].decode('latin-1')}"
                                        if scope.get("query_string") else ""), safe="")
                 await self._send(send, 303, b"", {"Location": f"/login?next={target}"})
-                return
-            await self._refuse(request, send, 401, "UNAUTHENTICATED", "sign in, or send "
-                               "Authorization: Bearer <API token> (see `cmdb token create`)",
-                               {"WWW-Authenticate": 'Bearer realm="cmdb"'})
-            return
+                return None
+            raise AuthenticationError("sign in, or send Authorization: Bearer <API token> "
+                                      "(see `cmdb token create`)")
         state = scope.setdefault("state", {})
         state["principal"] = principal
-        wait = self.limiter.take(principal.key)
-        if wait:
+        try:
+            self.limiter.spend(principal.key, f"{principal.name} is over "
+                               f"{self.settings.rate_limit:g} requests per second; retry "
+                               "after {retry} s", say_when=True)
+        except RateLimitedError:
             audit_event("auth.refused", reason="rate limited", principal=principal.name)
-            await self._refuse(request, send, 429, "RATE_LIMITED",
-                               f"{principal.name} is over {self.settings.rate_limit:g} requests "
-                               f"per second; retry after {retry_after(wait)} s",
-                               {"Retry-After": retry_after(wait)},
-                               retryAfter=int(retry_after(wait)))
-            return
+            raise
         need = http_role(scope["method"], path)
         if not allows(principal.role, need):
             audit_event("auth.refused", reason="role", principal=principal.name,
                         role=principal.role.value, required=need.value, path=path)
-            await self._refuse(request, send, 403, "FORBIDDEN", f"{scope['method']} {path} "
-                               f"needs the {need.value} role; {principal.name} is "
-                               f"{principal.role.value}", required=need.value)
-            return
+            raise PermissionDeniedError(
+                f"{scope['method']} {path} needs the {need.value} role; {principal.name} is "
+                f"{principal.role.value}", required=need.value)
         if writes and "content-type" in request.headers and content_type(
                 request.headers) is None:
-            await self._refuse(request, send, 415, "UNSUPPORTED_MEDIA_TYPE", "the "
-                               "Content-Type header is not a well-formed media type")
-            return
+            raise UnsupportedMediaTypeError("the Content-Type header is not a well-formed "
+                                            "media type")
         media = content_type(request.headers)
         if media is not None and media.type == "multipart":
             size = request.headers.get("content-length", "")
             if not size.isdigit() or int(size) > self.settings.max_upload_bytes:
-                await self._refuse(request, send, 413, "LIMIT_EXCEEDED", "uploads must "
-                                   "declare a Content-Length of at most "
-                                   f"{self.settings.max_upload_bytes} bytes",
-                                   limit=self.settings.max_upload_bytes)
-                return
+                raise LimitExceededError("uploads must declare a Content-Length of at most "
+                                         f"{self.settings.max_upload_bytes} bytes",
+                                         limit=self.settings.max_upload_bytes)
         if via == "session" and writes:
-            try:
-                why = await check_session_write(request, state["csrf_token"],
-                                                self.settings.public_base_url)
-            except HTTPException as exc:  # a page form past its bounds
-                await self._refuse(request, send, exc.status_code, "", str(exc.detail))
-                return
+            why = await check_session_write(request, state["csrf_token"],
+                                            self.settings.public_base_url)
             if why:
                 audit_event("auth.refused", reason="csrf", principal=principal.name,
                             path=path, origin=request.headers.get("origin"))
-                await self._refuse(request, send, 403, "FORBIDDEN", why)
-                return
+                raise PermissionDeniedError(why)
             if BODY_KEY in state:  # the form was read for its token: the endpoint reads it
                 receive = replay(state.pop(BODY_KEY), receive)
-        await self.app(scope, receive, send)
+        return receive
 
     async def _authenticate(self, request: Request,
                             client: str | None) -> tuple[Principal | None, str]:
@@ -202,7 +209,17 @@ class AccessMiddleware:
         state["session_user"] = principal.name
         return principal, "session"
 
-    async def _refuse(self, request: Request, send: Send, status: int, code: str,
+    async def _refuse(self, request: Request, send: Send, exc: CmdbError) -> None:
+        """Answer a coded refusal with the status of its code."""
+        headers: dict[str, str] = {}
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = exc.retry_after
+        elif isinstance(exc, AuthenticationError):
+            headers["WWW-Authenticate"] = 'Bearer realm="cmdb"'
+        await self._answer(request, send, status_of(exc), exc.code, exc.message, headers,
+                           **exc.details)
+
+    async def _answer(self, request: Request, send: Send, status: int, code: str,
                       message: str, headers: dict[str, str] | None = None,
                       **ext: Any) -> None:
         scope = request.scope

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.http.labels import coded_errors, disposition
+from cmdb.api.http.labels import disposition
+from cmdb.api.web.errors import coded_errors
 from cmdb.errors import ValidationError
 from cmdb.services import Cmdb
 from cmdb.services.cis.export import (

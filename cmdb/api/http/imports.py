@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.http.labels import coded_errors, request_actor
+from cmdb.api.http.labels import request_actor
 from cmdb.api.web.cpu import run_cpu
+from cmdb.api.web.errors import coded_errors
 from cmdb.api.web.import_worker import run_import
 from cmdb.api.web.uploads import read_form, save_upload, upload_dir, upload_name
 from cmdb.errors import ImportRejectedError, ValidationError

@@ -11,27 +11,22 @@ Errors are JSON ``{"code": ..., "message": ...}`` with a fitting status
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from cmdb.api.web.errors import coded_errors
 from cmdb.api.web.jsonsafe import load_json
 from cmdb.api.web.uploads import read_body
 from cmdb.errors import (
     AuthenticationError,
-    CmdbError,
-    ConflictError,
-    LimitExceededError,
     NotFoundError,
-    StoreUnavailableError,
     ValidationError,
 )
 from cmdb.model.access import Principal
@@ -50,38 +45,6 @@ MEDIA_TYPES = {
     # ZPL has no registered media type; as text it shows in a browser and pipes to a printer.
     "zpl": "text/plain; charset=utf-8",
 }
-STATUS: list[tuple[type[CmdbError], int]] = [
-    (NotFoundError, 404), (ConflictError, 409), (StoreUnavailableError, 503),
-    (LimitExceededError, 400), (ValidationError, 400), (AuthenticationError, 401),
-]
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def error_response(exc: CmdbError) -> JSONResponse:
-    """A coded error as JSON, with the HTTP status that fits its kind."""
-    status = next((s for kind, s in STATUS if isinstance(exc, kind)), 400)
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
-    if exc.details:
-        body["details"] = json.loads(json.dumps(exc.details, default=str))
-    return JSONResponse(body, status_code=status)
-
-
-def coded_errors(handler: Handler) -> Handler:
-    """Answer every failure as coded JSON; internals go to the log only."""
-
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except CmdbError as exc:
-            return error_response(exc)
-        except Exception:
-            log.exception("internal error serving %s", request.url.path)
-            return JSONResponse({"code": "INTERNAL", "message": "Internal server error"},
-                                status_code=500)
-
-    return wrapped
-
-
 def disposition(kind: str, filename: str) -> str:
     """A Content-Disposition that keeps non-ASCII file names (e.g. Chinese tags) intact."""
     fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\/' else "_"

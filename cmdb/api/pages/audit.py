@@ -22,7 +22,8 @@ from starlette.routing import BaseRoute, Route
 
 from cmdb.api.pages.lists import PAGE, Cell, render_list
 from cmdb.api.web.cpu import run_cpu
-from cmdb.api.web.error_pages import error_response, status_of
+from cmdb.api.web.error_pages import error_response
+from cmdb.api.web.errors import status_of
 from cmdb.api.web.forms import form_text, read_page_form
 from cmdb.api.web.html import LANGUAGES, Html, language, segment, when
 from cmdb.errors import CmdbError, NotFoundError, ValidationError
@@ -117,7 +118,7 @@ class CampaignPages:
         try:
             campaign = await self.cmdb.campaigns.get(request.path_params["id"])
         except NotFoundError as exc:
-            return error_response(self.html, request, 404, exc.message)
+            return error_response(self.html, request, status_of(exc), exc.message, exc.code)
         q = request.query_params
         type_ = q.get("type") if q.get("type") in FindingType.__members__ else None
         wanted = q.get("status", "open")
@@ -283,7 +284,7 @@ async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
     if campaign_ids:
         for campaign in (await cmdb.campaigns.get_many(sorted(campaign_ids))).values():
             names[campaign.id] = campaign.name
-    path = await cmdb.labels.location_path(ci)
+    path = await cmdb.cis.location_path(ci)
     place_ids = sorted({s.place_id for s in sightings if s.place_id})
     place_names = {k: v.name for k, v in (await cmdb.store.get_cis(place_ids)).items()}
     return {"at": t, "places": [(p.id, " / ".join(x.name for x in path[: i + 1]))

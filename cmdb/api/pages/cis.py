@@ -20,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cmdb.api.pages.words import CONSOLE, STATE_TONES
-from cmdb.api.web.error_pages import error_response, status_of
+from cmdb.api.pages.words import CONSOLE
+from cmdb.api.web.error_pages import error_response
+from cmdb.api.web.errors import status_of
 from cmdb.api.web.forms import form_text, read_page_form
 from cmdb.api.web.html import LANGUAGES, Html, language, segment, when
 from cmdb.errors import CmdbError, NotFoundError, ValidationError
@@ -100,15 +101,14 @@ class AssetPages:
             audit=await audit_panel(self.cmdb, ci, lang, request.query_params.get("msg"),
                                     may_record),
             state_label=state.label.get(lang) if state else ci.state,
-            state_tone=STATE_TONES.get(ci.state, "neutral"),
+            state_tone=self.cmdb.registry.state_tone(ci.state).value,  # `tone:` in the schema
         )
 
     async def rows(self, ci: CI, lang: str) -> list[Row]:
         """What a person scanning the label needs, in ``lang``."""
         t = TEXT[lang]
-        labels = self.cmdb.labels
-        path = await labels.location_path(ci)
-        owner = (await labels.owners([ci])).get(ci.id)
+        path = await self.cmdb.cis.location_path(ci)
+        owner = (await self.cmdb.labels.owners([ci])).get(ci.id)
         info = self.cmdb.registry.classes.get(ci.class_name)
         attrs = ci.attributes
         maker = attrs.get("manufacturer")
@@ -241,7 +241,7 @@ class CIPages:
                     if page.has_next and page.cursors else None)
         rows = [{"ci": ci, "class_label": self._class_label(ci.class_name, lang),
                  "state_label": self._state_label(ci.state, lang),
-                 "tone": STATE_TONES.get(ci.state, "neutral")} for ci in page.items]
+                 "tone": self.cmdb.registry.state_tone(ci.state).value} for ci in page.items]
         classes = sorted(((n, self._class_label(n, lang)) for n, info in
                           registry.classes.items() if not info.abstract), key=lambda c: c[1])
         states = [(s, self._state_label(s, lang)) for s in registry.lifecycle.states]
@@ -312,7 +312,7 @@ class CIPages:
             request, "ci.html", lang=lang, t=t, ci=ci, attributes=attributes,
             class_label=self._class_label(ci.class_name, lang),
             state_label=self._state_label(ci.state, lang),
-            tone=STATE_TONES.get(ci.state, "neutral"),
+            tone=self.cmdb.registry.state_tone(ci.state).value,
             created=when(ci.created_at.isoformat(), self.cmdb.clock),
             updated=when(ci.updated_at.isoformat(), self.cmdb.clock),
             outgoing=outgoing, incoming=incoming,

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cmdb.api.pages.changes import upcoming
-from cmdb.api.pages.words import CONSOLE, HOME, STATE_TONES
+from cmdb.api.pages.words import CONSOLE, HOME
 from cmdb.api.web.html import Html, language, segment, when
 from cmdb.services import Cmdb
 
@@ -43,7 +43,7 @@ class HomePage:
             if name in by_state:
                 state = registry.lifecycle.states.get(name)
                 states.append({"name": name, "count": by_state[name],
-                               "tone": STATE_TONES.get(name, "neutral"),
+                               "tone": registry.state_tone(name).value,
                                "label": (state.label.get(lang) if state else None) or name,
                                "url": f"/cis?{urlencode({'state': name, 'lang': lang})}"})
         campaigns, _ = await self.cmdb.campaigns.find("open", 5)

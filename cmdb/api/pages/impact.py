@@ -28,7 +28,6 @@ from cmdb.services.impact.service import MAX_DEPTH, ImpactKind, ImpactReport
 
 DEFAULT_DEPTH = 10
 MAX_EXPANDED = 20
-LOCATION = "LOCATED_IN"
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -168,7 +167,8 @@ class ImpactPages:
     async def locations(self, report: ImpactReport) -> dict[str, str]:
         """The place each impacted CI is in (its rack, room...), by name."""
         ids = [i.ci.id for i in report.impacted]
-        links = await self.cmdb.store.relationships_of(ids, "out", [LOCATION])
+        links = await self.cmdb.store.relationships_of(ids, "out",
+                                                   [self.cmdb.registry.location_type])
         place_of = {ci_id: rels[0].target_id for ci_id, rels in links.items() if rels}
         places = await self.cmdb.store.get_cis(sorted(set(place_of.values())))
         return {ci_id: places[p].name for ci_id, p in place_of.items() if p in places}

@@ -1,11 +1,7 @@
-"""The console's words in zh-CN and English, and the badge tone of each lifecycle state:
-shared by the console's pages (the landing page, the CI pages, the lists)."""
+"""The console's words in zh-CN and English, shared by the console's pages (the landing
+page, the CI pages, the lists); a state's badge tone is the schema's (``tone:``)."""
 
 from __future__ import annotations
-
-# Badge colours by lifecycle state; states a schema adds get the neutral one.
-STATE_TONES = {"deployed": "ok", "in_stock": "info", "received": "info", "maintenance": "warn",
-               "lost": "bad", "stolen": "bad", "retired": "muted", "disposed": "muted"}
 
 CONSOLE: dict[str, dict[str, str]] = {
     "en": {

@@ -18,23 +18,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cmdb.api.web.errors import CODES, status_of
 from cmdb.api.web.headers import ALWAYS
 from cmdb.api.web.html import Html
-from cmdb.errors import (
-    AuthenticationError,
-    CmdbError,
-    ConflictError,
-    LimitExceededError,
-    NotFoundError,
-    PermissionDeniedError,
-    StoreUnavailableError,
-    from_pydantic,
-)
+from cmdb.errors import CmdbError, from_pydantic
 
-CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-         405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 409: "CONFLICT",
-         413: "LIMIT_EXCEEDED", 415: "UNSUPPORTED_MEDIA_TYPE", 429: "RATE_LIMITED",
-         500: "INTERNAL", 503: "STORE_UNAVAILABLE"}
 MASKED = "Internal server error"
 
 
@@ -56,15 +44,6 @@ def wants_html(request: Request) -> bool:
         if media.strip().lower() in ("text/html", "application/xhtml+xml"):
             return _quality(params) > 0
     return False
-
-
-def status_of(exc: CmdbError) -> int:
-    for kind, status in ((NotFoundError, 404), (ConflictError, 409),
-                         (StoreUnavailableError, 503), (LimitExceededError, 413),
-                         (AuthenticationError, 401), (PermissionDeniedError, 403)):
-        if isinstance(exc, kind):
-            return status
-    return 400
 
 
 def error_response(html: Html, request: Request, status: int, message: str | None = None,

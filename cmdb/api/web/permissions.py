@@ -25,6 +25,7 @@ from graphql import (
     SelectionSetNode,
 )
 
+from cmdb.errors import PermissionDeniedError
 from cmdb.model.access import Principal, Role, allows
 
 REQUIRED_ROLE: dict[str, Role] = {
@@ -74,9 +75,6 @@ HTTP_ROLE: dict[str, Role] = {
     "/a": Role.AUDITOR,  # POST /a/{tag}/seen: an auditor's scan records a sighting
     "/cis": Role.EDITOR,  # the console's CI forms: edit, change state, relate, unrelate
 }
-
-FORBIDDEN = "FORBIDDEN"
-
 
 def http_role(method: str, path: str) -> Role:
     """The role an HTTP request needs before it reaches its endpoint."""
@@ -128,11 +126,14 @@ def check_operation(document: DocumentNode, operation: OperationDefinitionNode,
             continue
         need = field_role(operation.operation, name)
         if need is None:
-            errors.append(GraphQLError(
-                f"{name} has no declared role, so nobody may use it", field,
-                extensions={"code": FORBIDDEN, "field": name}))
+            denied = PermissionDeniedError(f"{name} has no declared role, so nobody may use it",
+                                           field=name)
         elif not allows(principal.role, need):
-            errors.append(GraphQLError(
+            denied = PermissionDeniedError(
                 f"{name} needs the {need.value} role; {principal.name} is {principal.role.value}",
-                field, extensions={"code": FORBIDDEN, "field": name, "required": need.value}))
+                field=name, required=need.value)
+        else:
+            continue
+        errors.append(GraphQLError(denied.message, field, original_error=denied,
+                                   extensions={"code": denied.code, **denied.details}))
     return errors

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
+
+from cmdb.errors import RateLimitedError
 
 MAX_KEYS = 50_000
 
@@ -35,6 +38,16 @@ class TokenBucket:
             self._prune(clock)
         self._buckets[key] = (tokens - cost, clock)
         return 0.0
+
+    def spend(self, key: str, message: str, *, say_when: bool = False) -> None:
+        """:meth:`take` one token for ``key``, refusing with :class:`RateLimitedError` when
+        it has none: ``{retry}`` in ``message`` becomes the seconds to wait, and
+        ``say_when`` adds them to the error's details (``retryAfter``) too."""
+        wait = self.take(key)
+        if wait:
+            seconds = retry_after(wait)
+            details: dict[str, Any] = {"retryAfter": int(seconds)} if say_when else {}
+            raise RateLimitedError(message.replace("{retry}", seconds), seconds, **details)
 
     def wait(self, key: str) -> float:
         """The seconds until ``key`` may spend again (0 if it may now), spending nothing."""

@@ -26,7 +26,6 @@ from importers.normalise import is_identifying_mac
 
 DISCOVERY_SOURCES = frozenset({"nmap", "glpi", "ocs", "lshw", "agent", "discovery",
                                "fusioninventory"})
-RETIRED = frozenset({"disposed", "retired", "lost", "stolen"})
 MAX_STALE_DAYS = 36_500  # a century: further back than any date is an error, not a report
 
 
@@ -85,9 +84,11 @@ class HealthService:
         stale: list[str] = []
         never: list[str] = []
         not_last: list[str] = []
+        terminal = self.registry.terminal_states
+        out_of_service = self.registry.out_of_service_states
         async for ci in self.store.iter_all("cis"):
             assert isinstance(ci, CI)
-            if ci.state == "disposed":
+            if ci.state in terminal:
                 continue
             self._completeness(classes, ci, ci.class_name in hardware)
             if ci.serial_number:
@@ -95,7 +96,7 @@ class HealthService:
             for mac in ci.attributes.get("mac_addresses") or []:
                 if is_identifying_mac(str(mac)):  # containers share 02:42:..: not one CI
                     groups[("mac", str(mac))].append(ci.id)
-            if ci.class_name not in hardware or ci.state in RETIRED:
+            if ci.class_name not in hardware or ci.state in out_of_service:
                 continue
             groups[("name", similar(ci.name))].append(ci.id)
             seen = [p.at for p in ci.provenance.values() if p.source in DISCOVERY_SOURCES]

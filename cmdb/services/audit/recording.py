@@ -28,7 +28,6 @@ from cmdb.services.cis.service import CIService
 from cmdb.store.base import Store, StoreTx
 from importers.normalise import split_location
 
-LOCATION = "LOCATED_IN"
 BATCH = 2000
 UNKNOWN_PLACE_HINT = "register it first, or give a registered place (its path or id)"
 
@@ -99,8 +98,8 @@ class SightingRecorder:
                 if found.class_name not in resolver.place_classes:
                     out[text] = (None, f"{clean} is {found.class_name} {found.name!r}, "
                                        "not a place")
-                elif found.state == "disposed":
-                    out[text] = (None, f"place {found.name!r} ({clean}) is disposed")
+                elif self.registry.is_terminal(found.state):
+                    out[text] = (None, f"place {found.name!r} ({clean}) is {found.state}")
                 else:
                     out[text] = (clean, None)
                 continue
@@ -184,7 +183,8 @@ class SightingRecorder:
         ci_ids = list({i for s, _ci in items for i in s.candidates})
         registered: dict[str, str | None] = {}
         for i in range(0, len(ci_ids), BATCH):
-            rels = await self.store.relationships_of(ci_ids[i:i + BATCH], "out", [LOCATION])
+            rels = await self.store.relationships_of(ci_ids[i:i + BATCH], "out",
+                                                     [self.registry.location_type])
             for ci_id, found in rels.items():
                 registered[ci_id] = found[0].target_id if found else None
         placed: list[tuple[Sighting, sg.Scope | None]] = []

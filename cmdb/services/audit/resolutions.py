@@ -148,10 +148,11 @@ class FindingResolver:
             return {}
         if resolution is Resolution.MARK_LOST:
             assert ci_id is not None
-            _, entries = await self.cis.transition_in(tx, actor, await step.ci(ci_id), "lost",
+            lost = self.cis.registry.lost_state
+            _, entries = await self.cis.transition_in(tx, actor, await step.ci(ci_id), lost,
                                                       label)
             step.history += entries
-            return {"state": "lost"}
+            return {"state": lost}
         if resolution is Resolution.ACCEPT_OBSERVED:
             assert ci_id is not None
             ci = await step.ci(ci_id)
@@ -185,8 +186,8 @@ class FindingResolver:
             tag = finding.asset_tag
             created, entries = await self.cis.create_in(tx, actor, NewCI(
                 class_name=options.class_name, name=options.name or tag or "unnamed",
-                asset_tag=tag, state="in_stock", location_id=finding.seen_place_id),
-                reason=label)
+                asset_tag=tag, state=self.cis.registry.in_stock_state,
+                location_id=finding.seen_place_id), reason=label)
             step.history += entries
             return {"created": created.id}
         return await self._merge(step, finding, options, moved)
@@ -237,19 +238,23 @@ class FindingResolver:
                     if peer in ends or (direction == "out" and single and keeps):
                         continue  # the survivor has it already, or its own single one
                     if direction == "out":
-                        step.history.append(await self.cis.relate_in(
-                            tx, actor, survivor, rel.type, peer))
+                        _, entries = await self.cis.relate_in(
+                            tx, actor, survivor, rel.type, peer)
                     else:
                         source = await step.ci(peer)
-                        step.history.append(await self.cis.relate_in(
-                            tx, actor, source, rel.type, survivor_id))
+                        _, entries = await self.cis.relate_in(
+                            tx, actor, source, rel.type, survivor_id)
+                    step.history += entries
             step.history += [copied(e, survivor_id, other, actor)
                              for e in reversed(moved.get(other, [])) if e.ci_id == other]
             ci = await step.ci(other)
-            if "disposed" not in self.cis.registry.allowed_transitions(ci.state):
-                ci, entries = await self.cis.transition_in(tx, actor, ci, "retired", why)
+            registry = self.cis.registry
+            if registry.disposed_state not in registry.allowed_transitions(ci.state):
+                ci, entries = await self.cis.transition_in(tx, actor, ci,
+                                                           registry.retired_state, why)
                 step.history += entries
-            _, entries = await self.cis.transition_in(tx, actor, ci, "disposed", why)
+            _, entries = await self.cis.transition_in(tx, actor, ci, registry.disposed_state,
+                                                      why)
             step.history += entries
             await step.note(survivor_id, FindingType.DUPLICATE,
                             Resolution.MERGE_DUPLICATES, f"merged {other} into this; {label}")

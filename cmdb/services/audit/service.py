@@ -46,11 +46,8 @@ from cmdb.services.audit.records import (
 from cmdb.services.cis.service import CIService
 from cmdb.store.base import Store, StoreTx
 
-LOCATION = "LOCATED_IN"
 MAX_DEPTH = 32
 BATCH = 5000
-#: States in which an asset is not expected to be found on a walk.
-NOT_EXPECTED = frozenset({"disposed", "lost", "stolen", "planned", "ordered"})
 
 
 @dataclass
@@ -153,7 +150,9 @@ class CampaignService:
                   if ci.class_name in s.classes]
         if not scopes:
             return []
-        rels = (await self.store.relationships_of([ci.id], "out", [LOCATION])).get(ci.id, [])
+        located = await self.store.relationships_of([ci.id], "out",
+                                                    [self.registry.location_type])
+        rels = located.get(ci.id, [])
         home = rels[0].target_id if rels else None
         return [s for s in scopes if s.covers_place(home)]
 
@@ -223,7 +222,9 @@ class CampaignService:
 
     async def _snapshot(self, campaign: Campaign) -> Progress:
         """The scope's places with their parents and how many in-scope assets each holds."""
-        walk = await self.store.closure(list(campaign.place_ids), "in", [LOCATION], MAX_DEPTH)
+        walk = await self.store.closure(list(campaign.place_ids), "in",
+                                        [self.registry.location_type], MAX_DEPTH)
+        unexpected = set(self.registry.states_where(audited=False))
         place_classes = {*self.registry.descendants("Place"), "Rack"}
         classes = set(campaign.class_set)
         places: dict[str, PlaceTally] = {}
@@ -234,7 +235,7 @@ class CampaignService:
             for ci in (await self.store.get_cis(ids[i:i + BATCH])).values():
                 if ci.class_name in place_classes:
                     places[ci.id] = PlaceTally(name=ci.name, parent=parents.get(ci.id))
-                if ci.class_name in classes and ci.state not in NOT_EXPECTED:
+                if ci.class_name in classes and ci.state not in unexpected:
                     assets.append((ci.id, parents.get(ci.id)))
         for _ci, parent in assets:
             if parent in places:
@@ -351,13 +352,14 @@ class CampaignService:
             return []
         expected: list[str] = []
         tags: dict[str, str | None] = {}
+        unexpected = set(self.registry.states_where(audited=False))
         for root in campaign.place_ids:
             after = None
             while True:
                 page = await self.store.list_cis(
                     CISelection(location_id=root, classes=tuple(scope.classes)),
                     CIOrder(), BATCH, after)
-                expected += [c.id for c in page.items if c.state not in NOT_EXPECTED]
+                expected += [c.id for c in page.items if c.state not in unexpected]
                 tags.update((c.id, c.asset_tag) for c in page.items)
                 if not page.has_next:
                     break
@@ -369,7 +371,8 @@ class CampaignService:
             ids = {fd.finding_id(campaign.id, "presence", c): c for c in chunk}
             seen = await rec.get_findings(self.store, list(ids))
             unseen = [c for fid, c in ids.items() if fid not in seen]
-            located = await self.store.relationships_of(unseen, "out", [LOCATION])
+            located = await self.store.relationships_of(unseen, "out",
+                                                        [self.registry.location_type])
             for ci_id in unseen:
                 rels = located.get(ci_id, [])
                 place = rels[0].target_id if rels else None

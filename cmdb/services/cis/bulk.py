@@ -29,15 +29,8 @@ from cmdb.model.records import (
 )
 from cmdb.services.cis.history import ci_changes, ci_entry, relationship_entry
 from cmdb.services.cis.inputs import CIChanges, NewCI
-from cmdb.services.cis.service import (
-    DIRECTIONS,
-    DISPOSED,
-    LOCATION,
-    OWNER,
-    CIService,
-    identifier_taken,
-    new_identifiers,
-)
+from cmdb.services.cis.rules import identifier_taken, new_identifiers
+from cmdb.services.cis.service import DIRECTIONS, CIService
 from cmdb.store.base import KeyField, StoreTx
 
 BATCH = 2000
@@ -59,7 +52,9 @@ class BulkWriter:
         self.related: list[Relationship] = []
         self.history: list[HistoryEntry] = []
         self.claims: dict[tuple[KeyField, str], CI] = {}  # identifiers taken in this batch
-        self.disposing: set[str] = set()
+        #: CIs this batch moves to a terminal state, with the state (the reason their
+        #: relationships end when the caller gives none).
+        self.disposing: dict[str, str] = {}
         #: CIs whose single-valued relationships the caller read in this unit of work
         #: and handed to :meth:`move`: nothing can have changed them since.
         self.fresh: set[str] = set()
@@ -93,7 +88,9 @@ class BulkWriter:
         self.new_cis[ci.id] = ci
         self.history.append(ci_entry(self.actor, HistoryAction.CREATED, ci,
                                      ci_changes(None, ci), self.reason))
-        for rel_type, target in ((LOCATION, new.location_id), (OWNER, new.owner_id)):
+        registry = self.cis.registry
+        for rel_type, target in ((registry.location_type, new.location_id),
+                                 (registry.owner_type, new.owner_id)):
             if target is not None:
                 self.relate(ci, rel_type, target)
         await self._maybe_flush()
@@ -126,15 +123,16 @@ class BulkWriter:
         return after
 
     async def transition(self, before: CI, to: str, provenance: Provenance | None) -> CI:
-        """``before`` moved to state ``to``. Disposing also ends every relationship of the
-        CI: those stored (asked at the flush) and those this batch made."""
+        """``before`` moved to state ``to``. Disposing (a terminal state) also ends every
+        relationship of the CI: those stored (asked at the flush) and those this batch made."""
         after = self.cis.transitioned(before, to, provenance, self.at)
         self._put(after, before)
-        action = HistoryAction.DISPOSED if to == DISPOSED else HistoryAction.TRANSITIONED
+        terminal = self.cis.registry.is_terminal(after.state)
+        action = HistoryAction.DISPOSED if terminal else HistoryAction.TRANSITIONED
         self.history.append(ci_entry(self.actor, action, after, ci_changes(before, after),
                                      self.reason))
-        if to == DISPOSED:
-            self.disposing.add(after.id)
+        if terminal:
+            self.disposing[after.id] = after.state
         await self._maybe_flush()
         return after
 
@@ -149,7 +147,7 @@ class BulkWriter:
         for rel in located:
             self.end(rel)
         if target_id is not None:
-            self.relate(ci, LOCATION, target_id)
+            self.relate(ci, self.cis.registry.location_type, target_id)
 
     def end(self, rel: Relationship, reason: str | None = None) -> None:
         stamp = self.at
@@ -164,9 +162,9 @@ class BulkWriter:
         """A new relationship; its target is checked at the flush (one read per batch)."""
         if source.id == target_id:
             raise RelationshipRuleError("a CI cannot be related to itself", field="to")
-        if source.state == DISPOSED:
+        if self.cis.registry.is_terminal(source.state):
             raise RelationshipRuleError(
-                f"CI {source.id} ({source.name}) is disposed and cannot be related",
+                f"CI {source.id} ({source.name}) is {source.state} and cannot be related",
                 id=source.id)
         rel = construct(Relationship, {
             "id": new_id(), "type": rel_type, "source_id": source.id, "target_id": target_id,
@@ -212,9 +210,9 @@ class BulkWriter:
             if target is None:
                 raise NotFoundError(f"no CI with id {rel.target_id!r}", id=rel.target_id,
                                     field="to")
-            if target.state == DISPOSED:
+            if self.cis.registry.is_terminal(target.state):
                 raise RelationshipRuleError(
-                    f"CI {target.id} ({target.name}) is disposed and cannot be related",
+                    f"CI {target.id} ({target.name}) is {target.state} and cannot be related",
                     id=target.id)
             source = sources.get(rel.source_id)
             source_class = source.class_name if source else None
@@ -228,17 +226,18 @@ class BulkWriter:
         return targets
 
     async def _check_single(self) -> None:
-        """A single-valued type (``LOCATED_IN``, ``OWNED_BY``) stays single: the store is
-        asked once per batch whether a CI gained one since the caller read it."""
+        """A single-valued type (location, owner) stays single: the store is asked once per
+        batch whether a CI gained one since the caller read it."""
         single = [r for r in self.related if self.cis.registry.relationship_type(r.type).single]
         pairs = [(r.source_id, r.type) for r in single]
         if len(set(pairs)) != len(pairs):
             raise DuplicateError("one CI is given two relationships of a single-valued type")
         ending = {rel.id for rel, _ in self.ended}
+        location = self.cis.registry.location_type
         for rel_type in sorted({r.type for r in single}):
             sources = [r.source_id for r in single if r.type == rel_type
                        and r.source_id not in self.new_cis
-                       and (rel_type != LOCATION or r.source_id not in self.fresh)]
+                       and (rel_type != location or r.source_id not in self.fresh)]
             if not sources:
                 continue
             current = await self.tx.active_relationships_of(sources, "out", [rel_type])
@@ -254,20 +253,20 @@ class BulkWriter:
         ending = {rel.id for rel, _ in self.ended}
         for direction in DIRECTIONS:
             current = await self.tx.active_relationships_of(sorted(self.disposing), direction)
-            for rels in current.values():
+            for ci_id, rels in current.items():
                 for rel in rels:
                     if rel.id not in ending:
                         ending.add(rel.id)
-                        self.end(rel, self.reason or "disposed")
+                        self.end(rel, self.reason or self.disposing[ci_id])
         for i, rel in enumerate(self.related):
-            if rel.ended_at is None and (rel.source_id in self.disposing
-                                         or rel.target_id in self.disposing):
+            state = self.disposing.get(rel.source_id) or self.disposing.get(rel.target_id)
+            if rel.ended_at is None and state is not None:
                 stamp = self.at
                 self.related[i] = construct(Relationship, {**rel.__dict__, "ended_at": stamp,
                                                            "updated_at": stamp})
                 self.history.append(relationship_entry(
                     self.actor, HistoryAction.UNRELATED, self.related[i],
-                    self.reason or "disposed"))
+                    self.reason or state))
 
     async def flush(self) -> None:
         """Write what is buffered (inside the caller's unit of work)."""
@@ -289,6 +288,6 @@ class BulkWriter:
         if self.history:
             await self.tx.add_history(self.history)
         self.written += len(self.history)
-        self.new_cis, self.updates, self.claims, self.disposing = {}, {}, {}, set()
+        self.new_cis, self.updates, self.claims, self.disposing = {}, {}, {}, {}
         self.fresh = set()
         self.ended, self.related, self.history = [], [], []

@@ -19,7 +19,6 @@ from cmdb.model.records import CI
 from cmdb.model.registry import Registry
 from cmdb.services.cis.inputs import CIFilterInput
 from cmdb.services.cis.queries import CIQueries
-from cmdb.services.cis.service import LOCATION, OWNER
 from cmdb.store.base import Store
 from importers.normalise import neutralise_cell
 
@@ -170,12 +169,13 @@ class CIExport:
     async def rows(self, cis: Sequence[CI], sheet: Sheet, lang: Lang) -> list[list[Any]]:
         """The register rows of a page of CIs (places and owners read for the page)."""
         ids = [c.id for c in cis]
-        links = await self.store.linked_targets(ids, "out", [LOCATION, OWNER])
+        location = self.registry.location_type
+        links = await self.store.linked_targets(ids, "out", [location, self.registry.owner_type])
         place_of: dict[str, str] = {}
         owner_of: dict[str, str] = {}
         for i, found in links.items():
             for rel_type, target in found:
-                (place_of if rel_type == LOCATION else owner_of).setdefault(i, target)
+                (place_of if rel_type == location else owner_of).setdefault(i, target)
         await self._learn_places(list(place_of.values()))
         await self._learn_names(list(owner_of.values()))
         extra = [c.key.removeprefix("attributes.") for c in sheet.columns[len(COLUMNS):]]
@@ -257,7 +257,8 @@ class CIExport:
             if not todo:
                 return
             found = await self.store.get_cis(todo)
-            parents = await self.store.linked_targets(todo, "out", [LOCATION])
+            parents = await self.store.linked_targets(todo, "out",
+                                                      [self.registry.location_type])
             for i in todo:
                 up = parents.get(i) or []
                 self._places[i] = (found[i].name if i in found else i,

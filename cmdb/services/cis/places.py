@@ -17,12 +17,12 @@ from functools import cached_property
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cmdb.model.queries import CIFacts, CIOrder, CISelection
-from cmdb.model.records import new_id
+from cmdb.model.records import CI, new_id
 from cmdb.model.registry import Registry
 from cmdb.store.base import Store
 
-LOCATED_IN = "LOCATED_IN"
 MAX_DEPTH = 6
+MAX_LOCATION_DEPTH = 12
 NAME_LIMIT = 50
 CREATE_HINT = "register it or let the import create places (--create-places)"
 
@@ -63,6 +63,14 @@ class PlaceRules(BaseModel):
         return self.default
 
 
+async def location_path(store: Store, registry: Registry, ci: CI) -> list[CI]:
+    """Where the CI is, outermost place first (site, building, room, rack)."""
+    walk = await store.closure([ci.id], "out", [registry.location_type], MAX_LOCATION_DEPTH)
+    rows = sorted((r for r in walk.rows if r.depth > 0), key=lambda r: r.depth)
+    found = await store.get_cis([r.ci_id for r in rows]) if rows else {}
+    return [found[r.ci_id] for r in reversed(rows) if r.ci_id in found]
+
+
 @dataclass(frozen=True)
 class NewPlace:
     """A place the run will create: its id, class, name and the place it is in."""
@@ -97,13 +105,15 @@ class PlaceMap:
     names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    async def load(cls, store: Store, classes: tuple[str, ...]) -> PlaceMap:
+    async def load(cls, store: Store, classes: tuple[str, ...],
+                   terminal: frozenset[str]) -> PlaceMap:
+        """The places of ``classes``; one in a ``terminal`` state is not found by name."""
         out = cls()
         for found in (await store.find_ci_facts("class", classes, ())).values():
             for place in found:
                 out.parent[place.id] = place.location_id
                 out.names[place.id] = place.name
-                if place.state != "disposed":
+                if place.state not in terminal:
                     out.by_name.setdefault(place.name.strip().casefold(), []).append(place)
         return out
 
@@ -157,7 +167,7 @@ class PlaceResolver:
         selection = CISelection(classes=self.place_classes, text=name, location_id=parent)
         page = await self.store.list_cis(selection, CIOrder(), NAME_LIMIT, None)
         return [(c.id, c.class_name) for c in page.items
-                if _same(c.name, name) and c.state != "disposed"]
+                if _same(c.name, name) and not self.registry.is_terminal(c.state)]
 
     async def names(self, place_ids: Sequence[str]) -> dict[str, str]:
         """The names of these places (from memory once the hierarchy is read)."""
@@ -170,13 +180,15 @@ class PlaceResolver:
         """Say how many different paths are coming: enough of them and the hierarchy is
         read at once, rather than after ``load_after`` questions to the store."""
         if self.map is None and paths > self.load_after:
-            self.map = await PlaceMap.load(self.store, self.place_classes)
+            self.map = await PlaceMap.load(self.store, self.place_classes,
+                                            self.registry.terminal_states)
 
     async def _mapped(self) -> bool:
         """Whether to answer from memory (loading the map on the question that tips it)."""
         self.asked += 1
         if self.map is None and self.asked > self.load_after:
-            self.map = await PlaceMap.load(self.store, self.place_classes)
+            self.map = await PlaceMap.load(self.store, self.place_classes,
+                                            self.registry.terminal_states)
         return self.map is not None
 
     def known_ancestors(self, place_id: str) -> set[str] | None:
@@ -190,7 +202,8 @@ class PlaceResolver:
         if await self._mapped() and self.map is not None and place_id in self.map.parent:
             return self.map.ancestors(place_id)
         if place_id not in self._ancestors:
-            closure = await self.store.closure([place_id], "out", [LOCATED_IN], MAX_DEPTH)
+            closure = await self.store.closure([place_id], "out",
+                                               [self.registry.location_type], MAX_DEPTH)
             self._ancestors[place_id] = {r.ci_id for r in closure.rows}
         return self._ancestors[place_id]
 
@@ -205,7 +218,7 @@ class PlaceResolver:
                 found = [c for c in found if c[1] == self.rules.top] or found
             elif len(found) > 1:  # prefer the one directly in the parent
                 direct = await self.store.relationships_of([c[0] for c in found], "out",
-                                                           [LOCATED_IN])
+                                                           [self.registry.location_type])
                 found = [c for c in found
                          if any(r.target_id == parent for r in direct.get(c[0], []))] or found
             if len(found) > 1:

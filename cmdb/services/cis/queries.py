@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from cmdb.errors import LimitExceededError, ValidationError
 from cmdb.model.definitions import ATTRIBUTE_NAME
@@ -107,8 +106,3 @@ class CIQueries:
         if asset_tag is not None:
             return await self.store.find_ci_by_asset_tag(asset_tag)
         raise ValidationError("give an id or an assetTag", field="id")
-
-
-def json_value(value: Any) -> Any:
-    """A value as JSON-compatible data (for the API)."""
-    return json.loads(json.dumps(value, default=str))

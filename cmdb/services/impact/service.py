@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from cmdb.errors import LimitExceededError, NotFoundError, ValidationError
-from cmdb.model.definitions import Propagation
+from cmdb.model.definitions import Propagation, Role
 from cmdb.model.records import CI
 from cmdb.model.registry import Registry
 from cmdb.services.impact.graph import Explanation, PathStep, Status, Subgraph
@@ -32,7 +32,6 @@ from cmdb.store.base import Store
 
 MAX_DEPTH = 25
 MAX_CIS = 200
-NOTIFY_TYPES = ("OWNED_BY", "MANAGED_BY")
 SERVICE_CLASS = "BusinessService"
 
 
@@ -184,7 +183,8 @@ class ImpactService:
                             reach.truncated or why.truncated, max_depth, cis)
 
     async def _notify(self, ids: Sequence[str], cis: dict[str, CI]) -> list[NotifyParty]:
-        links = await self.store.relationships_of(list(ids), "out", list(NOTIFY_TYPES))
+        notify = self.registry.types_with_role(Role.OWNER, Role.MANAGER)
+        links = await self.store.relationships_of(list(ids), "out", notify)
         concern: dict[str, list[str]] = defaultdict(list)
         roles: dict[str, set[str]] = defaultdict(set)
         for ci_id, rels in links.items():

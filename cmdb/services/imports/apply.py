@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cmdb.errors import ConflictError, NotFoundError, VersionConflictError
+from cmdb.model.definitions import Role
 from cmdb.model.records import CI, Actor, Provenance, Relationship
 from cmdb.services.cis.bulk import BulkWriter
 from cmdb.services.cis.inputs import NewCI
@@ -24,11 +25,9 @@ from cmdb.services.cis.places import NewPlace
 from cmdb.services.cis.service import CIService
 from cmdb.services.imports.outcomes import Outcome, Planned
 from cmdb.services.imports.parties import NewParty
-from cmdb.services.imports.software import INSTALLED_ON, INSTANCE_OF, ProductCatalog
+from cmdb.services.imports.software import ProductCatalog
 from cmdb.store.base import StoreTx
 
-RETIRED, IN_USE = "retired", "deployed"
-LOCATED_IN = "LOCATED_IN"
 #: Plans whose CIs are read (and checked) together.
 READ_BATCH = 1000
 
@@ -53,19 +52,20 @@ async def apply_plans(
     """Write every planned change; returns how many history entries were written."""
     stamp = Provenance(source=source, at=at, run_id=actor.run_id)
     bulk = BulkWriter(tx, cis, actor, reason)
+    in_use = cis.registry.in_use_state
     for place in places:
-        await bulk.create(NewCI(class_name=place.class_name, name=place.name, state=IN_USE,
+        await bulk.create(NewCI(class_name=place.class_name, name=place.name, state=in_use,
                                 location_id=place.parent_id),
                           ci_id=place.id, provenance={"name": stamp, "location": stamp})
     for party in parties:
-        await bulk.create(NewCI(class_name=party.class_name, name=party.name, state=IN_USE),
+        await bulk.create(NewCI(class_name=party.class_name, name=party.name, state=in_use),
                           ci_id=party.id, provenance={"name": stamp})
     products_made: set[str] = set()
     todo = [p for p in plans
             if p.outcome not in (Outcome.INVALID, Outcome.AMBIGUOUS) and p.writes]
     for start in range(0, len(todo), READ_BATCH):
         batch = todo[start:start + READ_BATCH]
-        current, located = await _as_read(tx, batch)
+        current, located = await _as_read(tx, batch, cis.registry.location_type)
         linking: list[tuple[CI, Planned]] = []
         for p in batch:
             if p.create is not None:
@@ -123,10 +123,11 @@ async def _link_parties(bulk: BulkWriter, linking: Sequence[tuple[CI, Planned]],
                         {"source": source, "field": link.field})
 
 
-async def _as_read(tx: StoreTx, plans: Sequence[Planned]
+async def _as_read(tx: StoreTx, plans: Sequence[Planned], location: str
                    ) -> tuple[dict[str, CI], dict[str, list[Relationship]]]:
-    """The CIs these plans change, read in the unit of work, and the ``LOCATED_IN`` of
-    those they move; refused when one changed or moved since reconciliation read it."""
+    """The CIs these plans change, read in the unit of work, and the ``location``
+    relationships of those they move; refused when one changed or moved since
+    reconciliation read it."""
     ids = [p.ci_id for p in plans if p.facts is not None and p.ci_id is not None]
     current = await tx.get_cis(ids) if ids else {}
     moving: list[str] = []
@@ -145,7 +146,7 @@ async def _as_read(tx: StoreTx, plans: Sequence[Planned]
                 id=ci.id, expectedVersion=facts.version, currentVersion=ci.version)
         if p.changes is not None and "location_id" in p.changes.model_fields_set:
             moving.append(ci.id)
-    located = await tx.active_relationships_of(moving, "out", [LOCATED_IN]) if moving else {}
+    located = await tx.active_relationships_of(moving, "out", [location]) if moving else {}
     for p in plans:
         if p.facts is not None and p.facts.id in located:
             places = {r.target_id for r in located[p.facts.id]}
@@ -160,33 +161,38 @@ async def _software(bulk: BulkWriter, p: Planned, device: CI, catalog: ProductCa
                     stamp: Provenance, products_made: set[str]) -> set[str]:
     """Add the device's new installations (and products) and retire vanished ones."""
     assert p.software is not None
+    registry = bulk.cis.registry
+    in_use = registry.in_use_state
     for name, version, publisher in p.software.add:
         product_id = catalog.product_id(name, publisher)
         key = name.strip().casefold()
         if key in catalog.planned and product_id not in products_made:
             await bulk.create(
-                NewCI(class_name="SoftwareProduct", name=name.strip(), state=IN_USE,
+                NewCI(class_name="SoftwareProduct", name=name.strip(), state=in_use,
                       attributes={"vendor": publisher} if publisher else {}),
                 ci_id=product_id, provenance={"name": stamp})
             products_made.add(product_id)
         attributes = {k: v for k, v in (("software_version", version),
                                         ("vendor", publisher)) if v}
         inst = await bulk.create(
-            NewCI(class_name="SoftwareInstallation", name=name.strip(), state=IN_USE,
+            NewCI(class_name="SoftwareInstallation", name=name.strip(), state=in_use,
                   attributes=attributes), provenance={"name": stamp})
-        bulk.relate(inst, INSTALLED_ON, device.id)
-        bulk.relate(inst, INSTANCE_OF, product_id)
+        bulk.relate(inst, registry.role_type(Role.INSTALLED_ON), device.id)
+        bulk.relate(inst, registry.role_type(Role.INSTANCE_OF), product_id)
     if p.software.retire:
         await _retire(bulk, p.software.retire)
     return products_made
 
 
 async def _retire(bulk: BulkWriter, installations: Sequence[str]) -> None:
-    """Vanished software: each installation's ``INSTALLED_ON`` ends and it is retired."""
+    """Vanished software: each installation's link to its device (``role: installed_on``)
+    ends and it is retired."""
+    registry = bulk.cis.registry
     current = await bulk.tx.get_cis(installations)
-    links = await bulk.tx.active_relationships_of(list(current), "out", [INSTALLED_ON])
+    links = await bulk.tx.active_relationships_of(
+        list(current), "out", [registry.role_type(Role.INSTALLED_ON)])
     for inst_id, inst in current.items():
         for rel in links.get(inst_id, []):
             bulk.end(rel)
-        if RETIRED in bulk.cis.registry.allowed_transitions(inst.state):
-            await bulk.transition(inst, RETIRED, None)
+        if registry.retired_state in registry.allowed_transitions(inst.state):
+            await bulk.transition(inst, registry.retired_state, None)

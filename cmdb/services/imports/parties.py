@@ -41,7 +41,6 @@ from importers import ColumnMapping, Observation
 from importers.columns import ResolvedColumn, fold_header
 from importers.placeholders import default_placeholders
 
-DISPOSED = "disposed"
 #: What a sheet writes in an owner cell that names nobody (besides the placeholders of
 #: names: 无, 暂无, -, N/A ...).
 NOBODY = frozenset({"待定", "待分配", "未分配", "暂无", "无人", "空缺", "tbd", "tba"})
@@ -219,7 +218,8 @@ class PartyLinker:
                 continue
             state = p.facts.state if p.facts is not None else (
                 p.create.state if p.create is not None else None)
-            if DISPOSED in (state, p.transition):
+            if any(s is not None and self.registry.is_terminal(s)
+                   for s in (state, p.transition)):
                 continue  # a disposed CI keeps no relationships
             named = [(k, c, v) for k, c in self.columns.items()
                      if (v := self._value(o, k)) is not None]

@@ -40,7 +40,6 @@ from cmdb.services.imports.sources import SourcePolicy, SourcesConfig
 from importers import Observation
 
 CORE = ("name", "asset_tag", "serial_number")
-DISPOSED = "disposed"
 MEMO_LIMIT = 50_000
 MISSING: Any = object()
 #: Observation fields its model has already normalised, with the attribute type they
@@ -254,10 +253,10 @@ class Reconciler:
         values = self._values(obs)
         attributes = {**self._normalise(info, values), **self._system(obs, info)}
         check_required(info, attributes)
-        if state == DISPOSED and place_id is not None:
+        if state is not None and self.registry.is_terminal(state) and place_id is not None:
             # A disposed CI keeps no relationships: record the asset, not where it was.
             place_id = None
-            planned.reason = "registered as disposed: its location is not recorded"
+            planned.reason = f"registered as {state}: its location is not recorded"
         stamp = self.stamp
         planned.create = NewCI(
             class_name=info.name, name=values.get("name") or "?", state=state,
@@ -319,8 +318,8 @@ class Reconciler:
         if target is MISSING:
             return MISSING
         allowed, note = self._may_set(ci, field, registered)
-        if ci.state == DISPOSED:
-            allowed, note = False, "the CI is disposed"
+        if self.registry.is_terminal(ci.state):
+            allowed, note = False, f"the CI is {ci.state}"
         differences.append(Difference(field, registered, observed, self.source,
                                       allowed, note))
         return target if allowed else MISSING
@@ -360,7 +359,7 @@ class Reconciler:
             target = self._compare(ci, key, have, self._check(info, key, value), differences)
             if target is not MISSING:
                 changed_attrs[key] = target
-        if obs.seen_at is not None and ci.state != DISPOSED:
+        if obs.seen_at is not None and not self.registry.is_terminal(ci.state):
             for key, value in self._system(obs, info).items():
                 if registered.get(key) != value:
                     changed_attrs[key] = value
@@ -396,7 +395,7 @@ class Reconciler:
             self._observed(obs, planned)
         if transition:
             planned.provenance["state"] = stamp
-        if self.policy.software and obs.software and ci.state != DISPOSED:
+        if self.policy.software and obs.software and not self.registry.is_terminal(ci.state):
             planned.software = SoftwarePlan(add=_software(obs))
         if differences:
             planned.outcome = Outcome.MATCHED_WITH_DIFFERENCES
@@ -415,8 +414,8 @@ class Reconciler:
         allowed, note = self._may_set(ci, "location", registered_id)
         if place_id is None:
             allowed, note = False, "the observed place is not registered"
-        if ci.state == DISPOSED:
-            allowed, note = False, "the CI is disposed"
+        if self.registry.is_terminal(ci.state):
+            allowed, note = False, f"the CI is {ci.state}"
         differences.append(Difference("location", registered_name, "/".join(obs.location),
                                       self.source, allowed, note))
         return allowed

@@ -382,7 +382,7 @@ class ImportService:
         software = [p for p in plans if p.software and p.facts is not None]
         if software:
             installed = await current_installations(
-                self.store, [p.ci_id for p in software if p.ci_id])
+                self.store, self.registry, [p.ci_id for p in software if p.ci_id])
             for p in software:
                 reconcile_software(p, installed.get(p.ci_id or "", []), reconciler.source)
                 if p.differences and p.outcome is Outcome.MATCHED:

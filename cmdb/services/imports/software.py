@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cmdb.model.definitions import Role
 from cmdb.model.queries import CIOrder, CISelection
 from cmdb.model.records import CI, new_id
+from cmdb.model.registry import Registry
 from cmdb.services.imports.outcomes import Difference, Planned
 from cmdb.store.base import Store
 
-INSTALLED_ON, INSTANCE_OF = "INSTALLED_ON", "INSTANCE_OF"
 PAGE = 500
 
 
@@ -59,9 +60,11 @@ class ProductCatalog:
         return self.planned[key][0]
 
 
-async def current_installations(store: Store, device_ids: Sequence[str]) -> dict[str, list[CI]]:
+async def current_installations(store: Store, registry: Registry,
+                                device_ids: Sequence[str]) -> dict[str, list[CI]]:
     """Each device's active software installations, in two store round trips."""
-    rels = await store.relationships_of(list(device_ids), "in", [INSTALLED_ON])
+    rels = await store.relationships_of(list(device_ids), "in",
+                                        [registry.role_type(Role.INSTALLED_ON)])
     ids = [r.source_id for found in rels.values() for r in found]
     cis = await store.get_cis(ids) if ids else {}
     return {device: [cis[r.source_id] for r in found if r.source_id in cis]

@@ -26,8 +26,9 @@ from cmdb.model.queries import CIOrder, CIOrderField, CISelection, Cursor
 from cmdb.model.records import CI, Actor, now
 from cmdb.model.registry import Registry
 from cmdb.services.cis.inputs import CIFilterInput
+from cmdb.services.cis.places import location_path
 from cmdb.services.cis.queries import CIQueries
-from cmdb.services.cis.service import LOCATION, OWNER, CIService
+from cmdb.services.cis.service import CIService
 from cmdb.settings import Settings
 from cmdb.store.base import Store
 
@@ -37,7 +38,6 @@ Progress = Callable[[int, int], None]
 
 PRINTED_AT, PRINTED_BY = "label_printed_at", "label_printed_by"
 MAX_BATCH = 5000  # labels in one print run: about 10 s of rendering
-MAX_LOCATION_DEPTH = 12
 ZPL_DPIS = (203, 300)
 _PAGE = 500
 _FIELD_LIMIT = 200  # LabelData's longest line
@@ -212,8 +212,10 @@ class LabelService:
 
     # ---- what a label and the asset page say -------------------------------------------
     async def owners(self, cis: Sequence[CI]) -> dict[str, str]:
-        """Per CI id: who owns it (its OWNED_BY target), else its ``department``."""
-        rels = await self.store.relationships_of([c.id for c in cis], "out", [OWNER])
+        """Per CI id: who owns it (the target of its owner relationship), else its
+        ``department``."""
+        rels = await self.store.relationships_of([c.id for c in cis], "out",
+                                                 [self.registry.owner_type])
         target_of = {ci_id: rs[0].target_id for ci_id, rs in rels.items() if rs}
         targets = await self.store.get_cis(sorted(set(target_of.values()))) if target_of else {}
         out: dict[str, str] = {}
@@ -225,11 +227,9 @@ class LabelService:
         return out
 
     async def location_path(self, ci: CI) -> list[CI]:
-        """Where the CI is, outermost place first (site, building, room, rack)."""
-        walk = await self.store.closure([ci.id], "out", [LOCATION], MAX_LOCATION_DEPTH)
-        rows = sorted((r for r in walk.rows if r.depth > 0), key=lambda r: r.depth)
-        found = await self.store.get_cis([r.ci_id for r in rows]) if rows else {}
-        return [found[r.ci_id] for r in reversed(rows) if r.ci_id in found]
+        """Where the CI is, outermost place first (see
+        :func:`~cmdb.services.cis.places.location_path`)."""
+        return await location_path(self.store, self.registry, ci)
 
     async def label_data(self, cis: Sequence[CI]) -> list[drawing.LabelData]:
         """What each CI's label says: tag, name, model, serial, owner or department."""

@@ -348,10 +348,6 @@ class SqliteStore(Store):
                 conn.execute("ROLLBACK")
                 raise
 
-    async def schema_version(self) -> int:
-        row = self._r.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
-
     async def close(self) -> None:
         writer, pool = self._writer, self._reader_pool
         self._writer = self._reader_pool = None
