@@ -37,6 +37,8 @@ ARGS: dict[str, list[str]] = {
     "audit status": [],
     "audit report": ["2026 H2", "-o", "{tmp}/report.pdf"],
     "audit health": [],
+    "export cis": ["-o", "{tmp}/register.csv"],
+    "export config-list": ["-o", "{tmp}/config.xlsx"],
 }
 # These make a CMDB where there is none (serve is not run here: it would serve).
 CREATORS = {"serve", "demo", "init", "restore"}

@@ -12,7 +12,7 @@ from tests.api.conftest import LiveServer
 from tests.api.graphql.test_cis import CREATE
 from tests.api.test_audit_end_to_end import upload
 
-FIXTURES = Path(__file__).parent.parent / "importers" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "importers" / "fixtures"
 SEARCH = """query($q: String!, $class: String, $first: Int! = 50, $after: String) {
   cis(filter: {search: $q, class: $class}, first: $first, after: $after) {
     totalCount edges { node { name assetTag } } pageInfo { hasNextPage endCursor } } }"""
