@@ -20,8 +20,8 @@ from cmdb.cli import (
     access,
     audit,
     backup,
+    cis,
     demo,
-    export,
     impact,
     imports,
     labels,
@@ -40,7 +40,7 @@ for command in (
     serve.serve, demo.demo, schema.sdl, schema.check_schema, labels.labels_command,
     backup.init, backup.backup, backup.restore, backup.migrate,
     impact.impact, imports.import_file, audit.audit, access.token, access.user,
-    export.export,
+    cis.export,
 ):
     main.add_command(command)
 
