@@ -11,9 +11,10 @@ query that reads what the page shows:
 * ``/cis/{id}`` (a server's page)       vs  ``ci(id)`` with attributes, relationships
   both ways and history.
 
-Target: every page's p50 under 200 ms at 100k CIs.
+Target: every page's p50 under 200 ms at 100k CIs, on SQLite and on Neo4j.
 
     python -m bench.bench_console --sizes 10000 100000
+    python -m bench.bench_console --store neo4j --sizes 100000 --heap 1g --page-cache 1g
 """
 
 from __future__ import annotations
@@ -30,11 +31,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from bench.bench_core import prepare
 from bench.bench_impact import p95
+from bench.bench_neo4j import in_batches
+from bench.generate import build_estate
+from cmdb.model.registry import load_registry
 from cmdb.settings import Settings
+from cmdb.store.neo4j.store import Neo4jStore
 from tests.api.conftest import run_server
+from tests.support.neo4j_server import Neo4jServer, wipe
 
 HTML = {"Accept": "text/html"}
 CI_PAGE = """query($id: ID!) { ci(id: $id) { id name class state assetTag serialNumber
@@ -54,17 +61,23 @@ def counts_query(states: list[str]) -> str:
     return "{ all: cis(first: 0) { totalCount } " + " ".join(parts) + " }"
 
 
-def bench_size(size: int, repeat: int) -> dict[str, Any]:
+def bench_size(size: int, repeat: int, server: Neo4jServer | None = None) -> dict[str, Any]:
     path, meta = asyncio.run(prepare(size))
-    out: dict[str, Any] = {"size": meta["cis"]}
+    out: dict[str, Any] = {"size": meta["cis"], "store": "neo4j" if server else "sqlite"}
     with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "estate.sqlite3"  # the server's token stays out of the cache
-        shutil.copyfile(path, copy)
-        for live in run_server(Settings(store_url=f"sqlite:///{copy}")):
+        if server is None:
+            copy = Path(tmp) / "estate.sqlite3"  # the server's token stays out of the cache
+            shutil.copyfile(path, copy)
+            settings = Settings(store_url=f"sqlite:///{copy}")
+        else:
+            asyncio.run(to_neo4j(size, server))
+            settings = Settings(store_url=server.uri, store_user=server.auth[0],
+                                store_password=SecretStr(server.auth[1]), store_timeout=120)
+        for live in run_server(settings):
             client = live.client
-            server = client.post("/graphql", json={"query": LIST, "variables": {
+            listed = client.post("/graphql", json={"query": LIST, "variables": {
                 "f": {"class": "Server", "text": "srv-1"}}}).json()
-            ci_id = server["data"]["cis"]["edges"][0]["node"]["id"]
+            ci_id = listed["data"]["cis"]["edges"][0]["node"]["id"]
             states = ["deployed", "in_stock", "maintenance", "retired"]
 
             def page(url: str, client: httpx.Client = client) -> Callable[[], int]:
@@ -109,15 +122,43 @@ def bench_size(size: int, repeat: int) -> dict[str, Any]:
     return out
 
 
+async def to_neo4j(size: int, server: Neo4jServer) -> None:
+    """The same generated estate, loaded into the (wiped) Neo4j server."""
+    estate = build_estate(size)
+    neo = Neo4jStore(server.uri, server.auth, sorted(load_registry().relationship_types),
+                     timeout=120)
+    await neo.open()
+    try:
+        await neo.wipe()
+        await neo.load(in_batches(estate.cis, estate.rels), dump_id=f"bench-console-{size}")
+    finally:
+        await neo.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--store", choices=["sqlite", "neo4j"], default="sqlite")
+    parser.add_argument("--heap", default="1g", help="Neo4j: the server's maximum heap")
+    parser.add_argument("--page-cache", default="1g", help="Neo4j: the server's page cache")
     args = parser.parse_args()
-    results = [bench_size(size, args.repeat) for size in args.sizes]
+    if args.store == "sqlite":
+        results = [bench_size(size, args.repeat) for size in args.sizes]
+    else:
+        server = Neo4jServer(heap=args.heap, initial_heap=args.heap,
+                             page_cache=args.page_cache, fast_start=False)
+        server.start()
+        try:
+            results = [bench_size(size, args.repeat, server) for size in args.sizes]
+        finally:
+            if not server.external:
+                server.cleanup()
+            else:
+                wipe(server.uri, server.auth)
     print(json.dumps(results, indent=2))
     for r in results:
-        print(f"{r['size']:,} CIs (SQLite), p50 over HTTP:")
+        print(f"{r['size']:,} CIs ({r['store']}), p50 over HTTP:")
         for name in ("home", "search", "browse", "ci"):
             page, graphql = r[f"{name}_page_p50_ms"], r[f"{name}_graphql_p50_ms"]
             print(f"  {name:7} page {page:6.1f} ms (p95 {r[f'{name}_page_p95_ms']:.1f}) / "

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SMOKE: dict[str, tuple[list[str], str]] = {
     # module: (tiny arguments, what its output must say)
     "bench.bench_core": (["--sizes", "500", "--repeat", "1"], "ratio"),
-    "bench.bench_console": (["--sizes", "500", "--repeat", "1"], "page"),
+    "bench.bench_console": (["--store", "neo4j", "--sizes", "500", "--repeat", "1",
+                             "--heap", "512m", "--page-cache", "64m"], "(neo4j), p50"),
     "bench.bench_impact": (["--sizes", "500", "--repeat", "1"], "the service"),
     "bench.bench_impact_picture": (["--sizes", "500", "--repeat", "1"], "picture data"),
     "bench.bench_neo4j": (["--sizes", "500", "--repeat", "1", "--heap", "512m",
