@@ -24,9 +24,9 @@ from bench.generate import build_estate, load
 from cmdb.api.app import create_app
 from cmdb.model.records import Actor, Channel, Doc
 from cmdb.root import connect
-from cmdb.services.audit.records import OpenFindings
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
+from cmdb.services.audit.values import OpenFindings
 from cmdb.settings import Settings
 from cmdb.store.base import StoreTx
 

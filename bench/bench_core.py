@@ -30,7 +30,8 @@ from bench.generate import build_estate, load
 from cmdb.model.definitions import Propagation
 from cmdb.model.queries import CIOrder, CISelection
 from cmdb.model.registry import load_registry
-from cmdb.store.sqlite.sql import CI_COLUMNS, closure_sql
+from cmdb.store.sqlite.closure import closure_sql
+from cmdb.store.sqlite.sql import CI_COLUMNS
 from cmdb.store.sqlite.store import SqliteStore
 
 #: Where generated estates are kept between runs (``CMDB_BENCH_CACHE`` moves it).

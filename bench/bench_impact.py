@@ -36,7 +36,7 @@ from cmdb.root import connect
 from cmdb.services import Cmdb
 from cmdb.services.cis.inputs import CIFilterInput
 from cmdb.settings import Settings
-from cmdb.store.sqlite.sql import closure_sql
+from cmdb.store.sqlite.closure import closure_sql
 from cmdb.store.sqlite.store import SqliteStore
 from tests.api.conftest import run_server
 

@@ -14,8 +14,8 @@ import click
 from cmdb.cli.base import with_cmdb, with_store
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
-from cmdb.services.audit.records import OpenFindings
 from cmdb.services.audit.service import CampaignInput
+from cmdb.services.audit.values import OpenFindings
 
 T = TypeVar("T")
 

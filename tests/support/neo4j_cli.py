@@ -13,17 +13,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.support.neo4j_server import (
+from tests.support.neo4j_install import (
     ENTRY_POINT,
-    ENV_PASSWORD,
-    ENV_URI,
-    ENV_USER,
     REPO_ROOT,
-    Neo4jServer,
     _read_text,
     cache_dir,
     ensure_neo4j_jars,
 )
+from tests.support.neo4j_server import ENV_PASSWORD, ENV_URI, ENV_USER, Neo4jServer
 
 
 def _run_dir(root: Path) -> Path:

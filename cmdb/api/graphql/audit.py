@@ -14,18 +14,11 @@ from strawberry.types import Info
 from cmdb.api.graphql.cis_types import CIType, PageInfoType
 from cmdb.api.graphql.context import Context
 from cmdb.errors import ValidationError
-from cmdb.services.audit.records import (
-    Campaign,
-    Finding,
-    FindingStatus,
-    FindingType,
-    OpenFindings,
-    Resolution,
-    Sighting,
-)
+from cmdb.services.audit.records import Campaign, Finding, Sighting
 from cmdb.services.audit.resolutions import ResolveOptions
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
+from cmdb.services.audit.values import FindingStatus, FindingType, OpenFindings, Resolution
 
 # The service's enums, exposed as GraphQL enums under these names.
 strawberry.enum(FindingType, name="FindingType")

@@ -30,15 +30,10 @@ from cmdb.errors import CmdbError, NotFoundError, ValidationError
 from cmdb.model.records import CI, Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services.audit import words as aw
-from cmdb.services.audit.records import (
-    STATUSES,
-    Finding,
-    FindingStatus,
-    FindingType,
-    Resolution,
-)
+from cmdb.services.audit.records import STATUSES, Finding
 from cmdb.services.audit.resolutions import ResolveOptions
 from cmdb.services.audit.sightings import SightingInput
+from cmdb.services.audit.values import FindingStatus, FindingType, Resolution
 
 PAGE_SIZE = 50
 TEXT: dict[str, dict[str, str]] = {

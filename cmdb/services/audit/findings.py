@@ -21,15 +21,8 @@ from typing import Any
 
 from cmdb.model.records import now
 from cmdb.services.audit import records as rec
-from cmdb.services.audit.records import (
-    Evidence,
-    Finding,
-    FindingStatus,
-    FindingType,
-    PlaceTally,
-    Progress,
-    Resolution,
-)
+from cmdb.services.audit.records import Finding, Progress
+from cmdb.services.audit.values import Evidence, FindingStatus, FindingType, PlaceTally, Resolution
 from cmdb.store.base import StoreTx
 
 MAX_EVIDENCE = 20

@@ -21,7 +21,8 @@ from cmdb.model.registry import Registry
 from cmdb.services.audit import findings as fd
 from cmdb.services.audit import records as rec
 from cmdb.services.audit import sightings as sg
-from cmdb.services.audit.records import Finding, FindingType, Sighting
+from cmdb.services.audit.records import Finding, Sighting
+from cmdb.services.audit.values import FindingType
 from cmdb.services.cis.history import ci_changes, ci_entry
 from cmdb.services.cis.places import PlaceResolver, PlaceRules
 from cmdb.services.cis.service import CIService

@@ -2,9 +2,11 @@
 records, and how each is kept in the store.
 
 This is the only module that knows their storage: the document kinds, what a
-document's ``parent`` and ``key`` hold and the names of its data keys. Services read
-and write records through the functions at the end; the API, the pages and the CLI
-read record attributes.
+document's ``parent`` and ``key`` hold and the names of its data keys, for the records
+and for the values they hold (:mod:`cmdb.services.audit.values`: a finding's type,
+status, evidence and resolution, a campaign's events, its tally per place). Services
+read and write records through the functions at the end; the API, the pages and the
+CLI read record attributes.
 
 =====================  =====================  ==========================================
 kind                   parent                 key
@@ -26,10 +28,19 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
 from cmdb.model.records import Doc, new_id, now
+from cmdb.services.audit.values import (
+    CampaignEvent,
+    Evidence,
+    FindingStatus,
+    FindingType,
+    OpenFindings,
+    PlaceTally,
+    Resolution,
+    ResolutionRecord,
+)
 from cmdb.store.base import Store, StoreTx
 
 CAMPAIGN = "campaign"
@@ -42,67 +53,7 @@ UNSCOPED = "unscoped"
 STATUSES = ("planned", "open", "closed")
 
 
-class FindingType(StrEnum):
-    """What a campaign can find about an asset."""
-
-    VERIFIED = "VERIFIED"
-    MISPLACED = "MISPLACED"
-    ATTRIBUTE_MISMATCH = "ATTRIBUTE_MISMATCH"
-    UNREGISTERED = "UNREGISTERED"
-    AMBIGUOUS = "AMBIGUOUS"
-    DUPLICATE = "DUPLICATE"
-    MISSING = "MISSING"
-
-
-class FindingStatus(StrEnum):
-    """``ok`` needs nothing (verified); ``open`` needs a decision; ``carried`` went on to
-    the next campaign."""
-
-    OK = "ok"
-    OPEN = "open"
-    RESOLVED = "resolved"
-    CARRIED = "carried"
-
-
-class Resolution(StrEnum):
-    """How an auditor settles a finding."""
-
-    ACCEPT_OBSERVED = "ACCEPT_OBSERVED"
-    KEEP_REGISTERED = "KEEP_REGISTERED"
-    REGISTER_NEW = "REGISTER_NEW"
-    MARK_LOST = "MARK_LOST"
-    MERGE_DUPLICATES = "MERGE_DUPLICATES"
-
-
-class OpenFindings(StrEnum):
-    """What closing a campaign does with findings nobody has resolved yet."""
-
-    LEAVE_OPEN = "LEAVE_OPEN"
-    CARRY_OVER = "CARRY_OVER"
-
-
 # ---- campaigns -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CampaignEvent:
-    """A step in a campaign's life: planned, opened, closed; who, by which channel, why."""
-
-    at: str
-    actor: str
-    channel: str
-    what: str
-    reason: str | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        return {"at": self.at, "actor": self.actor, "channel": self.channel,
-                "what": self.what, "reason": self.reason}
-
-    @classmethod
-    def from_data(cls, d: dict[str, Any]) -> CampaignEvent:
-        return cls(at=str(d.get("at") or ""), actor=str(d.get("actor") or ""),
-                   channel=str(d.get("channel") or ""), what=str(d.get("what") or ""),
-                   reason=d.get("reason"))
-
 
 @dataclass(frozen=True)
 class Campaign:
@@ -141,7 +92,7 @@ class Campaign:
                        "open_findings": self.open_findings.value if self.open_findings
                        else None,
                        "closed_at": self.closed_at,
-                       "events": [e.to_data() for e in self.events]})
+                       "events": [_event_data(e) for e in self.events]})
 
     @classmethod
     def from_doc(cls, doc: Doc) -> Campaign:
@@ -156,7 +107,7 @@ class Campaign:
                    discovery_counts_as_verified=bool(d.get("discovery_counts_as_verified")),
                    open_findings=OpenFindings(decision) if decision else None,
                    closed_at=d.get("closed_at"),
-                   events=tuple(CampaignEvent.from_data(e) for e in d.get("events") or ()),
+                   events=tuple(_event(e) for e in d.get("events") or ()),
                    id=doc.id, version=doc.version, created_at=doc.created_at,
                    updated_at=doc.updated_at)
 
@@ -175,19 +126,6 @@ class CampaignName:
 
     def to_doc(self) -> Doc:
         return Doc(kind=CAMPAIGN_NAME, id=name_id(self.name), data={"id": self.campaign_id})
-
-
-@dataclass
-class PlaceTally:
-    """One place of a campaign's scope: assets registered there when it opened, seen,
-    verified, open findings. Counters move in place within one unit of work."""
-
-    name: str = ""
-    parent: str | None = None
-    registered: int = 0
-    seen: int = 0
-    verified: int = 0
-    open: int = 0
 
 
 @dataclass
@@ -288,49 +226,6 @@ class Sighting:
 
 # ---- findings -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Evidence:
-    """The sighting behind a finding: its id, who saw it, when, by which road, where, in
-    which condition (a MISSING finding's evidence is the campaign's close)."""
-
-    sighting_id: str | None = None
-    by: str | None = None
-    at: str | None = None
-    source: str | None = None
-    place_id: str | None = None
-    place: str | None = None
-    condition: str | None = None
-    note: str | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_data(cls, d: dict[str, Any]) -> Evidence:
-        return cls(**{f.name: d.get(f.name) for f in dataclasses.fields(cls)})
-
-
-@dataclass(frozen=True)
-class ResolutionRecord:
-    """How a finding was settled, by whom, when, why, and what it changed (``detail``)."""
-
-    how: Resolution
-    reason: str
-    by: str
-    at: str
-    detail: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def to_data(self) -> dict[str, Any]:
-        return {"how": self.how.value, "reason": self.reason, "by": self.by, "at": self.at,
-                "detail": self.detail}
-
-    @classmethod
-    def from_data(cls, d: dict[str, Any]) -> ResolutionRecord:
-        return cls(how=Resolution(d["how"]), reason=str(d.get("reason") or ""),
-                   by=str(d.get("by") or ""), at=str(d.get("at") or ""),
-                   detail=dict(d.get("detail") or {}))
-
-
 #: What a finding's type adds (kept only when set).
 DETAILS = ("identity", "candidates", "registered_place_id", "seen_place_id", "seen_place",
            "field", "registered", "observed", "carried_from", "registered_from")
@@ -389,8 +284,8 @@ class Finding:
             "type": self.type.value, "status": self.status.value,
             "campaign_id": self.campaign_id, "ci_id": self.ci_id,
             "asset_tag": self.asset_tag, "place_id": self.place_id,
-            "evidence": [e.to_data() for e in self.evidence],
-            "resolution": self.resolution.to_data() if self.resolution else None}
+            "evidence": [dataclasses.asdict(e) for e in self.evidence],
+            "resolution": _resolution_data(self.resolution) if self.resolution else None}
         for name in DETAILS:
             value = getattr(self, name)
             if value is not None and value != ():
@@ -407,8 +302,8 @@ class Finding:
                    type=FindingType(d["type"]), status=FindingStatus(d["status"]),
                    ci_id=d.get("ci_id"), asset_tag=d.get("asset_tag"),
                    place_id=d.get("place_id"),
-                   evidence=tuple(Evidence.from_data(e) for e in d.get("evidence") or ()),
-                   resolution=ResolutionRecord.from_data(resolution) if resolution else None,
+                   evidence=tuple(_evidence(e) for e in d.get("evidence") or ()),
+                   resolution=_resolution(resolution) if resolution else None,
                    identity=d.get("identity"), candidates=tuple(d.get("candidates") or ()),
                    registered_place_id=d.get("registered_place_id"),
                    seen_place_id=d.get("seen_place_id"), seen_place=d.get("seen_place"),
@@ -504,3 +399,31 @@ def _day(value: Any) -> date | None:
 
 def _day_text(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+# ---- the values inside documents --------------------------------------------------
+
+def _event_data(e: CampaignEvent) -> dict[str, Any]:
+    return {"at": e.at, "actor": e.actor, "channel": e.channel, "what": e.what,
+            "reason": e.reason}
+
+
+def _event(d: dict[str, Any]) -> CampaignEvent:
+    return CampaignEvent(at=str(d.get("at") or ""), actor=str(d.get("actor") or ""),
+                         channel=str(d.get("channel") or ""), what=str(d.get("what") or ""),
+                         reason=d.get("reason"))
+
+
+def _evidence(d: dict[str, Any]) -> Evidence:
+    return Evidence(**{f.name: d.get(f.name) for f in dataclasses.fields(Evidence)})
+
+
+def _resolution_data(r: ResolutionRecord) -> dict[str, Any]:
+    return {"how": r.how.value, "reason": r.reason, "by": r.by, "at": r.at,
+            "detail": r.detail}
+
+
+def _resolution(d: dict[str, Any]) -> ResolutionRecord:
+    return ResolutionRecord(how=Resolution(d["how"]), reason=str(d.get("reason") or ""),
+                            by=str(d.get("by") or ""), at=str(d.get("at") or ""),
+                            detail=dict(d.get("detail") or {}))

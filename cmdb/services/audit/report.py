@@ -15,8 +15,9 @@ from cmdb.model.registry import Registry
 from cmdb.services import Cmdb
 from cmdb.services.audit import records as rec
 from cmdb.services.audit import words as aw
-from cmdb.services.audit.records import Campaign, Finding, FindingStatus, FindingType
+from cmdb.services.audit.records import Campaign, Finding
 from cmdb.services.audit.service import ProgressRow
+from cmdb.services.audit.values import FindingStatus, FindingType
 from importers import neutralise_cell
 
 MAX_ROWS = 5000

@@ -28,10 +28,9 @@ from cmdb.model.records import (
 from cmdb.model.text import NAME, REASON, SHORT, check_text
 from cmdb.services.audit import findings as fd
 from cmdb.services.audit import records as rec
-from cmdb.services.audit.records import (
-    Campaign,
+from cmdb.services.audit.records import Campaign, Finding
+from cmdb.services.audit.values import (
     Evidence,
-    Finding,
     FindingStatus,
     FindingType,
     Resolution,

@@ -30,18 +30,14 @@ from cmdb.services.audit import findings as fd
 from cmdb.services.audit import records as rec
 from cmdb.services.audit import sightings as sg
 from cmdb.services.audit.recording import RecordResult, SightingRecorder
-from cmdb.services.audit.records import (
-    STATUSES,
-    Campaign,
+from cmdb.services.audit.records import STATUSES, Campaign, CampaignName, Finding, Progress
+from cmdb.services.audit.values import (
     CampaignEvent,
-    CampaignName,
     Evidence,
-    Finding,
     FindingStatus,
     FindingType,
     OpenFindings,
     PlaceTally,
-    Progress,
 )
 from cmdb.services.cis.service import CIService
 from cmdb.store.base import Store, StoreTx

@@ -19,7 +19,8 @@ from cmdb.model.clock import Clock
 from cmdb.model.identifiers import check_asset_tag
 from cmdb.model.text import REASON, SHORT, check_text
 from cmdb.services.audit.findings import Draft
-from cmdb.services.audit.records import UNSCOPED, Campaign, Evidence, FindingType, Sighting
+from cmdb.services.audit.records import UNSCOPED, Campaign, Sighting
+from cmdb.services.audit.values import Evidence, FindingType
 
 Source = Literal["scan", "page", "discovery"]
 # Conditions an auditor writes for "nothing wrong"; anything else is worth a finding.

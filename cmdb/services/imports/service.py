@@ -13,12 +13,14 @@ Runs are :class:`~cmdb.services.imports.records.ImportRun` records (source, file
 sha256, who, when, dry or applied, counts per outcome); their outcomes are kept as
 compact rows in blocks (:mod:`cmdb.services.imports.outcome_rows`).
 
-The hot path of a run is per chunk of the file: the in-file duplicate check (a dict),
-one store question per identifying rule that returns the matched CIs' facts (the
-columns compared, their place: :class:`~cmdb.model.queries.CIFacts`, not whole
-records), the place hierarchy read once per run, comparison in memory, and one block
-write per chunk for its outcomes. Whole CI records are read only for the CIs an
-applied run changes, inside its unit of work.
+The hot path of a run is per chunk of the file (:mod:`cmdb.services.imports.chunks`):
+the in-file duplicate check (a dict), one store question per identifying rule that
+returns the matched CIs' facts (the columns compared, their place:
+:class:`~cmdb.model.queries.CIFacts`, not whole records), the place hierarchy read once
+per run, comparison in memory, and one block write per chunk for its outcomes. Whole CI
+records are read only for the CIs an applied run changes, inside its unit of work. An
+applied scan or discovery run then feeds the open audit campaigns
+(:mod:`cmdb.services.imports.campaign_feed`).
 """
 
 from __future__ import annotations
@@ -33,30 +35,23 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cmdb.errors import (
-    CmdbError,
-    ImportRejectedError,
-    LimitExceededError,
-    NotFoundError,
-    ValidationError,
-)
+from cmdb.errors import CmdbError, ImportRejectedError, LimitExceededError, NotFoundError
 from cmdb.model.clock import Clock
-from cmdb.model.queries import CIFacts
-from cmdb.model.records import Actor, Channel, new_id, now, serial_key
+from cmdb.model.records import Actor, Channel, new_id, now
 from cmdb.model.registry import Registry
-from cmdb.services.audit.sightings import DiscoveryOutcome, SightingInput
 from cmdb.services.cis.places import CREATE_HINT, PlaceResolver
 from cmdb.services.cis.service import CIService
 from cmdb.services.collector import collector_paused, tidy
 from cmdb.services.imports.apply import apply_plans, needed_places
-from cmdb.services.imports.identify import HybridLookup, identify, offered_keys
+from cmdb.services.imports.campaign_feed import CampaignFeeder
+from cmdb.services.imports.chunks import ChunkPlanner, chunks
+from cmdb.services.imports.identify import HybridLookup
 from cmdb.services.imports.ledger import KeyLedger
 from cmdb.services.imports.outcome_rows import OutcomeWriter, legacy_page, outcome_page
 from cmdb.services.imports.outcomes import Outcome, Planned
 from cmdb.services.imports.parties import PartyLinker, party_headers
 from cmdb.services.imports.reconcile import Reconciler, compared_attributes
 from cmdb.services.imports.records import (
-    CampaignFeed,
     ImportOutcome,
     ImportRun,
     OutcomeBlock,
@@ -65,10 +60,9 @@ from cmdb.services.imports.records import (
     add_records,
     find_runs,
     read_runs,
-    replace_run,
 )
-from cmdb.services.imports.software import ProductCatalog, current_installations, reconcile_software
-from cmdb.services.imports.sources import Rule, SourcesConfig
+from cmdb.services.imports.software import ProductCatalog
+from cmdb.services.imports.sources import SourcesConfig
 from cmdb.store.base import Store, StoreTx
 from importers import (
     ColumnMapping,
@@ -82,9 +76,6 @@ from importers import (
 if TYPE_CHECKING:
     from cmdb.services.audit.service import CampaignService
 
-SCANS = "scans"
-#: Sources whose applied runs count as "seen by discovery" in open audit campaigns.
-DISCOVERY_FED = ("nmap", "glpi", "ocs", "lshw")
 CHUNK = 1000
 #: Records (runs, outcome blocks) written in one store call.
 DOC_BATCH = 2000
@@ -126,29 +117,6 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _chunks(items: Iterable[Observation | RecordError], size: int
-            ) -> Iterator[list[Observation | RecordError]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-def _invalid_records(errors: list[RecordError]) -> list[Planned]:
-    """One INVALID outcome per bad record (a record may have several bad fields)."""
-    grouped: dict[tuple[int | None, int | None], list[RecordError]] = {}
-    for e in errors:
-        grouped.setdefault((e.line, e.record), []).append(e)
-    return [Planned(line, record, Outcome.INVALID, reason="; ".join(map(_say, errs)),
-                    field=errs[0].field) for (line, record), errs in grouped.items()]
-
-
-def _say(e: RecordError) -> str:
-    """A record error without its file and line (the outcome has those)."""
-    where = f"column {e.column!r}: " if e.column else ""
-    shown = f" (value {e.value!r})" if e.value is not None else ""
-    return f"{where}{e.message}{shown}"
-
-
 def _where(file: str, p: RejectedRecord) -> str:
     parts = [file]
     if p.line is not None:
@@ -171,7 +139,7 @@ class ImportService:
         self.cis = cis
         self.config = config
         #: Open audit campaigns take what applied scans and discovery runs saw.
-        self.campaigns = campaigns
+        self.feeder = CampaignFeeder(store, campaigns)
 
     async def run(self, who: str, request: ImportRequest, progress: Progress | None = None,
                   records: Iterable[Observation | RecordError] | None = None) -> ImportRun:
@@ -189,7 +157,7 @@ class ImportService:
             importer = get_importer(request.source)
         except ImportFileError as exc:
             raise ImportRejectedError(exc.message, exc.code, field="source") from exc
-        campaign_id = await self._campaign(request)
+        campaign_id = await self.feeder.campaign(request.source, request.campaign)
         run_id, started = new_id(), now()
         actor = Actor(name=who, channel=Channel.IMPORT, run_id=run_id)
         file_name = request.file_name or request.path.name
@@ -215,16 +183,18 @@ class ImportService:
         lookup = HybridLookup(self.store, self.config.identification)
         ledger = KeyLedger(self.store)
         writer = OutcomeWriter(run_id)
+        planner = ChunkPlanner(self.store, self.registry, self.config.identification, lookup,
+                               ledger, reconciler)
         counts: Counter[str] = Counter()
         kept: list[Planned] = []
         try:
             parsed = records if records is not None else importer.run(request.path,
                                                                         options=options)
-            chunks = _chunks(parsed, CHUNK)
-            upcoming = next(chunks, None)
+            parts = chunks(parsed, CHUNK)
+            upcoming = next(parts, None)
             n = 0
             while upcoming is not None:
-                chunk, upcoming = upcoming, next(chunks, None)
+                chunk, upcoming = upcoming, next(parts, None)
                 n += 1
                 if n % TIDY_EVERY == 0:
                     tidy()
@@ -233,7 +203,7 @@ class ImportService:
                     lookup.point.ask_ahead([o.asset_tag for o in ahead if o.asset_tag],
                                            compared_attributes(ahead, reconciler.source))
                     await asyncio.sleep(0)
-                plans = await self._plan(chunk, lookup, ledger, reconciler)
+                plans = await planner.plan(chunk)
                 await linker.plan(plans)
                 counts.update(p.outcome.value for p in plans)
                 for p in plans:
@@ -287,139 +257,7 @@ class ImportService:
             run = dataclasses.replace(run, error=RunError(exc.code, exc.message))
             await self._finish(run, counts, "rejected", [], OutcomeWriter(run_id))
             raise
-        return await self._feed_campaigns(actor, done, kept, campaign_id)
-
-    async def _campaign(self, request: ImportRequest) -> str | None:
-        """The campaign a run feeds when the caller names one (it must be open)."""
-        if request.campaign is None:
-            return None
-        if self.campaigns is None or request.source not in (*DISCOVERY_FED, SCANS):
-            raise ValidationError(f"a {request.source} import does not feed audit campaigns",
-                                  field="campaign")
-        campaign = await self.campaigns.get(request.campaign)
-        if campaign.status != "open":
-            raise ValidationError(f"campaign {campaign.name} is {campaign.status}, "
-                                  "not open", field="campaign")
-        return campaign.id
-
-    async def _feed_campaigns(self, actor: Actor, run: ImportRun, plans: list[Planned],
-                              campaign_id: str | None) -> ImportRun:
-        """Scans become sightings and discovery outcomes "seen by discovery" in the open
-        campaigns (or the one named); the run records what they took."""
-        source = run.source
-        if self.campaigns is None or source not in (*DISCOVERY_FED, SCANS):
-            return run
-        if campaign_id is None and not await self.campaigns.scopes():
-            return run
-        seen = [p for p in plans if p.observation is not None
-                and p.outcome not in (Outcome.INVALID,)]
-        if source == SCANS:
-            result = await self.campaigns.record_sightings(actor, [
-                SightingInput(asset_tag=o.asset_tag, place="/".join(o.location) or None,
-                              condition=o.condition, note=o.note, seen_at=o.seen_at,
-                              auditor=o.auditor)
-                for p in seen if (o := p.observation) is not None and o.asset_tag
-            ], "scan", run_id=run.id, campaign_id=campaign_id)
-        else:
-            result = await self.campaigns.record_discovery(
-                actor, run.id, [discovery_outcome(p, source) for p in seen],
-                campaign_id=campaign_id)
-        fed = dataclasses.replace(
-            run, campaign=CampaignFeed(campaign_id, result.recorded, result.duplicates,
-                                       result.unscoped),
-            version=run.version + 1, updated_at=now())
-
-        async def note(tx: StoreTx) -> None:
-            await replace_run(tx, fed, run.version)
-
-        await self.store.write(note)
-        return fed
-
-    async def _plan(self, chunk: list[Observation | RecordError], lookup: HybridLookup,
-                    ledger: KeyLedger, reconciler: Reconciler) -> list[Planned]:
-        """Identify and reconcile one chunk of the file, in file order."""
-        observations = [o for o in chunk if isinstance(o, Observation)]
-        rules = self.config.identification
-        vendors = self.registry.vendors  # serials are read within the vendor table's name
-        keys = [offered_keys(o, rules, vendors) for o in observations]
-        compared = lookup.point.attributes = compared_attributes(observations,
-                                                                 reconciler.source)
-        idents = await identify(observations, rules, lookup, keys)
-        lookup.point.cache.clear()  # values rarely repeat across chunks: keep memory flat
-        claims = ledger.claim([
-            (offered, ident.ci_ids[0] if ident.ci_ids else None, o.locator.line)
-            for o, ident, offered in zip(observations, idents, keys, strict=True)])
-        matched = sorted({i.ci_id for i in idents if i.ci_id})
-        facts = lookup.point.take(matched)
-        missing = [i for i in matched if i not in facts]
-        if missing:
-            facts.update((i, found[0]) for i, found in
-                         (await self.store.find_ci_facts("id", missing, compared)).items())
-        lookup.point.found.clear()
-        places = reconciler.places
-        await places.expect(len({tuple(o.location) for o in observations if o.location}))
-        names = await places.names(sorted({f.location_id for f in facts.values()
-                                           if f.location_id}))
-        plans: list[Planned] = []
-        for o, ident, dup in zip(observations, idents, claims, strict=True):
-            if dup is not None:
-                what, line = dup
-                kind, _, value = what.partition(":")
-                same = "the same CI" if kind == "ci" else f"the same {kind} {value!r}"
-                plans.append(Planned(o.locator.line, o.locator.record, Outcome.INVALID, o,
-                                     reason=f"duplicate: {same} as line {line} of this file",
-                                     field=None if kind == "ci" else kind))
-                continue
-            ci = facts.get(ident.ci_id) if ident.ci_id else None
-            place = ci.location_id if ci else None
-            location = (place, names[place]) if place and place in names else None
-            planned = await reconciler.plan(o, ident, ci, location)
-            planned.rule = ident.rule
-            if planned.create is not None:
-                planned.ci_id = new_id()
-            plans.append(planned)
-        await self._taken_identifiers(plans, lookup)
-        software = [p for p in plans if p.software and p.facts is not None]
-        if software:
-            installed = await current_installations(
-                self.store, self.registry, [p.ci_id for p in software if p.ci_id])
-            for p in software:
-                reconcile_software(p, installed.get(p.ci_id or "", []), reconciler.source)
-                if p.differences and p.outcome is Outcome.MATCHED:
-                    p.outcome = Outcome.MATCHED_WITH_DIFFERENCES
-        for p in plans:
-            if p.create is not None and p.software is not None:
-                reconcile_software(p, [], reconciler.source)
-        if len(plans) < len(chunk):
-            plans += _invalid_records([e for e in chunk if isinstance(e, RecordError)])
-            plans.sort(key=lambda p: (p.record or 0, p.line or 0))
-        return plans
-
-    async def _taken_identifiers(self, plans: list[Planned], lookup: HybridLookup) -> None:
-        """An update giving a CI an asset tag or serial another CI holds is INVALID."""
-        checks: tuple[tuple[str, Rule], ...] = (("asset_tag", "asset_tag"),
-                                                ("serial_number", "serial_number"))
-        for field, rule in checks:
-            wanted: dict[str, list[Planned]] = {}
-            for p in plans:
-                if p.changes is not None and field in p.changes.model_fields_set \
-                        and p.facts is not None:
-                    key = _key_after(p.facts, p.changes.asset_tag, p.changes.serial_number,
-                                     p.changes.attributes, rule)
-                    if key:
-                        wanted.setdefault(key, []).append(p)
-            if not wanted:
-                continue
-            found = await lookup.point.candidates(rule, sorted(wanted))
-            lookup.point.found.clear()
-            for key, holders in found.items():
-                for p in wanted[key]:
-                    others = sorted(holders - {p.ci_id or ""})
-                    if others:
-                        p.outcome, p.field = Outcome.INVALID, field
-                        p.reason = (f"{field} {getattr(p.changes, field)!r} is already "
-                                    f"CI {others[0]}'s")
-                        p.changes = p.transition = p.software = None
+        return await self.feeder.feed(actor, done, kept, campaign_id)
 
     async def _put(self, records: Iterable[ImportRun | OutcomeBlock]) -> None:
         for batch in _batched(records):
@@ -478,31 +316,6 @@ class ImportService:
         if first is not None:
             report["outcomesTruncated"] = more
         return report
-
-
-def _key_after(facts: CIFacts, tag: str | None, serial: str | None,
-               attributes: dict[str, Any] | None, rule: Rule) -> str | None:
-    """The asset tag or serial key a CI holds once these changes are made."""
-    if rule == "asset_tag":
-        return tag
-    maker = (attributes or {}).get("manufacturer", facts.attributes.get("manufacturer"))
-    return serial_key(maker if isinstance(maker, str) else None, serial)
-
-
-def discovery_outcome(p: Planned, source: str) -> DiscoveryOutcome:
-    """What a discovery run saw of one device, as audit campaigns count it."""
-    o = p.observation
-    assert o is not None
-    identity = o.asset_tag or o.serial_number or next(iter(o.mac_addresses), None) \
-        or o.fqdn or next(iter(o.hostnames), None) \
-        or next((str(ip) for ip in o.ip_addresses), None) or f"line {p.line}"
-    ids = [p.ci_id] if p.ci_id and p.outcome is not Outcome.NEW else list(p.candidates)
-    return DiscoveryOutcome(
-        status=p.outcome.value, identity=identity, ci_ids=ids,
-        # what the run wrote is registered now; what it could not write is a mismatch
-        differences=[(d.field, d.registered, d.observed) for d in p.differences
-                     if not d.applied],
-        seen_at=o.seen_at, source=source)
 
 
 def _ended(run: ImportRun, counts: Counter[str], status: str) -> ImportRun:

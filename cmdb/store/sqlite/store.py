@@ -1,8 +1,9 @@
 """The embedded store: one SQLite file in WAL mode, zero set-up.
 
-Writes go through one connection, serialised by a lock and run as
-``BEGIN IMMEDIATE`` transactions; reads use a second connection that sees
-the last committed state. Traversals are recursive CTEs in SQL.
+Writes go through one connection, serialised by a lock and run as ``BEGIN IMMEDIATE``
+transactions (``cmdb.store.sqlite.tx``); reads use a second connection that sees the
+last committed state. A page of a list is keyset-paged (``cmdb.store.sqlite.lists``);
+a traversal is one recursive CTE (``cmdb.store.sqlite.closure``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
-from cmdb.errors import (
-    NoCmdbError,
-    StoreUnavailableError,
-    VersionConflictError,
-)
+from cmdb.errors import NoCmdbError, StoreUnavailableError
 from cmdb.files import create_private, tighten
 from cmdb.model import jsontext
 from cmdb.model.queries import (
@@ -28,7 +25,6 @@ from cmdb.model.queries import (
     CIOrder,
     CISelection,
     ClosureResult,
-    ClosureRow,
     Cursor,
     FactKey,
     Page,
@@ -37,213 +33,32 @@ from cmdb.model.queries import (
 from cmdb.model.records import CI, Doc, HistoryEntry, Relationship
 from cmdb.store.base import Direction, KeyField, ScratchKeys, Store, StoreTx, counted, timed
 from cmdb.store.scratch import DiskKeys
+from cmdb.store.sqlite import lists
+from cmdb.store.sqlite.closure import closure as sqlite_closure
 from cmdb.store.sqlite.facts import ci_facts
 from cmdb.store.sqlite.schema import MIGRATIONS
 from cmdb.store.sqlite.sql import (
     CI_COLUMNS,
     DOC_COLUMNS,
-    ORDER_COLUMNS,
     REL_COLUMNS,
     _ci,
-    _ci_row,
-    _ci_update_row,
     _doc,
-    _doc_row,
-    _duplicate,
     _get_cis,
     _get_docs,
     _get_relationships,
     _history,
     _json_list,
     _rel,
-    _rel_row,
     _relationships_of,
     _unavailable,
-    _versions,
-    closure_sql,
     ts,
-    where,
 )
 from cmdb.store.sqlite.threads import ConnectionThread, ReaderPool, drive, off_loop
+from cmdb.store.sqlite.tx import SqliteTx
 
 T = TypeVar("T")
 READERS = 3
 ITER_PAGE = 2000
-
-
-class _DocTx:
-    """The doc half of a SQLite unit of work."""
-
-    conn: sqlite3.Connection
-
-    async def put_docs(self, docs: Sequence[Doc]) -> None:
-        try:
-            self.conn.executemany(
-                f"INSERT INTO docs ({DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-                [_doc_row(d) for d in docs],
-            )
-        except sqlite3.IntegrityError as exc:
-            raise _duplicate(exc) from exc
-
-    async def update_doc(self, doc: Doc, expected_version: int) -> None:
-        row = _doc_row(doc)
-        cur = self.conn.execute(
-            "UPDATE docs SET parent=?, key=?, data=?, version=?, updated_at=?"
-            " WHERE kind=? AND id=? AND version=?",
-            (row[2], row[3], row[4], row[5], row[7], doc.kind, doc.id, expected_version),
-        )
-        if cur.rowcount != 1:
-            raise VersionConflictError(
-                f"{doc.kind} {doc.id} was changed by someone else "
-                f"(expected version {expected_version})", id=doc.id,
-            )
-
-    async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
-        return _get_docs(self.conn, kind, ids)
-
-
-class SqliteTx(_DocTx, StoreTx):
-    """A unit of work on the writer connection, inside ``BEGIN IMMEDIATE``."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    async def delete_all(self) -> None:
-        for table in ("docs", "history", "relationships", "cis"):
-            self.conn.execute(f"DELETE FROM {table}")
-
-    async def get_cis(self, ids: Sequence[str]) -> dict[str, CI]:
-        return _get_cis(self.conn, ids)
-
-    async def find_ci_ids(
-        self, *, asset_tag: str | None = None, serial_key: str | None = None
-    ) -> list[str]:
-        if asset_tag is not None:
-            sql, arg = "SELECT id FROM cis WHERE asset_tag = ?", asset_tag
-        elif serial_key is not None:
-            sql, arg = "SELECT id FROM cis WHERE serial_key = ?", serial_key
-        else:
-            return []
-        return [r["id"] for r in self.conn.execute(sql, (arg,))]
-
-    async def holders(self, key: KeyField, values: Sequence[str]) -> dict[str, list[str]]:
-        column = "asset_tag" if key == "asset_tag" else "serial_key"
-        out: dict[str, list[str]] = {}
-        for row in self.conn.execute(
-                f"SELECT {column} AS v, id FROM cis WHERE {column} IN"
-                " (SELECT value FROM json_each(?))", (_json_list(values),)):
-            out.setdefault(row["v"], []).append(row["id"])
-        return out
-
-    async def find_ci_ids_by_attribute(
-        self, classes: Sequence[str], name: str, value: Any
-    ) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT id FROM cis WHERE class IN (SELECT value FROM json_each(?))"
-            " AND json_extract(attributes, ?) = ?",
-            (_json_list(classes), f"$.{name}", value),
-        )
-        return [r["id"] for r in rows]
-
-    async def insert_ci(self, ci: CI) -> None:
-        try:
-            self.conn.execute(
-                f"INSERT INTO cis ({CI_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", _ci_row(ci)
-            )
-        except sqlite3.IntegrityError as exc:
-            raise _duplicate(exc) from exc
-
-    async def insert_cis(self, cis: Sequence[CI]) -> None:
-        try:
-            self.conn.executemany(
-                f"INSERT INTO cis ({CI_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [_ci_row(ci) for ci in cis],
-            )
-        except sqlite3.IntegrityError as exc:
-            raise _duplicate(exc) from exc
-
-    async def update_ci(self, ci: CI, expected_version: int) -> None:
-        await self.update_cis([(ci, expected_version)])
-
-    async def update_cis(self, changes: Sequence[tuple[CI, int]]) -> None:
-        # The unit of work holds the write lock: versions read now cannot change before
-        # the batch's one UPDATE statement, and a stale one is named. A CI given twice
-        # is checked against what its earlier change wrote, as a statement each would.
-        stored = _versions(self.conn, "cis", [ci.id for ci, _ in changes])
-        for ci, expected in changes:
-            if stored.get(ci.id) != expected:
-                raise VersionConflictError(
-                    f"CI {ci.id} was changed by someone else (expected version {expected})",
-                    id=ci.id, expectedVersion=expected,
-                )
-            stored[ci.id] = ci.version
-        try:  # created_at never changes: it is not written again
-            self.conn.executemany(
-                "UPDATE cis SET class=?, name=?, state=?, asset_tag=?, serial_number=?,"
-                " serial_key=?, attributes=?, provenance=?, version=?, updated_at=?"
-                " WHERE id=?", [_ci_update_row(ci) for ci, _ in changes])
-        except sqlite3.IntegrityError as exc:
-            raise _duplicate(exc) from exc
-
-    async def get_relationships(self, ids: Sequence[str]) -> dict[str, Relationship]:
-        return _get_relationships(self.conn, ids)
-
-    async def active_relationships(
-        self, ci_id: str, direction: Direction, types: Sequence[str] | None = None
-    ) -> list[Relationship]:
-        return _relationships_of(self.conn, [ci_id], direction, types).get(ci_id, [])
-
-    async def active_relationships_of(
-        self, ci_ids: Sequence[str], direction: Direction, types: Sequence[str] | None = None
-    ) -> dict[str, list[Relationship]]:
-        return _relationships_of(self.conn, ci_ids, direction, types)
-
-    async def insert_relationship(self, rel: Relationship) -> None:
-        try:
-            self.conn.execute(
-                f"INSERT INTO relationships ({REL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                _rel_row(rel),
-            )
-        except sqlite3.IntegrityError as exc:
-            raise _duplicate(exc) from exc
-
-    async def insert_relationships(self, rels: Sequence[Relationship]) -> None:
-        try:
-            self.conn.executemany(
-                f"INSERT INTO relationships ({REL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                [_rel_row(r) for r in rels],
-            )
-        except sqlite3.IntegrityError as exc:
-            raise _duplicate(exc) from exc
-
-    async def update_relationship(self, rel: Relationship, expected_version: int) -> None:
-        await self.update_relationships([(rel, expected_version)])
-
-    async def update_relationships(self, changes: Sequence[tuple[Relationship, int]]) -> None:
-        stored = _versions(self.conn, "relationships", [rel.id for rel, _ in changes])
-        for rel, expected in changes:
-            if stored.get(rel.id) != expected:
-                raise VersionConflictError(
-                    f"relationship {rel.id} was changed by someone else", id=rel.id
-                )
-            stored[rel.id] = rel.version
-        self.conn.executemany(
-            "UPDATE relationships SET type=?, source_id=?, target_id=?, attributes=?,"
-            " version=?, created_at=?, updated_at=?, ended_at=? WHERE id=?",
-            [(*_rel_row(rel)[1:], rel.id) for rel, _ in changes])
-
-    async def add_history(self, entries: Sequence[HistoryEntry]) -> None:
-        self.conn.executemany(
-            "INSERT INTO history (id, at, actor, channel, run_id, action, entity_kind, entity_id,"
-            " ci_id, peer_id, reason, changes, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (e.id, ts(e.at), e.actor, e.channel.value, e.run_id, e.action.value,
-                 e.entity_kind.value, e.entity_id, e.ci_id, e.peer_id, e.reason,
-                 jsontext.dumps([c.__dict__ for c in e.changes]),
-                 e.version)
-                for e in entries
-            ],
-        )
 
 
 class SqliteStore(Store):
@@ -431,28 +246,13 @@ class SqliteStore(Store):
     async def list_cis(
         self, query: CISelection, order: CIOrder, first: int, after: Cursor | None
     ) -> Page[CI]:
-        clause, args = where(query)
-        column = ORDER_COLUMNS[order.field]
-        op, direction = ("<", "DESC") if order.descending else (">", "ASC")
-        if after is not None:
-            clause += (" AND " if clause else " WHERE ") + f"({column}, id) {op} (?, ?)"
-            args += [after.value, after.id]
-        sql = (f"SELECT {CI_COLUMNS}, {column} AS sort_value FROM cis{clause}"
-               f" ORDER BY {column} {direction}, id {direction} LIMIT ?")
         with _unavailable():
-            rows = self._r.execute(sql, [*args, first + 1]).fetchall()
-        page = rows[:first]
-        return Page(
-            items=[_ci(r) for r in page],
-            has_next=len(rows) > first,
-            cursors=[Cursor(r["sort_value"], r["id"]) for r in page],
-        )
+            return lists.ci_page(self._r, query, order, first, after)
 
     @counted
     async def count_cis(self, query: CISelection) -> int:
-        clause, args = where(query)
         with _unavailable():
-            return int(self._r.execute(f"SELECT COUNT(*) FROM cis{clause}", args).fetchone()[0])
+            return lists.ci_count(self._r, query)
 
     @counted
     async def ci_counts(self) -> tuple[dict[str, int], dict[str, int]]:
@@ -522,27 +322,8 @@ class SqliteStore(Store):
         first: int = 50,
         after: str | None = None,
     ) -> Page[HistoryEntry]:
-        clauses: list[str] = []
-        args: list[Any] = []
-        if ci_id is not None:
-            clauses.append("seq IN (SELECT seq FROM history WHERE ci_id = ?"
-                           " UNION SELECT seq FROM history WHERE peer_id = ?)")
-            args += [ci_id, ci_id]
-        if actor is not None:
-            clauses.append("actor = ?")
-            args.append(actor)
-        if run_id is not None:
-            clauses.append("run_id = ?")
-            args.append(run_id)
-        if after is not None:
-            clauses.append("seq < (SELECT seq FROM history WHERE id = ?)")
-            args.append(after)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with _unavailable():
-            rows = self._r.execute(
-                f"SELECT * FROM history{where} ORDER BY seq DESC LIMIT ?", [*args, first + 1]
-            ).fetchall()
-        return Page(items=[_history(r) for r in rows[:first]], has_next=len(rows) > first)
+            return lists.history_page(self._r, ci_id, actor, run_id, first, after)
 
     @counted
     async def closure(
@@ -554,57 +335,27 @@ class SqliteStore(Store):
         reverse_types: Sequence[str] = (),
     ) -> ClosureResult:
         with _unavailable():
-            rows = self._r.execute(
-                closure_sql(direction),
-                (_json_list(start_ids), _json_list(types), max_depth, _json_list(reverse_types)),
-            ).fetchall()
-        out: list[ClosureRow] = []
-        truncated = False
-        for row in rows:
-            out.append(ClosureRow(row["id"], row["depth"], row["parent"], row["rel"],
-                                  row["type"]))
-            truncated = truncated or bool(row["more"])
-        return ClosureResult(out, truncated)
+            return sqlite_closure(self._r, start_ids, direction, types, max_depth,
+                                  reverse_types)
 
     @counted
     async def get_docs(self, kind: str, ids: Sequence[str]) -> dict[str, Doc]:
         with _unavailable():
             return _get_docs(self._r, kind, ids)
 
-    def _doc_where(self, kind: str, parent: str | None, key: str | None
-                   ) -> tuple[str, list[Any]]:
-        clauses, args = ["kind = ?"], [kind]
-        if parent is not None:
-            clauses.append("parent = ?")
-            args.append(parent)
-        if key is not None:
-            clauses.append("key = ?")
-            args.append(key)
-        return " WHERE " + " AND ".join(clauses), args
-
     @counted
     async def find_docs(
         self, kind: str, *, parent: str | None = None, key: str | None = None,
         first: int = 50, after: str | None = None, newest_first: bool = True,
     ) -> Page[Doc]:
-        where, args = self._doc_where(kind, parent, key)
-        op, direction = ("<", "DESC") if newest_first else (">", "ASC")
-        if after is not None:
-            where += f" AND seq {op} (SELECT seq FROM docs WHERE kind = ? AND id = ?)"
-            args += [kind, after]
         with _unavailable():
-            rows = self._r.execute(
-                f"SELECT {DOC_COLUMNS} FROM docs{where} ORDER BY seq {direction} LIMIT ?",
-                [*args, first + 1],
-            ).fetchall()
-        return Page(items=[_doc(r) for r in rows[:first]], has_next=len(rows) > first)
+            return lists.docs_page(self._r, kind, parent, key, first, after, newest_first)
 
     @counted
     async def count_docs(self, kind: str, *, parent: str | None = None,
                          key: str | None = None) -> int:
-        where, args = self._doc_where(kind, parent, key)
         with _unavailable():
-            return int(self._r.execute(f"SELECT COUNT(*) FROM docs{where}", args).fetchone()[0])
+            return lists.doc_count(self._r, kind, parent, key)
 
     @counted
     async def attribute_values(self, names: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:

@@ -21,9 +21,9 @@ import pytest
 
 from cmdb.model.records import Actor
 from cmdb.root import connect
-from cmdb.services.audit.records import Resolution
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
+from cmdb.services.audit.values import Resolution
 from cmdb.settings import Settings
 from tests.api.conftest import LiveServer, run_server
 from tests.api.responsive import Probe, probing

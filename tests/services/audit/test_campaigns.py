@@ -15,10 +15,11 @@ from cmdb.errors import ConflictError, ValidationError
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services.audit.recording import scan_file_sightings
-from cmdb.services.audit.records import Campaign, OpenFindings, Resolution
+from cmdb.services.audit.records import Campaign
 from cmdb.services.audit.resolutions import ResolveOptions
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import DiscoveryOutcome, SightingInput
+from cmdb.services.audit.values import OpenFindings, Resolution
 from tests.services.audit.estate import AuditEstate, build_estate, write_scans
 
 AUDITOR = Actor(name="陈七", channel=Channel.AUDIT)

@@ -6,16 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from cmdb.model.records import Doc
-from cmdb.services.audit.records import (
-    Campaign,
-    Finding,
-    FindingStatus,
-    FindingType,
-    OpenFindings,
-    Progress,
-    Resolution,
-    Sighting,
-)
+from cmdb.services.audit.records import Campaign, Finding, Progress, Sighting
+from cmdb.services.audit.values import FindingStatus, FindingType, OpenFindings, Resolution
 
 AT = datetime(2026, 7, 10, 2, 3, tzinfo=UTC)
 

@@ -18,7 +18,6 @@ import pytest
 from cmdb.model.records import Actor, Channel
 from cmdb.services import Cmdb
 from cmdb.services.audit.recording import scan_file_sightings
-from cmdb.services.audit.records import OpenFindings, Resolution
 from cmdb.services.audit.report import (
     MAX_LINES,
     MAX_LISTED,
@@ -30,6 +29,7 @@ from cmdb.services.audit.report import (
 )
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import DiscoveryOutcome, SightingInput
+from cmdb.services.audit.values import OpenFindings, Resolution
 from tests.services.audit.estate import build_estate, write_scans
 
 AUDITOR = Actor(name="陈七", channel=Channel.AUDIT)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
-from cmdb.services.audit.records import OpenFindings, Resolution
 from cmdb.services.audit.report import gather
 from cmdb.services.audit.resolutions import ResolveOptions
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
+from cmdb.services.audit.values import OpenFindings, Resolution
 from tests.services.audit.estate import build_estate
 from tests.services.audit.test_campaigns import AUDITOR, opened
 

@@ -15,8 +15,8 @@ from cmdb.errors import ImportRejectedError, ValidationError
 from cmdb.model.records import Actor
 from cmdb.services import Cmdb
 from cmdb.services.audit.recording import scan_file_sightings
-from cmdb.services.audit.records import OpenFindings, Resolution
 from cmdb.services.audit.sightings import SightingInput
+from cmdb.services.audit.values import OpenFindings, Resolution
 from cmdb.services.imports.service import ImportRequest
 from tests.services.audit.estate import build_estate
 from tests.services.audit.test_campaigns import AUDITOR, opened

@@ -12,9 +12,9 @@ from cmdb.errors import ImportRejectedError, ValidationError
 from cmdb.model.records import Actor
 from cmdb.model.text import DESCRIPTION, REASON
 from cmdb.services import Cmdb
-from cmdb.services.audit.records import Resolution
 from cmdb.services.audit.service import CampaignInput
 from cmdb.services.audit.sightings import SightingInput
+from cmdb.services.audit.values import Resolution
 from cmdb.services.changes.service import ChangeInput
 from cmdb.services.imports.service import ImportRequest
 
