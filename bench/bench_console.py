@@ -6,7 +6,7 @@ authentication) is asked over HTTP, round after round, for each page and for the
 query that reads what the page shows:
 
 * ``/`` (counts by class and by state)  vs  ``cis { totalCount }`` per state;
-* ``/cis?q=srv-1`` (a search)           vs  ``cis(filter: {text})`` with the same columns;
+* ``/cis?q=srv-1`` (the query box)      vs  ``cis(filter: {search})`` with the same columns;
 * ``/cis?class=Server&sort=updated``    vs  ``cis(filter: {class}, orderBy)``;
 * ``/cis/{id}`` (a server's page)       vs  ``ci(id)`` with attributes, relationships
   both ways and history.
@@ -100,7 +100,7 @@ def bench_size(size: int, repeat: int, server: Neo4jServer | None = None) -> dic
 
             pairs: dict[str, tuple[Callable[[], int], Callable[[], int]]] = {
                 "home": (page("/"), gql(counts_query(states))),
-                "search": (page("/cis?q=srv-1"), gql(LIST, {"f": {"text": "srv-1"}})),
+                "search": (page("/cis?q=srv-1"), gql(LIST, {"f": {"search": "srv-1"}})),
                 "browse": (page("/cis?class=Server&sort=updated"),
                            gql(LIST, {"f": {"class": "Server"},
                                       "o": {"field": "UPDATED_AT", "direction": "DESC"}})),
