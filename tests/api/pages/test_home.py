@@ -61,3 +61,21 @@ def test_the_register_in_numbers_and_a_search(live: LiveServer, estate: Estate,
     assert page.inner_text("#ci-name") == "bj-srv-0042"  # one match: its page
     assert outside == []
     page.context.close()
+
+
+def test_demo_mode_opens_the_console_without_sign_in(tmp_path: Path) -> None:
+    """Demo mode (``--no-auth``, loopback only): the console opens at once, and its edit
+    forms are there (the local demo user is an admin)."""
+    from cmdb.settings import Settings
+    from tests.api.conftest import run_server
+
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}", auth="none")
+    for live in run_server(settings):
+        ci = live.ok('mutation { createCI(input: {class: "Server", name: "演示服务器"}) '
+                     "{ id } }")["createCI"]["id"]
+        home = httpx.get(f"{live.url}/", headers=HTML)
+        assert home.status_code == 200
+        assert 'id="total"' in home.text
+        page = httpx.get(f"{live.url}/cis/{ci}", headers=HTML)
+        assert page.status_code == 200
+        assert 'id="edit-form"' in page.text
