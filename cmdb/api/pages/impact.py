@@ -20,8 +20,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cmdb.api.pages.impact_picture import GroupBy, layout
+from cmdb.api.pages.lists import Cell, render_list
 from cmdb.api.web.html import Html, language, segment
-from cmdb.errors import ValidationError
+from cmdb.errors import NotFoundError, ValidationError
 from cmdb.model.records import CI
 from cmdb.services import Cmdb
 from cmdb.services.impact.service import MAX_DEPTH, ImpactKind, ImpactReport
@@ -90,11 +91,35 @@ class ImpactPages:
     def routes(self) -> list[BaseRoute]:
         return [Route("/cis/{ci_id}/impact", self.for_ci, methods=["GET"]),
                 Route("/impact", self.for_set, methods=["GET"]),
-                Route("/changes/{change_id}/impact", self.for_change, methods=["GET"])]
+                Route("/changes/{change_id}/impact", self.for_change, methods=["GET"]),
+                Route("/cis/{ci_id}/dependencies", self.dependencies, methods=["GET"])]
 
     async def for_ci(self, request: Request) -> Response:
         ci_id: str = request.path_params["ci_id"]
         return await self.show(request, [ci_id], ImpactKind.OUTAGE, None)
+
+    async def dependencies(self, request: Request) -> Response:
+        """``/cis/{id}/dependencies``: what the CI needs (upstream), nearest first: each
+        CI whose failure alone reaches it (redundancy honoured), with its depth."""
+
+        lang = language(request)
+        ci_id: str = request.path_params["ci_id"]
+        ci = await self.cmdb.queries.get(ci_id=ci_id)
+        if ci is None:
+            raise NotFoundError(f"no CI has the id {ci_id}")
+        needs = await self.cmdb.impact.dependencies([ci.id])
+        registry = self.cmdb.registry
+        rows = [[Cell(d.ci.name, f"/cis/{segment(d.ci.id)}?lang={lang}"),
+                 Cell(d.ci.asset_tag),
+                 Cell((registry.classes[d.ci.class_name].definition.label.get(lang)
+                       if d.ci.class_name in registry.classes else None) or d.ci.class_name),
+                 Cell(str(d.depth))]
+                for d in sorted(needs, key=lambda d: (d.depth, d.ci.name))]
+        heads = {"en": (f"What {ci.name} depends on", ("CI", "Asset tag", "Class", "Depth")),
+                 "zh-CN": (f"{ci.name} 的依赖", ("配置项", "资产编号", "类别", "层级"))}[lang]
+        return render_list(self.html, request, lang, title=heads[0],
+                           action=f"/cis/{segment(ci.id)}/dependencies", headers=heads[1],
+                           rows=rows, next_after=None, keep={})
 
     async def for_set(self, request: Request) -> Response:
         ids = [i.strip() for i in request.query_params.get("ids", "").split(",") if i.strip()]

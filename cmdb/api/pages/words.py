@@ -22,7 +22,7 @@ CONSOLE: dict[str, dict[str, str]] = {
         "location": "Location", "owner": "Owner", "below": "incl. below",
         "attribute": "Attribute", "value": "Value", "results": "results",
         "export": "Export", "audits": "Seen in audits", "campaign": "Campaign",
-        "where": "Where",
+        "where": "Where", "dependencies": "Dependencies",
     },
     "zh-CN": {
         "cis": "配置项", "search": "搜索", "query": "名称、编号、序列号、IP、主机名或MAC",
@@ -41,6 +41,7 @@ CONSOLE: dict[str, dict[str, str]] = {
         "location": "位置", "owner": "责任人", "below": "含下级",
         "attribute": "属性", "value": "值", "results": "条结果",
         "export": "导出", "audits": "盘点记录", "campaign": "盘点", "where": "地点",
+        "dependencies": "依赖",
     },
 }
 

@@ -171,3 +171,20 @@ def test_signed_out_browsers_are_sent_to_sign_in(live: LiveServer) -> None:
         assert page.status_code == 303
         assert page.headers["location"].startswith("/login?next=")
         assert anonymous.get("/impact?ids=a").status_code == 303
+
+
+def test_what_a_service_depends_on(estate: LiveServer) -> None:
+    """The dependencies page of the online-banking service lists, nearest first, what
+    it needs: its applications, then (deeper) the core switch whose loss alone stops it,
+    as the GraphQL ``dependencies`` query says."""
+    live = estate
+    bank = ci_id(live, "网上银行 Online banking")
+    expected = live.ok('query($id: ID!) { dependencies(ciIds: [$id]) { dependencies { '
+                       'ci { id } depth } } }', {"id": bank})["dependencies"]["dependencies"]
+    with reader(live) as client:
+        page = client.get(f"/cis/{bank}/dependencies", params={"lang": "zh-CN"})
+    assert page.status_code == 200, page.text
+    linked = re.findall(r'<a href="/cis/([^"?]+)\?lang=zh-CN">', page.text)
+    assert set(linked) == {d["ci"]["id"] for d in expected}
+    assert "BJ-CORE-SW1" in page.text
+    assert "网银核心 ebank-core" in page.text
