@@ -265,29 +265,36 @@ def form_time(text: str) -> datetime | None:
                               "2026-07-10 10:03", field="seen_at") from None
 
 
-async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
-                      may_record: bool = True) -> dict[str, Any]:
-    """What the asset page shows for audits: the "seen here" form (for someone who may
-    record a sighting, while an open campaign covers the asset) and the last sightings."""
-    t = TEXT[lang]
+async def sightings_shown(cmdb: Cmdb, ci: CI, names: dict[str, str] | None = None,
+                          ) -> list[dict[str, Any]]:
+    """The CI's last sightings as the pages show them (when, by whom, in which campaign,
+    where); ``names``: campaign names already known (the rest are read)."""
     sightings = await cmdb.campaigns.sightings_of(ci.id, first=5)
-    scopes = await cmdb.campaigns.scopes()
-    covered = bool(await cmdb.campaigns.covering(ci, scopes)) if may_record else False
-    names = {s.id: s.campaign.name for s in scopes}
+    names = dict(names or {})
     campaign_ids = {s.campaign_id for s in sightings
                     if s.campaign_id and s.campaign_id not in names}
     if campaign_ids:
         for campaign in (await cmdb.campaigns.get_many(sorted(campaign_ids))).values():
             names[campaign.id] = campaign.name
-    path = await cmdb.cis.location_path(ci)
     place_ids = sorted({s.place_id for s in sightings if s.place_id})
     place_names = {k: v.name for k, v in (await cmdb.store.get_cis(place_ids)).items()}
+    return [{"at": when(s.seen_at, cmdb.clock), "by": s.auditor,
+             "campaign": names.get(str(s.campaign_id), "—"), "source": s.source,
+             "place": place_names.get(str(s.place_id)) or s.place_text}
+            for s in sightings]
+
+
+async def audit_panel(cmdb: Cmdb, ci: CI, lang: str, msg: str | None,
+                      may_record: bool = True) -> dict[str, Any]:
+    """What the asset page shows for audits: the "seen here" form (for someone who may
+    record a sighting, while an open campaign covers the asset) and the last sightings."""
+    t = TEXT[lang]
+    scopes = await cmdb.campaigns.scopes()
+    covered = bool(await cmdb.campaigns.covering(ci, scopes)) if may_record else False
+    sightings = await sightings_shown(cmdb, ci, {s.id: s.campaign.name for s in scopes})
+    path = await cmdb.cis.location_path(ci)
     return {"at": t, "places": [(p.id, " / ".join(x.name for x in path[: i + 1]))
                                 for i, p in enumerate(path)][::-1],
-            "sightings": [{"at": when(s.seen_at, cmdb.clock), "by": s.auditor,
-                           "campaign": names.get(str(s.campaign_id), "—"),
-                           "source": s.source,
-                           "place": place_names.get(str(s.place_id)) or s.place_text}
-                          for s in sightings],
+            "sightings": sightings,
             "message": t[msg] if msg in SEEN_MESSAGES else None,
             "tone": SEEN_MESSAGES.get(msg or ""), "open": covered}

@@ -300,9 +300,9 @@ class CIPages:
                    "channel": str(h.channel), "action": str(h.action), "reason": h.reason,
                    "changes": [(c.field, shown(c.before), shown(c.after)) for c in h.changes]}
                   for h in history.items]
-        from cmdb.api.pages.audit import audit_panel
+        from cmdb.api.pages.audit import sightings_shown
 
-        audits = (await audit_panel(self.cmdb, ci, lang, None, may_record=False))["sightings"]
+        audits = await sightings_shown(self.cmdb, ci)
         editor = may_edit(request)
         types = sorted((n, d.label.get(lang) or n) for n, d in
                        registry.relationship_types.items()
