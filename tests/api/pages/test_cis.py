@@ -334,3 +334,29 @@ def test_the_query_box_finds_a_ci_by_what_people_type(live: LiveServer, estate: 
     assert f'<h1 id="ci-name">{found}</h1>' in page.text, page.text[:2000]
     near = live.client.get("/cis", params={"q": "10.20.30.4"}, headers=HTML)
     assert 'id="no-results"' in near.text or "db-01" not in near.text
+
+
+def test_hostile_console_queries_are_refused_or_shown_as_text(live: LiveServer,
+                                                             estate: Estate) -> None:
+    """What people (or scripts) put in the console's query strings: markup comes back as
+    text, control characters, an unknown class for the export and overlong text are
+    refused with a coded answer, and /healthz stays fast meanwhile."""
+    from tests.api.responsive import probing
+
+    with probing(live.url) as probe:
+        markup = live.client.get("/cis", params={"q": "<script>alert(1)</script>"},
+                                 headers=HTML)
+        assert markup.status_code == 200
+        assert "<script>alert(1)</script>" not in markup.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup.text
+        control = live.client.get("/cis", params={"q": "bj\x00srv"}, headers=HTML)
+        assert control.status_code == 400, control.text[:300]
+        huge = live.client.get("/cis", params={"q": "机" * 5_000}, headers=HTML)
+        assert huge.status_code in (200, 400, 414), huge.status_code
+        assert "机" * 1000 not in huge.text  # cut at the box's bound, never echoed whole
+        bad_class = live.client.get("/cis/export", params={"class": "<Nope>"})
+        assert bad_class.status_code == 400
+        assert bad_class.json()["code"] == "UNKNOWN_CLASS"
+        stale = live.client.get("/cis/not-an-id", headers=HTML)
+        assert stale.status_code == 404
+    probe.assert_responsive()
